@@ -1,0 +1,94 @@
+//===- TxFolds.cpp - folds and canonicalization patterns of tx ops --------===//
+//
+// Only rewrites that are obviously right live here:
+//  * tx.tree_mask folds to its constant ancestor mask;
+//  * a multiplication of the query or the key by a constant scalar (a splat)
+//    folds into tx.attention's scale.
+//
+//===----------------------------------------------------------------------===//
+
+#include "txc/Dialect/Tx/TxOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace txc::tx;
+
+//===----------------------------------------------------------------------===//
+// TreeMaskOp
+//===----------------------------------------------------------------------===//
+
+OpFoldResult TreeMaskOp::fold(FoldAdaptor) {
+  TreeAttr tree = getTree();
+  int64_t n = tree.size();
+  SmallVector<bool> mask;
+  mask.reserve(n * n);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      mask.push_back(tree.isAncestorOrSelf(j, i));
+  return DenseElementsAttr::get(getResult().getType(), ArrayRef<bool>(mask));
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Returns the splat float value `v` and the unscaled operand `x` when `value`
+/// is `arith.mulf x, splat(v)` (in either order) or `arith.divf x, splat(1/v)`.
+static std::optional<std::pair<double, Value>> matchScaledBySplat(Value value) {
+  DenseFPElementsAttr attr;
+  // x / splat(c) scales by 1/c.
+  if (auto div = value.getDefiningOp<arith::DivFOp>()) {
+    if (matchPattern(div.getRhs(), m_Constant(&attr)) && attr.isSplat() &&
+        div.getLhs().getType() == value.getType())
+      return std::make_pair(
+          1.0 / attr.getSplatValue<APFloat>().convertToDouble(), div.getLhs());
+    return std::nullopt;
+  }
+  auto mul = value.getDefiningOp<arith::MulFOp>();
+  if (!mul)
+    return std::nullopt;
+  for (int which = 0; which < 2; ++which) {
+    Value cst = mul->getOperand(which), other = mul->getOperand(1 - which);
+    if (matchPattern(cst, m_Constant(&attr)) && attr.isSplat() &&
+        other.getType() == value.getType())
+      return std::make_pair(attr.getSplatValue<APFloat>().convertToDouble(),
+                            other);
+  }
+  return std::nullopt;
+}
+
+/// attention(q * c, k, v) {scale = s}  ->  attention(q, k, v) {scale = s * c}
+/// (and the same for the key), for a positive finite constant c.
+struct FoldScalarIntoAttentionScale : public OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    double scale = op.getEffectiveScale();
+    if (std::isnan(scale))
+      return rewriter.notifyMatchFailure(op, "head_dim is dynamic");
+    for (OpOperand *operand : {&op.getQueryMutable(), &op.getKeyMutable()}) {
+      auto match = matchScaledBySplat(operand->get());
+      if (!match || !(match->first > 0.0) || !std::isfinite(match->first))
+        continue;
+      rewriter.modifyOpInPlace(op, [&] {
+        operand->set(match->second);
+        op.setScaleAttr(rewriter.getF64FloatAttr(scale * match->first));
+      });
+      return success();
+    }
+    return rewriter.notifyMatchFailure(op, "no operand scaled by a constant");
+  }
+};
+} // namespace
+
+void AttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                              MLIRContext *context) {
+  results.add<FoldScalarIntoAttentionScale>(context);
+}

@@ -1,0 +1,131 @@
+//===- TxAttrs.td - tx enums and attributes ---------------*- tablegen -*-===//
+
+#ifndef TXC_DIALECT_TX_TXATTRS_TD
+#define TXC_DIALECT_TX_TXATTRS_TD
+
+include "txc/Dialect/Tx/TxBase.td"
+
+//===----------------------------------------------------------------------===//
+// Enums
+//===----------------------------------------------------------------------===//
+
+def Tx_MaskKind : I32EnumAttr<"MaskKind", "attention mask kind", [
+    I32EnumAttrCase<"none", 0>,
+    I32EnumAttrCase<"causal", 1>,
+    I32EnumAttrCase<"sliding_window", 2>,
+    I32EnumAttrCase<"tree", 3>,
+    I32EnumAttrCase<"block_sparse", 4>]> {
+  let cppNamespace = "::txc::tx";
+  let genSpecializedAttr = 0;
+}
+def Tx_MaskKindAttr : EnumAttr<Tx_Dialect, Tx_MaskKind, "mask_kind"> {
+  let assemblyFormat = "$value";
+}
+
+def Tx_KVLayout : I32EnumAttr<"KVLayout", "KV cache memory layout", [
+    I32EnumAttrCase<"contiguous", 0>,
+    I32EnumAttrCase<"paged", 1>]> {
+  let cppNamespace = "::txc::tx";
+  let genSpecializedAttr = 0;
+}
+
+def Tx_QuantKind : I32EnumAttr<"QuantKind", "quantized element format", [
+    I32EnumAttrCase<"int8", 0>,
+    I32EnumAttrCase<"int4", 1>,
+    I32EnumAttrCase<"fp8_e4m3", 2>,
+    I32EnumAttrCase<"fp4_e2m1", 3>]> {
+  let cppNamespace = "::txc::tx";
+  let genSpecializedAttr = 0;
+}
+
+def Tx_QuantAxis : I32EnumAttr<"QuantAxis", "axis a KV quantization group runs along", [
+    I32EnumAttrCase<"per_token", 0>,
+    I32EnumAttrCase<"per_channel", 1>]> {
+  let cppNamespace = "::txc::tx";
+  let genSpecializedAttr = 0;
+}
+
+def Tx_AcceptMode : I32EnumAttr<"AcceptMode", "draft-tree acceptance rule", [
+    I32EnumAttrCase<"greedy", 0>,
+    I32EnumAttrCase<"typical", 1>]> {
+  let cppNamespace = "::txc::tx";
+  let genSpecializedAttr = 0;
+}
+def Tx_AcceptModeAttr : EnumAttr<Tx_Dialect, Tx_AcceptMode, "accept_mode"> {
+  let assemblyFormat = "$value";
+}
+
+def Tx_RouteWeighting : I32EnumAttr<"RouteWeighting",
+    "how tx.route turns router scores into the weights of kept tokens", [
+    I32EnumAttrCase<"one", 0>,
+    I32EnumAttrCase<"score", 1>,
+    I32EnumAttrCase<"sigmoid", 2>,
+    I32EnumAttrCase<"tanh", 3>]> {
+  let cppNamespace = "::txc::tx";
+  let genSpecializedAttr = 0;
+}
+def Tx_RouteWeightingAttr : EnumAttr<Tx_Dialect, Tx_RouteWeighting, "route_weighting"> {
+  let assemblyFormat = "$value";
+}
+
+def Tx_SummaryKind : I32EnumAttr<"SummaryKind", "per-block key summary", [
+    I32EnumAttrCase<"minmax", 0>,
+    I32EnumAttrCase<"mean", 1>]> {
+  let cppNamespace = "::txc::tx";
+  let genSpecializedAttr = 0;
+}
+def Tx_SummaryKindAttr : EnumAttr<Tx_Dialect, Tx_SummaryKind, "summary_kind"> {
+  let assemblyFormat = "$value";
+}
+
+//===----------------------------------------------------------------------===//
+// Attributes
+//===----------------------------------------------------------------------===//
+
+def Tx_TreeAttr : AttrDef<Tx_Dialect, "Tree"> {
+  let mnemonic = "tree";
+  let summary = "a draft token tree given by parent indices";
+  let description = [{
+    A draft tree for speculative decoding. Node `i`'s parent is `parents[i]`;
+    node 0 is the root (the last accepted token) and has parent `-1`. Nodes are
+    listed in topological order: every other node's parent has a smaller index.
+
+    ```mlir
+    // root with two children, the first of which has one child
+    #tx.tree<parents = [-1, 0, 0, 1]>
+    ```
+  }];
+  let parameters = (ins ArrayRefParameter<"int64_t">:$parents);
+  let assemblyFormat = "`<` `parents` `=` `[` $parents `]` `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Number of nodes in the tree.
+    int64_t size() const { return getParents().size(); }
+    /// Depth of node `i` (the root has depth 0).
+    int64_t depth(int64_t i) const;
+    /// True when `a` is `b` or an ancestor of `b`.
+    bool isAncestorOrSelf(int64_t a, int64_t b) const;
+  }];
+}
+
+def Tx_KVFormatAttr : AttrDef<Tx_Dialect, "KVFormat"> {
+  let mnemonic = "kv_format";
+  let summary = "storage format of quantized KV cache elements";
+  let description = [{
+    How a KV cache stores its elements when they are quantized. Each group of
+    `group` consecutive values along `axis` (`per_token`: along head_dim of one
+    token; `per_channel`: along the sequence for one channel) shares one scale
+    (and, for integer kinds, one zero point).
+
+    ```mlir
+    #tx.kv_format<int4, group = 32, per_channel>
+    ```
+  }];
+  let parameters = (ins EnumParameter<Tx_QuantKind>:$kind,
+                        "int64_t":$group,
+                        EnumParameter<Tx_QuantAxis>:$axis);
+  let assemblyFormat = "`<` $kind `,` `group` `=` $group `,` $axis `>`";
+  let genVerifyDecl = 1;
+}
+
+#endif // TXC_DIALECT_TX_TXATTRS_TD

@@ -1,0 +1,28 @@
+//===- TxOps.h - tx ops ------------------------------------------*- C++ -*-===//
+
+#ifndef TXC_DIALECT_TX_TXOPS_H
+#define TXC_DIALECT_TX_TXOPS_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "txc/Dialect/Tx/TxAsm.h"
+#include "txc/Dialect/Tx/TxDialect.h"
+#include "txc/Dialect/Tx/TxTypes.h"
+
+namespace txc::tx {
+/// The runtime-owned KV cache, as a side-effect resource.
+struct KVCacheResource
+    : public mlir::SideEffects::Resource::Base<KVCacheResource> {
+  llvm::StringRef getName() override { return "<KVCache>"; }
+};
+} // namespace txc::tx
+
+#define GET_OP_CLASSES
+#include "txc/Dialect/Tx/TxOps.h.inc"
+
+#endif // TXC_DIALECT_TX_TXOPS_H

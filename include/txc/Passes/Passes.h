@@ -1,0 +1,23 @@
+//===- Passes.h - tx passes and their registration --------------*- C++ -*-===//
+
+#ifndef TXC_PASSES_PASSES_H
+#define TXC_PASSES_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+#include "txc/Dialect/Tx/TxDialect.h"
+
+namespace txc {
+
+#define GEN_PASS_DECL
+#include "txc/Passes/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "txc/Passes/Passes.h.inc"
+
+/// Layer indices kept by unified layer skipping for `numLayers` layers at
+/// speed-up ratio `speedup` (>= 1), in increasing order. Exposed for tests.
+llvm::SmallVector<int64_t> computeKeptLayers(int64_t numLayers, double speedup);
+
+} // namespace txc
+
+#endif // TXC_PASSES_PASSES_H

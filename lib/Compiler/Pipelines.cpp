@@ -1,0 +1,28 @@
+//===- Pipelines.cpp - tx pass pipelines ----------------------------------===//
+
+#include "txc/Compiler/Pipelines.h"
+#include "txc/Passes/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void txc::buildDefaultPipeline(OpPassManager &pm,
+                               const DefaultPipelineOptions &options) {
+  pm.addPass(createCanonicalizerPass());
+  LayerSkipPassOptions skip;
+  skip.speedup = options.layerSkipSpeedup;
+  pm.addPass(createLayerSkipPass(skip));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void txc::registerPipelines() {
+  PassPipelineRegistration<DefaultPipelineOptions>(
+      "tx-default-pipeline",
+      "The default tx graph pipeline: canonicalize, static layer skipping, "
+      "canonicalize, CSE",
+      buildDefaultPipeline);
+}

@@ -1,0 +1,133 @@
+//===- LayerSkip.cpp - static layer skipping (tx-layer-skip) --------------===//
+//
+// Unified Layer Skipping: drop a fixed, evenly spread subset of tx.layer
+// regions chosen from a target speed-up ratio. See Passes.td for the rule.
+//
+//===----------------------------------------------------------------------===//
+
+#include "txc/Dialect/Tx/TxOps.h"
+#include "txc/Passes/Passes.h"
+
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/MapVector.h"
+
+#include <cmath>
+
+namespace txc {
+#define GEN_PASS_DEF_LAYERSKIPPASS
+#include "txc/Passes/Passes.h.inc"
+} // namespace txc
+
+using namespace mlir;
+using namespace txc;
+using namespace txc::tx;
+
+llvm::SmallVector<int64_t> txc::computeKeptLayers(int64_t numLayers,
+                                                  double speedup) {
+  llvm::SmallVector<int64_t> kept;
+  if (numLayers <= 0)
+    return kept;
+  int64_t k = std::llround(static_cast<double>(numLayers) / speedup);
+  k = std::clamp<int64_t>(k, 1, numLayers);
+  if (k == 1) {
+    kept.push_back(0);
+    return kept;
+  }
+  double stride = static_cast<double>(numLayers - 1) / (k - 1);
+  for (int64_t i = 0; i < k; ++i) {
+    int64_t idx = std::llround(i * stride);
+    if (kept.empty() || kept.back() != idx)
+      kept.push_back(idx);
+  }
+  return kept;
+}
+
+namespace {
+
+struct LayerSkipPass : public txc::impl::LayerSkipPassBase<LayerSkipPass> {
+  using LayerSkipPassBase::LayerSkipPassBase;
+
+  void runOnOperation() override {
+    if (!(speedup >= 1.0) || !std::isfinite(speedup)) {
+      getOperation()->emitError()
+          << "tx-layer-skip: 'speedup' must be a finite number >= 1, got "
+          << speedup.getValue();
+      return signalPassFailure();
+    }
+    if (!skipLayers.empty() && speedup != 1.0) {
+      getOperation()->emitError() << "tx-layer-skip: give either 'speedup' or "
+                                     "'skip-layers', not both";
+      return signalPassFailure();
+    }
+
+    // Layers are grouped by the block that holds them (one stack per
+    // function body), in program order.
+    llvm::MapVector<Block *, SmallVector<LayerOp>> stacks;
+    getOperation()->walk(
+        [&](LayerOp layer) { stacks[layer->getBlock()].push_back(layer); });
+
+    for (auto &[block, layers] : stacks)
+      if (failed(processStack(layers)))
+        return signalPassFailure();
+  }
+
+  LogicalResult processStack(ArrayRef<LayerOp> layers) {
+    // Position in the stack (by index order) decides what is kept.
+    SmallVector<LayerOp> ordered(layers);
+    llvm::sort(ordered, [](LayerOp a, LayerOp b) {
+      return a.getIndex() < b.getIndex();
+    });
+    llvm::DenseSet<int64_t> skip;
+    if (!skipLayers.empty()) {
+      llvm::DenseSet<int64_t> present;
+      for (LayerOp layer : ordered)
+        present.insert(layer.getIndex());
+      for (int64_t index : skipLayers) {
+        if (!present.contains(index))
+          return ordered.front()->getParentOp()->emitError()
+                 << "tx-layer-skip: 'skip-layers' names layer " << index
+                 << ", which does not exist here";
+        skip.insert(index);
+      }
+    } else {
+      llvm::DenseSet<int64_t> keptPositions;
+      for (int64_t pos : computeKeptLayers(ordered.size(), speedup))
+        keptPositions.insert(pos);
+      for (auto [pos, layer] : llvm::enumerate(ordered))
+        if (!keptPositions.contains(pos))
+          skip.insert(layer.getIndex());
+    }
+
+    for (LayerOp layer : ordered) {
+      if (!skip.contains(layer.getIndex())) {
+        ++numLayersKept;
+        continue;
+      }
+      if (failed(bypass(layer)))
+        return failure();
+      ++numLayersSkipped;
+    }
+    return success();
+  }
+
+  /// Replaces the layer's results by its inputs and erases it.
+  static LogicalResult bypass(LayerOp layer) {
+    if (layer.getNumResults() > layer.getInputs().size())
+      return layer.emitOpError()
+             << "cannot be skipped: it has " << layer.getNumResults()
+             << " results but only " << layer.getInputs().size()
+             << " inputs to pass through";
+    for (auto [i, result] : llvm::enumerate(layer.getResults()))
+      if (result.getType() != layer.getInputs()[i].getType())
+        return layer.emitOpError()
+               << "cannot be skipped: result #" << i << " has type "
+               << result.getType() << " but input #" << i << " has type "
+               << layer.getInputs()[i].getType();
+    for (auto [i, result] : llvm::enumerate(layer.getResults()))
+      result.replaceAllUsesWith(layer.getInputs()[i]);
+    layer.erase();
+    return success();
+  }
+};
+
+} // namespace

@@ -1,0 +1,21 @@
+//===- tx-opt.cpp - the tx optimizer driver -------------------------------===//
+//
+// mlir-opt for txc: parses tx (and the upstream dialects it mixes with), runs
+// passes or pipelines, prints the result.
+//
+//===----------------------------------------------------------------------===//
+
+#include "txc/Compiler/Registration.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "mlir/Transforms/Passes.h"
+
+int main(int argc, char **argv) {
+  mlir::registerTransformsPasses();
+  txc::registerTxcPasses();
+  mlir::DialectRegistry registry;
+  txc::registerTxcDialects(registry);
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "txc optimizer driver\n", registry));
+}
