@@ -8,8 +8,9 @@
 #include "txc/Dialect/Tx/TxOps.h"
 #include "txc/Passes/Passes.h"
 
-#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/MapVector.h"
+
+#include <set>
 
 #include <cmath>
 
@@ -66,8 +67,22 @@ struct LayerSkipPass : public txc::impl::LayerSkipPassBase<LayerSkipPass> {
     getOperation()->walk(
         [&](LayerOp layer) { stacks[layer->getBlock()].push_back(layer); });
 
-    for (auto &[block, layers] : stacks)
-      if (failed(processStack(layers)))
+    // Explicit indices must name a layer somewhere under the pass's root.
+    // (std::set: layer indices may take any int64 value.)
+    std::set<int64_t> present;
+    for (auto &entry : stacks)
+      for (LayerOp layer : entry.second)
+        present.insert(layer.getIndexAttr().getInt());
+    for (int64_t index : skipLayers)
+      if (!present.count(index)) {
+        getOperation()->emitError()
+            << "tx-layer-skip: 'skip-layers' names layer " << index
+            << ", which does not exist";
+        return signalPassFailure();
+      }
+
+    for (auto &entry : stacks)
+      if (failed(processStack(entry.second)))
         return signalPassFailure();
   }
 
@@ -75,31 +90,25 @@ struct LayerSkipPass : public txc::impl::LayerSkipPassBase<LayerSkipPass> {
     // Position in the stack (by index order) decides what is kept.
     SmallVector<LayerOp> ordered(layers);
     llvm::sort(ordered, [](LayerOp a, LayerOp b) {
-      return a.getIndex() < b.getIndex();
+      return a.getIndexAttr().getInt() < b.getIndexAttr().getInt();
     });
-    llvm::DenseSet<int64_t> skip;
+    std::set<size_t> skipPositions;
     if (!skipLayers.empty()) {
-      llvm::DenseSet<int64_t> present;
-      for (LayerOp layer : ordered)
-        present.insert(layer.getIndex());
-      for (int64_t index : skipLayers) {
-        if (!present.contains(index))
-          return ordered.front()->getParentOp()->emitError()
-                 << "tx-layer-skip: 'skip-layers' names layer " << index
-                 << ", which does not exist here";
-        skip.insert(index);
-      }
-    } else {
-      llvm::DenseSet<int64_t> keptPositions;
-      for (int64_t pos : computeKeptLayers(ordered.size(), speedup))
-        keptPositions.insert(pos);
+      std::set<int64_t> skip(skipLayers.begin(), skipLayers.end());
       for (auto [pos, layer] : llvm::enumerate(ordered))
-        if (!keptPositions.contains(pos))
-          skip.insert(layer.getIndex());
+        if (skip.count(layer.getIndexAttr().getInt()))
+          skipPositions.insert(pos);
+    } else {
+      std::set<int64_t> kept;
+      for (int64_t pos : computeKeptLayers(ordered.size(), speedup))
+        kept.insert(pos);
+      for (size_t pos = 0; pos < ordered.size(); ++pos)
+        if (!kept.count(pos))
+          skipPositions.insert(pos);
     }
 
-    for (LayerOp layer : ordered) {
-      if (!skip.contains(layer.getIndex())) {
+    for (auto [pos, layer] : llvm::enumerate(ordered)) {
+      if (!skipPositions.count(pos)) {
         ++numLayersKept;
         continue;
       }

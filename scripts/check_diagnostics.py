@@ -3,7 +3,7 @@
 
 For each `emitOpError()/emitError()` statement in the given C++ sources, takes
 the longest string literal of its message (adjacent literals joined) and looks
-for it in the `expected-error` lines of the lit tests and in the GoogleTest
+for it in the `expected-error` lines (and `CHECK...error:` lines) of the lit tests and in the GoogleTest
 sources. Prints the messages no test exercises and exits 1 if there are any.
 
 usage: check_diagnostics.py --sources DIR... --tests DIR...
@@ -52,7 +52,11 @@ def main():
     for d in args.tests:
         for p in pathlib.Path(d).rglob("*"):
             if p.suffix == ".mlir":
-                corpus += re.findall(r"expected-error[^{]*\{\{(.*?)\}\}", p.read_text())
+                text = p.read_text()
+                corpus += re.findall(r"expected-error[^{]*\{\{(.*?)\}\}", text)
+                # Errors checked through `not tx-opt ... 2>&1 | FileCheck`.
+                corpus += [l for l in text.splitlines()
+                           if "CHECK" in l and "error:" in l]
             elif p.suffix == ".cpp":
                 corpus.append(p.read_text())
     corpus = "\n".join(corpus)

@@ -20,9 +20,10 @@ YieldOp LayerOp::getYield() {
 }
 
 LogicalResult LayerOp::verify() {
-  if (getIndex() < 0)
-    return emitOpError() << "layer index must be non-negative, got "
-                         << getIndex();
+  // I64Attr's accessor is unsigned; read the stored value as signed.
+  int64_t index = getIndexAttr().getInt();
+  if (index < 0)
+    return emitOpError() << "layer index must be non-negative, got " << index;
   if ((*this)->getParentOfType<LayerOp>())
     return emitOpError() << "must not be nested inside another tx.layer";
   for (Operation &other : *(*this)->getBlock()) {
@@ -122,6 +123,8 @@ LogicalResult LayerNormOp::verify() {
 //===----------------------------------------------------------------------===//
 
 int64_t RopeOp::getRotaryDim() {
+  if (getCos().getType().getRank() == 0)
+    return ShapedType::kDynamic;
   int64_t half = getCos().getType().getShape().back();
   return ShapedType::isDynamic(half) ? ShapedType::kDynamic : 2 * half;
 }

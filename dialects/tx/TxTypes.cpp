@@ -46,26 +46,37 @@ Type KVCacheType::parse(AsmParser &parser) {
       parser.parseComma() || parseNamedInt(parser, "head_dim", headDim) ||
       parser.parseComma() || parser.parseType(elementType))
     return {};
+  bool sawLayout = false;
   while (succeeded(parser.parseOptionalComma())) {
-    if (succeeded(parser.parseOptionalKeyword("paged"))) {
-      layout = KVLayout::paged;
-      if (parser.parseLess() || parser.parseInteger(blockSize) ||
-          parser.parseGreater())
+    SMLoc optionLoc = parser.getCurrentLocation();
+    bool isPaged = succeeded(parser.parseOptionalKeyword("paged"));
+    if (isPaged || succeeded(parser.parseOptionalKeyword("contiguous"))) {
+      if (sawLayout) {
+        parser.emitError(optionLoc) << "kv_cache layout given twice";
         return {};
+      }
+      sawLayout = true;
+      if (isPaged) {
+        layout = KVLayout::paged;
+        if (parser.parseLess() || parser.parseInteger(blockSize) ||
+            parser.parseGreater())
+          return {};
+      }
       continue;
     }
-    if (succeeded(parser.parseOptionalKeyword("contiguous")))
-      continue;
     Attribute attr;
-    SMLoc attrLoc = parser.getCurrentLocation();
     if (parser.parseAttribute(attr))
       return {};
-    format = dyn_cast<KVFormatAttr>(attr);
-    if (!format) {
-      parser.emitError(attrLoc)
+    if (!isa<KVFormatAttr>(attr)) {
+      parser.emitError(optionLoc)
           << "expected 'contiguous', 'paged<N>' or a #tx.kv_format attribute";
       return {};
     }
+    if (format) {
+      parser.emitError(optionLoc) << "kv_cache format given twice";
+      return {};
+    }
+    format = cast<KVFormatAttr>(attr);
   }
   if (parser.parseGreater())
     return {};

@@ -156,6 +156,16 @@ TEST_F(TxDialectTest, TreeAttrHelpers) {
         ArrayRef<int64_t>{-1, 2, 0}));
   });
   EXPECT_NE(diags.find("tree node 1 has parent 2"), std::string::npos) << diags;
+
+  // An empty tree cannot be written in the textual syntax (the parameter list
+  // needs at least one integer), so its verifier message is tested here.
+  diags = diagnosticsOf([&] {
+    EXPECT_FALSE(TreeAttr::getChecked(
+        [&] { return emitError(UnknownLoc::get(&context)); }, &context,
+        ArrayRef<int64_t>{}));
+  });
+  EXPECT_NE(diags.find("tree must have at least one node"), std::string::npos)
+      << diags;
 }
 
 TEST_F(TxDialectTest, TreeMaskFoldsToAncestorMatrix) {

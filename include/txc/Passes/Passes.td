@@ -23,7 +23,7 @@ def LayerSkipPass : Pass<"tx-layer-skip"> {
     the first and the last layer are kept and the others are kept at a stride
     of `(L - 1) / (K - 1)` (kept index `round(i * (L - 1) / (K - 1))` for
     `i = 0 .. K - 1`). `skip-layers` names the layers to remove explicitly
-    instead.
+    instead; each index must exist in at least one function.
 
     A removed layer's results are replaced by its inputs (result `i` by
     input `i`): the residual stream passes through unchanged, and the layer's

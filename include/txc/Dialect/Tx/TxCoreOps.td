@@ -31,7 +31,7 @@ def Tx_LayerOp : Tx_Op<"layer", [
   let results = (outs Variadic<AnyType>:$results);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
-    $index `(` $inputs `)` attr-dict `:` functional-type($inputs, $results) $body
+    $index ` ` `(` $inputs `)` attr-dict `:` functional-type($inputs, $results) $body
   }];
   let hasVerifier = 1;
   let hasRegionVerifier = 1;

@@ -5,7 +5,7 @@
 
 include "txc/Dialect/Tx/TxTypes.td"
 
-def Tx_TreeMaskOp : Tx_Op<"tree_mask", [Pure, ConstantLike]> {
+def Tx_TreeMaskOp : Tx_Op<"tree_mask", [Pure]> {
   let summary = "the ancestor mask of a draft tree";
   let description = [{
     Produces an `[N, N]` `i1` tensor for an `N`-node tree whose element
