@@ -200,3 +200,13 @@ LogicalResult EmbeddingOp::verify() {
   return verifySameElementType(*this, "result", getResult().getType(), "table",
                                tableType);
 }
+
+//===----------------------------------------------------------------------===//
+// WeightOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult WeightOp::verify() {
+  if (getName().empty())
+    return emitOpError() << "weight name must not be empty";
+  return success();
+}

@@ -19,7 +19,22 @@ void txc::buildDefaultPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
 }
 
+void txc::buildRaisePipeline(OpPassManager &pm) {
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createRaiseNormsPass());
+  pm.addPass(createRaiseRopePass());
+  pm.addPass(createRaiseAttentionPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createRaiseLayersPass());
+}
+
 void txc::registerPipelines() {
+  PassPipelineRegistration<>(
+      "tx-raise-pipeline",
+      "Raise imported models into tx ops (what txc --emit=tx runs)",
+      buildRaisePipeline);
   PassPipelineRegistration<DefaultPipelineOptions>(
       "tx-default-pipeline",
       "The default tx graph pipeline: canonicalize, static layer skipping, "

@@ -31,8 +31,12 @@ struct DefaultPipelineOptions
 void buildDefaultPipeline(mlir::OpPassManager &pm,
                           const DefaultPipelineOptions &options);
 
+/// Raising: turns the patterns exporters emit into tx ops (attention,
+/// norms, rope, layers). Runs on a module; used by `txc --emit=tx`.
+void buildRaisePipeline(mlir::OpPassManager &pm);
+
 /// Registers every txc pipeline with the global pass registry
-/// (`tx-default-pipeline`).
+/// (`tx-default-pipeline`, `tx-raise-pipeline`).
 void registerPipelines();
 
 } // namespace txc

@@ -47,4 +47,65 @@ def LayerSkipPass : Pass<"tx-layer-skip"> {
   let dependentDialects = ["::txc::tx::TxDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// Raising: exporter patterns to tx ops
+//===----------------------------------------------------------------------===//
+
+def RaiseNormsPass : Pass<"tx-raise-norms"> {
+  let summary = "Raises RMSNorm and LayerNorm decompositions to tx.rms_norm / tx.layer_norm";
+  let description = [{
+    Recognizes the elementwise decompositions exporters emit for RMSNorm
+    (`x * rsqrt(mean(x^2) + eps) * w`, with pow/mul squares, sqrt+reciprocal,
+    sqrt+div or rsqrt) and LayerNorm (`(x - mean) / sqrt(var + eps) * w + b`)
+    over the last dimension, and replaces them with one op.
+  }];
+  let statistics = [
+    Statistic<"numRMSNorms", "rms-norms", "RMSNorm decompositions raised">,
+    Statistic<"numLayerNorms", "layer-norms", "LayerNorm decompositions raised">
+  ];
+  let dependentDialects = ["::txc::tx::TxDialect"];
+}
+
+def RaiseRopePass : Pass<"tx-raise-rope"> {
+  let summary = "Raises rotary position embedding patterns to tx.rope";
+  let description = [{
+    Recognizes `x * cos + rotate(x) * sin` on `[B, H, S, D]` tensors, where
+    rotate is rotate-half (`concat(-x2, x1)`) or the interleaved pair
+    rotation, and replaces it with `tx.rope` with `[S, R/2]` tables.
+  }];
+  let statistics = [
+    Statistic<"numRopes", "ropes", "Rotary embeddings raised">
+  ];
+  let dependentDialects = ["::txc::tx::TxDialect"];
+}
+
+def RaiseAttentionPass : Pass<"tx-raise-attention"> {
+  let summary = "Raises matmul-softmax-matmul chains to tx.attention";
+  let description = [{
+    Recognizes `softmax(scale * Q K^T + mask) V` as exporters emit it
+    (scaling of Q, K^T or the scores by constants, an additive mask or a
+    select, GQA key/value repetition by expand/reshape) and replaces it with
+    `tx.attention`. A constant mask is classified as none, causal or sliding
+    window (+ sinks); any other mask stays as the explicit mask.
+  }];
+  let statistics = [
+    Statistic<"numAttention", "attention", "Attention patterns raised">
+  ];
+  let dependentDialects = ["::txc::tx::TxDialect"];
+}
+
+def RaiseLayersPass : Pass<"tx-raise-layers"> {
+  let summary = "Groups each transformer block into a tx.layer region";
+  let description = [{
+    Finds the residual stream around each `tx.attention` and moves the ops of
+    each block (attention, MLP, norms, residual adds) into a `tx.layer`
+    region whose operand is the block's residual input and whose first result
+    is its residual output. Layers are numbered from 0 in program order.
+  }];
+  let statistics = [
+    Statistic<"numLayers", "layers", "Layers formed">
+  ];
+  let dependentDialects = ["::txc::tx::TxDialect"];
+}
+
 #endif // TXC_PASSES_PASSES_TD

@@ -180,4 +180,28 @@ def Tx_EmbeddingOp : Tx_Op<"embedding", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Tx_WeightOp : Tx_Op<"weight", [Pure]> {
+  let summary = "a named model weight whose data lives outside the IR";
+  let description = [{
+    Refers to the tensor `name` of the module's weights file (safetensors),
+    named by the module attribute `tx.weights`. The IR holds only the name and
+    the type, so dumps stay small and re-parse fast however large the model;
+    the importer writes the file, and passes or backends that need the data
+    read it from there.
+
+    ```mlir
+    module attributes {tx.weights = "model.safetensors"} {
+      func.func @f() -> tensor<64x64xf32> {
+        %w = tx.weight "model.layers.0.self_attn.q_proj.weight" : tensor<64x64xf32>
+        return %w : tensor<64x64xf32>
+      }
+    }
+    ```
+  }];
+  let arguments = (ins StrAttr:$name);
+  let results = (outs AnyStaticShapeTensor:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
 #endif // TXC_DIALECT_TX_TXCOREOPS_TD

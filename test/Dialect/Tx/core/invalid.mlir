@@ -501,3 +501,19 @@ func.func @rope_scalar_tables_positions(%x: tensor<1x8x16x64xf32>, %c: tensor<f3
   %y = tx.rope %x, %c, %c positions(%p : tensor<16xi64>) : tensor<1x8x16x64xf32>, tensor<f32>, tensor<f32> -> tensor<1x8x16x64xf32>
   return %y : tensor<1x8x16x64xf32>
 }
+
+// -----
+
+func.func @weight_empty_name() -> tensor<4xf32> {
+  // expected-error @+1 {{'tx.weight' op weight name must not be empty}}
+  %w = tx.weight "" : tensor<4xf32>
+  return %w : tensor<4xf32>
+}
+
+// -----
+
+func.func @weight_dynamic() -> tensor<?xf32> {
+  // expected-error @+1 {{'tx.weight' op result #0 must be statically shaped tensor of any type values}}
+  %w = tx.weight "w" : tensor<?xf32>
+  return %w : tensor<?xf32>
+}

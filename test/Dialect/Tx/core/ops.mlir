@@ -271,3 +271,12 @@ func.func @layer_attr(%h: tensor<4xf32>) -> tensor<4xf32> {
   }
   return %0 : tensor<4xf32>
 }
+
+// CHECK-LABEL: func.func @weights
+// CHECK: %[[W:.+]] = tx.weight "model.layers.0.q_proj.weight" : tensor<64x64xf32>
+// CHECK: tx.weight "embed" : tensor<128x64xbf16>
+func.func @weights() -> (tensor<64x64xf32>, tensor<128x64xbf16>) {
+  %w = tx.weight "model.layers.0.q_proj.weight" : tensor<64x64xf32>
+  %e = tx.weight "embed" : tensor<128x64xbf16>
+  return %w, %e : tensor<64x64xf32>, tensor<128x64xbf16>
+}

@@ -1,0 +1,540 @@
+//===- ConvertShape.cpp - data-movement ONNX ops on run-time values -------===//
+//
+// Reshape, Transpose, Concat, Split, Slice, Squeeze, Unsqueeze, Expand,
+// Gather (tx.embedding for row lookups), GatherElements and GatherND. Shape
+// operands (target shapes, axes, starts/ends, split sizes) must be known at
+// import time; they are after folding when the model's shapes are static or
+// specialized with --shape.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Emit.h"
+#include "Importer.h"
+
+#include "txc/Dialect/Tx/TxOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+
+using namespace mlir;
+using namespace txc;
+using namespace txc::onnx_import;
+
+namespace {
+
+/// The constant int vector of input `i`, or failure with a message.
+FailureOr<std::vector<int64_t>> constInts(NodeContext &ctx, unsigned i,
+                                          StringRef what) {
+  const HostTensor *t = ctx.constInput(i);
+  if (!t) {
+    (void)ctx.fail(Twine("the ") + what +
+                   " must be known at compile time; specialize the model's "
+                   "dynamic dimensions with --shape");
+    return failure();
+  }
+  return t->toInts();
+}
+
+/// Axes from the attribute (older opsets) or input `inputIndex` (newer).
+FailureOr<std::optional<std::vector<int64_t>>>
+axesOf(NodeContext &ctx, unsigned inputIndex, int64_t inputSinceOpset) {
+  if (ctx.opset >= inputSinceOpset) {
+    if (!ctx.hasInput(inputIndex))
+      return std::optional<std::vector<int64_t>>();
+    auto axes = constInts(ctx, inputIndex, "axes");
+    if (failed(axes))
+      return failure();
+    return std::optional<std::vector<int64_t>>(*axes);
+  }
+  return ctx.attrs.getInts("axes");
+}
+
+bool normalizeAxis(int64_t &axis, int64_t rank) {
+  if (axis < 0)
+    axis += rank;
+  return axis >= 0 && axis < rank;
+}
+
+LogicalResult convertReshape(NodeContext &ctx) {
+  Value x = ctx.input(0);
+  auto shape = constInts(ctx, 1, "target shape");
+  if (failed(shape))
+    return failure();
+  ArrayRef<int64_t> in = cast<RankedTensorType>(x.getType()).getShape();
+  bool allowZero = ctx.attrs.getInt("allowzero", 0);
+  SmallVector<int64_t> out;
+  int64_t inferred = -1, known = 1;
+  for (auto [i, d] : llvm::enumerate(*shape)) {
+    if (d == 0 && !allowZero) {
+      if (i >= in.size())
+        return ctx.fail("target shape copies dimension " + std::to_string(i) +
+                        " of a rank-" + std::to_string(in.size()) + " input");
+      d = in[i];
+    }
+    if (d == -1) {
+      if (inferred >= 0)
+        return ctx.fail("target shape has more than one -1");
+      inferred = i;
+    } else if (d < 0 && !ShapedType::isDynamic(d)) {
+      return ctx.fail("target shape has a negative dimension");
+    } else if (!ShapedType::isDynamic(d)) {
+      known *= d;
+    }
+    out.push_back(d);
+  }
+  int64_t total = 1;
+  bool dynamic = false;
+  for (int64_t d : in)
+    ShapedType::isDynamic(d) ? dynamic = true : total *= d;
+  for (int64_t d : out)
+    dynamic |= ShapedType::isDynamic(d);
+  if (inferred >= 0) {
+    if (dynamic)
+      out[inferred] = ShapedType::kDynamic;
+    else if (known == 0 || total % known != 0)
+      return ctx.fail("cannot infer the -1 dimension");
+    else
+      out[inferred] = total / known;
+  } else if (!dynamic && known != total) {
+    return ctx.fail("target shape holds " + std::to_string(known) +
+                    " elements but the input holds " + std::to_string(total));
+  }
+  if (llvm::any_of(out, ShapedType::isDynamic) && inferred < 0 && !dynamic)
+    return ctx.fail("unsupported dynamic reshape");
+  if (llvm::any_of(out, ShapedType::isDynamic))
+    return ctx.fail("reshape to a shape with a dynamic dimension is not "
+                    "supported yet; specialize with --shape");
+  ctx.setOutput(0, reshapeTensor(ctx.b, ctx.loc, x, out), ctx.inputDType(0));
+  return success();
+}
+
+LogicalResult convertTranspose(NodeContext &ctx) {
+  Value x = ctx.input(0);
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  std::vector<int64_t> perm;
+  if (auto p = ctx.attrs.getInts("perm"))
+    perm = *p;
+  else
+    for (int64_t i = rank - 1; i >= 0; --i)
+      perm.push_back(i);
+  if (static_cast<int64_t>(perm.size()) != rank)
+    return ctx.fail("perm has " + std::to_string(perm.size()) +
+                    " entries for a rank-" + std::to_string(rank) + " input");
+  std::vector<bool> seen(rank, false);
+  for (int64_t p : perm) {
+    if (p < 0 || p >= rank || seen[p])
+      return ctx.fail("perm is not a permutation");
+    seen[p] = true;
+  }
+  ctx.setOutput(0, transposeTensor(ctx.b, ctx.loc, x, perm),
+                ctx.inputDType(0));
+  return success();
+}
+
+LogicalResult convertConcat(NodeContext &ctx) {
+  SmallVector<Value> inputs;
+  for (unsigned i = 0; i < ctx.numInputs(); ++i)
+    if (ctx.hasInput(i)) {
+      Value v = ctx.input(i);
+      // Zero-sized pieces contribute nothing.
+      if (llvm::is_contained(cast<RankedTensorType>(v.getType()).getShape(), 0))
+        continue;
+      inputs.push_back(v);
+    }
+  if (inputs.empty())
+    return ctx.fail("all inputs are empty");
+  int64_t rank = cast<RankedTensorType>(inputs[0].getType()).getRank();
+  int64_t axis = ctx.attrs.getInt("axis", 0);
+  if (!normalizeAxis(axis, rank))
+    return ctx.fail("axis out of range");
+  if (inputs.size() == 1) {
+    ctx.setOutput(0, inputs[0], ctx.inputDType(0));
+    return success();
+  }
+  for (Value v : inputs)
+    if (cast<RankedTensorType>(v.getType()).getRank() != rank)
+      return ctx.fail("inputs have different ranks");
+  ctx.setOutput(0, tensor::ConcatOp::create(ctx.b, ctx.loc, axis, inputs),
+                ctx.inputDType(0));
+  return success();
+}
+
+/// extract_slice of `x` along `axis` from `start` (size `size`, stride 1).
+Value sliceAxis(NodeContext &ctx, Value x, int64_t axis, int64_t start,
+                int64_t size, int64_t stride = 1) {
+  auto type = cast<RankedTensorType>(x.getType());
+  SmallVector<OpFoldResult> offsets, sizes, strides;
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    offsets.push_back(ctx.b.getIndexAttr(d == axis ? start : 0));
+    strides.push_back(ctx.b.getIndexAttr(d == axis ? stride : 1));
+    if (d == axis)
+      sizes.push_back(ctx.b.getIndexAttr(size));
+    else if (type.isDynamicDim(d))
+      sizes.push_back(
+          tensor::DimOp::create(ctx.b, ctx.loc, x, d).getResult());
+    else
+      sizes.push_back(ctx.b.getIndexAttr(type.getDimSize(d)));
+  }
+  return tensor::ExtractSliceOp::create(ctx.b, ctx.loc, x, offsets, sizes,
+                                        strides);
+}
+
+LogicalResult convertSplit(NodeContext &ctx) {
+  Value x = ctx.input(0);
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t axis = ctx.attrs.getInt("axis", 0);
+  if (!normalizeAxis(axis, type.getRank()))
+    return ctx.fail("axis out of range");
+  int64_t dim = type.getDimSize(axis);
+  if (ShapedType::isDynamic(dim))
+    return ctx.fail("splitting a dynamic dimension is not supported");
+  std::vector<int64_t> sizes;
+  if (ctx.opset >= 13 && ctx.hasInput(1)) {
+    auto s = constInts(ctx, 1, "split sizes");
+    if (failed(s))
+      return failure();
+    sizes = *s;
+  } else if (auto s = ctx.attrs.getInts("split"); s && ctx.opset < 13) {
+    sizes = *s;
+  } else {
+    int64_t n = ctx.attrs.getInt("num_outputs", ctx.numOutputs());
+    if (n <= 0)
+      return ctx.fail("num_outputs must be positive");
+    int64_t chunk = (dim + n - 1) / n;
+    for (int64_t i = 0; i < n; ++i)
+      sizes.push_back(std::min(chunk, dim - i * chunk));
+  }
+  int64_t sum = 0;
+  for (int64_t s : sizes)
+    sum += s;
+  if (sum != dim || sizes.size() != ctx.numOutputs())
+    return ctx.fail("split sizes do not cover the axis");
+  int64_t offset = 0;
+  for (auto [i, s] : llvm::enumerate(sizes)) {
+    ctx.setOutput(i, sliceAxis(ctx, x, axis, offset, s), ctx.inputDType(0));
+    offset += s;
+  }
+  return success();
+}
+
+LogicalResult convertSlice(NodeContext &ctx) {
+  Value x = ctx.input(0);
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  std::vector<int64_t> starts, ends, axes, steps;
+  if (ctx.opset < 10) {
+    starts = ctx.attrs.getInts("starts").value_or(std::vector<int64_t>{});
+    ends = ctx.attrs.getInts("ends").value_or(std::vector<int64_t>{});
+    axes = ctx.attrs.getInts("axes").value_or(std::vector<int64_t>{});
+  } else {
+    auto s = constInts(ctx, 1, "slice starts");
+    auto e = constInts(ctx, 2, "slice ends");
+    if (failed(s) || failed(e))
+      return failure();
+    starts = *s;
+    ends = *e;
+    if (ctx.hasInput(3)) {
+      auto a = constInts(ctx, 3, "slice axes");
+      if (failed(a))
+        return failure();
+      axes = *a;
+    }
+    if (ctx.hasInput(4)) {
+      auto st = constInts(ctx, 4, "slice steps");
+      if (failed(st))
+        return failure();
+      steps = *st;
+    }
+  }
+  if (axes.empty())
+    for (size_t i = 0; i < starts.size(); ++i)
+      axes.push_back(i);
+  if (steps.empty())
+    steps.assign(starts.size(), 1);
+  if (starts.size() != ends.size() || axes.size() != starts.size() ||
+      steps.size() != starts.size())
+    return ctx.fail("starts, ends, axes and steps differ in length");
+  SmallVector<OpFoldResult> offsets, sizes, strides;
+  SmallVector<int64_t> outShape(type.getShape());
+  for (int64_t d = 0; d < rank; ++d) {
+    offsets.push_back(ctx.b.getIndexAttr(0));
+    strides.push_back(ctx.b.getIndexAttr(1));
+    sizes.push_back(type.isDynamicDim(d)
+                        ? OpFoldResult(tensor::DimOp::create(ctx.b, ctx.loc,
+                                                             x, d)
+                                           .getResult())
+                        : OpFoldResult(ctx.b.getIndexAttr(type.getDimSize(d))));
+  }
+  for (size_t i = 0; i < axes.size(); ++i) {
+    int64_t axis = axes[i];
+    if (!normalizeAxis(axis, rank))
+      return ctx.fail("axis out of range");
+    int64_t dim = type.getDimSize(axis);
+    if (ShapedType::isDynamic(dim))
+      return ctx.fail("slicing a dynamic dimension is not supported; "
+                      "specialize it with --shape");
+    int64_t step = steps[i];
+    if (step <= 0)
+      return ctx.fail("only positive slice steps are supported on run-time "
+                      "values");
+    int64_t start = starts[i], end = ends[i];
+    if (start < 0)
+      start += dim;
+    if (end < 0)
+      end += dim;
+    start = std::clamp<int64_t>(start, 0, dim);
+    end = std::clamp<int64_t>(end, 0, dim);
+    int64_t size = end > start ? (end - start + step - 1) / step : 0;
+    offsets[axis] = ctx.b.getIndexAttr(start);
+    sizes[axis] = ctx.b.getIndexAttr(size);
+    strides[axis] = ctx.b.getIndexAttr(step);
+    outShape[axis] = size;
+  }
+  Value result = tensor::ExtractSliceOp::create(ctx.b, ctx.loc, x, offsets,
+                                                sizes, strides);
+  ctx.setOutput(0, result, ctx.inputDType(0));
+  return success();
+}
+
+template <bool unsqueeze>
+LogicalResult convertSqueezeLike(NodeContext &ctx) {
+  Value x = ctx.input(0);
+  auto type = cast<RankedTensorType>(x.getType());
+  auto axesOr = axesOf(ctx, 1, 13);
+  if (failed(axesOr))
+    return failure();
+  SmallVector<int64_t> shape(type.getShape());
+  if (unsqueeze) {
+    if (!*axesOr)
+      return ctx.fail("Unsqueeze needs axes");
+    int64_t outRank = shape.size() + (*axesOr)->size();
+    std::vector<int64_t> axes = **axesOr;
+    for (int64_t &a : axes)
+      if (!normalizeAxis(a, outRank))
+        return ctx.fail("axis out of range");
+    llvm::sort(axes);
+    for (int64_t a : axes)
+      shape.insert(shape.begin() + a, 1);
+  } else {
+    std::vector<bool> drop(shape.size(), false);
+    if (*axesOr) {
+      for (int64_t a : **axesOr) {
+        if (!normalizeAxis(a, shape.size()))
+          return ctx.fail("axis out of range");
+        if (shape[a] != 1)
+          return ctx.fail("cannot squeeze dimension " + std::to_string(a) +
+                          " of size " + std::to_string(shape[a]));
+        drop[a] = true;
+      }
+    } else {
+      for (size_t a = 0; a < shape.size(); ++a)
+        drop[a] = shape[a] == 1;
+    }
+    SmallVector<int64_t> kept;
+    for (size_t a = 0; a < shape.size(); ++a)
+      if (!drop[a])
+        kept.push_back(shape[a]);
+    shape = kept;
+  }
+  if (llvm::any_of(shape, ShapedType::isDynamic) && !type.hasStaticShape()) {
+    // expand/collapse handle dynamic dims when the grouping is unambiguous.
+    auto resultType = RankedTensorType::get(shape, type.getElementType());
+    auto groups = getReassociationIndicesForReshape(type, resultType);
+    if (!groups)
+      return ctx.fail("cannot reshape a dynamic tensor here");
+    Value r = shape.size() > type.getShape().size()
+                  ? Value(tensor::ExpandShapeOp::create(ctx.b, ctx.loc,
+                                                        resultType, x, *groups))
+                  : Value(tensor::CollapseShapeOp::create(ctx.b, ctx.loc,
+                                                          resultType, x,
+                                                          *groups));
+    ctx.setOutput(0, r, ctx.inputDType(0));
+    return success();
+  }
+  ctx.setOutput(0, reshapeTensor(ctx.b, ctx.loc, x, shape), ctx.inputDType(0));
+  return success();
+}
+
+LogicalResult convertExpand(NodeContext &ctx) {
+  Value x = ctx.input(0);
+  auto target = constInts(ctx, 1, "target shape");
+  if (failed(target))
+    return failure();
+  SmallVector<int64_t> t(target->begin(), target->end());
+  auto shape = broadcastShapes(shapeOf(x), t);
+  if (!shape)
+    return ctx.fail("cannot expand to the target shape");
+  for (int64_t &d : *shape)
+    if (d < 0)
+      d = ShapedType::kDynamic;
+  ctx.setOutput(0, broadcastTo(ctx.b, ctx.loc, x, *shape), ctx.inputDType(0));
+  return success();
+}
+
+/// Index value (as index type) of integer `v`, wrapped by `dim` if negative.
+Value normalizedIndex(OpBuilder &b, Location loc, Value v, Value dim) {
+  Value idx = arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value isNeg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, idx,
+                                      zero);
+  Value wrapped = arith::AddIOp::create(b, loc, idx, dim);
+  return arith::SelectOp::create(b, loc, isNeg, wrapped, idx);
+}
+
+LogicalResult convertGather(NodeContext &ctx) {
+  Value data = ctx.input(0), indices = ctx.input(1);
+  auto dataType = cast<RankedTensorType>(data.getType());
+  auto idxType = cast<RankedTensorType>(indices.getType());
+  int64_t axis = ctx.attrs.getInt("axis", 0);
+  if (!normalizeAxis(axis, dataType.getRank()))
+    return ctx.fail("axis out of range");
+  // Row lookup in a 2-D table: an embedding.
+  if (axis == 0 && dataType.getRank() == 2 &&
+      isa<FloatType>(dataType.getElementType()) && idxType.getRank() >= 1) {
+    SmallVector<int64_t> shape(idxType.getShape());
+    shape.push_back(dataType.getDimSize(1));
+    auto type = RankedTensorType::get(shape, dataType.getElementType());
+    ctx.setOutput(0,
+                  tx::EmbeddingOp::create(ctx.b, ctx.loc, type, data, indices),
+                  ctx.inputDType(0));
+    return success();
+  }
+  // General gather: linalg.generic reading data with tensor.extract.
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < axis; ++d)
+    shape.push_back(dataType.getDimSize(d));
+  for (int64_t d : idxType.getShape())
+    shape.push_back(d);
+  for (int64_t d = axis + 1; d < dataType.getRank(); ++d)
+    shape.push_back(dataType.getDimSize(d));
+  if (llvm::any_of(shape, ShapedType::isDynamic))
+    return ctx.fail("gather with dynamic shapes is not supported; specialize "
+                    "with --shape");
+  int64_t outRank = shape.size(), idxRank = idxType.getRank();
+  Value init = emptyTensor(ctx.b, ctx.loc, shape, dataType.getElementType());
+  MLIRContext *mctx = ctx.b.getContext();
+  SmallVector<AffineExpr> idxExprs;
+  for (int64_t d = 0; d < idxRank; ++d)
+    idxExprs.push_back(getAffineDimExpr(axis + d, mctx));
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(outRank, 0, idxExprs, mctx),
+      AffineMap::getMultiDimIdentityMap(outRank, mctx)};
+  SmallVector<utils::IteratorType> iters(outRank,
+                                         utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      ctx.b, ctx.loc, init.getType(), ValueRange{indices}, ValueRange{init},
+      maps, iters, [&](OpBuilder &b, Location loc, ValueRange args) {
+        SmallVector<Value> coords;
+        for (int64_t d = 0; d < axis; ++d)
+          coords.push_back(linalg::IndexOp::create(b, loc, d));
+        Value dim = tensor::DimOp::create(b, loc, data, axis);
+        coords.push_back(normalizedIndex(b, loc, args[0], dim));
+        for (int64_t d = axis + 1; d < dataType.getRank(); ++d)
+          coords.push_back(
+              linalg::IndexOp::create(b, loc, d - 1 + idxRank));
+        Value v = tensor::ExtractOp::create(b, loc, data, coords);
+        linalg::YieldOp::create(b, loc, v);
+      });
+  ctx.setOutput(0, generic.getResult(0), ctx.inputDType(0));
+  return success();
+}
+
+LogicalResult convertGatherElements(NodeContext &ctx) {
+  Value data = ctx.input(0), indices = ctx.input(1);
+  auto dataType = cast<RankedTensorType>(data.getType());
+  auto idxType = cast<RankedTensorType>(indices.getType());
+  int64_t axis = ctx.attrs.getInt("axis", 0);
+  if (!normalizeAxis(axis, dataType.getRank()) ||
+      idxType.getRank() != dataType.getRank())
+    return ctx.fail("indices must have the rank of data and a valid axis");
+  if (!idxType.hasStaticShape())
+    return ctx.fail("dynamic shapes are not supported; specialize with "
+                    "--shape");
+  int64_t rank = idxType.getRank();
+  Value init = emptyTensor(ctx.b, ctx.loc, idxType.getShape(),
+                           dataType.getElementType());
+  MLIRContext *mctx = ctx.b.getContext();
+  SmallVector<AffineMap> maps(2, AffineMap::getMultiDimIdentityMap(rank, mctx));
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      ctx.b, ctx.loc, init.getType(), ValueRange{indices}, ValueRange{init},
+      maps, iters, [&](OpBuilder &b, Location loc, ValueRange args) {
+        SmallVector<Value> coords;
+        for (int64_t d = 0; d < rank; ++d)
+          coords.push_back(d == axis ? normalizedIndex(
+                                           b, loc, args[0],
+                                           tensor::DimOp::create(b, loc, data,
+                                                                 axis))
+                                     : Value(linalg::IndexOp::create(b, loc, d)));
+        linalg::YieldOp::create(b, loc,
+                                tensor::ExtractOp::create(b, loc, data, coords)
+                                    .getResult());
+      });
+  ctx.setOutput(0, generic.getResult(0), ctx.inputDType(0));
+  return success();
+}
+
+LogicalResult convertGatherND(NodeContext &ctx) {
+  Value data = ctx.input(0), indices = ctx.input(1);
+  auto dataType = cast<RankedTensorType>(data.getType());
+  auto idxType = cast<RankedTensorType>(indices.getType());
+  int64_t batchDims = ctx.attrs.getInt("batch_dims", 0);
+  if (!dataType.hasStaticShape() || !idxType.hasStaticShape())
+    return ctx.fail("dynamic shapes are not supported; specialize with "
+                    "--shape");
+  int64_t q = idxType.getRank(), r = dataType.getRank();
+  int64_t k = idxType.getShape().back();
+  if (batchDims < 0 || batchDims >= q || k < 1 || k > r - batchDims)
+    return ctx.fail("bad indices shape or batch_dims");
+  SmallVector<int64_t> shape(idxType.getShape().drop_back());
+  for (int64_t d = batchDims + k; d < r; ++d)
+    shape.push_back(dataType.getDimSize(d));
+  int64_t outRank = shape.size();
+  Value init = emptyTensor(ctx.b, ctx.loc, shape, dataType.getElementType());
+  SmallVector<utils::IteratorType> iters(outRank,
+                                         utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      ctx.b, ctx.loc, init.getType(), ValueRange{}, ValueRange{init},
+      SmallVector<AffineMap>{
+          AffineMap::getMultiDimIdentityMap(outRank, ctx.b.getContext())},
+      iters, [&](OpBuilder &b, Location loc, ValueRange) {
+        SmallVector<Value> coords, idxCoords;
+        for (int64_t d = 0; d < q - 1; ++d)
+          idxCoords.push_back(linalg::IndexOp::create(b, loc, d));
+        for (int64_t d = 0; d < batchDims; ++d)
+          coords.push_back(idxCoords[d]);
+        for (int64_t j = 0; j < k; ++j) {
+          SmallVector<Value> at(idxCoords);
+          at.push_back(arith::ConstantIndexOp::create(b, loc, j));
+          Value raw = tensor::ExtractOp::create(b, loc, indices, at);
+          Value dim = arith::ConstantIndexOp::create(
+              b, loc, dataType.getDimSize(batchDims + j));
+          coords.push_back(normalizedIndex(b, loc, raw, dim));
+        }
+        for (int64_t d = q - 1; d < outRank; ++d)
+          coords.push_back(linalg::IndexOp::create(b, loc, d));
+        linalg::YieldOp::create(
+            b, loc, tensor::ExtractOp::create(b, loc, data, coords).getResult());
+      });
+  ctx.setOutput(0, generic.getResult(0), ctx.inputDType(0));
+  return success();
+}
+
+} // namespace
+
+void txc::onnx_import::registerShapeConverters(ConverterMap &map) {
+  auto &onnx = map[""];
+  onnx["Reshape"] = {convertReshape, 5};
+  onnx["Transpose"] = {convertTranspose, 1};
+  onnx["Concat"] = {convertConcat, 4};
+  onnx["Split"] = {convertSplit, 2};
+  onnx["Slice"] = {convertSlice, 1};
+  onnx["Squeeze"] = {convertSqueezeLike<false>, 1};
+  onnx["Unsqueeze"] = {convertSqueezeLike<true>, 1};
+  onnx["Expand"] = {convertExpand, 8};
+  onnx["Gather"] = {convertGather, 1};
+  onnx["GatherElements"] = {convertGatherElements, 11};
+  onnx["GatherND"] = {convertGatherND, 11};
+}

@@ -1,0 +1,69 @@
+//===- Folder.h - constant evaluation of ONNX nodes -------------*- C++ -*-===//
+//
+// Evaluates an ONNX node whose inputs are all known (HostTensors) at import
+// time. Used for shape-computation subgraphs (Shape -> Gather -> Concat ->
+// Reshape, ...) and, once shapes are specialized, for mask subgraphs (Range,
+// comparisons, Where, Trilu, ...), so that what reaches the IR is a constant
+// the raising passes can inspect.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TXC_LIB_FRONTEND_ONNX_FOLDER_H
+#define TXC_LIB_FRONTEND_ONNX_FOLDER_H
+
+#include "HostTensor.h"
+
+#include "llvm/ADT/StringRef.h"
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace txc::onnx_import {
+
+/// The attributes of a node, already decoded.
+struct NodeAttrs {
+  std::map<std::string, int64_t> ints;
+  std::map<std::string, double> floats;
+  std::map<std::string, std::vector<int64_t>> intLists;
+  std::map<std::string, std::vector<double>> floatLists;
+  std::map<std::string, std::string> strings;
+  std::map<std::string, HostTensor> tensors;
+
+  int64_t getInt(llvm::StringRef name, int64_t def) const;
+  double getFloat(llvm::StringRef name, double def) const;
+  std::optional<std::vector<int64_t>> getInts(llvm::StringRef name) const;
+  std::string getString(llvm::StringRef name, llvm::StringRef def) const;
+  const HostTensor *getTensor(llvm::StringRef name) const;
+};
+
+/// Outcome of folding a node: the output tensors, or the reason folding was
+/// not possible (unsupported op, element limit, malformed input). A reason
+/// starting with "error: " means the node is malformed and import must fail.
+struct FoldResult {
+  std::vector<HostTensor> outputs;
+  std::string reason;
+  bool ok() const { return reason.empty(); }
+};
+
+/// Folds `opType` (default ONNX domain) at `opset` on `inputs` (a null entry
+/// is an omitted optional input), producing `numOutputs` outputs. Refuses
+/// results larger than `maxElements`.
+FoldResult foldNode(llvm::StringRef opType, int64_t opset,
+                    llvm::ArrayRef<const HostTensor *> inputs,
+                    const NodeAttrs &attrs, unsigned numOutputs,
+                    int64_t maxElements);
+
+/// True if foldNode knows `opType`.
+bool canFold(llvm::StringRef opType);
+
+/// Broadcast shape of two shapes under ONNX multidirectional broadcasting
+/// (-1 = dynamic, allowed on input and output); nullopt if incompatible.
+std::optional<llvm::SmallVector<int64_t>>
+broadcastShapes(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b);
+
+} // namespace txc::onnx_import
+
+#endif // TXC_LIB_FRONTEND_ONNX_FOLDER_H

@@ -1,0 +1,666 @@
+//===- Importer.cpp - ONNX graph importer ---------------------------------===//
+
+#include "Importer.h"
+
+#include "txc/Dialect/Tx/TxOps.h"
+#include "txc/Support/Safetensors.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+using namespace mlir;
+using llvm::Error;
+using llvm::MemoryBuffer;
+namespace sys = llvm::sys;
+using namespace txc;
+using namespace txc::onnx_import;
+
+//===----------------------------------------------------------------------===//
+// Types and constants
+//===----------------------------------------------------------------------===//
+
+Type onnx_import::toMLIRType(DType dtype, MLIRContext *ctx) {
+  switch (dtype) {
+  case DType::F32:
+    return Float32Type::get(ctx);
+  case DType::F16:
+    return Float16Type::get(ctx);
+  case DType::BF16:
+    return BFloat16Type::get(ctx);
+  case DType::F64:
+    return Float64Type::get(ctx);
+  case DType::F8E4M3FN:
+    return Float8E4M3FNType::get(ctx);
+  case DType::Bool:
+    return IntegerType::get(ctx, 1);
+  case DType::I4:
+  case DType::U4:
+    return IntegerType::get(ctx, 4);
+  case DType::I8:
+  case DType::U8:
+    return IntegerType::get(ctx, 8);
+  case DType::I16:
+  case DType::U16:
+    return IntegerType::get(ctx, 16);
+  case DType::I32:
+  case DType::U32:
+    return IntegerType::get(ctx, 32);
+  case DType::I64:
+  case DType::U64:
+    return IntegerType::get(ctx, 64);
+  default:
+    return {};
+  }
+}
+
+DenseElementsAttr onnx_import::toDenseAttr(const HostTensor &t,
+                                           MLIRContext *ctx) {
+  auto type = RankedTensorType::get(t.shape, toMLIRType(t.dtype, ctx));
+  if (t.dtype == DType::Bool) {
+    SmallVector<bool> bits(t.numElements());
+    for (int64_t i = 0, e = bits.size(); i < e; ++i)
+      bits[i] = t.bytes[i] != 0;
+    return DenseElementsAttr::get(type, ArrayRef<bool>(bits));
+  }
+  if (t.dtype == DType::I4 || t.dtype == DType::U4) {
+    SmallVector<APInt> vals;
+    for (int64_t i = 0, e = t.numElements(); i < e; ++i)
+      vals.push_back(APInt(4, t.getInt(i), /*isSigned=*/t.dtype == DType::I4,
+                           /*implicitTrunc=*/true));
+    return DenseElementsAttr::get(type, vals);
+  }
+  if (t.isSplat() && t.numElements() > 0) {
+    // A splat constant is stored once.
+    unsigned size = dtypeSize(t.dtype);
+    return DenseElementsAttr::getFromRawBuffer(
+        type, ArrayRef<char>(t.bytes.data(), size));
+  }
+  return DenseElementsAttr::getFromRawBuffer(type, t.bytes);
+}
+
+/// safetensors dtype name of an element type.
+static StringRef safetensorsDType(DType t) {
+  switch (t) {
+  case DType::F32:
+    return "F32";
+  case DType::F16:
+    return "F16";
+  case DType::BF16:
+    return "BF16";
+  case DType::F64:
+    return "F64";
+  case DType::I64:
+    return "I64";
+  case DType::I32:
+    return "I32";
+  case DType::I16:
+    return "I16";
+  case DType::I8:
+    return "I8";
+  case DType::U8:
+    return "U8";
+  case DType::Bool:
+    return "BOOL";
+  case DType::F8E4M3FN:
+    return "F8_E4M3";
+  default:
+    return "";
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// NodeContext
+//===----------------------------------------------------------------------===//
+
+NodeContext::NodeContext(GraphImporter &importer, const onnx::NodeProto &node,
+                         const NodeAttrs &attrs, int64_t opset, Location loc)
+    : node(node), attrs(attrs), opset(opset), loc(loc), b(importer.builder),
+      importer(importer) {}
+
+unsigned NodeContext::numInputs() const { return node.input_size(); }
+
+bool NodeContext::hasInput(unsigned i) const {
+  return i < numInputs() && !node.input(i).empty();
+}
+
+Value NodeContext::input(unsigned i) {
+  if (!hasInput(i))
+    return {};
+  return importer.materialize(node.input(i), loc);
+}
+
+const HostTensor *NodeContext::constInput(unsigned i) const {
+  if (!hasInput(i))
+    return nullptr;
+  auto it = importer.values.find(node.input(i));
+  if (it == importer.values.end() || !it->second.constant)
+    return nullptr;
+  return &*it->second.constant;
+}
+
+DType NodeContext::inputDType(unsigned i) const {
+  if (!hasInput(i))
+    return DType::Undefined;
+  auto it = importer.values.find(node.input(i));
+  return it == importer.values.end() ? DType::Undefined : it->second.dtype;
+}
+
+RankedTensorType NodeContext::inputType(unsigned i) {
+  Value v = input(i);
+  return v ? dyn_cast<RankedTensorType>(v.getType()) : RankedTensorType();
+}
+
+StringRef NodeContext::inputInitializer(unsigned i) const {
+  if (!hasInput(i))
+    return {};
+  auto it = importer.values.find(node.input(i));
+  return it == importer.values.end() ? StringRef()
+                                     : StringRef(it->second.initializer);
+}
+
+unsigned NodeContext::numOutputs() const { return node.output_size(); }
+
+bool NodeContext::hasOutput(unsigned i) const {
+  return i < numOutputs() && !node.output(i).empty();
+}
+
+void NodeContext::setOutput(unsigned i, Value value, DType dtype) {
+  if (!hasOutput(i))
+    return;
+  ValueState &state = importer.values[node.output(i)];
+  state.value = value;
+  state.dtype = dtype;
+}
+
+LogicalResult NodeContext::fail(const Twine &message) {
+  emitError(loc) << "node '" << node.name() << "' ("
+                 << (node.domain().empty() ? "" : node.domain() + "::")
+                 << node.op_type() << ", opset " << opset << "): " << message;
+  return failure();
+}
+
+Value NodeContext::weight(const HostTensor &tensor, StringRef name) {
+  return importer.weight(tensor, name, loc, /*fromModel=*/true);
+}
+
+//===----------------------------------------------------------------------===//
+// GraphImporter
+//===----------------------------------------------------------------------===//
+
+GraphImporter::GraphImporter(MLIRContext &ctx, LoadedModel &model,
+                             const ONNXImportOptions &options,
+                             SafetensorsWriter *weights)
+    : ctx(ctx), builder(&ctx), model(model), options(options),
+      weights(weights) {
+  registerElementwiseConverters(converters);
+  registerShapeConverters(converters);
+  registerLinalgConverters(converters);
+  registerTransformerConverters(converters);
+}
+
+Location GraphImporter::fileLoc() {
+  return FileLineColLoc::get(&ctx, model.displayName, 0, 0);
+}
+
+Location GraphImporter::nodeLoc(const onnx::NodeProto &node) {
+  std::string name = node.name();
+  if (name.empty())
+    name = node.op_type() + ":" +
+           (node.output_size() ? node.output(0) : std::string("?"));
+  return NameLoc::get(StringAttr::get(&ctx, name), fileLoc());
+}
+
+Value GraphImporter::weight(const HostTensor &tensor, StringRef name,
+                            Location loc, bool fromModel) {
+  auto cached = weightCache.find(name);
+  if (cached != weightCache.end())
+    return cached->second;
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(entry);
+  int64_t n = tensor.numElements();
+  bool packed4 = tensor.dtype == DType::U4 || tensor.dtype == DType::I4;
+  bool storable = !safetensorsDType(tensor.dtype).empty() ||
+                  (packed4 && !tensor.shape.empty() &&
+                   tensor.shape.back() % 2 == 0);
+  // Folded values (masks, position tables) stay inline up to a larger size so
+  // that raising passes can inspect them.
+  bool inlineIt = n <= options.inlineLimit || tensor.isSplat() || !storable ||
+                  (!fromModel && n <= options.foldedInlineLimit);
+  Value result;
+  if (inlineIt) {
+    result = arith::ConstantOp::create(builder, loc,
+                                       toDenseAttr(tensor, &ctx));
+  } else {
+    auto type = RankedTensorType::get(tensor.shape,
+                                      toMLIRType(tensor.dtype, &ctx));
+    result = tx::WeightOp::create(builder, loc, type, name);
+    if (weights && !weights->contains(name)) {
+      Error err = Error::success();
+      if (packed4) {
+        // 4-bit codes are stored two per byte (low nibble first) as U8 with
+        // the last dimension halved.
+        std::vector<char> bytes(n / 2);
+        for (int64_t i = 0; i < n; i += 2)
+          bytes[i / 2] = static_cast<char>((tensor.bytes[i] & 0xf) |
+                                           ((tensor.bytes[i + 1] & 0xf) << 4));
+        SmallVector<int64_t> shape(tensor.shape);
+        shape.back() /= 2;
+        err = weights->add(name, "U8", shape, bytes);
+      } else {
+        err = weights->add(name, safetensorsDType(tensor.dtype), tensor.shape,
+                           tensor.bytes);
+      }
+      if (err)
+        emitError(loc) << toString(std::move(err));
+    }
+  }
+  weightCache[name] = result;
+  return result;
+}
+
+Value GraphImporter::materialize(StringRef name, Location loc) {
+  auto it = values.find(name);
+  if (it == values.end())
+    return {};
+  ValueState &state = it->second;
+  if (state.value || !state.constant)
+    return state.value;
+  // Initializers keep their name; folded values are named after the value.
+  std::string weightName =
+      state.initializer.empty() ? ("folded:" + name).str() : state.initializer;
+  state.value = weight(*state.constant, weightName, loc,
+                       /*fromModel=*/!state.initializer.empty());
+  return state.value;
+}
+
+LogicalResult GraphImporter::checkSupport() {
+  bool ok = true;
+  std::set<std::string> reported;
+  for (const onnx::NodeProto &node : model.proto.graph().node()) {
+    StringRef domain = canonicalDomain(node.domain());
+    int64_t opset = model.opset(domain);
+    auto domainIt = converters.find(domain.str());
+    bool known = domainIt != converters.end() &&
+                 domainIt->second.count(node.op_type());
+    bool foldable = domain.empty() && canFold(node.op_type());
+    if (known) {
+      const ConverterEntry &entry = domainIt->second.at(node.op_type());
+      if (opset < entry.minOpset) {
+        emitError(nodeLoc(node))
+            << "node '" << node.name() << "' (" << node.op_type()
+            << "): opset " << opset << " is older than the " << entry.minOpset
+            << " this op needs";
+        ok = false;
+      }
+      continue;
+    }
+    if (foldable)
+      continue;
+    ok = false;
+    emitError(nodeLoc(node))
+        << "unsupported op: node '" << node.name() << "' has op type '"
+        << node.op_type() << "' in domain '"
+        << (domain.empty() ? StringRef("ai.onnx") : domain) << "' (opset "
+        << opset << ")";
+  }
+  if (!ok)
+    emitError(fileLoc()) << "the model uses ops txc cannot import (listed "
+                            "above); nothing was imported";
+  return success(ok);
+}
+
+LogicalResult GraphImporter::declareInputs(ModuleOp module) {
+  const onnx::GraphProto &graph = model.proto.graph();
+  // Initializers: known values.
+  std::set<std::string> initializerNames;
+  for (const onnx::TensorProto &init : graph.initializer()) {
+    HostTensor t;
+    if (std::string err = model.readTensor(init, t); !err.empty()) {
+      emitError(fileLoc()) << "initializer: " << err;
+      return failure();
+    }
+    ValueState &state = values[init.name()];
+    state.dtype = t.dtype;
+    state.constant = std::move(t);
+    state.initializer = init.name();
+    initializerNames.insert(init.name());
+  }
+
+  // Graph inputs that are not initializers are function arguments.
+  struct Input {
+    std::string name;
+    DType dtype;
+    SmallVector<int64_t> shape;
+    SmallVector<std::string> dimParams;
+  };
+  std::vector<Input> inputs;
+  for (const onnx::ValueInfoProto &vi : graph.input()) {
+    if (initializerNames.count(vi.name()))
+      continue;
+    if (!vi.type().has_tensor_type()) {
+      emitError(fileLoc()) << "graph input '" << vi.name()
+                           << "' is not a tensor; only tensor inputs are "
+                              "supported";
+      return failure();
+    }
+    const auto &tt = vi.type().tensor_type();
+    std::optional<DType> dtype = dtypeFromONNX(tt.elem_type());
+    if (!dtype || !toMLIRType(*dtype, &ctx)) {
+      emitError(fileLoc()) << "graph input '" << vi.name()
+                           << "' has unsupported element type "
+                           << tt.elem_type();
+      return failure();
+    }
+    Input in{vi.name(), *dtype, {}, {}};
+    if (!tt.has_shape()) {
+      emitError(fileLoc()) << "graph input '" << vi.name()
+                           << "' has no shape; give one with --shape "
+                           << vi.name() << "=DIMS";
+      return failure();
+    }
+    for (const auto &dim : tt.shape().dim()) {
+      in.shape.push_back(dim.has_dim_value() ? dim.dim_value()
+                                             : ShapedType::kDynamic);
+      in.dimParams.push_back(dim.has_dim_param() ? dim.dim_param() : "");
+    }
+    inputs.push_back(std::move(in));
+  }
+
+  // --shape overrides; symbolic dimensions learn their size from them.
+  std::map<std::string, int64_t> symbols;
+  for (const auto &[name, dims] : options.shapes) {
+    auto it = llvm::find_if(inputs, [&](const Input &in) {
+      return in.name == name;
+    });
+    if (it == inputs.end()) {
+      std::string names;
+      for (const Input &in : inputs)
+        names += (names.empty() ? "" : ", ") + in.name;
+      emitError(fileLoc()) << "--shape names '" << name
+                           << "', which is not an input of the model (inputs: "
+                           << names << ")";
+      return failure();
+    }
+    if (dims.size() != it->shape.size()) {
+      emitError(fileLoc()) << "--shape " << name << " gives " << dims.size()
+                           << " dimensions but the input has rank "
+                           << it->shape.size();
+      return failure();
+    }
+    for (size_t d = 0; d < dims.size(); ++d) {
+      int64_t given = dims[d], model = it->shape[d];
+      if (given < 0)
+        continue;
+      if (!ShapedType::isDynamic(model) && model != given) {
+        emitError(fileLoc()) << "--shape " << name << " contradicts the model: "
+                             << "dimension " << d << " is " << model
+                             << " in the model but " << given << " was given";
+        return failure();
+      }
+      if (!it->dimParams[d].empty()) {
+        auto [sym, inserted] = symbols.emplace(it->dimParams[d], given);
+        if (!inserted && sym->second != given) {
+          emitError(fileLoc())
+              << "--shape gives dimension '" << it->dimParams[d]
+              << "' two sizes: " << sym->second << " and " << given;
+          return failure();
+        }
+      }
+      it->shape[d] = given;
+    }
+  }
+  for (Input &in : inputs)
+    for (size_t d = 0; d < in.shape.size(); ++d)
+      if (ShapedType::isDynamic(in.shape[d]) && !in.dimParams[d].empty())
+        if (auto sym = symbols.find(in.dimParams[d]); sym != symbols.end())
+          in.shape[d] = sym->second;
+
+  SmallVector<Type> argTypes;
+  for (const Input &in : inputs)
+    argTypes.push_back(
+        RankedTensorType::get(in.shape, toMLIRType(in.dtype, &ctx)));
+  builder.setInsertionPointToEnd(module.getBody());
+  func = func::FuncOp::create(builder, fileLoc(), options.functionName,
+                              builder.getFunctionType(argTypes, {}));
+  entry = func.addEntryBlock();
+  for (auto [i, in] : llvm::enumerate(inputs)) {
+    ValueState &state = values[in.name];
+    state.value = entry->getArgument(i);
+    state.dtype = in.dtype;
+    state.constant.reset();
+    func.setArgAttr(i, "tx.name", builder.getStringAttr(in.name));
+  }
+  builder.setInsertionPointToEnd(entry);
+  return success();
+}
+
+LogicalResult GraphImporter::tryFold(const onnx::NodeProto &node,
+                                     const NodeAttrs &attrs, int64_t opset,
+                                     bool &folded) {
+  folded = false;
+  if (!canonicalDomain(node.domain()).empty() || !canFold(node.op_type()))
+    return success();
+  SmallVector<const HostTensor *> inputs;
+  // Shape and Size only need the static shape of their input.
+  std::optional<HostTensor> shapeOnly;
+  bool needsShapeOnly = node.op_type() == "Shape" || node.op_type() == "Size";
+  for (int i = 0, e = node.input_size(); i < e; ++i) {
+    if (node.input(i).empty()) {
+      inputs.push_back(nullptr);
+      continue;
+    }
+    auto it = values.find(node.input(i));
+    if (it == values.end())
+      return success();
+    if (it->second.constant) {
+      inputs.push_back(&*it->second.constant);
+      continue;
+    }
+    if (!needsShapeOnly || i != 0 || !it->second.value)
+      return success();
+    auto type = cast<RankedTensorType>(it->second.value.getType());
+    if (!type.hasStaticShape())
+      return success();
+    // A stand-in of the right shape; Shape/Size read only the shape.
+    shapeOnly.emplace();
+    shapeOnly->dtype = DType::Bool;
+    shapeOnly->shape.assign(type.getShape().begin(), type.getShape().end());
+    inputs.push_back(&*shapeOnly);
+  }
+  if (shapeOnly && needsShapeOnly) {
+    // Avoid allocating the stand-in's bytes: compute directly.
+    SmallVector<int64_t> dims(shapeOnly->shape);
+    HostTensor out;
+    if (node.op_type() == "Size") {
+      out = HostTensor::scalarInt(DType::I64, product(dims));
+    } else {
+      int64_t rank = dims.size();
+      int64_t start = attrs.getInt("start", 0), end = attrs.getInt("end", rank);
+      if (start < 0)
+        start += rank;
+      if (end < 0)
+        end += rank;
+      start = std::clamp<int64_t>(start, 0, rank);
+      end = std::clamp<int64_t>(end, start, rank);
+      out = HostTensor::fromInts(ArrayRef<int64_t>(dims).slice(start, end - start));
+    }
+    ValueState &state = values[node.output(0)];
+    state.dtype = DType::I64;
+    state.constant = std::move(out);
+    folded = true;
+    return success();
+  }
+  FoldResult result = foldNode(node.op_type(), opset, inputs, attrs,
+                               node.output_size(), options.foldLimit);
+  if (!result.ok()) {
+    if (StringRef(result.reason).starts_with("error: ")) {
+      emitError(nodeLoc(node)) << "node '" << node.name() << "' ("
+                               << node.op_type() << "): "
+                               << StringRef(result.reason).drop_front(7);
+      return failure();
+    }
+    return success();
+  }
+  for (int i = 0, e = node.output_size(); i < e; ++i) {
+    if (node.output(i).empty() || i >= static_cast<int>(result.outputs.size()))
+      continue;
+    ValueState &state = values[node.output(i)];
+    state.dtype = result.outputs[i].dtype;
+    state.constant = std::move(result.outputs[i]);
+  }
+  if (node.op_type() == "Transpose" && inputs.size() == 1 && inputs[0] &&
+      inputs[0]->rank() == 2)
+    values[node.output(0)].transposeOf = node.input(0);
+  folded = true;
+  return success();
+}
+
+LogicalResult GraphImporter::importNode(const onnx::NodeProto &node) {
+  NodeAttrs attrs;
+  if (std::string err = model.readAttributes(node, attrs); !err.empty()) {
+    emitError(nodeLoc(node)) << "node '" << node.name() << "' ("
+                             << node.op_type() << "): " << err;
+    return failure();
+  }
+  StringRef domain = canonicalDomain(node.domain());
+  int64_t opset = model.opset(domain);
+  for (const std::string &in : node.input())
+    if (!in.empty() && !values.count(in)) {
+      emitError(nodeLoc(node)) << "node '" << node.name() << "' ("
+                               << node.op_type() << ") reads '" << in
+                               << "', which no earlier node produces";
+      return failure();
+    }
+
+  bool folded;
+  if (failed(tryFold(node, attrs, opset, folded)))
+    return failure();
+  if (folded)
+    return success();
+
+  NodeContext context(*this, node, attrs, opset, nodeLoc(node));
+  auto domainIt = converters.find(domain.str());
+  if (domainIt == converters.end() || !domainIt->second.count(node.op_type())) {
+    // Only foldable: its inputs were not all known.
+    std::string dynamicInput;
+    for (const std::string &in : node.input())
+      if (!in.empty() && !values[in].constant)
+        dynamicInput = in;
+    return context.fail(
+        "can only be imported when its inputs are known at compile time "
+        "(a shape computation), but '" +
+        dynamicInput +
+        "' is computed at run time; specialize the model's dynamic "
+        "dimensions with --shape");
+  }
+  if (failed(domainIt->second.at(node.op_type()).fn(context)))
+    return failure();
+  for (int i = 0, e = node.output_size(); i < e; ++i)
+    if (!node.output(i).empty() && !values[node.output(i)].value &&
+        !values[node.output(i)].constant)
+      return context.fail("output #" + std::to_string(i) + " ('" +
+                          node.output(i) + "') is not supported");
+  return success();
+}
+
+OwningOpRef<ModuleOp> GraphImporter::run() {
+  ctx.loadDialect<tx::TxDialect, func::FuncDialect, arith::ArithDialect>();
+  if (failed(checkSupport()))
+    return {};
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc());
+  if (!options.weightsFileName.empty())
+    (*module)->setAttr("tx.weights",
+                       builder.getStringAttr(options.weightsFileName));
+  if (failed(declareInputs(*module)))
+    return {};
+  for (const onnx::NodeProto &node : model.proto.graph().node())
+    if (failed(importNode(node)))
+      return {};
+
+  SmallVector<Value> results;
+  SmallVector<Type> resultTypes;
+  builder.setInsertionPointToEnd(entry);
+  for (const onnx::ValueInfoProto &out : model.proto.graph().output()) {
+    Value v = materialize(out.name(), fileLoc());
+    if (!v) {
+      emitError(fileLoc()) << "graph output '" << out.name()
+                           << "' is not produced by any node";
+      return {};
+    }
+    results.push_back(v);
+    resultTypes.push_back(v.getType());
+  }
+  func::ReturnOp::create(builder, fileLoc(), results);
+  func.setFunctionType(builder.getFunctionType(
+      func.getFunctionType().getInputs(), resultTypes));
+  for (auto [i, out] : llvm::enumerate(model.proto.graph().output()))
+    func.setResultAttr(i, "tx.name", builder.getStringAttr(out.name()));
+  if (failed(verify(*module)))
+    return {};
+  return module;
+}
+
+//===----------------------------------------------------------------------===//
+// Public API
+//===----------------------------------------------------------------------===//
+
+OwningOpRef<ModuleOp> txc::importONNXBuffer(StringRef bytes, StringRef baseDir,
+                                            StringRef displayName,
+                                            MLIRContext &context,
+                                            const ONNXImportOptions &options,
+                                            SafetensorsWriter *weights) {
+  LoadedModel model;
+  model.baseDir = baseDir.str();
+  model.displayName = displayName.str();
+  if (std::string err = model.parse(bytes); !err.empty()) {
+    emitError(FileLineColLoc::get(&context, displayName, 0, 0))
+        << displayName << ": " << err;
+    return {};
+  }
+  GraphImporter importer(context, model, options, weights);
+  return importer.run();
+}
+
+OwningOpRef<ModuleOp> txc::importONNXFile(StringRef path, MLIRContext &context,
+                                          const ONNXImportOptions &options,
+                                          SafetensorsWriter *weights) {
+  auto buffer = MemoryBuffer::getFile(path, /*IsText=*/false,
+                                      /*RequiresNullTerminator=*/false);
+  if (!buffer) {
+    emitError(UnknownLoc::get(&context))
+        << "cannot read '" << path << "': " << buffer.getError().message();
+    return {};
+  }
+  return importONNXBuffer((*buffer)->getBuffer(), sys::path::parent_path(path),
+                          path, context, options, weights);
+}
+
+std::string txc::parseShapeOption(StringRef text, std::string &name,
+                                  SmallVector<int64_t> &dims) {
+  auto [lhs, rhs] = text.split('=');
+  if (lhs.empty() || !text.contains('='))
+    return "--shape expects NAME=DIMS (for example input_ids=1x128), got '" +
+           text.str() + "'";
+  name = lhs.str();
+  dims.clear();
+  if (rhs.empty() || rhs == "scalar")
+    return {};
+  SmallVector<StringRef> parts;
+  rhs.split(parts, 'x');
+  for (StringRef p : parts) {
+    int64_t d;
+    if (p == "?" || p == "-1") {
+      dims.push_back(-1);
+      continue;
+    }
+    if (p.getAsInteger(10, d) || d < 0)
+      return "--shape " + name + ": '" + p.str() +
+             "' is not a dimension (use a non-negative integer or ?)";
+    dims.push_back(d);
+  }
+  return {};
+}

@@ -1,0 +1,148 @@
+//===- Importer.h - ONNX graph importer internals ---------------*- C++ -*-===//
+//
+// GraphImporter walks the ONNX graph in order. Each node is either folded on
+// the host (all inputs known, see Folder.h) or handed to the converter
+// registered for its (domain, op type), which emits MLIR through a
+// NodeContext. Converters live in one file per op family (Convert*.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TXC_LIB_FRONTEND_ONNX_IMPORTER_H
+#define TXC_LIB_FRONTEND_ONNX_IMPORTER_H
+
+#include "Folder.h"
+#include "HostTensor.h"
+#include "ModelLoader.h"
+
+#include "txc/Frontend/ONNX/Import.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <map>
+#include <optional>
+#include <string>
+
+namespace txc::onnx_import {
+
+/// What the importer knows about one ONNX value.
+struct ValueState {
+  /// The IR value; null until needed for a constant.
+  mlir::Value value;
+  /// Known at import time (initializer or folded).
+  std::optional<HostTensor> constant;
+  /// ONNX element type (keeps signedness, which MLIR integers do not).
+  DType dtype = DType::Undefined;
+  /// Name of the initializer this value is, if any (for tx.weight).
+  std::string initializer;
+  /// For a folded 2-D Transpose: the value it transposes (lets MatMul use
+  /// the original [N, K] weight instead of a transposed copy).
+  std::string transposeOf;
+};
+
+class GraphImporter;
+
+/// Everything a converter needs for one node.
+class NodeContext {
+public:
+  NodeContext(GraphImporter &importer, const onnx::NodeProto &node,
+              const NodeAttrs &attrs, int64_t opset, mlir::Location loc);
+
+  const onnx::NodeProto &node;
+  const NodeAttrs &attrs;
+  int64_t opset;
+  mlir::Location loc;
+  mlir::OpBuilder &b;
+
+  unsigned numInputs() const;
+  /// False for an omitted optional input (empty name) or one past the end.
+  bool hasInput(unsigned i) const;
+  /// The IR value of input `i` (materializing a constant if needed).
+  mlir::Value input(unsigned i);
+  /// Input `i` when known at import time, else null.
+  const HostTensor *constInput(unsigned i) const;
+  DType inputDType(unsigned i) const;
+  mlir::RankedTensorType inputType(unsigned i);
+  /// Name of the initializer behind input `i`, or empty.
+  llvm::StringRef inputInitializer(unsigned i) const;
+
+  unsigned numOutputs() const;
+  bool hasOutput(unsigned i) const;
+  void setOutput(unsigned i, mlir::Value value, DType dtype);
+
+  /// Reports an error naming the node and its op type; returns failure.
+  mlir::LogicalResult fail(const llvm::Twine &message);
+
+  /// A constant weight as IR: inline dense attribute when small, else a
+  /// tx.weight named `name` whose data goes to the weights file.
+  mlir::Value weight(const HostTensor &tensor, llvm::StringRef name);
+
+  GraphImporter &importer;
+};
+
+using ConvertFn = mlir::LogicalResult (*)(NodeContext &);
+
+/// Converter table: domain ("" = ONNX) -> op type -> (function, min opset).
+struct ConverterEntry {
+  ConvertFn fn;
+  int64_t minOpset;
+};
+using ConverterMap = std::map<std::string, std::map<std::string, ConverterEntry>>;
+
+void registerElementwiseConverters(ConverterMap &map);
+void registerShapeConverters(ConverterMap &map);
+void registerLinalgConverters(ConverterMap &map);
+void registerTransformerConverters(ConverterMap &map);
+
+/// The MLIR element type used for an ONNX element type.
+mlir::Type toMLIRType(DType dtype, mlir::MLIRContext *ctx);
+/// Dense attribute holding `tensor`.
+mlir::DenseElementsAttr toDenseAttr(const HostTensor &tensor,
+                                    mlir::MLIRContext *ctx);
+
+class GraphImporter {
+public:
+  GraphImporter(mlir::MLIRContext &ctx, LoadedModel &model,
+                const ONNXImportOptions &options, SafetensorsWriter *weights);
+
+  mlir::OwningOpRef<mlir::ModuleOp> run();
+
+  mlir::MLIRContext &ctx;
+  mlir::OpBuilder builder;
+  LoadedModel &model;
+  const ONNXImportOptions &options;
+
+  llvm::StringMap<ValueState> values;
+  /// Materializes the IR value of `name` (constants on first use).
+  mlir::Value materialize(llvm::StringRef name, mlir::Location loc);
+  /// A constant as IR: inline when small (or folded and not huge), else a
+  /// tx.weight whose data is added to the weights file. `fromModel` marks
+  /// data that came from the model's initializers.
+  mlir::Value weight(const HostTensor &tensor, llvm::StringRef name,
+                     mlir::Location loc, bool fromModel);
+  mlir::Location fileLoc();
+  mlir::Location nodeLoc(const onnx::NodeProto &node);
+
+private:
+  mlir::LogicalResult checkSupport();
+  mlir::LogicalResult declareInputs(mlir::ModuleOp module);
+  mlir::LogicalResult importNode(const onnx::NodeProto &node);
+  mlir::LogicalResult tryFold(const onnx::NodeProto &node,
+                              const NodeAttrs &attrs, int64_t opset,
+                              bool &folded);
+
+  SafetensorsWriter *weights;
+  ConverterMap converters;
+  mlir::func::FuncOp func;
+  /// Insertion point for materialized constants (start of the function).
+  mlir::Block *entry = nullptr;
+  llvm::StringMap<mlir::Value> weightCache;
+};
+
+} // namespace txc::onnx_import
+
+#endif // TXC_LIB_FRONTEND_ONNX_IMPORTER_H
