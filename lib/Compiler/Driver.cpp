@@ -170,7 +170,7 @@ int txc::runCompilerMain(int argc, char **argv) {
   }
   OpPrintingFlags flags;
   if (printDebugInfo)
-    flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false);
+    flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false).useLocalScope();
   module->print(output->os(), flags);
   output->os() << "\n";
   output->keep();

@@ -39,7 +39,9 @@ HostTensor makeInt(DType t, Ints shape, Ints values) {
 HostTensor f32(Ints shape, Doubles v) { return make(DType::F32, shape, v); }
 HostTensor i64(Ints shape, Ints v) { return makeInt(DType::I64, shape, v); }
 HostTensor i32(Ints shape, Ints v) { return makeInt(DType::I32, shape, v); }
-HostTensor boolean(Ints shape, Ints v) { return makeInt(DType::Bool, shape, v); }
+HostTensor boolean(Ints shape, Ints v) {
+  return makeInt(DType::Bool, shape, v);
+}
 HostTensor vec(Ints v) { return HostTensor::fromInts(v); }
 HostTensor scalar(int64_t v) { return HostTensor::scalarInt(DType::I64, v); }
 
@@ -74,7 +76,9 @@ bool isError(const FoldResult &r) {
   return llvm::StringRef(r.reason).starts_with("error: ");
 }
 
-Ints shapeOf(const HostTensor &t) { return Ints(t.shape.begin(), t.shape.end()); }
+Ints shapeOf(const HostTensor &t) {
+  return Ints(t.shape.begin(), t.shape.end());
+}
 Ints ints(const HostTensor &t) { return t.toInts(); }
 Doubles doubles(const HostTensor &t) {
   Doubles v;
@@ -145,7 +149,8 @@ TEST(Folder, IntegerOverflowWraps) {
   EXPECT_EQ(ints(r), (Ints{-2147483648LL}));
   HostTensor b = i64({1}, {kMax}), o = i64({1}, {1});
   EXPECT_EQ(ints(one("Add", {&b, &o})), (Ints{kMin}));
-  HostTensor u = makeInt(DType::U8, {2}, {250, 3}), v = makeInt(DType::U8, {2}, {10, 5});
+  HostTensor u = makeInt(DType::U8, {2}, {250, 3}),
+             v = makeInt(DType::U8, {2}, {10, 5});
   EXPECT_EQ(ints(one("Add", {&u, &v})), (Ints{4, 8}));
   EXPECT_EQ(ints(one("Sub", {&v, &u})), (Ints{16, 2}));
 }
@@ -163,7 +168,8 @@ TEST(Folder, DivTruncatesIntegers) {
   EXPECT_FALSE(isError(r));
   HostTensor m = i64({1}, {kMin}), n = i64({1}, {-1});
   EXPECT_EQ(ints(one("Div", {&m, &n})), (Ints{kMin}));
-  HostTensor u = makeInt(DType::U32, {1}, {4000000000LL}), two = makeInt(DType::U32, {1}, {2});
+  HostTensor u = makeInt(DType::U32, {1}, {4000000000LL}),
+             two = makeInt(DType::U32, {1}, {2});
   EXPECT_EQ(ints(one("Div", {&u, &two})), (Ints{2000000000}));
 }
 
@@ -236,7 +242,8 @@ TEST(Folder, ComparisonsProduceBool) {
   HostTensor f = f32({2}, {kNaN, 1}), g = f32({2}, {kNaN, 1});
   EXPECT_EQ(ints(one("Equal", {&f, &g})), (Ints{0, 1}));
   // uint64 compares unsigned.
-  HostTensor u = makeInt(DType::U64, {1}, {-1}), v = makeInt(DType::U64, {1}, {1});
+  HostTensor u = makeInt(DType::U64, {1}, {-1}),
+             v = makeInt(DType::U64, {1}, {1});
   EXPECT_EQ(ints(one("Greater", {&u, &v})), (Ints{1}));
   EXPECT_TRUE(isError(fold("Less", {&a, &f})));
 }
@@ -299,7 +306,8 @@ TEST(Folder, IsInf) {
 }
 
 TEST(Folder, Clip) {
-  HostTensor x = f32({4}, {-2, 0.5, 3, 10}), lo = f32({}, {0}), hi = f32({}, {5});
+  HostTensor x = f32({4}, {-2, 0.5, 3, 10}), lo = f32({}, {0}),
+             hi = f32({}, {5});
   expectNear(doubles(one("Clip", {&x, &lo, &hi})), {0, 0.5, 3, 5});
   expectNear(doubles(one("Clip", {&x, nullptr, &hi})), {-2, 0.5, 3, 5});
   expectNear(doubles(one("Clip", {&x, &lo})), {0, 0.5, 3, 10});
@@ -403,7 +411,8 @@ TEST(Folder, HalfAndBFloat16Tensors) {
   HostTensor r = one("Mul", {&a, &b});
   EXPECT_EQ(r.dtype, DType::F16);
   expectNear(doubles(r), {3, -4, 0.199951171875});
-  HostTensor c = make(DType::BF16, {2}, {1, 3}), d = make(DType::BF16, {2}, {0.5, 0.5});
+  HostTensor c = make(DType::BF16, {2}, {1, 3}),
+             d = make(DType::BF16, {2}, {0.5, 0.5});
   HostTensor s = one("Add", {&c, &d});
   EXPECT_EQ(s.dtype, DType::BF16);
   expectNear(doubles(s), {1.5, 3.5});
@@ -477,8 +486,9 @@ TEST(Folder, Constant) {
   HostTensor iv = one("Constant", {}, withInts({{"value_int", 7}}));
   EXPECT_EQ(iv.dtype, DType::I64);
   EXPECT_TRUE(iv.isScalar());
-  EXPECT_EQ(ints(one("Constant", {}, withInts({}, {{"value_ints", {1, 2, 3}}}))),
-            (Ints{1, 2, 3}));
+  EXPECT_EQ(
+      ints(one("Constant", {}, withInts({}, {{"value_ints", {1, 2, 3}}}))),
+      (Ints{1, 2, 3}));
   EXPECT_TRUE(isError(fold("Constant", {})));
   NodeAttrs bad;
   bad.tensors["value"] = f32({2}, {1, 2});
@@ -551,7 +561,8 @@ TEST(Folder, GatherElements) {
   EXPECT_EQ(shapeOf(r), (Ints{1, 2}));
   EXPECT_EQ(ints(r), (Ints{3, 2}));
   HostTensor bad = i64({2, 2}, {0, 2, 0, 0});
-  EXPECT_TRUE(isError(fold("GatherElements", {&data, &bad}, withInts({{"axis", 1}}))));
+  EXPECT_TRUE(
+      isError(fold("GatherElements", {&data, &bad}, withInts({{"axis", 1}}))));
   HostTensor rank1 = i64({2}, {0, 0});
   EXPECT_TRUE(isError(fold("GatherElements", {&data, &rank1})));
 }
@@ -609,8 +620,8 @@ TEST(Folder, Split) {
   EXPECT_EQ(ints(r.outputs[0]), (Ints{0, 1, 5, 6}));
   EXPECT_EQ(ints(r.outputs[1]), (Ints{2, 3, 4, 7, 8, 9}));
   // Opset 11: split as attribute.
-  FoldResult a = fold("Split", {&x}, withInts({{"axis", -1}}, {{"split", {4, 1}}}),
-                      11, 2);
+  FoldResult a =
+      fold("Split", {&x}, withInts({{"axis", -1}}, {{"split", {4, 1}}}), 11, 2);
   ASSERT_TRUE(a.ok()) << a.reason;
   EXPECT_EQ(ints(a.outputs[1]), (Ints{4, 9}));
   // Equal parts from the output count.
@@ -619,8 +630,8 @@ TEST(Folder, Split) {
   EXPECT_EQ(ints(e.outputs[0]), (Ints{0, 1, 2, 3, 4}));
   EXPECT_TRUE(isError(fold("Split", {&x}, withInts({{"axis", 1}}), 13, 2)));
   // Opset 18 num_outputs: the last chunk is smaller.
-  FoldResult n = fold("Split", {&x}, withInts({{"axis", 1}, {"num_outputs", 3}}),
-                      18, 3);
+  FoldResult n =
+      fold("Split", {&x}, withInts({{"axis", 1}, {"num_outputs", 3}}), 18, 3);
   ASSERT_TRUE(n.ok()) << n.reason;
   EXPECT_EQ(shapeOf(n.outputs[0]), (Ints{2, 2}));
   EXPECT_EQ(shapeOf(n.outputs[2]), (Ints{2, 1}));
@@ -628,9 +639,10 @@ TEST(Folder, Split) {
   EXPECT_TRUE(isError(
       fold("Split", {&x}, withInts({{"axis", 1}, {"num_outputs", 3}}), 18, 2)));
   HostTensor badSizes = vec({2, 2});
-  EXPECT_TRUE(isError(
-      fold("Split", {&x, &badSizes}, withInts({{"axis", 1}}), 13, 2)));
-  EXPECT_TRUE(isError(fold("Split", {&x, &sizes}, withInts({{"axis", 1}}), 13, 3)));
+  EXPECT_TRUE(
+      isError(fold("Split", {&x, &badSizes}, withInts({{"axis", 1}}), 13, 2)));
+  EXPECT_TRUE(
+      isError(fold("Split", {&x, &sizes}, withInts({{"axis", 1}}), 13, 3)));
 }
 
 TEST(Folder, Slice) {
@@ -638,8 +650,10 @@ TEST(Folder, Slice) {
   auto slice = [&](Ints starts, Ints ends, std::optional<Ints> axes = {},
                    std::optional<Ints> steps = {}) {
     HostTensor s = vec(starts), e = vec(ends);
-    HostTensor a = axes ? vec(*axes) : HostTensor(), st = steps ? vec(*steps) : HostTensor();
-    return fold("Slice", {&x, &s, &e, axes ? &a : nullptr, steps ? &st : nullptr});
+    HostTensor a = axes ? vec(*axes) : HostTensor(),
+               st = steps ? vec(*steps) : HostTensor();
+    return fold("Slice",
+                {&x, &s, &e, axes ? &a : nullptr, steps ? &st : nullptr});
   };
   FoldResult r = slice({1, 1}, {3, 3});
   ASSERT_TRUE(r.ok()) << r.reason;
@@ -674,9 +688,9 @@ TEST(Folder, Slice) {
   EXPECT_TRUE(isError(slice({0}, {1}, Ints{2})));
   EXPECT_TRUE(isError(slice({0, 0}, {1})));
   // Opset 1-9: attributes.
-  HostTensor old = one("Slice", {&x},
-                       withInts({}, {{"starts", {1}}, {"ends", {2}}, {"axes", {0}}}),
-                       9);
+  HostTensor old =
+      one("Slice", {&x},
+          withInts({}, {{"starts", {1}}, {"ends", {2}}, {"axes", {0}}}), 9);
   EXPECT_EQ(ints(old), (Ints{4, 5, 6, 7}));
   // Slicing a shape vector (the common importer pattern).
   HostTensor shape = vec({2, 8, 64}), s = vec({-1}), e = vec({kMax});
@@ -705,8 +719,9 @@ TEST(Folder, Squeeze) {
 
 TEST(Folder, Unsqueeze) {
   HostTensor x = i64({2, 3}, {1, 2, 3, 4, 5, 6});
-  EXPECT_EQ(shapeOf(one("Unsqueeze", {&x}, withInts({}, {{"axes", {0, 3}}}), 11)),
-            (Ints{1, 2, 3, 1}));
+  EXPECT_EQ(
+      shapeOf(one("Unsqueeze", {&x}, withInts({}, {{"axes", {0, 3}}}), 11)),
+      (Ints{1, 2, 3, 1}));
   HostTensor axes = vec({-1, 1});
   HostTensor r = one("Unsqueeze", {&x, &axes}, {}, 13);
   EXPECT_EQ(shapeOf(r), (Ints{2, 1, 3, 1}));
@@ -731,8 +746,9 @@ TEST(Folder, Reshape) {
   // allowzero: a 0 is a real zero-sized dimension.
   HostTensor empty(DType::F32, {0, 3});
   HostTensor z = vec({0, 3});
-  EXPECT_EQ(shapeOf(one("Reshape", {&empty, &z}, withInts({{"allowzero", 1}}), 14)),
-            (Ints{0, 3}));
+  EXPECT_EQ(
+      shapeOf(one("Reshape", {&empty, &z}, withInts({{"allowzero", 1}}), 14)),
+      (Ints{0, 3}));
   HostTensor two = vec({-1, -1});
   EXPECT_TRUE(isError(fold("Reshape", {&x, &two})));
   HostTensor wrong = vec({5, 5});
@@ -742,7 +758,8 @@ TEST(Folder, Reshape) {
   HostTensor tooFar = vec({2, 3, 4, 0});
   EXPECT_TRUE(isError(fold("Reshape", {&x, &tooFar})));
   HostTensor zeroInfer = vec({0, -1});
-  EXPECT_TRUE(isError(fold("Reshape", {&empty, &zeroInfer}, withInts({{"allowzero", 1}}), 14)));
+  EXPECT_TRUE(isError(
+      fold("Reshape", {&empty, &zeroInfer}, withInts({{"allowzero", 1}}), 14)));
   HostTensor neg = vec({-2, 12});
   EXPECT_TRUE(isError(fold("Reshape", {&x, &neg})));
 }
@@ -769,9 +786,12 @@ TEST(Folder, Transpose) {
   HostTensor p = one("Transpose", {&y}, withInts({}, {{"perm", {1, 2, 0}}}));
   EXPECT_EQ(shapeOf(p), (Ints{1, 3, 2}));
   EXPECT_EQ(ints(p), (Ints{1, 4, 2, 5, 3, 6}));
-  EXPECT_TRUE(isError(fold("Transpose", {&y}, withInts({}, {{"perm", {0, 0, 1}}}))));
-  EXPECT_TRUE(isError(fold("Transpose", {&y}, withInts({}, {{"perm", {1, 0}}}))));
-  EXPECT_TRUE(isError(fold("Transpose", {&y}, withInts({}, {{"perm", {0, 1, 3}}}))));
+  EXPECT_TRUE(
+      isError(fold("Transpose", {&y}, withInts({}, {{"perm", {0, 0, 1}}}))));
+  EXPECT_TRUE(
+      isError(fold("Transpose", {&y}, withInts({}, {{"perm", {1, 0}}}))));
+  EXPECT_TRUE(
+      isError(fold("Transpose", {&y}, withInts({}, {{"perm", {0, 1, 3}}}))));
 }
 
 TEST(Folder, Tile) {
@@ -884,7 +904,8 @@ TEST(Folder, ReduceSumAxesInputAndAttr) {
   HostTensor n = one("ReduceSum", {&x, &ax}, withInts({{"keepdims", 0}}), 13);
   EXPECT_EQ(shapeOf(n), (Ints{2}));
   // Opset 11: axes attribute (negative).
-  HostTensor a = one("ReduceSum", {&x}, withInts({{"keepdims", 0}}, {{"axes", {-2}}}), 11);
+  HostTensor a =
+      one("ReduceSum", {&x}, withInts({{"keepdims", 0}}, {{"axes", {-2}}}), 11);
   expectNear(doubles(a), {5, 7, 9});
   // No axes: all; with noop_with_empty_axes: identity.
   HostTensor all = one("ReduceSum", {&x}, {}, 13);
@@ -895,33 +916,39 @@ TEST(Folder, ReduceSumAxesInputAndAttr) {
                         withInts({{"noop_with_empty_axes", 1}}), 13);
   EXPECT_EQ(shapeOf(noop), (Ints{2, 3}));
   expectNear(doubles(noop), {1, 2, 3, 4, 5, 6});
-  HostTensor scal = one("ReduceSum", {&x, nullptr}, withInts({{"keepdims", 0}}), 13);
+  HostTensor scal =
+      one("ReduceSum", {&x, nullptr}, withInts({{"keepdims", 0}}), 13);
   EXPECT_TRUE(scal.isScalar());
   HostTensor bad = vec({2});
   EXPECT_TRUE(isError(fold("ReduceSum", {&x, &bad}, {}, 13)));
   HostTensor dup = vec({1, -1});
   EXPECT_TRUE(isError(fold("ReduceSum", {&x, &dup}, {}, 13)));
   HostTensor ix = i32({2, 2}, {2147483647, 1, -5, 2});
-  EXPECT_EQ(ints(one("ReduceSum", {&ix, &ax}, {}, 13)), (Ints{-2147483648LL, -3}));
+  EXPECT_EQ(ints(one("ReduceSum", {&ix, &ax}, {}, 13)),
+            (Ints{-2147483648LL, -3}));
 }
 
 TEST(Folder, OtherReductions) {
   HostTensor x = f32({2, 3}, {1, 2, 3, 4, 5, 6});
   HostTensor ax = vec({0});
   // Opset 18: axes as input; opset 13: as attribute.
-  expectNear(doubles(one("ReduceMean", {&x, &ax}, withInts({{"keepdims", 0}}), 18)),
-             {2.5, 3.5, 4.5});
-  expectNear(doubles(one("ReduceMean", {&x}, withInts({{"keepdims", 0}}, {{"axes", {1}}}), 13)),
+  expectNear(
+      doubles(one("ReduceMean", {&x, &ax}, withInts({{"keepdims", 0}}), 18)),
+      {2.5, 3.5, 4.5});
+  expectNear(doubles(one("ReduceMean", {&x},
+                         withInts({{"keepdims", 0}}, {{"axes", {1}}}), 13)),
              {2, 5});
   expectNear(doubles(one("ReduceMax", {&x, &ax}, {}, 18)), {4, 5, 6});
-  expectNear(doubles(one("ReduceMin", {&x}, withInts({}, {{"axes", {1}}}), 13)), {1, 4});
+  expectNear(doubles(one("ReduceMin", {&x}, withInts({}, {{"axes", {1}}}), 13)),
+             {1, 4});
   expectNear(doubles(one("ReduceProd", {&x}, {}, 18)), {720});
   expectNear(doubles(one("ReduceProd", {&x, &ax}, {}, 18)), {4, 10, 18});
   expectNear(doubles(one("ReduceL2", {&x, &ax}, {}, 18)),
              {std::sqrt(17.0), std::sqrt(29.0), std::sqrt(45.0)});
   expectNear(doubles(one("ReduceSumSquare", {&x, &ax}, {}, 18)), {17, 29, 45});
   HostTensor i = i64({2, 2}, {-3, 9, 4, -1});
-  EXPECT_EQ(ints(one("ReduceMax", {&i}, withInts({{"keepdims", 0}}), 18)), (Ints{9}));
+  EXPECT_EQ(ints(one("ReduceMax", {&i}, withInts({{"keepdims", 0}}), 18)),
+            (Ints{9}));
   EXPECT_EQ(ints(one("ReduceMin", {&i, &ax}, {}, 18)), (Ints{-3, -1}));
   EXPECT_EQ(ints(one("ReduceL1", {&i, &ax}, {}, 18)), (Ints{7, 10}));
   // Empty reductions.
@@ -993,7 +1020,7 @@ TEST(Folder, MalformedInputsAreErrors) {
   EXPECT_TRUE(isError(fold("Add", {&x, &x}, {}, 17, 2)));
   FoldResult r = fold("Reshape", {&x, &x});
   EXPECT_TRUE(isError(r));
-  EXPECT_NE(r.reason.find("Reshape"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("integer"), std::string::npos) << r.reason;
 }
 
 TEST(Folder, UnsupportedIsNotAnError) {
@@ -1008,18 +1035,75 @@ TEST(Folder, UnsupportedIsNotAnError) {
   EXPECT_FALSE(isError(t)) << t.reason;
   EXPECT_FALSE(canFold("Conv"));
   EXPECT_FALSE(canFold("BitShift"));
-  for (const char *op :
-       {"Add", "Sub", "Mul", "Div", "Pow", "Mod", "Max", "Min", "Sum", "Mean",
-        "And", "Or", "Xor", "Not", "Neg", "Abs", "Sqrt", "Reciprocal", "Exp",
-        "Log", "Cos", "Sin", "Tanh", "Sigmoid", "Erf", "Floor", "Ceil",
-        "Round", "Sign", "IsNaN", "IsInf", "Relu", "Equal", "Less",
-        "LessOrEqual", "Greater", "GreaterOrEqual", "Where", "Clip",
-        "Identity", "Cast", "CastLike", "Shape", "Size", "Constant",
-        "ConstantOfShape", "Gather", "GatherElements", "GatherND", "Concat",
-        "Split", "Slice", "Squeeze", "Unsqueeze", "Reshape", "Expand",
-        "Transpose", "Tile", "Range", "Trilu", "CumSum", "ReduceSum",
-        "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ArgMax",
-        "ArgMin", "NonZero"})
+  for (const char *op : {"Add",
+                         "Sub",
+                         "Mul",
+                         "Div",
+                         "Pow",
+                         "Mod",
+                         "Max",
+                         "Min",
+                         "Sum",
+                         "Mean",
+                         "And",
+                         "Or",
+                         "Xor",
+                         "Not",
+                         "Neg",
+                         "Abs",
+                         "Sqrt",
+                         "Reciprocal",
+                         "Exp",
+                         "Log",
+                         "Cos",
+                         "Sin",
+                         "Tanh",
+                         "Sigmoid",
+                         "Erf",
+                         "Floor",
+                         "Ceil",
+                         "Round",
+                         "Sign",
+                         "IsNaN",
+                         "IsInf",
+                         "Relu",
+                         "Equal",
+                         "Less",
+                         "LessOrEqual",
+                         "Greater",
+                         "GreaterOrEqual",
+                         "Where",
+                         "Clip",
+                         "Identity",
+                         "Cast",
+                         "CastLike",
+                         "Shape",
+                         "Size",
+                         "Constant",
+                         "ConstantOfShape",
+                         "Gather",
+                         "GatherElements",
+                         "GatherND",
+                         "Concat",
+                         "Split",
+                         "Slice",
+                         "Squeeze",
+                         "Unsqueeze",
+                         "Reshape",
+                         "Expand",
+                         "Transpose",
+                         "Tile",
+                         "Range",
+                         "Trilu",
+                         "CumSum",
+                         "ReduceSum",
+                         "ReduceMean",
+                         "ReduceMax",
+                         "ReduceMin",
+                         "ReduceProd",
+                         "ArgMax",
+                         "ArgMin",
+                         "NonZero"})
     EXPECT_TRUE(canFold(op)) << op;
 }
 

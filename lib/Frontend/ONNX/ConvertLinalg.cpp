@@ -123,21 +123,25 @@ FailureOr<Value> batchedMatmul(NodeContext &ctx, Value a, Value b) {
 /// of an initializer); sets `transposed` when the data is already [N, K].
 const HostTensor *constantWeight(NodeContext &ctx, unsigned i,
                                  bool &transposed, std::string &name) {
-  const HostTensor *t = ctx.constInput(i);
-  if (!t || t->rank() != 2 || !isFloat(t->dtype))
+  if (!ctx.hasInput(i))
     return nullptr;
   auto it = ctx.importer.values.find(ctx.node.input(i));
   const ValueState &state = it->second;
   if (!state.transposeOf.empty()) {
     // B = Transpose(W): the linear weight is W itself.
     auto src = ctx.importer.values.find(state.transposeOf);
-    if (src != ctx.importer.values.end() && src->second.constant) {
+    if (src != ctx.importer.values.end() && src->second.constant &&
+        isFloat(src->second.constant->dtype)) {
       transposed = true;
       name = src->second.initializer.empty() ? state.transposeOf
                                              : src->second.initializer;
       return &*src->second.constant;
     }
+    return nullptr;
   }
+  const HostTensor *t = ctx.constInput(i);
+  if (!t || t->rank() != 2 || !isFloat(t->dtype))
+    return nullptr;
   transposed = false;
   name = state.initializer.empty() ? ("folded:" + ctx.node.input(i))
                                    : state.initializer;
@@ -198,7 +202,18 @@ LogicalResult convertGemm(NodeContext &ctx) {
     int64_t n = cast<RankedTensorType>(weight.getType()).getDimSize(0);
     auto type = RankedTensorType::get({at.getDimSize(0), n},
                                       at.getElementType());
-    result = tx::LinearOp::create(ctx.b, ctx.loc, type, a, weight, Value());
+    // A [N] bias with unit factors becomes the linear's own bias.
+    Value bias;
+    if (ctx.hasInput(2) && alpha == 1.0 && beta == 1.0) {
+      auto ct = cast<RankedTensorType>(ctx.input(2).getType());
+      if (ct.getRank() == 1 && ct.getDimSize(0) == n)
+        bias = ctx.input(2);
+    }
+    result = tx::LinearOp::create(ctx.b, ctx.loc, type, a, weight, bias);
+    if (bias) {
+      ctx.setOutput(0, result, ctx.inputDType(0));
+      return success();
+    }
   } else {
     Value b = ctx.input(1);
     if (transB)

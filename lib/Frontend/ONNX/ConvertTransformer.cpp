@@ -209,6 +209,13 @@ LogicalResult convertRotary(NodeContext &ctx) {
   auto xt = typeOf(x);
   bool threeD = xt.getRank() == 3;
   if (threeD) {
+    if (heads <= 0 && microsoft) {
+      // onnxruntime infers the head size from the cache: 2 * cos.shape[-1].
+      int64_t half = typeOf(cos).getShape().back();
+      if (!ShapedType::isDynamic(half) && half > 0 &&
+          !xt.isDynamicDim(2) && xt.getDimSize(2) % (2 * half) == 0)
+        heads = xt.getDimSize(2) / (2 * half);
+    }
     if (heads <= 0)
       return ctx.fail("a 3-D input needs the num_heads attribute");
     auto split = splitHeads(ctx, x, heads);

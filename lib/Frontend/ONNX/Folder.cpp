@@ -93,7 +93,6 @@ std::string fmt(ArrayRef<int64_t> shape) {
 /// Everything a handler sees; also carries the message of the last failed
 /// helper so that handlers can return `c.fail()`.
 struct Ctx {
-  StringRef op;
   int64_t opset;
   ArrayRef<const HostTensor *> in;
   const NodeAttrs &attrs;
@@ -110,12 +109,12 @@ struct Ctx {
 
   FoldResult error(const Twine &msg) const {
     FoldResult r;
-    r.reason = ("error: " + op + ": " + msg).str();
+    r.reason = ("error: " + msg).str();
     return r;
   }
   /// Records a malformed-input message for `fail()`.
   std::nullopt_t setError(const Twine &msg) const {
-    err = ("error: " + op + ": " + msg).str();
+    err = ("error: " + msg).str();
     return std::nullopt;
   }
   FoldResult fail() const {
@@ -209,8 +208,8 @@ std::string checkTensor(const HostTensor &t) {
   if (n == std::numeric_limits<int64_t>::max() ||
       t.bytes.size() != static_cast<uint64_t>(n) * dtypeSize(t.dtype))
     return "tensor of shape " + fmt(t.shape) + " and type " +
-           dtypeName(t.dtype).str() + " has " +
-           std::to_string(t.bytes.size()) + " bytes";
+           dtypeName(t.dtype).str() + " has " + std::to_string(t.bytes.size()) +
+           " bytes";
   return "";
 }
 
@@ -310,10 +309,9 @@ template <typename T> T fromDouble(double v) {
   if constexpr (isFP<T>)
     return v;
   else
-    return static_cast<T>(
-        HostTensor::scalarDouble(std::is_signed_v<T> ? DType::I64 : DType::U64,
-                                 v)
-            .getInt(0));
+    return static_cast<T>(HostTensor::scalarDouble(
+                              std::is_signed_v<T> ? DType::I64 : DType::U64, v)
+                              .getInt(0));
 }
 
 /// Applies a rounding function to floats; integers are already integral.
@@ -401,11 +399,10 @@ FoldResult binary(const Ctx &c, const HostTensor &a, const HostTensor &b,
     using T = decltype(tag);
     using R = decltype(fn(T(), T()));
     DType outType = std::is_same_v<R, bool> ? DType::Bool : a.dtype;
-    return mapBroadcast(
-        c, {&a, &b}, outType,
-        [&](HostTensor &out, int64_t i, ArrayRef<int64_t> s) {
-          store(out, i, fn(load<T>(a, s[0]), load<T>(b, s[1])));
-        });
+    return mapBroadcast(c, {&a, &b}, outType,
+                        [&](HostTensor &out, int64_t i, ArrayRef<int64_t> s) {
+                          store(out, i, fn(load<T>(a, s[0]), load<T>(b, s[1])));
+                        });
   });
 }
 
@@ -415,7 +412,7 @@ template <typename Fn> FoldResult binary(const Ctx &c, Fn fn) {
 
 /// Binary op on bool inputs only.
 template <typename Fn> FoldResult logical(const Ctx &c, Fn fn) {
-  for (unsigned i = 0; i < c.in.size(); ++i)
+  for (unsigned i = 0; i < 2; ++i)
     if (c.at(i).dtype != DType::Bool)
       return c.error("expects bool inputs, got " + dtypeName(c.at(i).dtype));
   return binary(c, [&](auto a, auto b) -> bool { return fn(a != 0, b != 0); });
@@ -481,25 +478,25 @@ FoldResult foldDivOrMod(const Ctx &c, bool isMod) {
 
 FoldResult foldPow(const Ctx &c) {
   const HostTensor &a = c.at(0), &b = c.at(1);
-  return mapBroadcast(
-      c, {&a, &b}, a.dtype,
-      [&](HostTensor &out, int64_t i, ArrayRef<int64_t> s) {
-        double e = b.getDouble(s[1]);
-        if (isFloat(a.dtype) || e < 0 || e != std::floor(e)) {
-          out.setDouble(i, std::pow(a.getDouble(s[0]), e));
-          return;
-        }
-        uint64_t base = a.getInt(s[0]), r = 1;
-        for (uint64_t n = e >= 64 ? 64 : uint64_t(e); n; n >>= 1) {
-          if (n & 1)
-            r *= base;
-          base *= base;
-        }
-        // Exponents >= 64 only matter for bases -1, 0, 1.
-        if (e >= 64 && a.getInt(s[0]) == -1)
-          r = std::fmod(e, 2.0) == 0 ? 1 : uint64_t(-1);
-        out.setInt(i, static_cast<int64_t>(r));
-      });
+  return mapBroadcast(c, {&a, &b}, a.dtype,
+                      [&](HostTensor &out, int64_t i, ArrayRef<int64_t> s) {
+                        double e = b.getDouble(s[1]);
+                        if (isFloat(a.dtype) || e < 0 || e != std::floor(e)) {
+                          out.setDouble(i, std::pow(a.getDouble(s[0]), e));
+                          return;
+                        }
+                        uint64_t base = a.getInt(s[0]), r = 1;
+                        for (uint64_t n = e >= 64 ? 64 : uint64_t(e); n;
+                             n >>= 1) {
+                          if (n & 1)
+                            r *= base;
+                          base *= base;
+                        }
+                        // Exponents >= 64 only matter for bases -1, 0, 1.
+                        if (e >= 64 && a.getInt(s[0]) == -1)
+                          r = std::fmod(e, 2.0) == 0 ? 1 : uint64_t(-1);
+                        out.setInt(i, static_cast<int64_t>(r));
+                      });
 }
 
 FoldResult foldWhere(const Ctx &c) {
@@ -587,8 +584,8 @@ FoldResult foldShape(const Ctx &c) {
   int64_t start = clampDim(c.attrs.getInt("start", 0));
   int64_t end = clampDim(c.attrs.getInt("end", rank));
   ArrayRef<int64_t> dims(c.at(0).shape);
-  return done(HostTensor::fromInts(
-      start < end ? dims.slice(start, end - start) : ArrayRef<int64_t>()));
+  return done(HostTensor::fromInts(start < end ? dims.slice(start, end - start)
+                                               : ArrayRef<int64_t>()));
 }
 
 FoldResult foldConstant(const Ctx &c) {
@@ -596,7 +593,8 @@ FoldResult foldConstant(const Ctx &c) {
   if (const HostTensor *t = a.getTensor("value")) {
     std::string bad = checkTensor(*t);
     if (bad == "unsupported")
-      return c.refuse(("unsupported element type " + dtypeName(t->dtype)).str());
+      return c.refuse(
+          ("unsupported element type " + dtypeName(t->dtype)).str());
     if (!bad.empty())
       return c.error("attribute 'value': " + bad);
     if (t->numElements() > c.maxElements)
@@ -604,7 +602,8 @@ FoldResult foldConstant(const Ctx &c) {
     return done(*t);
   }
   if (a.floats.count("value_float"))
-    return done(HostTensor::scalarDouble(DType::F32, a.getFloat("value_float", 0)));
+    return done(
+        HostTensor::scalarDouble(DType::F32, a.getFloat("value_float", 0)));
   if (a.ints.count("value_int"))
     return done(HostTensor::scalarInt(DType::I64, a.getInt("value_int", 0)));
   if (std::optional<std::vector<int64_t>> v = a.getInts("value_ints"))
@@ -616,10 +615,9 @@ FoldResult foldConstant(const Ctx &c) {
       t.setDouble(i, fl->second[i]);
     return done(std::move(t));
   }
-  if (a.strings.count("value_string") || a.strings.count("value_strings") ||
-      a.strings.count("sparse_value"))
+  if (a.strings.count("value_string") || a.strings.count("value_strings"))
     return c.refuse("unsupported constant kind");
-  return c.error("no value attribute");
+  return c.error("no supported value attribute");
 }
 
 FoldResult foldConstantOfShape(const Ctx &c) {
@@ -632,7 +630,8 @@ FoldResult foldConstantOfShape(const Ctx &c) {
   if (const HostTensor *v = c.attrs.getTensor("value")) {
     std::string bad = checkTensor(*v);
     if (bad == "unsupported")
-      return c.refuse(("unsupported element type " + dtypeName(v->dtype)).str());
+      return c.refuse(
+          ("unsupported element type " + dtypeName(v->dtype)).str());
     if (!bad.empty() || v->numElements() != 1)
       return c.error("attribute 'value' must be a one-element tensor");
     value = *v;
@@ -651,7 +650,8 @@ FoldResult foldGather(const Ctx &c) {
     return c.error("data must have rank >= 1");
   if (!isInteger(ind.dtype))
     return c.error("indices must be integers");
-  std::optional<int64_t> axis = c.normAxis(c.attrs.getInt("axis", 0), data.rank());
+  std::optional<int64_t> axis =
+      c.normAxis(c.attrs.getInt("axis", 0), data.rank());
   if (!axis)
     return c.fail();
   ArrayRef<int64_t> ds(data.shape);
@@ -685,7 +685,8 @@ FoldResult foldGatherElements(const Ctx &c) {
     return c.error("indices must be integers");
   if (data.rank() == 0 || data.rank() != ind.rank())
     return c.error("data and indices must have the same rank >= 1");
-  std::optional<int64_t> axis = c.normAxis(c.attrs.getInt("axis", 0), data.rank());
+  std::optional<int64_t> axis =
+      c.normAxis(c.attrs.getInt("axis", 0), data.rank());
   if (!axis)
     return c.fail();
   for (int64_t d = 0; d < data.rank(); ++d)
@@ -725,8 +726,8 @@ FoldResult foldGatherND(const Ctx &c) {
     return c.error("index tuples of length " + Twine(m) + " for data rank " +
                    Twine(r) + " with batch_dims " + Twine(b));
   if (ds.take_front(b) != is.take_front(b))
-    return c.error("batch dimensions of data " + fmt(ds) +
-                   " and indices " + fmt(is) + " differ");
+    return c.error("batch dimensions of data " + fmt(ds) + " and indices " +
+                   fmt(is) + " differ");
   Shape shape(is.drop_back());
   shape.append(ds.begin() + b + m, ds.end());
   std::optional<HostTensor> out = c.alloc(data.dtype, shape);
@@ -763,7 +764,8 @@ FoldResult foldConcat(const Ctx &c) {
   const HostTensor &first = c.at(0);
   if (first.rank() == 0)
     return c.error("inputs must have rank >= 1");
-  std::optional<int64_t> axis = c.normAxis(c.attrs.getInt("axis", 0), first.rank());
+  std::optional<int64_t> axis =
+      c.normAxis(c.attrs.getInt("axis", 0), first.rank());
   if (!axis)
     return c.fail();
   Shape shape = first.shape;
@@ -773,9 +775,9 @@ FoldResult foldConcat(const Ctx &c) {
     for (int64_t d = 0; same && d < t->rank(); ++d)
       same = d == *axis || t->shape[d] == first.shape[d];
     if (!same)
-      return c.error("cannot concatenate " + dtypeName(t->dtype) + fmt(t->shape) +
-                     " with " + dtypeName(first.dtype) + fmt(first.shape) +
-                     " on axis " + Twine(*axis));
+      return c.error("cannot concatenate " + dtypeName(t->dtype) +
+                     fmt(t->shape) + " with " + dtypeName(first.dtype) +
+                     fmt(first.shape) + " on axis " + Twine(*axis));
     shape[*axis] += t->shape[*axis];
   }
   std::optional<HostTensor> out = c.alloc(first.dtype, shape);
@@ -822,8 +824,9 @@ FoldResult foldSplit(const Ctx &c) {
   if (sizes) {
     int64_t total = 0;
     for (int64_t s : *sizes) {
-      if (s < 0)
-        return c.error("negative split size");
+      if (s < 0 || s > dim - total)
+        return c.error("split " + fmt(*sizes) + " does not fit dimension " +
+                       Twine(dim));
       total += s;
     }
     if (total != dim || static_cast<int64_t>(sizes->size()) != n)
@@ -980,9 +983,8 @@ FoldResult foldReshape(const Ctx &c) {
   for (size_t d = 0; d < shape.size(); ++d) {
     if (shape[d] == 0 && !allowZero) {
       if (static_cast<int64_t>(d) >= x.rank())
-        return c.error("0 at position " + Twine(d) + " of shape " +
-                       fmt(shape) + " but the input has rank " +
-                       Twine(x.rank()));
+        return c.error("0 at position " + Twine(d) + " of shape " + fmt(shape) +
+                       " but the input has rank " + Twine(x.rank()));
       shape[d] = x.shape[d];
     }
     if (shape[d] == -1) {
@@ -1031,12 +1033,11 @@ FoldResult foldTranspose(const Ctx &c) {
     perm = *p;
   Shape sorted(perm.begin(), perm.end());
   llvm::sort(sorted);
-  for (int64_t d = 0; d < static_cast<int64_t>(sorted.size()); ++d)
-    if (sorted[d] != d || static_cast<int64_t>(sorted.size()) != x.rank())
-      return c.error("perm " + fmt(perm) + " is not a permutation of rank " +
-                     Twine(x.rank()));
-  if (static_cast<int64_t>(perm.size()) != x.rank())
-    return c.error("perm " + fmt(perm) + " does not match rank " +
+  bool valid = static_cast<int64_t>(sorted.size()) == x.rank();
+  for (int64_t d = 0; valid && d < x.rank(); ++d)
+    valid = sorted[d] == d;
+  if (!valid)
+    return c.error("perm " + fmt(perm) + " is not a permutation of rank " +
                    Twine(x.rank()));
   Shape shape, inStrides = stridesOf(x.shape), strides;
   for (int64_t p : perm) {
@@ -1048,6 +1049,77 @@ FoldResult foldTranspose(const Ctx &c) {
     copyElems(out, flat, x, dot(idx, strides));
   });
   return done(std::move(out));
+}
+
+/// MatMul with numpy semantics (1-D operands promoted, batch dimensions
+/// broadcast); computed in double (int64 for integers).
+FoldResult foldMatMul(const Ctx &c) {
+  HostTensor a = c.at(0), b = c.at(1);
+  if (a.rank() == 0 || b.rank() == 0)
+    return c.error("MatMul operands must have rank >= 1");
+  if (a.dtype != b.dtype)
+    return c.error("MatMul operands have different element types");
+  bool aVec = a.rank() == 1, bVec = b.rank() == 1;
+  if (aVec)
+    a = reshaped(a, {1, a.shape[0]});
+  if (bVec)
+    b = reshaped(b, {b.shape[0], 1});
+  int64_t m = a.shape[a.rank() - 2], k = a.shape.back(),
+          n = b.shape.back();
+  if (b.shape[b.rank() - 2] != k)
+    return c.error("MatMul inner dimensions differ: " + fmt(a.shape) +
+                   " and " + fmt(b.shape));
+  Shape aBatch(a.shape.begin(), a.shape.end() - 2),
+      bBatch(b.shape.begin(), b.shape.end() - 2);
+  std::optional<SmallVector<int64_t>> batch = broadcastShapes(aBatch, bBatch);
+  if (!batch)
+    return c.error("MatMul batch dimensions do not broadcast: " +
+                   fmt(a.shape) + " and " + fmt(b.shape));
+  Shape outShape(batch->begin(), batch->end());
+  outShape.append({m, n});
+  // Bound the work as well as the result size.
+  if (product(outShape) > c.maxElements / std::max<int64_t>(k, 1))
+    return c.tooLarge();
+  std::optional<HostTensor> out = c.alloc(a.dtype, outShape);
+  if (!out)
+    return c.tooLarge();
+  // Right-aligned batch offsets of each operand (size-1 dims broadcast).
+  auto batchOffset = [&](const Shape &opBatch, ArrayRef<int64_t> idx,
+                         int64_t matrix) {
+    int64_t off = 0, stride = matrix;
+    for (int64_t d = static_cast<int64_t>(opBatch.size()) - 1; d >= 0; --d) {
+      int64_t i = idx[idx.size() - opBatch.size() + d];
+      off += (opBatch[d] == 1 ? 0 : i) * stride;
+      stride *= opBatch[d];
+    }
+    return off;
+  };
+  bool isInt = isInteger(a.dtype);
+  int64_t flat = 0;
+  forEachIndex(*batch, [&](ArrayRef<int64_t> idx, int64_t) {
+    int64_t ao = batchOffset(aBatch, idx, m * k),
+            bo = batchOffset(bBatch, idx, k * n);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j, ++flat) {
+        if (isInt) {
+          int64_t acc = 0;
+          for (int64_t p = 0; p < k; ++p)
+            acc += a.getInt(ao + i * k + p) * b.getInt(bo + p * n + j);
+          out->setInt(flat, acc);
+        } else {
+          double acc = 0;
+          for (int64_t p = 0; p < k; ++p)
+            acc += a.getDouble(ao + i * k + p) * b.getDouble(bo + p * n + j);
+          out->setDouble(flat, acc);
+        }
+      }
+  });
+  Shape finalShape(batch->begin(), batch->end());
+  if (!aVec)
+    finalShape.push_back(m);
+  if (!bVec)
+    finalShape.push_back(n);
+  return done(reshaped(*out, finalShape));
 }
 
 FoldResult foldTile(const Ctx &c) {
@@ -1181,7 +1253,18 @@ FoldResult foldCumSum(const Ctx &c) {
 // Reductions
 //===----------------------------------------------------------------------===//
 
-enum class Reduce { Sum, Mean, Max, Min, Prod, L1, L2, SumSquare, LogSum, LogSumExp };
+enum class Reduce {
+  Sum,
+  Mean,
+  Max,
+  Min,
+  Prod,
+  L1,
+  L2,
+  SumSquare,
+  LogSum,
+  LogSumExp
+};
 
 /// Smallest or largest value of an integer element type, as stored bits.
 int64_t intLimit(DType t, bool max) {
@@ -1375,140 +1458,198 @@ struct OpInfo {
 const llvm::StringMap<OpInfo> &opTable() {
   static const llvm::StringMap<OpInfo> table = {
       // Arithmetic.
-      {"Add", {[](const Ctx &c) {
-                 return binary(c, [](auto a, auto b) { return addW(a, b); });
-               }, 2}},
-      {"Sub", {[](const Ctx &c) {
-                 return binary(c, [](auto a, auto b) { return subW(a, b); });
-               }, 2}},
-      {"Mul", {[](const Ctx &c) {
-                 return binary(c, [](auto a, auto b) { return mulW(a, b); });
-               }, 2}},
+      {"Add",
+       {[](const Ctx &c) {
+          return binary(c, [](auto a, auto b) { return addW(a, b); });
+        },
+        2}},
+      {"Sub",
+       {[](const Ctx &c) {
+          return binary(c, [](auto a, auto b) { return subW(a, b); });
+        },
+        2}},
+      {"Mul",
+       {[](const Ctx &c) {
+          return binary(c, [](auto a, auto b) { return mulW(a, b); });
+        },
+        2}},
       {"Div", {[](const Ctx &c) { return foldDivOrMod(c, false); }, 2}},
       {"Mod", {[](const Ctx &c) { return foldDivOrMod(c, true); }, 2}},
       {"Pow", {foldPow, 2}},
-      {"Max", {[](const Ctx &c) {
-                 return variadic(c, [](auto a, auto b) { return maxOp(a, b); });
-               }, 1}},
-      {"Min", {[](const Ctx &c) {
-                 return variadic(c, [](auto a, auto b) { return minOp(a, b); });
-               }, 1}},
-      {"Sum", {[](const Ctx &c) {
-                 return variadic(c, [](auto a, auto b) { return addW(a, b); });
-               }, 1}},
-      {"Mean", {[](const Ctx &c) {
-                  return variadic(
-                      c, [](auto a, auto b) { return addW(a, b); }, true);
-                }, 1}},
+      {"Max",
+       {[](const Ctx &c) {
+          return variadic(c, [](auto a, auto b) { return maxOp(a, b); });
+        },
+        1}},
+      {"Min",
+       {[](const Ctx &c) {
+          return variadic(c, [](auto a, auto b) { return minOp(a, b); });
+        },
+        1}},
+      {"Sum",
+       {[](const Ctx &c) {
+          return variadic(c, [](auto a, auto b) { return addW(a, b); });
+        },
+        1}},
+      {"Mean",
+       {[](const Ctx &c) {
+          return variadic(
+              c, [](auto a, auto b) { return addW(a, b); }, true);
+        },
+        1}},
       {"Clip", {foldClip, 1}},
       // Logic and comparisons.
-      {"And", {[](const Ctx &c) {
-                 return logical(c, [](bool a, bool b) { return a && b; });
-               }, 2}},
-      {"Or", {[](const Ctx &c) {
-                return logical(c, [](bool a, bool b) { return a || b; });
-              }, 2}},
-      {"Xor", {[](const Ctx &c) {
-                 return logical(c, [](bool a, bool b) { return a != b; });
-               }, 2}},
-      {"Not", {[](const Ctx &c) {
-                 if (c.at(0).dtype != DType::Bool)
-                   return c.error("expects a bool input");
-                 return unary(c, [](auto x) -> bool { return x == 0; });
-               }, 1}},
-      {"Equal", {[](const Ctx &c) {
-                   return binary(c, [](auto a, auto b) { return a == b; });
-                 }, 2}},
-      {"Less", {[](const Ctx &c) {
-                  return binary(c, [](auto a, auto b) { return a < b; });
-                }, 2}},
-      {"LessOrEqual", {[](const Ctx &c) {
-                         return binary(c,
-                                       [](auto a, auto b) { return a <= b; });
-                       }, 2}},
-      {"Greater", {[](const Ctx &c) {
-                     return binary(c, [](auto a, auto b) { return a > b; });
-                   }, 2}},
-      {"GreaterOrEqual", {[](const Ctx &c) {
-                            return binary(
-                                c, [](auto a, auto b) { return a >= b; });
-                          }, 2}},
+      {"And",
+       {[](const Ctx &c) {
+          return logical(c, [](bool a, bool b) { return a && b; });
+        },
+        2}},
+      {"Or",
+       {[](const Ctx &c) {
+          return logical(c, [](bool a, bool b) { return a || b; });
+        },
+        2}},
+      {"Xor",
+       {[](const Ctx &c) {
+          return logical(c, [](bool a, bool b) { return a != b; });
+        },
+        2}},
+      {"Not",
+       {[](const Ctx &c) {
+          if (c.at(0).dtype != DType::Bool)
+            return c.error("expects a bool input");
+          return unary(c, [](auto x) -> bool { return x == 0; });
+        },
+        1}},
+      {"Equal",
+       {[](const Ctx &c) {
+          return binary(c, [](auto a, auto b) { return a == b; });
+        },
+        2}},
+      {"Less",
+       {[](const Ctx &c) {
+          return binary(c, [](auto a, auto b) { return a < b; });
+        },
+        2}},
+      {"LessOrEqual",
+       {[](const Ctx &c) {
+          return binary(c, [](auto a, auto b) { return a <= b; });
+        },
+        2}},
+      {"Greater",
+       {[](const Ctx &c) {
+          return binary(c, [](auto a, auto b) { return a > b; });
+        },
+        2}},
+      {"GreaterOrEqual",
+       {[](const Ctx &c) {
+          return binary(c, [](auto a, auto b) { return a >= b; });
+        },
+        2}},
       {"Where", {foldWhere, 3}},
       // Unary.
-      {"Neg", {[](const Ctx &c) {
-                 return unary(c, [](auto x) { return negW(x); });
-               }, 1}},
-      {"Abs", {[](const Ctx &c) {
-                 return unary(c, [](auto x) { return x < 0 ? negW(x) : x; });
-               }, 1}},
-      {"Relu", {[](const Ctx &c) {
-                  return unary(c, [](auto x) {
-                    return x < 0 ? decltype(x)(0) : x;
-                  });
-                }, 1}},
-      {"Sign", {[](const Ctx &c) {
-                  return unary(c, [](auto x) {
-                    using T = decltype(x);
-                    return x != x ? x : T(x > 0) - T(x < 0);
-                  });
-                }, 1}},
-      {"IsNaN", {[](const Ctx &c) {
-                   return unary(c, [](auto x) -> bool { return x != x; });
-                 }, 1}},
+      {"Neg",
+       {[](const Ctx &c) { return unary(c, [](auto x) { return negW(x); }); },
+        1}},
+      {"Abs",
+       {[](const Ctx &c) {
+          return unary(c, [](auto x) { return x < 0 ? negW(x) : x; });
+        },
+        1}},
+      {"Relu",
+       {[](const Ctx &c) {
+          return unary(c, [](auto x) { return x < 0 ? decltype(x)(0) : x; });
+        },
+        1}},
+      {"Sign",
+       {[](const Ctx &c) {
+          return unary(c, [](auto x) {
+            using T = decltype(x);
+            return x != x ? x : T(x > 0) - T(x < 0);
+          });
+        },
+        1}},
+      {"IsNaN",
+       {[](const Ctx &c) {
+          return unary(c, [](auto x) -> bool { return x != x; });
+        },
+        1}},
       {"IsInf", {foldIsInf, 1}},
-      {"Sqrt", {[](const Ctx &c) {
-                  return math(c, [](double x) { return std::sqrt(x); });
-                }, 1}},
-      {"Reciprocal", {[](const Ctx &c) {
-                        return math(c, [](double x) { return 1 / x; });
-                      }, 1}},
-      {"Exp", {[](const Ctx &c) {
-                 return math(c, [](double x) { return std::exp(x); });
-               }, 1}},
-      {"Log", {[](const Ctx &c) {
-                 return math(c, [](double x) { return std::log(x); });
-               }, 1}},
-      {"Cos", {[](const Ctx &c) {
-                 return math(c, [](double x) { return std::cos(x); });
-               }, 1}},
-      {"Sin", {[](const Ctx &c) {
-                 return math(c, [](double x) { return std::sin(x); });
-               }, 1}},
-      {"Tanh", {[](const Ctx &c) {
-                  return math(c, [](double x) { return std::tanh(x); });
-                }, 1}},
-      {"Sigmoid", {[](const Ctx &c) {
-                     return math(c,
-                                 [](double x) { return 1 / (1 + std::exp(-x)); });
-                   }, 1}},
-      {"Erf", {[](const Ctx &c) {
-                 return math(c, [](double x) { return std::erf(x); });
-               }, 1}},
-      {"Floor", {[](const Ctx &c) {
-                   return unary(c, [](auto x) {
-                     return rounded(x, [](double v) { return std::floor(v); });
-                   });
-                 }, 1}},
-      {"Ceil", {[](const Ctx &c) {
-                  return unary(c, [](auto x) {
-                    return rounded(x, [](double v) { return std::ceil(v); });
-                  });
-                }, 1}},
-      {"Round", {[](const Ctx &c) {
-                   return unary(c, [](auto x) {
-                     return rounded(x,
-                                    [](double v) { return std::nearbyint(v); });
-                   });
-                 }, 1}},
+      {"Sqrt",
+       {[](const Ctx &c) {
+          return math(c, [](double x) { return std::sqrt(x); });
+        },
+        1}},
+      {"Reciprocal",
+       {[](const Ctx &c) { return math(c, [](double x) { return 1 / x; }); },
+        1}},
+      {"Exp",
+       {[](const Ctx &c) {
+          return math(c, [](double x) { return std::exp(x); });
+        },
+        1}},
+      {"Log",
+       {[](const Ctx &c) {
+          return math(c, [](double x) { return std::log(x); });
+        },
+        1}},
+      {"Cos",
+       {[](const Ctx &c) {
+          return math(c, [](double x) { return std::cos(x); });
+        },
+        1}},
+      {"Sin",
+       {[](const Ctx &c) {
+          return math(c, [](double x) { return std::sin(x); });
+        },
+        1}},
+      {"Tanh",
+       {[](const Ctx &c) {
+          return math(c, [](double x) { return std::tanh(x); });
+        },
+        1}},
+      {"Sigmoid",
+       {[](const Ctx &c) {
+          return math(c, [](double x) { return 1 / (1 + std::exp(-x)); });
+        },
+        1}},
+      {"Erf",
+       {[](const Ctx &c) {
+          return math(c, [](double x) { return std::erf(x); });
+        },
+        1}},
+      {"Floor",
+       {[](const Ctx &c) {
+          return unary(c, [](auto x) {
+            return rounded(x, [](double v) { return std::floor(v); });
+          });
+        },
+        1}},
+      {"Ceil",
+       {[](const Ctx &c) {
+          return unary(c, [](auto x) {
+            return rounded(x, [](double v) { return std::ceil(v); });
+          });
+        },
+        1}},
+      {"Round",
+       {[](const Ctx &c) {
+          return unary(c, [](auto x) {
+            return rounded(x, [](double v) { return std::nearbyint(v); });
+          });
+        },
+        1}},
       // Data movement.
       {"Identity", {[](const Ctx &c) { return done(c.at(0)); }, 1}},
       {"Cast", {foldCastAttr, 1}},
-      {"CastLike", {[](const Ctx &c) { return foldCast(c, c.at(1).dtype); }, 2}},
+      {"CastLike",
+       {[](const Ctx &c) { return foldCast(c, c.at(1).dtype); }, 2}},
       {"Shape", {foldShape, 1}},
-      {"Size", {[](const Ctx &c) {
-                  return done(HostTensor::scalarInt(DType::I64,
-                                                    c.at(0).numElements()));
-                }, 1}},
+      {"Size",
+       {[](const Ctx &c) {
+          return done(HostTensor::scalarInt(DType::I64, c.at(0).numElements()));
+        },
+        1}},
       {"Constant", {foldConstant, 0}},
       {"ConstantOfShape", {foldConstantOfShape, 1}},
       {"Gather", {foldGather, 2}},
@@ -1522,6 +1663,7 @@ const llvm::StringMap<OpInfo> &opTable() {
       {"Reshape", {foldReshape, 1}},
       {"Expand", {foldExpand, 2}},
       {"Transpose", {foldTranspose, 1}},
+      {"MatMul", {foldMatMul, 2}},
       {"Tile", {foldTile, 2}},
       {"Range", {foldRange, 3}},
       {"Trilu", {foldTrilu, 1}},
@@ -1530,11 +1672,16 @@ const llvm::StringMap<OpInfo> &opTable() {
       {"ArgMax", {[](const Ctx &c) { return foldArgExtremum(c, true); }, 1}},
       {"ArgMin", {[](const Ctx &c) { return foldArgExtremum(c, false); }, 1}},
       // Reductions.
-      {"ReduceSum", {[](const Ctx &c) { return foldReduce(c, Reduce::Sum); }, 1}},
-      {"ReduceMean", {[](const Ctx &c) { return foldReduce(c, Reduce::Mean); }, 1}},
-      {"ReduceMax", {[](const Ctx &c) { return foldReduce(c, Reduce::Max); }, 1}},
-      {"ReduceMin", {[](const Ctx &c) { return foldReduce(c, Reduce::Min); }, 1}},
-      {"ReduceProd", {[](const Ctx &c) { return foldReduce(c, Reduce::Prod); }, 1}},
+      {"ReduceSum",
+       {[](const Ctx &c) { return foldReduce(c, Reduce::Sum); }, 1}},
+      {"ReduceMean",
+       {[](const Ctx &c) { return foldReduce(c, Reduce::Mean); }, 1}},
+      {"ReduceMax",
+       {[](const Ctx &c) { return foldReduce(c, Reduce::Max); }, 1}},
+      {"ReduceMin",
+       {[](const Ctx &c) { return foldReduce(c, Reduce::Min); }, 1}},
+      {"ReduceProd",
+       {[](const Ctx &c) { return foldReduce(c, Reduce::Prod); }, 1}},
       {"ReduceL1", {[](const Ctx &c) { return foldReduce(c, Reduce::L1); }, 1}},
       {"ReduceL2", {[](const Ctx &c) { return foldReduce(c, Reduce::L2); }, 1}},
       {"ReduceSumSquare",
@@ -1556,7 +1703,7 @@ bool canFold(StringRef opType) { return opTable().count(opType); }
 FoldResult foldNode(StringRef opType, int64_t opset,
                     ArrayRef<const HostTensor *> inputs, const NodeAttrs &attrs,
                     unsigned numOutputs, int64_t maxElements) {
-  Ctx c{opType, opset, inputs, attrs, numOutputs, maxElements, {}};
+  Ctx c{opset, inputs, attrs, numOutputs, maxElements, {}};
   auto it = opTable().find(opType);
   if (it == opTable().end())
     return c.refuse("unsupported op " + opType);
@@ -1569,7 +1716,8 @@ FoldResult foldNode(StringRef opType, int64_t opset,
       continue;
     std::string bad = checkTensor(*t);
     if (bad == "unsupported")
-      return c.refuse(("unsupported element type " + dtypeName(t->dtype)).str());
+      return c.refuse(
+          ("unsupported element type " + dtypeName(t->dtype)).str());
     if (!bad.empty())
       return c.error("malformed input: " + bad);
   }

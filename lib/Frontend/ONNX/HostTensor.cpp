@@ -22,6 +22,9 @@ namespace txc::onnx_import {
 
 unsigned dtypeSize(DType t) {
   switch (t) {
+  // 4-bit values are held unpacked, one per byte (ONNX packs them in files).
+  case DType::U4:
+  case DType::I4:
   case DType::Bool:
   case DType::U8:
   case DType::I8:
@@ -284,6 +287,11 @@ int64_t HostTensor::getInt(int64_t i) const {
     return load<uint8_t>(bytes, i) != 0;
   case DType::U8:
     return load<uint8_t>(bytes, i);
+  case DType::U4:
+    return load<uint8_t>(bytes, i) & 0xf;
+  case DType::I4:
+    // Sign-extend the low nibble.
+    return static_cast<int8_t>(load<uint8_t>(bytes, i) << 4) >> 4;
   case DType::I8:
     return load<int8_t>(bytes, i);
   case DType::U16:
@@ -336,6 +344,9 @@ void HostTensor::setInt(int64_t i, int64_t v) {
     return storeRaw<uint8_t>(bytes, i, v != 0);
   case DType::U8:
     return storeRaw<uint8_t>(bytes, i, static_cast<uint8_t>(v));
+  case DType::U4:
+  case DType::I4:
+    return storeRaw<uint8_t>(bytes, i, static_cast<uint8_t>(v & 0xf));
   case DType::I8:
     return storeRaw<int8_t>(bytes, i, static_cast<int8_t>(v));
   case DType::U16:

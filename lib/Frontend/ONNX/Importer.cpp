@@ -1,6 +1,7 @@
 //===- Importer.cpp - ONNX graph importer ---------------------------------===//
 
 #include "Importer.h"
+#include "Emit.h"
 
 #include "txc/Dialect/Tx/TxOps.h"
 #include "txc/Support/Safetensors.h"
@@ -267,6 +268,11 @@ Value GraphImporter::materialize(StringRef name, Location loc) {
   if (it == values.end())
     return {};
   ValueState &state = it->second;
+  if (!state.value && !state.constant && !state.transposeOf.empty()) {
+    Value source = materialize(state.transposeOf, loc);
+    state.value = transposeTensor(builder, loc, source, {1, 0});
+    return state.value;
+  }
   if (state.value || !state.constant)
     return state.value;
   // Initializers keep their name; folded values are named after the value.
@@ -444,6 +450,23 @@ LogicalResult GraphImporter::tryFold(const onnx::NodeProto &node,
   folded = false;
   if (!canonicalDomain(node.domain()).empty() || !canFold(node.op_type()))
     return success();
+  // Transpose of a large 2-D weight is not copied: MatMul reads the weight
+  // directly (tx.linear wants [out, in]); other users get a linalg.transpose.
+  if (node.op_type() == "Transpose" && node.input_size() == 1 &&
+      node.output_size() == 1) {
+    auto it = values.find(node.input(0));
+    std::optional<std::vector<int64_t>> perm = attrs.getInts("perm");
+    if (it != values.end() && it->second.constant &&
+        it->second.constant->rank() == 2 &&
+        it->second.constant->numElements() > options.inlineLimit &&
+        (!perm || *perm == std::vector<int64_t>{1, 0})) {
+      ValueState &state = values[node.output(0)];
+      state.dtype = it->second.dtype;
+      state.transposeOf = node.input(0);
+      folded = true;
+      return success();
+    }
+  }
   SmallVector<const HostTensor *> inputs;
   // Shape and Size only need the static shape of their input.
   std::optional<HostTensor> shapeOnly;
@@ -512,9 +535,6 @@ LogicalResult GraphImporter::tryFold(const onnx::NodeProto &node,
     state.dtype = result.outputs[i].dtype;
     state.constant = std::move(result.outputs[i]);
   }
-  if (node.op_type() == "Transpose" && inputs.size() == 1 && inputs[0] &&
-      inputs[0]->rank() == 2)
-    values[node.output(0)].transposeOf = node.input(0);
   folded = true;
   return success();
 }
@@ -618,7 +638,7 @@ OwningOpRef<ModuleOp> txc::importONNXBuffer(StringRef bytes, StringRef baseDir,
   model.displayName = displayName.str();
   if (std::string err = model.parse(bytes); !err.empty()) {
     emitError(FileLineColLoc::get(&context, displayName, 0, 0))
-        << displayName << ": " << err;
+        << err;
     return {};
   }
   GraphImporter importer(context, model, options, weights);

@@ -39,8 +39,9 @@ struct ValueState {
   DType dtype = DType::Undefined;
   /// Name of the initializer this value is, if any (for tx.weight).
   std::string initializer;
-  /// For a folded 2-D Transpose: the value it transposes (lets MatMul use
-  /// the original [N, K] weight instead of a transposed copy).
+  /// For a Transpose of a large 2-D weight, which is not folded: the weight
+  /// it transposes. MatMul reads the weight directly; other users get a
+  /// linalg.transpose when they first need the value.
   std::string transposeOf;
 };
 

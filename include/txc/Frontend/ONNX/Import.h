@@ -37,7 +37,7 @@ struct ONNXImportOptions {
   std::string weightsFileName;
   /// Constants with more elements than this become tx.weight references
   /// instead of inline dense attributes.
-  int64_t inlineLimit = 64;
+  int64_t inlineLimit = 16;
   /// Constants computed by folding (masks, position tables) stay inline up
   /// to this many elements, so raising passes can inspect them.
   int64_t foldedInlineLimit = int64_t(1) << 20;
