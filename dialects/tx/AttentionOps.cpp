@@ -132,16 +132,16 @@ LogicalResult AttentionOp::verify() {
   if (Value mask = getExplicitMask()) {
     auto maskType = cast<RankedTensorType>(mask.getType());
     if (failed(verifyRank(*this, "explicit_mask", maskType, 4,
-                          "[batch|1, heads|1, q_seq, k_seq]")))
+                          "[batch|1, heads|1, q_seq|1, k_seq]")))
       return failure();
     int64_t expected[] = {b, h, sq, sk};
     for (int i = 0; i < 4; ++i) {
       int64_t dim = maskType.getDimSize(i);
-      bool broadcast = i < 2 && dim == 1;
+      bool broadcast = i < 3 && dim == 1;
       if (!broadcast && dimsConflict(dim, expected[i]))
         return emitOpError()
                << "explicit_mask dimension " << i << " must be "
-               << (i < 2 ? "1 or " : "") << expected[i] << ", got " << dim;
+               << (i < 3 ? "1 or " : "") << expected[i] << ", got " << dim;
     }
   }
   return success();

@@ -35,8 +35,11 @@ FailureOr<SmallVector<Value>> broadcastAll(NodeContext &ctx,
     if (d < 0)
       d = ShapedType::kDynamic;
   SmallVector<Value> result;
-  for (Value v : operands)
+  for (Value v : operands) {
     result.push_back(broadcastTo(ctx.b, ctx.loc, v, shape, operands));
+    if (!result.back())
+      return failure();
+  }
   return result;
 }
 
@@ -181,18 +184,6 @@ LogicalResult convertLogic(NodeContext &ctx) {
   return success();
 }
 
-LogicalResult convertNot(NodeContext &ctx) {
-  Value x = ctx.input(0);
-  auto type = cast<RankedTensorType>(x.getType());
-  Value ones = type.hasStaticShape()
-                   ? splatConstant(ctx.b, ctx.loc, type, 1.0)
-                   : filledTensor(ctx.b, ctx.loc, type.getShape(),
-                                  type.getElementType(), 1.0, {x});
-  ctx.setOutput(0, arith::XOrIOp::create(ctx.b, ctx.loc, x, ones),
-                DType::Bool);
-  return success();
-}
-
 /// A constant with the type of `like` (splat when static).
 Value constantLike(NodeContext &ctx, Value like, double value) {
   auto type = cast<RankedTensorType>(like.getType());
@@ -200,6 +191,15 @@ Value constantLike(NodeContext &ctx, Value like, double value) {
     return splatConstant(ctx.b, ctx.loc, type, value);
   return filledTensor(ctx.b, ctx.loc, type.getShape(), type.getElementType(),
                       value, {like});
+}
+
+LogicalResult convertNot(NodeContext &ctx) {
+  Value x = ctx.input(0);
+  auto type = cast<RankedTensorType>(x.getType());
+  Value ones = constantLike(ctx, x, 1.0);
+  ctx.setOutput(0, arith::XOrIOp::create(ctx.b, ctx.loc, x, ones),
+                DType::Bool);
+  return success();
 }
 
 enum class Unary {

@@ -77,8 +77,11 @@ FailureOr<Value> batchedMatmul(NodeContext &ctx, Value a, Value b) {
   SmallVector<int64_t> aFull(*batch), bFull(*batch);
   aFull.append({m, k});
   bFull.append({bs[bs.size() - 2], n});
+  Value a0 = a;
   a = broadcastTo(ctx.b, ctx.loc, a, aFull, {b});
-  b = broadcastTo(ctx.b, ctx.loc, b, bFull, {a});
+  b = a ? broadcastTo(ctx.b, ctx.loc, b, bFull, {a0}) : Value();
+  if (!a || !b)
+    return failure();
   MLIRContext *mctx = ctx.b.getContext();
   // Iteration space: batch..., m, n, k.
   auto dim = [&](int64_t i) { return getAffineDimExpr(i, mctx); };
@@ -95,9 +98,16 @@ FailureOr<Value> batchedMatmul(NodeContext &ctx, Value a, Value b) {
   SmallVector<int64_t> outShape(*batch);
   outShape.append({m, n});
   Type elem = at.getElementType();
-  Value init = filledTensor(ctx.b, ctx.loc, outShape, elem, 0.0, {a, b});
-  // Dynamic n/m come from a/b respectively; filledTensor found them by
-  // position among the candidates.
+  // Dynamic sizes: batch and m from a, n from b.
+  SmallVector<Value> dyn;
+  for (int64_t i = 0; i < nb + 2; ++i)
+    if (ShapedType::isDynamic(outShape[i]))
+      dyn.push_back(tensor::DimOp::create(ctx.b, ctx.loc, i == nb + 1 ? b : a,
+                                          i == nb + 1 ? nb + 1 : i));
+  Value empty = tensor::EmptyOp::create(ctx.b, ctx.loc, outShape, elem, dyn);
+  Value zero = arith::ConstantOp::create(ctx.b, ctx.loc,
+                                         ctx.b.getZeroAttr(elem));
+  Value init = linalg::FillOp::create(ctx.b, ctx.loc, zero, empty).getResult(0);
   auto maps = ctx.b.getAffineMapArrayAttr(
       {AffineMap::get(dims, 0, aExprs, mctx),
        AffineMap::get(dims, 0, bExprs, mctx),
@@ -235,6 +245,8 @@ LogicalResult convertGemm(NodeContext &ctx) {
           splatConstant(ctx.b, ctx.loc,
                         cast<RankedTensorType>(c.getType()), beta));
     c = broadcastTo(ctx.b, ctx.loc, c, rt.getShape(), {result});
+    if (!c)
+      return ctx.fail("C does not broadcast to the product's shape");
     result = arith::AddFOp::create(ctx.b, ctx.loc, result, c);
   }
   ctx.setOutput(0, result, ctx.inputDType(0));
@@ -471,6 +483,8 @@ LogicalResult convertTrilu(NodeContext &ctx) {
   Value m = arith::ConstantOp::create(ctx.b, ctx.loc,
                                       toDenseAttr(mask, ctx.b.getContext()));
   m = broadcastTo(ctx.b, ctx.loc, m, type.getShape());
+  if (!m)
+    return ctx.fail("cannot broadcast the triangle mask");
   Value zero = splatConstant(ctx.b, ctx.loc, type, 0.0);
   ctx.setOutput(0, arith::SelectOp::create(ctx.b, ctx.loc, m, x, zero),
                 ctx.inputDType(0));

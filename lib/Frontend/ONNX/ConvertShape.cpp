@@ -363,13 +363,18 @@ LogicalResult convertExpand(NodeContext &ctx) {
   if (failed(target))
     return failure();
   SmallVector<int64_t> t(target->begin(), target->end());
+  if (llvm::any_of(t, [](int64_t d) { return d < 0; }))
+    return ctx.fail("the target shape has a negative dimension");
   auto shape = broadcastShapes(shapeOf(x), t);
   if (!shape)
     return ctx.fail("cannot expand to the target shape");
   for (int64_t &d : *shape)
     if (d < 0)
       d = ShapedType::kDynamic;
-  ctx.setOutput(0, broadcastTo(ctx.b, ctx.loc, x, *shape), ctx.inputDType(0));
+  Value r = broadcastTo(ctx.b, ctx.loc, x, *shape);
+  if (!r)
+    return ctx.fail("cannot expand to the target shape");
+  ctx.setOutput(0, r, ctx.inputDType(0));
   return success();
 }
 

@@ -13,6 +13,7 @@
 #include "txc/Dialect/Tx/TxOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Verifier.h"
 
@@ -139,12 +140,17 @@ LogicalResult convertSkipNorm(NodeContext &ctx) {
   Value x = ctx.input(0), skip = ctx.input(1);
   auto t = typeOf(x);
   skip = broadcastTo(ctx.b, ctx.loc, skip, t.getShape(), {x});
+  if (!skip)
+    return ctx.fail("skip does not broadcast to the input");
   Value sum = arith::AddFOp::create(ctx.b, ctx.loc, x, skip);
   unsigned biasIndex = simplified ? 3 : 4;
-  if (ctx.hasInput(biasIndex))
-    sum = arith::AddFOp::create(
-        ctx.b, ctx.loc, sum,
-        broadcastTo(ctx.b, ctx.loc, ctx.input(biasIndex), t.getShape(), {x}));
+  if (ctx.hasInput(biasIndex)) {
+    Value bias =
+        broadcastTo(ctx.b, ctx.loc, ctx.input(biasIndex), t.getShape(), {x});
+    if (!bias)
+      return ctx.fail("bias does not broadcast to the input");
+    sum = arith::AddFOp::create(ctx.b, ctx.loc, sum, bias);
+  }
   int64_t d = t.getShape().back();
   double eps = ctx.attrs.getFloat("epsilon", 1e-5);
   Value gamma = flatWeight(ctx, ctx.input(2), d);
@@ -161,6 +167,75 @@ LogicalResult convertSkipNorm(NodeContext &ctx) {
     return ctx.fail("the mean and inverse-std-dev outputs are not supported");
   ctx.setOutput(0, out, ctx.inputDType(0));
   ctx.setOutput(3, sum, ctx.inputDType(0));
+  return success();
+}
+
+/// com.microsoft EmbedLayerNormalization: word + position (+ segment)
+/// embeddings, then LayerNorm; mask_index is the number of unmasked tokens.
+LogicalResult convertEmbedLayerNorm(NodeContext &ctx) {
+  Value ids = ctx.input(0);
+  auto idsType = typeOf(ids);
+  if (idsType.getRank() != 2 || !idsType.hasStaticShape())
+    return ctx.fail("input_ids must be a static [batch, sequence] tensor");
+  int64_t batch = idsType.getDimSize(0), seq = idsType.getDimSize(1);
+  auto lookup = [&](Value table, Value indices) -> Value {
+    auto tt = typeOf(table);
+    auto type = RankedTensorType::get({batch, seq, tt.getDimSize(1)},
+                                      tt.getElementType());
+    return tx::EmbeddingOp::create(ctx.b, ctx.loc, type, table, indices);
+  };
+  Value sum = lookup(ctx.input(2), ids);
+  Value positions;
+  if (ctx.hasInput(8)) {
+    positions = ctx.input(8);
+    positions = broadcastTo(ctx.b, ctx.loc, positions, {batch, seq});
+    if (!positions)
+      return ctx.fail("position_ids do not broadcast to [batch, sequence]");
+  } else {
+    HostTensor iota(DType::I64, {batch, seq});
+    for (int64_t i = 0; i < batch * seq; ++i)
+      iota.setInt(i, i % seq);
+    positions = arith::ConstantOp::create(ctx.b, ctx.loc,
+                                          toDenseAttr(iota, ctx.b.getContext()));
+  }
+  sum = arith::AddFOp::create(ctx.b, ctx.loc, sum,
+                              lookup(ctx.input(3), positions));
+  if (ctx.hasInput(1) && ctx.hasInput(4))
+    sum = arith::AddFOp::create(ctx.b, ctx.loc, sum,
+                                lookup(ctx.input(4), ctx.input(1)));
+  auto t = typeOf(sum);
+  int64_t d = t.getShape().back();
+  double eps = ctx.attrs.getFloat("epsilon", 1e-12);
+  Value beta = ctx.hasInput(6) ? flatWeight(ctx, ctx.input(6), d) : Value();
+  Value out = tx::LayerNormOp::create(ctx.b, ctx.loc, t, sum,
+                                      flatWeight(ctx, ctx.input(5), d), beta,
+                                      ctx.b.getF64FloatAttr(eps));
+  ctx.setOutput(0, out, ctx.inputDType(2));
+  if (ctx.hasOutput(1)) {
+    auto i32 = ctx.b.getI32Type();
+    Value count;
+    if (ctx.hasInput(7)) {
+      Value mask = convertElementType(ctx.b, ctx.loc, ctx.input(7), i32,
+                                      isUnsigned(ctx.inputDType(7)), false);
+      Value init = filledTensor(ctx.b, ctx.loc, {batch}, i32, 0.0);
+      count = linalg::ReduceOp::create(
+                  ctx.b, ctx.loc, ValueRange{mask}, ValueRange{init},
+                  ArrayRef<int64_t>{1},
+                  [](OpBuilder &b, Location loc, ValueRange args) {
+                    linalg::YieldOp::create(
+                        b, loc,
+                        ValueRange{arith::AddIOp::create(b, loc, args[0],
+                                                         args[1])});
+                  })
+                  .getResult(0);
+    } else {
+      count = splatConstant(ctx.b, ctx.loc,
+                            RankedTensorType::get({batch}, i32), 0.0);
+    }
+    ctx.setOutput(1, count, DType::I32);
+  }
+  if (ctx.hasOutput(2))
+    ctx.setOutput(2, sum, ctx.inputDType(2));
   return success();
 }
 
@@ -242,6 +317,8 @@ LogicalResult convertRotary(NodeContext &ctx) {
       Value range = arith::ConstantOp::create(
           ctx.b, ctx.loc, toDenseAttr(iota, ctx.b.getContext()));
       Value offset = broadcastTo(ctx.b, ctx.loc, positions, {seq});
+      if (!offset)
+        return ctx.fail("bad position offset");
       positions = arith::AddIOp::create(ctx.b, ctx.loc, range, offset);
     }
     cos = tableColumns(ctx, cos, rotary / 2);
@@ -413,14 +490,16 @@ LogicalResult convertMHA(NodeContext &ctx) {
                                 st = {ctx.b.getIndexAttr(1)};
       Value slice =
           tensor::ExtractSliceOp::create(ctx.b, ctx.loc, b, off, sz, st);
-      return arith::AddFOp::create(
-          ctx.b, ctx.loc, x,
-          broadcastTo(ctx.b, ctx.loc, slice, typeOf(x).getShape(), {x}));
+      Value bias = broadcastTo(ctx.b, ctx.loc, slice, typeOf(x).getShape(), {x});
+      return bias ? Value(arith::AddFOp::create(ctx.b, ctx.loc, x, bias))
+                  : Value();
     };
     (void)bias;
     q = part(0, hq, q);
     k = part(hq, hk, k);
     v = part(hq + hk, typeOf(v).getShape().back(), v);
+    if (!q || !k || !v)
+      return ctx.fail("the bias does not fit query, key and value");
   }
   auto qs = splitHeads(ctx, q, heads);
   auto ks = succeeded(qs) ? splitHeads(ctx, k, heads) : FailureOr<Value>();
@@ -613,4 +692,5 @@ void txc::onnx_import::registerTransformerConverters(ConverterMap &map) {
   ms["SkipSimplifiedLayerNormalization"] = {convertSkipNorm<true>, 1};
   ms["SimplifiedLayerNormalization"] = {convertRMSNorm, 1};
   ms["MatMulNBits"] = {convertMatMulNBits, 1};
+  ms["EmbedLayerNormalization"] = {convertEmbedLayerNorm, 1};
 }

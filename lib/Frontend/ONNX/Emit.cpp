@@ -32,7 +32,9 @@ SmallVector<Value> dynamicSizes(OpBuilder &b, Location loc,
         break;
       }
     }
-    assert(size && "no source for a dynamic dimension");
+    // No operand carries this dimension: the caller gets a null value.
+    if (!size)
+      return {};
     sizes.push_back(size);
   }
   return sizes;
@@ -40,8 +42,11 @@ SmallVector<Value> dynamicSizes(OpBuilder &b, Location loc,
 
 Value emptyTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
                   Type elementType, ValueRange candidates) {
-  return tensor::EmptyOp::create(b, loc, shape, elementType,
-                                 dynamicSizes(b, loc, shape, candidates));
+  SmallVector<Value> dyn = dynamicSizes(b, loc, shape, candidates);
+  if (static_cast<int64_t>(dyn.size()) !=
+      llvm::count_if(shape, ShapedType::isDynamic))
+    return {};
+  return tensor::EmptyOp::create(b, loc, shape, elementType, dyn);
 }
 
 static TypedAttr scalarAttr(OpBuilder &b, Type elementType, double value) {
@@ -53,6 +58,8 @@ static TypedAttr scalarAttr(OpBuilder &b, Type elementType, double value) {
 Value filledTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
                    Type elementType, double value, ValueRange candidates) {
   Value init = emptyTensor(b, loc, shape, elementType, candidates);
+  if (!init)
+    return {};
   Value scalar =
       arith::ConstantOp::create(b, loc, scalarAttr(b, elementType, value));
   return linalg::FillOp::create(b, loc, scalar, init).getResult(0);
@@ -72,7 +79,8 @@ Value broadcastTo(OpBuilder &b, Location loc, Value value,
   if (src == shape)
     return value;
   int64_t rank = shape.size(), offset = rank - type.getRank();
-  assert(offset >= 0 && "broadcast to a lower rank");
+  if (offset < 0)
+    return {};
   // A splat constant is simply rebuilt at the target shape.
   if (auto cst = value.getDefiningOp<arith::ConstantOp>())
     if (auto dense = dyn_cast<DenseElementsAttr>(cst.getValue());
@@ -85,7 +93,11 @@ Value broadcastTo(OpBuilder &b, Location loc, Value value,
   // Source dims that stay (and the target position each lands on).
   SmallVector<int64_t> kept, keptTarget;
   for (int64_t j = 0; j < type.getRank(); ++j) {
-    bool expands = src[j] == 1 && shape[j + offset] != 1;
+    int64_t t = shape[j + offset];
+    if (src[j] != 1 && !ShapedType::isDynamic(src[j]) &&
+        !ShapedType::isDynamic(t) && src[j] != t)
+      return {};
+    bool expands = src[j] == 1 && t != 1;
     if (!expands) {
       kept.push_back(j);
       keptTarget.push_back(j + offset);
@@ -126,6 +138,8 @@ Value broadcastTo(OpBuilder &b, Location loc, Value value,
   SmallVector<Value> sources(candidates.begin(), candidates.end());
   sources.push_back(value);
   Value init = emptyTensor(b, loc, shape, type.getElementType(), sources);
+  if (!init)
+    return {};
   return linalg::BroadcastOp::create(b, loc, source, init, added)
       .getResult()[0];
 }

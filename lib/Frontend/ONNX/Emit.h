@@ -31,7 +31,9 @@ mlir::Value splatConstant(mlir::OpBuilder &b, mlir::Location loc,
 
 /// Broadcasts `value` to `shape` by ONNX rules (right-aligned; size-1 and
 /// missing dimensions expand): tensor.collapse_shape drops the expanding
-/// unit dimensions, linalg.broadcast adds the rest.
+/// unit dimensions, linalg.broadcast adds the rest. Returns null when the
+/// shapes do not broadcast or a dynamic size has no source (emptyTensor and
+/// filledTensor likewise).
 mlir::Value broadcastTo(mlir::OpBuilder &b, mlir::Location loc,
                         mlir::Value value, llvm::ArrayRef<int64_t> shape,
                         mlir::ValueRange candidates = {});

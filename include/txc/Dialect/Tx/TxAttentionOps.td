@@ -29,7 +29,7 @@ def Tx_AttentionOp : Tx_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     | `tree` | `j < Sk - Sq` (the prefix), or key `j` is draft-tree node `t = j - (Sk - Sq)` and `t` is an ancestor of (or is) query node `i` | `tree` (with `Sq` nodes) |
     | `block_sparse` | `j <= p(i)` and key block `j / block_size` is listed in `blocks[b, h, i / block_size, :]` (`blocks` is `[B, H, ceil(Sq / block_size), n]`; entries `< 0` are padding) | `blocks` operand, `block_size` |
 
-    An optional `explicit_mask` (`[B|1, H|1, Sq, Sk]`; `i1` where true means
+    An optional `explicit_mask` (`[B|1, H|1, Sq|1, Sk]`, size-1 dimensions broadcast; `i1` where true means
     "may attend", or a float tensor added to the scores) further restricts any
     kind, e.g. to drop padding tokens. A query that sees no key produces zeros.
 

@@ -297,7 +297,7 @@ func.func @blocks_heads(%q: tensor<1x8x16x64xf32>, %k: tensor<1x2x16x64xf32>, %v
 // -----
 
 func.func @explicit_mask_rank(%q: tensor<1x8x16x64xf32>, %k: tensor<1x2x16x64xf32>, %v: tensor<1x2x16x64xf32>, %m: tensor<16x16xi1>) -> tensor<1x8x16x64xf32> {
-  // expected-error @+1 {{'tx.attention' op 'explicit_mask' must have rank 4 ([batch|1, heads|1, q_seq, k_seq]), got rank 2}}
+  // expected-error @+1 {{'tx.attention' op 'explicit_mask' must have rank 4 ([batch|1, heads|1, q_seq|1, k_seq]), got rank 2}}
   %o = tx.attention %q, %k, %v mask(none) explicit_mask(%m : tensor<16x16xi1>) : tensor<1x8x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32> -> tensor<1x8x16x64xf32>
   return %o : tensor<1x8x16x64xf32>
 }
@@ -320,9 +320,9 @@ func.func @explicit_mask_heads(%q: tensor<1x8x16x64xf32>, %k: tensor<1x2x16x64xf
 
 // -----
 
-func.func @explicit_mask_queries(%q: tensor<1x8x16x64xf32>, %k: tensor<1x2x16x64xf32>, %v: tensor<1x2x16x64xf32>, %m: tensor<1x1x1x16xi1>) -> tensor<1x8x16x64xf32> {
-  // expected-error @+1 {{'tx.attention' op explicit_mask dimension 2 must be 16, got 1}}
-  %o = tx.attention %q, %k, %v mask(causal) explicit_mask(%m : tensor<1x1x1x16xi1>) : tensor<1x8x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32> -> tensor<1x8x16x64xf32>
+func.func @explicit_mask_queries(%q: tensor<1x8x16x64xf32>, %k: tensor<1x2x16x64xf32>, %v: tensor<1x2x16x64xf32>, %m: tensor<1x1x2x16xi1>) -> tensor<1x8x16x64xf32> {
+  // expected-error @+1 {{'tx.attention' op explicit_mask dimension 2 must be 1 or 16, got 2}}
+  %o = tx.attention %q, %k, %v mask(causal) explicit_mask(%m : tensor<1x1x2x16xi1>) : tensor<1x8x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32> -> tensor<1x8x16x64xf32>
   return %o : tensor<1x8x16x64xf32>
 }
 

@@ -178,3 +178,11 @@ func.func @dynamic_heads_head_dim(%q: tensor<1x?x16x?xf32>, %k: tensor<1x?x16x?x
       : tensor<1x?x16x?xf32>, tensor<1x?x16x?xf32>, tensor<1x?x16x?xf32> -> tensor<1x?x16x?xf32>
   return %o : tensor<1x?x16x?xf32>
 }
+
+// A padding mask broadcast over the queries.
+// CHECK-LABEL: func.func @padding_mask_broadcast
+// CHECK: tx.attention %{{.*}}, %{{.*}}, %{{.*}} mask(none) explicit_mask(%{{.*}} : tensor<2x1x1x16xi1>)
+func.func @padding_mask_broadcast(%q: tensor<2x4x16x8xf32>, %k: tensor<2x4x16x8xf32>, %v: tensor<2x4x16x8xf32>, %m: tensor<2x1x1x16xi1>) -> tensor<2x4x16x8xf32> {
+  %o = tx.attention %q, %k, %v mask(none) explicit_mask(%m : tensor<2x1x1x16xi1>) : tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32> -> tensor<2x4x16x8xf32>
+  return %o : tensor<2x4x16x8xf32>
+}
