@@ -369,6 +369,79 @@ LogicalResult convertCastLike(NodeContext &ctx) {
   return success();
 }
 
+/// Clip(x, min, max): bounds are optional scalar inputs (attributes before
+/// opset 11).
+LogicalResult convertClip(NodeContext &ctx) {
+  Value x = ctx.input(0);
+  auto type = cast<RankedTensorType>(x.getType());
+  bool isFloatElem = isa<FloatType>(type.getElementType());
+  auto bound = [&](unsigned input, StringRef attr) -> Value {
+    if (ctx.opset < 11) {
+      auto it = ctx.attrs.floats.find(attr.str());
+      return it == ctx.attrs.floats.end() ? Value()
+                                          : constantLike(ctx, x, it->second);
+    }
+    if (!ctx.hasInput(input))
+      return {};
+    Value b = ctx.input(input);
+    auto bt = cast<RankedTensorType>(b.getType());
+    if (bt.getNumElements() != 1)
+      return {};
+    return broadcastTo(ctx.b, ctx.loc,
+                       reshapeTensor(ctx.b, ctx.loc, b, {}), type.getShape(),
+                       {x});
+  };
+  Value lo = bound(1, "min"), hi = bound(2, "max"), r = x;
+  if (lo)
+    r = isFloatElem ? Value(arith::MaximumFOp::create(ctx.b, ctx.loc, r, lo))
+                    : Value(arith::MaxSIOp::create(ctx.b, ctx.loc, r, lo));
+  if (hi)
+    r = isFloatElem ? Value(arith::MinimumFOp::create(ctx.b, ctx.loc, r, hi))
+                    : Value(arith::MinSIOp::create(ctx.b, ctx.loc, r, hi));
+  ctx.setOutput(0, r, ctx.inputDType(0));
+  return success();
+}
+
+/// Mod: fmod=1 (or floats) is C fmod; integer fmod=0 takes the divisor's sign.
+LogicalResult convertMod(NodeContext &ctx) {
+  auto bcast = broadcastAll(ctx, {ctx.input(0), ctx.input(1)});
+  if (failed(bcast))
+    return shapeError(ctx);
+  Value x = (*bcast)[0], y = (*bcast)[1], r;
+  if (isFloatTensor(x)) {
+    if (!ctx.attrs.getInt("fmod", 0))
+      return ctx.fail("floating-point Mod needs fmod=1");
+    r = arith::RemFOp::create(ctx.b, ctx.loc, x, y);
+  } else if (ctx.attrs.getInt("fmod", 0) || isUnsigned(ctx.inputDType(0))) {
+    r = isUnsigned(ctx.inputDType(0))
+            ? Value(arith::RemUIOp::create(ctx.b, ctx.loc, x, y))
+            : Value(arith::RemSIOp::create(ctx.b, ctx.loc, x, y));
+  } else {
+    r = arith::FloorDivSIOp::create(ctx.b, ctx.loc, x, y);
+    r = arith::SubIOp::create(ctx.b, ctx.loc, x,
+                              arith::MulIOp::create(ctx.b, ctx.loc, r, y));
+  }
+  ctx.setOutput(0, r, ctx.inputDType(0));
+  return success();
+}
+
+LogicalResult convertSign(NodeContext &ctx) {
+  Value x = ctx.input(0);
+  if (!isFloatTensor(x))
+    return ctx.fail("expects a floating-point input");
+  Value zero = constantLike(ctx, x, 0.0), one = constantLike(ctx, x, 1.0),
+        minusOne = constantLike(ctx, x, -1.0);
+  Value pos = arith::CmpFOp::create(ctx.b, ctx.loc, arith::CmpFPredicate::OGT,
+                                    x, zero);
+  Value neg = arith::CmpFOp::create(ctx.b, ctx.loc, arith::CmpFPredicate::OLT,
+                                    x, zero);
+  Value r = arith::SelectOp::create(
+      ctx.b, ctx.loc, pos, one,
+      arith::SelectOp::create(ctx.b, ctx.loc, neg, minusOne, zero));
+  ctx.setOutput(0, r, ctx.inputDType(0));
+  return success();
+}
+
 } // namespace
 
 void txc::onnx_import::registerElementwiseConverters(ConverterMap &map) {
@@ -409,6 +482,9 @@ void txc::onnx_import::registerElementwiseConverters(ConverterMap &map) {
   onnx["Gelu"] = {convertGelu, 20};
   onnx["Where"] = {convertWhere, 9};
   onnx["Cast"] = {convertCast, 1};
+  onnx["Clip"] = {convertClip, 6};
+  onnx["Mod"] = {convertMod, 10};
+  onnx["Sign"] = {convertSign, 9};
   onnx["CastLike"] = {convertCastLike, 15};
   auto &ms = map["com.microsoft"];
   ms["BiasGelu"] = {convertBiasGelu<false>, 1};
