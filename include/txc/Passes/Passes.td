@@ -82,11 +82,31 @@ def RaiseRopePass : Pass<"tx-raise-rope"> {
 def RaiseAttentionPass : Pass<"tx-raise-attention"> {
   let summary = "Raises matmul-softmax-matmul chains to tx.attention";
   let description = [{
-    Recognizes `softmax(scale * Q K^T + mask) V` as exporters emit it
-    (scaling of Q, K^T or the scores by constants, an additive mask or a
-    select, GQA key/value repetition by expand/reshape) and replaces it with
-    `tx.attention`. A constant mask is classified as none, causal or sliding
-    window (+ sinks); any other mask stays as the explicit mask.
+    Recognizes `softmax(scale * Q K^T + mask) V` as exporters emit it and
+    replaces the final contraction with `tx.attention`:
+
+    * Q K^T and P V are `linalg.contract`s over `[B, H, S, D]` tensors; the
+      transpose of K may be a `linalg.transpose` or folded into the indexing
+      maps. Transposes that leave Q, K or V in another layout are composed
+      into one.
+    * Multiplications by splat constants (on Q, on K^T or on the scores,
+      before the mask) and divisions by them fold into `scale`, which is left
+      implicit when it equals `1/sqrt(D)`.
+    * GQA repetition of K and V (`repeat_kv`: broadcast right after the KV
+      head dimension, then a collapse of the two) is stripped, so the op gets
+      the `[B, Hkv, S, D]` tensors.
+    * The mask is an added float tensor, `select(cond, scores, c)` or
+      `select(cond, c, scores)` with `c <= -1e4`, or a sum / conjunction of
+      such terms. Constant terms are combined and classified (an entry is
+      allowed when 0 or `true`, masked when `<= -1e4` or `false`): identical
+      over batch and heads and all-allowed, causal or sliding window (with
+      sinks) gives that mask kind; anything else stays as an `explicit_mask`
+      (`i1` when binary). One runtime term (e.g. padding) becomes the
+      `explicit_mask` of shape `[B|1, H|1, Sq, Sk]`.
+
+    Ops of the chain with other users are kept. A softmax that looks like
+    attention (rank >= 3, next to a contraction) but is not raised gets a
+    remark saying why.
   }];
   let statistics = [
     Statistic<"numAttention", "attention", "Attention patterns raised">
