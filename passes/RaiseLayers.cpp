@@ -32,41 +32,25 @@ namespace {
 
 bool isNorm(Operation *op) { return isa_and_nonnull<RMSNormOp, LayerNormOp>(op); }
 
-/// Follows the query of an attention back to the input of its projection.
+/// Follows the query of an attention back to the input of its projection:
+/// the nearest tx.linear / tx.qlinear among the ops the query is computed
+/// from (breadth-first, so rope, reshapes and scaling in between are crossed
+/// whether or not they were raised).
 Value projectionInput(AttentionOp attention) {
-  Value v = attention.getQuery();
-  for (int step = 0; v && step < 64; ++step) {
-    Operation *def = v.getDefiningOp();
-    if (!def)
-      return {};
-    if (isa<LinearOp, QLinearOp>(def))
-      return def->getOperand(0);
-    if (auto rope = dyn_cast<RopeOp>(def)) {
-      v = rope.getInput();
-      continue;
-    }
-    if (isa<linalg::TransposeOp>(def)) {
-      v = cast<linalg::TransposeOp>(def).getInput();
-      continue;
-    }
-    if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp, tensor::ReshapeOp,
-            tensor::ExtractSliceOp>(def)) {
-      v = def->getOperand(0);
-      continue;
-    }
-    if (isa<arith::MulFOp, arith::DivFOp>(def)) {
-      // Scaling by a constant: follow the other operand.
-      Value lhs = def->getOperand(0), rhs = def->getOperand(1);
-      if (raise::getSplatValue(rhs)) {
-        v = lhs;
+  SmallVector<Value> frontier = {attention.getQuery()};
+  llvm::DenseSet<Operation *> seen;
+  for (int depth = 0; depth < 64 && !frontier.empty(); ++depth) {
+    SmallVector<Value> next;
+    for (Value v : frontier) {
+      Operation *def = v.getDefiningOp();
+      if (!def || !seen.insert(def).second)
         continue;
-      }
-      if (isa<arith::MulFOp>(def) && raise::getSplatValue(lhs)) {
-        v = rhs;
-        continue;
-      }
+      if (isa<LinearOp, QLinearOp>(def))
+        return def->getOperand(0);
+      for (Value operand : def->getOperands())
+        next.push_back(operand);
     }
-    return {};
+    frontier = std::move(next);
   }
   return {};
 }
