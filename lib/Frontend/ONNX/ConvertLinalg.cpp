@@ -161,6 +161,8 @@ const HostTensor *constantWeight(NodeContext &ctx, unsigned i,
 LogicalResult convertMatMul(NodeContext &ctx) {
   Value a = ctx.input(0);
   auto at = cast<RankedTensorType>(a.getType());
+  if (at.getRank() == 0 || ctx.inputType(1).getRank() == 0)
+    return ctx.fail("operands must have rank >= 1");
   bool transposed;
   std::string name;
   if (const HostTensor *w = constantWeight(ctx, 1, transposed, name);
@@ -495,14 +497,14 @@ LogicalResult convertTrilu(NodeContext &ctx) {
 
 void txc::onnx_import::registerLinalgConverters(ConverterMap &map) {
   auto &onnx = map[""];
-  onnx["MatMul"] = {convertMatMul, 1};
-  onnx["Gemm"] = {convertGemm, 7};
+  onnx["MatMul"] = {convertMatMul, 1, 2};
+  onnx["Gemm"] = {convertGemm, 7, 2};
   onnx["Softmax"] = {convertSoftmax, 1};
   onnx["ReduceSum"] = {convertReduce<Reduce::Sum>, 1};
   onnx["ReduceMean"] = {convertReduce<Reduce::Mean>, 1};
   onnx["ReduceMax"] = {convertReduce<Reduce::Max>, 1};
   onnx["ReduceMin"] = {convertReduce<Reduce::Min>, 1};
-  onnx["LayerNormalization"] = {convertLayerNorm, 17};
-  onnx["CumSum"] = {convertCumSum, 11};
+  onnx["LayerNormalization"] = {convertLayerNorm, 17, 2};
+  onnx["CumSum"] = {convertCumSum, 11, 2};
   onnx["Trilu"] = {convertTrilu, 14};
 }

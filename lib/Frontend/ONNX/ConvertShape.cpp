@@ -490,6 +490,8 @@ LogicalResult convertGatherND(NodeContext &ctx) {
     return ctx.fail("dynamic shapes are not supported; specialize with "
                     "--shape");
   int64_t q = idxType.getRank(), r = dataType.getRank();
+  if (q < 1 || r < 1)
+    return ctx.fail("data and indices must have rank >= 1");
   int64_t k = idxType.getShape().back();
   if (batchDims < 0 || batchDims >= q || k < 1 || k > r - batchDims)
     return ctx.fail("bad indices shape or batch_dims");
@@ -531,15 +533,15 @@ LogicalResult convertGatherND(NodeContext &ctx) {
 
 void txc::onnx_import::registerShapeConverters(ConverterMap &map) {
   auto &onnx = map[""];
-  onnx["Reshape"] = {convertReshape, 5};
+  onnx["Reshape"] = {convertReshape, 5, 2};
   onnx["Transpose"] = {convertTranspose, 1};
   onnx["Concat"] = {convertConcat, 4};
   onnx["Split"] = {convertSplit, 2};
   onnx["Slice"] = {convertSlice, 1};
   onnx["Squeeze"] = {convertSqueezeLike<false>, 1};
   onnx["Unsqueeze"] = {convertSqueezeLike<true>, 1};
-  onnx["Expand"] = {convertExpand, 8};
-  onnx["Gather"] = {convertGather, 1};
-  onnx["GatherElements"] = {convertGatherElements, 11};
-  onnx["GatherND"] = {convertGatherND, 11};
+  onnx["Expand"] = {convertExpand, 8, 2};
+  onnx["Gather"] = {convertGather, 1, 2};
+  onnx["GatherElements"] = {convertGatherElements, 11, 2};
+  onnx["GatherND"] = {convertGatherND, 11, 2};
 }

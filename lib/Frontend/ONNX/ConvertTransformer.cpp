@@ -119,6 +119,8 @@ Value flatWeight(NodeContext &ctx, Value w, int64_t d) {
 LogicalResult convertRMSNorm(NodeContext &ctx) {
   Value x = ctx.input(0);
   auto t = typeOf(x);
+  if (t.getRank() < 1)
+    return ctx.fail("the input must have rank >= 1");
   int64_t axis = ctx.attrs.getInt("axis", -1);
   if (axis < 0)
     axis += t.getRank();
@@ -139,6 +141,8 @@ template <bool simplified>
 LogicalResult convertSkipNorm(NodeContext &ctx) {
   Value x = ctx.input(0), skip = ctx.input(1);
   auto t = typeOf(x);
+  if (t.getRank() < 1)
+    return ctx.fail("the input must have rank >= 1");
   skip = broadcastTo(ctx.b, ctx.loc, skip, t.getShape(), {x});
   if (!skip)
     return ctx.fail("skip does not broadcast to the input");
@@ -178,6 +182,9 @@ LogicalResult convertEmbedLayerNorm(NodeContext &ctx) {
   if (idsType.getRank() != 2 || !idsType.hasStaticShape())
     return ctx.fail("input_ids must be a static [batch, sequence] tensor");
   int64_t batch = idsType.getDimSize(0), seq = idsType.getDimSize(1);
+  for (unsigned i : {2u, 3u, 4u})
+    if (ctx.hasInput(i) && ctx.inputType(i).getRank() != 2)
+      return ctx.fail("embedding tables must be 2-D");
   auto lookup = [&](Value table, Value indices) -> Value {
     auto tt = typeOf(table);
     auto type = RankedTensorType::get({batch, seq, tt.getDimSize(1)},
@@ -278,6 +285,8 @@ LogicalResult convertRotary(NodeContext &ctx) {
   unsigned cosIdx = microsoft ? 2 : 1, sinIdx = microsoft ? 3 : 2,
            posIdx = microsoft ? 1 : 3;
   Value cos = ctx.input(cosIdx), sin = ctx.input(sinIdx);
+  if (typeOf(cos).getRank() < 1 || typeOf(sin).getRank() < 1)
+    return ctx.fail("cos and sin caches must have rank >= 1");
   Value positions = ctx.hasInput(posIdx) ? ctx.input(posIdx) : Value();
   bool interleaved = ctx.attrs.getInt("interleaved", 0);
   int64_t heads = ctx.attrs.getInt("num_heads", 0);
@@ -388,6 +397,8 @@ LogicalResult convertGQA(NodeContext &ctx) {
       ctx.attrs.getInt("smooth_softmax", 0))
     return ctx.fail("softcap and smooth_softmax are not supported");
   Value query = ctx.input(0), key, value;
+  if (typeOf(query).getRank() != 3)
+    return ctx.fail("query must be [batch, sequence, hidden]");
   if (!ctx.hasInput(1)) {
     // Packed QKV: [B, S, (H + 2 Hkv) D].
     auto t = typeOf(query);
@@ -478,7 +489,8 @@ Value paddingMask(NodeContext &ctx, Value mask) {
 LogicalResult convertMHA(NodeContext &ctx) {
   int64_t heads = ctx.attrs.getInt("num_heads", 0);
   Value q = ctx.input(0), k = ctx.input(1), v = ctx.input(2);
-  if (!k || !v || typeOf(q).getRank() != 3 || typeOf(k).getRank() != 3)
+  if (!k || !v || typeOf(q).getRank() != 3 || typeOf(k).getRank() != 3 ||
+      typeOf(v).getRank() != 3)
     return ctx.fail("only separate 3-D query, key and value are supported");
   if (ctx.hasInput(3)) {
     const HostTensor *bias = ctx.constInput(3);
@@ -539,6 +551,10 @@ LogicalResult convertMSAttention(NodeContext &ctx) {
     return ctx.fail("the packed QKV weights must be a constant matrix");
   if (ctx.attrs.getInts("qkv_hidden_sizes"))
     return ctx.fail("qkv_hidden_sizes is not supported");
+  if (typeOf(x).getRank() != 3 || typeOf(x).getShape().back() != w->shape[0] ||
+      w->shape[1] % 3 != 0)
+    return ctx.fail("input must be [batch, sequence, in] and the weights "
+                    "[in, 3 * hidden]");
   if (ctx.hasInput(4) || ctx.hasInput(5))
     return ctx.fail("past and attention_bias inputs are not supported");
   int64_t in = w->shape[0], n = w->shape[1], hidden = n / 3;
@@ -662,6 +678,8 @@ LogicalResult convertMatMulNBits(NodeContext &ctx) {
   Value w = tx::QPackOp::create(ctx.b, ctx.loc, qtype, codesV, scalesV, zpV);
   Value a = ctx.input(0);
   auto at = typeOf(a);
+  if (at.getRank() < 1)
+    return ctx.fail("A must have rank >= 1");
   SmallVector<int64_t> shape(at.getShape());
   shape.back() = n;
   Value bias = ctx.hasInput(5) ? ctx.input(5) : Value();
@@ -678,19 +696,19 @@ LogicalResult convertMatMulNBits(NodeContext &ctx) {
 
 void txc::onnx_import::registerTransformerConverters(ConverterMap &map) {
   auto &onnx = map[""];
-  onnx["Attention"] = {convertAttention23, 23};
-  onnx["RMSNormalization"] = {convertRMSNorm, 23};
-  onnx["RotaryEmbedding"] = {convertRotary<false>, 23};
+  onnx["Attention"] = {convertAttention23, 23, 3};
+  onnx["RMSNormalization"] = {convertRMSNorm, 23, 2};
+  onnx["RotaryEmbedding"] = {convertRotary<false>, 23, 3};
   // onnxruntime registers SimplifiedLayerNormalization in the ONNX domain.
-  onnx["SimplifiedLayerNormalization"] = {convertRMSNorm, 1};
+  onnx["SimplifiedLayerNormalization"] = {convertRMSNorm, 1, 2};
   auto &ms = map["com.microsoft"];
   ms["GroupQueryAttention"] = {convertGQA, 1};
-  ms["MultiHeadAttention"] = {convertMHA, 1};
-  ms["Attention"] = {convertMSAttention, 1};
-  ms["RotaryEmbedding"] = {convertRotary<true>, 1};
-  ms["SkipLayerNormalization"] = {convertSkipNorm<false>, 1};
-  ms["SkipSimplifiedLayerNormalization"] = {convertSkipNorm<true>, 1};
-  ms["SimplifiedLayerNormalization"] = {convertRMSNorm, 1};
-  ms["MatMulNBits"] = {convertMatMulNBits, 1};
-  ms["EmbedLayerNormalization"] = {convertEmbedLayerNorm, 1};
+  ms["MultiHeadAttention"] = {convertMHA, 1, 1};
+  ms["Attention"] = {convertMSAttention, 1, 2};
+  ms["RotaryEmbedding"] = {convertRotary<true>, 1, 4};
+  ms["SkipLayerNormalization"] = {convertSkipNorm<false>, 1, 3};
+  ms["SkipSimplifiedLayerNormalization"] = {convertSkipNorm<true>, 1, 3};
+  ms["SimplifiedLayerNormalization"] = {convertRMSNorm, 1, 2};
+  ms["MatMulNBits"] = {convertMatMulNBits, 1, 3};
+  ms["EmbedLayerNormalization"] = {convertEmbedLayerNorm, 1, 6};
 }

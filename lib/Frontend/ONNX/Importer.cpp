@@ -577,7 +577,14 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node) {
         "' is computed at run time; specialize the model's dynamic "
         "dimensions with --shape");
   }
-  if (failed(domainIt->second.at(node.op_type()).fn(context)))
+  const ConverterEntry &entry = domainIt->second.at(node.op_type());
+  for (unsigned i = 0; i < entry.minInputs; ++i)
+    if (!context.hasInput(i))
+      return context.fail("expects at least " +
+                          std::to_string(entry.minInputs) +
+                          " inputs, input #" + std::to_string(i) +
+                          " is missing");
+  if (failed(entry.fn(context)))
     return failure();
   for (int i = 0, e = node.output_size(); i < e; ++i)
     if (!node.output(i).empty() && !values[node.output(i)].value &&

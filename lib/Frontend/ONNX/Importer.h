@@ -91,6 +91,8 @@ using ConvertFn = mlir::LogicalResult (*)(NodeContext &);
 struct ConverterEntry {
   ConvertFn fn;
   int64_t minOpset;
+  /// Inputs that must be present (checked before the converter runs).
+  unsigned minInputs = 1;
 };
 using ConverterMap = std::map<std::string, std::map<std::string, ConverterEntry>>;
 
