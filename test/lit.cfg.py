@@ -27,5 +27,5 @@ llvm_config.with_environment("PATH", config.txc_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.txc_tools_dir, config.llvm_tools_dir]
-tools = ["tx-opt"]
+tools = ["tx-opt", "txc"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
