@@ -1,4 +1,5 @@
-//===- RaiseAttention.cpp - Raises matmul-softmax-matmul chains to tx.attention ===//
+//===- RaiseAttention.cpp - Raises matmul-softmax-matmul chains to tx.attention
+//===//
 
 #include "RaiseUtils.h"
 #include "txc/Dialect/Tx/TxOps.h"
@@ -13,7 +14,8 @@ using namespace mlir;
 using namespace txc;
 
 namespace {
-struct RaiseAttentionPass : public txc::impl::RaiseAttentionPassBase<RaiseAttentionPass> {
+struct RaiseAttentionPass
+    : public txc::impl::RaiseAttentionPassBase<RaiseAttentionPass> {
   using RaiseAttentionPassBase::RaiseAttentionPassBase;
   void runOnOperation() override {}
 };

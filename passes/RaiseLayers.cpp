@@ -1,4 +1,5 @@
-//===- RaiseLayers.cpp - Groups each transformer block into a tx.layer region ===//
+//===- RaiseLayers.cpp - Groups each transformer block into a tx.layer region
+//===//
 
 #include "RaiseUtils.h"
 #include "txc/Dialect/Tx/TxOps.h"
@@ -13,7 +14,8 @@ using namespace mlir;
 using namespace txc;
 
 namespace {
-struct RaiseLayersPass : public txc::impl::RaiseLayersPassBase<RaiseLayersPass> {
+struct RaiseLayersPass
+    : public txc::impl::RaiseLayersPassBase<RaiseLayersPass> {
   using RaiseLayersPassBase::RaiseLayersPassBase;
   void runOnOperation() override {}
 };

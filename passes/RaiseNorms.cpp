@@ -208,10 +208,10 @@ private:
     // From here on the op looks like a norm: explain failures.
     armed = true;
     if (eps) {
-      DenseElementsAttr attr = getConstant(eps);
-      if (!attr || !attr.isSplat())
+      std::optional<APFloat> value = getSplatFloat(eps);
+      if (!value)
         return fail("epsilon is not a splat constant");
-      result.epsilon = attr.getSplatValue<APFloat>();
+      result.epsilon = *value;
       if (result.epsilon.isNegative() || !result.epsilon.isFinite())
         return fail("epsilon is negative or not finite");
     } else {

@@ -61,18 +61,35 @@ DenseElementsAttr getConstant(Value v) {
   return {};
 }
 
-std::optional<double> getSplatValue(Value v) {
-  DenseElementsAttr attr = getConstant(v);
-  if (!attr || !attr.isSplat() || !isa<FloatType>(attr.getElementType()))
+std::optional<APFloat> getSplatFloat(Value v) {
+  v = stripBroadcast(v);
+  if (!v)
     return std::nullopt;
-  return attr.getSplatValue<APFloat>().convertToDouble();
+  if (auto fill = v.getDefiningOp<linalg::FillOp>())
+    v = fill.getInputs()[0];
+  Attribute attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  if (auto scalar = dyn_cast<FloatAttr>(attr))
+    return scalar.getValue();
+  auto dense = dyn_cast<DenseElementsAttr>(attr);
+  if (!dense || !dense.isSplat() || !isa<FloatType>(dense.getElementType()))
+    return std::nullopt;
+  return dense.getSplatValue<APFloat>();
+}
+
+std::optional<double> getSplatValue(Value v) {
+  std::optional<APFloat> value = getSplatFloat(v);
+  if (!value)
+    return std::nullopt;
+  return value->convertToDouble();
 }
 
 bool isSplatNear(Value v, double expected) {
-  DenseElementsAttr attr = getConstant(v);
-  if (!attr || !attr.isSplat() || !isa<FloatType>(attr.getElementType()))
+  std::optional<APFloat> value = getSplatFloat(v);
+  if (!value)
     return false;
-  APFloat got = attr.getSplatValue<APFloat>();
+  APFloat got = *value;
   APFloat want(expected);
   bool losesInfo = false;
   want.convert(got.getSemantics(), APFloat::rmNearestTiesToEven, &losesInfo);

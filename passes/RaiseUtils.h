@@ -23,7 +23,11 @@ namespace txc::raise {
 /// dimensions, returning the value that holds the data.
 mlir::Value stripBroadcast(mlir::Value v);
 
-/// The scalar value of a splat float constant (looking through broadcasts).
+/// The value of a splat float constant: an arith.constant splat (or scalar),
+/// or a linalg.fill of a constant scalar, looking through broadcasts.
+std::optional<llvm::APFloat> getSplatFloat(mlir::Value v);
+
+/// The scalar value of a splat float constant, as getSplatFloat.
 std::optional<double> getSplatValue(mlir::Value v);
 
 /// True if `v` is a splat float constant (looking through broadcasts) equal

@@ -350,6 +350,40 @@ func.func @layer_norm_bias_only(%x: tensor<4x8xf32>, %b: tensor<8xf32>) -> tenso
 
 // -----
 
+// A dynamic batch, the divisor a linalg.fill of a scalar constant, no
+// epsilon (0).
+// CHECK-LABEL: func.func @rms_dynamic_no_eps
+// CHECK-SAME: (%[[X:[^:]+]]: tensor<?x8xf32>, %[[W:[^:]+]]: tensor<8xf32>)
+// CHECK-NEXT: %[[N:.+]] = tx.rms_norm %[[X]], %[[W]] {epsilon = 0.000000e+00 : f64} : tensor<?x8xf32>, tensor<8xf32> -> tensor<?x8xf32>
+// CHECK-NEXT: return %[[N]]
+func.func @rms_dynamic_no_eps(%x: tensor<?x8xf32>, %w: tensor<8xf32>) -> tensor<?x8xf32> {
+  %c0 = arith.constant 0 : index
+  %n0 = tensor.dim %x, %c0 : tensor<?x8xf32>
+  %zero = arith.constant 0.0 : f32
+  %sq = arith.mulf %x, %x : tensor<?x8xf32>
+  %e0 = tensor.empty(%n0) : tensor<?xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e0 : tensor<?xf32>) -> tensor<?xf32>
+  %sum = linalg.reduce ins(%sq : tensor<?x8xf32>) outs(%init : tensor<?xf32>) dimensions = [1]
+    (%in: f32, %acc: f32) {
+      %s = arith.addf %in, %acc : f32
+      linalg.yield %s : f32
+    }
+  %d = arith.constant 8.0 : f32
+  %de = tensor.empty(%n0) : tensor<?xf32>
+  %dd = linalg.fill ins(%d : f32) outs(%de : tensor<?xf32>) -> tensor<?xf32>
+  %mean = arith.divf %sum, %dd : tensor<?xf32>
+  %inv = math.rsqrt %mean : tensor<?xf32>
+  %e1 = tensor.empty(%n0) : tensor<?x8xf32>
+  %invb = linalg.broadcast ins(%inv : tensor<?xf32>) outs(%e1 : tensor<?x8xf32>) dimensions = [1]
+  %n = arith.mulf %x, %invb : tensor<?x8xf32>
+  %e2 = tensor.empty(%n0) : tensor<?x8xf32>
+  %wb = linalg.broadcast ins(%w : tensor<8xf32>) outs(%e2 : tensor<?x8xf32>) dimensions = [0]
+  %y = arith.mulf %n, %wb : tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
 // A weight that is not a [D] broadcast (a full [N, D] tensor) is not folded.
 // CHECK-LABEL: func.func @rms_full_shape_multiplier
 // CHECK-SAME: (%[[X:[^:]+]]: tensor<2x8xf32>, %[[M:[^:]+]]: tensor<2x8xf32>)

@@ -42,6 +42,41 @@ func.func @rotate_half_runtime(%x: tensor<2x2x4x8xf32>, %freqs: tensor<1x4x4xf32
 
 // -----
 
+// A dynamic sequence length: the tables are sliced with the run-time size.
+// CHECK-LABEL: func.func @rotate_half_dynamic
+// CHECK-SAME: (%[[X:[^:]+]]: tensor<1x2x?x8xf32>, %[[F:[^:]+]]: tensor<1x?x4xf32>)
+// CHECK-DAG: %[[COS:.+]] = math.cos
+// CHECK-DAG: %[[SIN:.+]] = math.sin
+// CHECK-DAG: %[[D0:.+]] = tensor.dim %[[COS]], %{{.+}} : tensor<1x?x8xf32>
+// CHECK-DAG: %[[CS:.+]] = tensor.extract_slice %[[COS]][0, 0, 0] [1, %[[D0]], 4] [1, 1, 1] : tensor<1x?x8xf32> to tensor<1x?x4xf32>
+// CHECK-DAG: %[[CT:.+]] = tensor.collapse_shape %[[CS]] {{\[}}[0, 1], [2]] : tensor<1x?x4xf32> into tensor<?x4xf32>
+// CHECK-DAG: %[[D1:.+]] = tensor.dim %[[SIN]], %{{.+}} : tensor<1x?x8xf32>
+// CHECK-DAG: %[[SS:.+]] = tensor.extract_slice %[[SIN]][0, 0, 0] [1, %[[D1]], 4] [1, 1, 1] : tensor<1x?x8xf32> to tensor<1x?x4xf32>
+// CHECK-DAG: %[[ST:.+]] = tensor.collapse_shape %[[SS]] {{\[}}[0, 1], [2]] : tensor<1x?x4xf32> into tensor<?x4xf32>
+// CHECK: %[[R:.+]] = tx.rope %[[X]], %[[CT]], %[[ST]] : tensor<1x2x?x8xf32>, tensor<?x4xf32>, tensor<?x4xf32> -> tensor<1x2x?x8xf32>
+// CHECK-NEXT: return %[[R]]
+func.func @rotate_half_dynamic(%x: tensor<1x2x?x8xf32>, %freqs: tensor<1x?x4xf32>) -> tensor<1x2x?x8xf32> {
+  %c2 = arith.constant 2 : index
+  %s = tensor.dim %x, %c2 : tensor<1x2x?x8xf32>
+  %emb = tensor.concat dim(2) %freqs, %freqs : (tensor<1x?x4xf32>, tensor<1x?x4xf32>) -> tensor<1x?x8xf32>
+  %cos = math.cos %emb : tensor<1x?x8xf32>
+  %sin = math.sin %emb : tensor<1x?x8xf32>
+  %e0 = tensor.empty(%s) : tensor<1x2x?x8xf32>
+  %cb = linalg.broadcast ins(%cos : tensor<1x?x8xf32>) outs(%e0 : tensor<1x2x?x8xf32>) dimensions = [1]
+  %xc = arith.mulf %x, %cb : tensor<1x2x?x8xf32>
+  %x1 = tensor.extract_slice %x[0, 0, 0, 0] [1, 2, %s, 4] [1, 1, 1, 1] : tensor<1x2x?x8xf32> to tensor<1x2x?x4xf32>
+  %x2 = tensor.extract_slice %x[0, 0, 0, 4] [1, 2, %s, 4] [1, 1, 1, 1] : tensor<1x2x?x8xf32> to tensor<1x2x?x4xf32>
+  %n = arith.negf %x2 : tensor<1x2x?x4xf32>
+  %rot = tensor.concat dim(3) %n, %x1 : (tensor<1x2x?x4xf32>, tensor<1x2x?x4xf32>) -> tensor<1x2x?x8xf32>
+  %e1 = tensor.empty(%s) : tensor<1x2x?x8xf32>
+  %sb = linalg.broadcast ins(%sin : tensor<1x?x8xf32>) outs(%e1 : tensor<1x2x?x8xf32>) dimensions = [1]
+  %xs = arith.mulf %rot, %sb : tensor<1x2x?x8xf32>
+  %y = arith.addf %xc, %xs : tensor<1x2x?x8xf32>
+  return %y : tensor<1x2x?x8xf32>
+}
+
+// -----
+
 // Constant [S, D] tables with equal halves become new [S, D/2] constants
 // holding the first halves. Operands in the other order.
 // CHECK-LABEL: func.func @rotate_half_constant
