@@ -268,6 +268,8 @@ struct TableLayout {
   Value ids;
   /// Whether the table varies along the batch.
   bool batched = false;
+  /// The table's batch and sequence sizes (1 where it does not vary).
+  int64_t batchSize = 1, seqSize = 1;
 
   bool operator==(const TableLayout &other) const {
     return static_cast<bool>(ids) == static_cast<bool>(other.ids) &&
@@ -339,7 +341,7 @@ private:
       return failure();
     if (!(*cosLayout == *sinLayout))
       return fail("cos and sin are laid out differently");
-    if (cosLayout->ids && cosLayout->ids != sinLayout->ids)
+    if (cosLayout->ids && !isEquivalent(cosLayout->ids, sinLayout->ids))
       return fail("cos and sin are gathered by different positions");
     for (auto [name, layout] :
          {std::pair<StringRef, TableLayout &>{"cos", *cosLayout},
@@ -358,7 +360,7 @@ private:
     Traced t = traceBroadcast(b);
     TableLayout layout;
     int64_t d = type.getDimSize(3);
-    if (t.dims.back() != 3 || t.size(t.rank() - 1) != d)
+    if (t.rank() == 0 || t.dims.back() != 3 || t.size(t.rank() - 1) != d)
       return fail(name + " does not span head_dim in its last dimension");
     // The non-unit dimensions before the last, as root dimensions.
     SmallVector<int64_t> rows = t.nonUnitRootDims();
@@ -374,6 +376,11 @@ private:
       return fail(name + " varies along a dimension other than batch and "
                          "sequence");
     layout.batched = llvm::is_contained(rows, 0);
+    for (int64_t i = 0, e = t.rank() - 1; i < e; ++i) {
+      if (t.size(i) == 1)
+        continue;
+      (t.dims[i] == 0 ? layout.batchSize : layout.seqSize) = t.size(i);
+    }
     if (!llvm::is_contained(rows, 2) && type.getDimSize(2) != 1)
       return fail(name + " does not vary along the sequence");
     if (layout.ids && layout.batched &&
@@ -396,8 +403,8 @@ static Value buildLayoutTable(PatternRewriter &rewriter, Location loc,
     shape = {tableType.getDimSize(0), half};
   } else {
     if (layout.batched)
-      shape.push_back(type.getDimSize(0));
-    shape.append({type.getDimSize(2), half});
+      shape.push_back(layout.batchSize);
+    shape.append({layout.seqSize, half});
   }
   return buildTable(rewriter, loc, layout.table,
                     RankedTensorType::get(shape, type.getElementType()),
@@ -429,7 +436,7 @@ struct RaiseRotaryEmbedding : OpRewritePattern<arith::AddFOp> {
       if (!match->cos.batched)
         positions =
             reshapeUnitDims(rewriter, loc, ids,
-                            RankedTensorType::get({type.getDimSize(2)},
+                            RankedTensorType::get({match->cos.seqSize},
                                                   idsType.getElementType()));
       if (!positions)
         return rewriter.notifyMatchFailure(op, "cannot reshape the positions");
