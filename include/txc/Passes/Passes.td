@@ -55,9 +55,28 @@ def RaiseNormsPass : Pass<"tx-raise-norms"> {
   let summary = "Raises RMSNorm and LayerNorm decompositions to tx.rms_norm / tx.layer_norm";
   let description = [{
     Recognizes the elementwise decompositions exporters emit for RMSNorm
-    (`x * rsqrt(mean(x^2) + eps) * w`, with pow/mul squares, sqrt+reciprocal,
-    sqrt+div or rsqrt) and LayerNorm (`(x - mean) / sqrt(var + eps) * w + b`)
-    over the last dimension, and replaces them with one op.
+    (`w * (x * rsqrt(mean(x^2) + eps))`) and LayerNorm
+    (`(x - mean(x)) / sqrt(mean((x - mean(x))^2) + eps) * w + b`) over the
+    last dimension, and replaces each with one op.
+
+    Accepted forms: the inverse square root as `1 / sqrt(s)`, `y / sqrt(s)`,
+    `rsqrt(s)` or `pow(s, -0.5)`; the square as `pow(y, 2)` or `y * y`; the
+    mean as a `linalg.reduce` sum over the last dimension divided by its
+    size D (or multiplied by 1/D); broadcasting and keepdims through
+    `linalg.broadcast` and unit-dimension reshapes, which must broadcast the
+    statistics along the last dimension only. The epsilon is the splat
+    constant added to the mean (0 when there is none), stored as the shortest
+    decimal that reads back as the same value of the element type. The
+    weight and bias are any values broadcast from `[D]` (constants,
+    `tx.weight`, run-time values), multiplied / added on either side, and
+    passed un-broadcast; without a weight the op gets a constant of ones.
+
+    All ops of a match have one element type: `arith.extf` / `arith.truncf`
+    end a match and stay in place, so an fp16 model normalizing in fp32
+    raises to an fp32 op between its casts (and a weight multiply done after
+    the truncation stays separate). A mulf/divf that divides by the root of a
+    mean but cannot be raised (wrong axis or divisor, non-splat epsilon,
+    another value squared) gets a remark with the reason.
   }];
   let statistics = [
     Statistic<"numRMSNorms", "rms-norms", "RMSNorm decompositions raised">,
@@ -70,8 +89,21 @@ def RaiseRopePass : Pass<"tx-raise-rope"> {
   let summary = "Raises rotary position embedding patterns to tx.rope";
   let description = [{
     Recognizes `x * cos + rotate(x) * sin` on `[B, H, S, D]` tensors, where
-    rotate is rotate-half (`concat(-x2, x1)`) or the interleaved pair
-    rotation, and replaces it with `tx.rope` with `[S, R/2]` tables.
+    rotate is rotate-half (`concat(-x[..., D/2:], x[..., :D/2])`) or the
+    interleaved pair rotation (`flatten(stack(-x[..., 1::2], x[..., ::2]))`,
+    raised with `interleaved`), and replaces it with `tx.rope`.
+
+    `cos` and `sin` must be broadcasts of tables `[.., S, D]` (varying along
+    batch and sequence only) that hold every value twice: equal halves
+    (equal pairs when interleaved), checked element by element for
+    constants and from the ops that compute run-time tables (e.g.
+    `cos(concat(f, f))`). Constant tables become new `[S, D/2]` (or
+    `[B, S, D/2]`) constants; run-time ones are sliced and reshaped to that
+    shape; tables gathered by position (`tx.embedding(table, ids)`) become
+    `[P, D/2]` tables with `positions(ids)`. A partial rotary embedding,
+    `concat(tx.rope(x[..., :R]), x[..., R:])`, becomes `tx.rope(x)` with the
+    `[.., R/2]` tables. A rotation whose tables cannot be used gets a remark
+    with the reason.
   }];
   let statistics = [
     Statistic<"numRopes", "ropes", "Rotary embeddings raised">
