@@ -3,13 +3,16 @@
 // Only rewrites that are obviously right live here:
 //  * tx.tree_mask folds to its constant ancestor mask;
 //  * a multiplication of the query or the key by a constant scalar (a splat)
-//    folds into tx.attention's scale.
+//    folds into tx.attention's scale;
+//  * a bias added to a tx.linear's result (broadcast from [N]) becomes the
+//    linear's own bias.
 //
 //===----------------------------------------------------------------------===//
 
 #include "txc/Dialect/Tx/TxOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -91,4 +94,52 @@ struct FoldScalarIntoAttentionScale : public OpRewritePattern<AttentionOp> {
 void AttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                               MLIRContext *context) {
   results.add<FoldScalarIntoAttentionScale>(context);
+}
+
+//===----------------------------------------------------------------------===//
+// LinearOp
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// addf(linear(x, w), broadcast(b)) -> linear(x, w, bias b), for a [N] `b`
+/// broadcast along every leading dimension and a linear without bias whose
+/// only user is the add.
+struct FoldBiasAddIntoLinear : public OpRewritePattern<arith::AddFOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(arith::AddFOp add,
+                                PatternRewriter &rewriter) const override {
+    for (int which = 0; which < 2; ++which) {
+      auto linear = add->getOperand(which).getDefiningOp<LinearOp>();
+      Value other = add->getOperand(1 - which);
+      if (!linear || linear.getBias() || !linear->hasOneUse())
+        continue;
+      auto resultType = linear.getResult().getType();
+      Value bias = other;
+      if (auto bcast = other.getDefiningOp<linalg::BroadcastOp>()) {
+        // Broadcast along all but the last dimension.
+        SmallVector<int64_t> expected;
+        for (int64_t d = 0; d + 1 < resultType.getRank(); ++d)
+          expected.push_back(d);
+        if (bcast.getDimensions() != ArrayRef<int64_t>(expected))
+          continue;
+        bias = bcast.getInput();
+      }
+      auto biasType = dyn_cast<RankedTensorType>(bias.getType());
+      if (!biasType || biasType.getRank() != 1 ||
+          biasType.getDimSize(0) != resultType.getShape().back() ||
+          biasType.getElementType() != resultType.getElementType())
+        continue;
+      rewriter.replaceOpWithNewOp<LinearOp>(add, resultType, linear.getInput(),
+                                            linear.getWeight(), bias);
+      return success();
+    }
+    return rewriter.notifyMatchFailure(add, "not a bias add on a tx.linear");
+  }
+};
+} // namespace
+
+void LinearOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                           MLIRContext *context) {
+  results.add<FoldBiasAddIntoLinear>(context);
 }

@@ -337,3 +337,45 @@ func.func @tree_mask_fold_extract() -> (i1, i1) {
   %b = tensor.extract %m[%c3, %c2] : tensor<4x4xi1>
   return %a, %b : i1, i1
 }
+
+// -----
+
+// A bias broadcast from [N] and added to a tx.linear becomes its bias.
+// CHECK-LABEL: func.func @linear_bias_fold
+// CHECK-SAME: (%[[X:.+]]: tensor<2x4x8xf32>, %[[W:.+]]: tensor<16x8xf32>, %[[B:.+]]: tensor<16xf32>)
+// CHECK: %[[Y:.+]] = tx.linear %[[X]], %[[W]] bias(%[[B]] : tensor<16xf32>) : tensor<2x4x8xf32>, tensor<16x8xf32> -> tensor<2x4x16xf32>
+// CHECK-NEXT: return %[[Y]]
+func.func @linear_bias_fold(%x: tensor<2x4x8xf32>, %w: tensor<16x8xf32>, %b: tensor<16xf32>) -> tensor<2x4x16xf32> {
+  %y = tx.linear %x, %w : tensor<2x4x8xf32>, tensor<16x8xf32> -> tensor<2x4x16xf32>
+  %e = tensor.empty() : tensor<2x4x16xf32>
+  %bb = linalg.broadcast ins(%b : tensor<16xf32>) outs(%e : tensor<2x4x16xf32>) dimensions = [0, 1]
+  %r = arith.addf %bb, %y : tensor<2x4x16xf32>
+  return %r : tensor<2x4x16xf32>
+}
+
+// -----
+
+// Not folded: the linear result has another user.
+// CHECK-LABEL: func.func @linear_bias_two_uses
+// CHECK: tx.linear %{{.+}}, %{{.+}} :
+// CHECK: arith.addf
+func.func @linear_bias_two_uses(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>, %b: tensor<16xf32>) -> (tensor<4x16xf32>, tensor<4x16xf32>) {
+  %y = tx.linear %x, %w : tensor<4x8xf32>, tensor<16x8xf32> -> tensor<4x16xf32>
+  %e = tensor.empty() : tensor<4x16xf32>
+  %bb = linalg.broadcast ins(%b : tensor<16xf32>) outs(%e : tensor<4x16xf32>) dimensions = [0]
+  %r = arith.addf %y, %bb : tensor<4x16xf32>
+  return %r, %y : tensor<4x16xf32>, tensor<4x16xf32>
+}
+
+// -----
+
+// Not folded: broadcast along the last dimension is not a bias.
+// CHECK-LABEL: func.func @linear_bias_wrong_axis
+// CHECK: arith.addf
+func.func @linear_bias_wrong_axis(%x: tensor<16x8xf32>, %w: tensor<16x8xf32>, %b: tensor<16xf32>) -> tensor<16x16xf32> {
+  %y = tx.linear %x, %w : tensor<16x8xf32>, tensor<16x8xf32> -> tensor<16x16xf32>
+  %e = tensor.empty() : tensor<16x16xf32>
+  %bb = linalg.broadcast ins(%b : tensor<16xf32>) outs(%e : tensor<16x16xf32>) dimensions = [1]
+  %r = arith.addf %y, %bb : tensor<16x16xf32>
+  return %r : tensor<16x16xf32>
+}

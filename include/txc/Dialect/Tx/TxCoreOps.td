@@ -77,6 +77,7 @@ def Tx_LinearOp : Tx_Op<"linear", [Pure]> {
     `:` type($input) `,` type($weight) `->` type($result)
   }];
   let hasVerifier = 1;
+  let hasCanonicalizer = 1;
 }
 
 def Tx_RMSNormOp : Tx_Op<"rms_norm", [Pure]> {
