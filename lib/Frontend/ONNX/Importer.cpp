@@ -548,6 +548,11 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node) {
   }
   StringRef domain = canonicalDomain(node.domain());
   int64_t opset = model.opset(domain);
+  if (node.output_size() == 0 || node.output(0).empty()) {
+    emitError(nodeLoc(node)) << "node '" << node.name() << "' ("
+                             << node.op_type() << ") has no output";
+    return failure();
+  }
   for (const std::string &in : node.input())
     if (!in.empty() && !values.count(in)) {
       emitError(nodeLoc(node)) << "node '" << node.name() << "' ("
