@@ -3,6 +3,7 @@
 #include "txc/Compiler/Registration.h"
 #include "txc/Compiler/Pipelines.h"
 #include "txc/Dialect/Tx/TxDialect.h"
+#include "txc/Codegen/Passes.h"
 #include "txc/Passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -23,5 +24,6 @@ void txc::registerTxcDialects(mlir::DialectRegistry &registry) {
 
 void txc::registerTxcPasses() {
   registerTxPasses();
+  registerTxCodegenPasses();
   registerPipelines();
 }

@@ -1,0 +1,22 @@
+//===- Passes.h - code generation passes ------------------------*- C++ -*-===//
+
+#ifndef TXC_CODEGEN_PASSES_H
+#define TXC_CODEGEN_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Pass/Pass.h"
+
+namespace txc {
+
+#define GEN_PASS_DECL
+#include "txc/Codegen/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "txc/Codegen/Passes.h.inc"
+
+} // namespace txc
+
+#endif // TXC_CODEGEN_PASSES_H
