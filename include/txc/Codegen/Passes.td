@@ -30,4 +30,38 @@ def TxLowerToLinalgPass : Pass<"tx-lower-to-linalg"> {
   ];
 }
 
+def DecomposeAggregatesPass : Pass<"tx-decompose-aggregates"> {
+  let summary = "Decomposes aggregated linalg ops (linalg.softmax) into generics";
+  let description = [{
+    Upstream lowering of linalg to loops does not handle ops implementing
+    `AggregatedOpInterface` such as `linalg.softmax`; this pass replaces each
+    with its decomposition (max, sub-exp, sum, divide as linalg ops).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def WeightsToArgumentsPass : Pass<"tx-weights-to-arguments", "::mlir::ModuleOp"> {
+  let summary = "Turns tx.weight references into entry-function arguments";
+  let description = [{
+    For the module's entry function (`@main`, or its only public function),
+    appends one argument per distinct weight name, after the inputs, tagged
+    `{tx.weight = "name"}`, and replaces every `tx.weight` by it. The runtime
+    then passes the weights (memory-mapped from the safetensors file) like
+    inputs. Records the model's signature (inputs, weights, outputs with
+    their ONNX names, element types and shapes) as the module attribute
+    `tx.signature` (JSON) for the entry points emitted later.
+  }];
+}
+
+def EmitEntryPointsPass : Pass<"tx-emit-entry-points", "::mlir::ModuleOp"> {
+  let summary = "Adds the runtime entry points to an LLVM-dialect module";
+  let description = [{
+    After lowering to the LLVM dialect with bare-pointer memrefs and results
+    as out-parameters, adds `txc_model_run(void **buffers)`, which unpacks
+    the buffer array (inputs, weights, outputs) and calls the entry
+    function, and `txc_model_metadata()`, which returns the `tx.signature`
+    JSON. See docs/runtime.md for the contract.
+  }];
+}
+
 #endif // TXC_CODEGEN_PASSES_TD

@@ -1,0 +1,225 @@
+//===- EntryPoints.cpp - model signature and runtime entry points ---------===//
+//
+// tx-weights-to-arguments makes every weight an argument of the entry
+// function and records the model's signature; tx-emit-entry-points adds the
+// C entry points the runtime calls (txc_model_run, txc_model_metadata).
+//
+//===----------------------------------------------------------------------===//
+
+#include "txc/Codegen/Passes.h"
+#include "txc/Dialect/Tx/TxOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/Support/JSON.h"
+
+namespace txc {
+#define GEN_PASS_DEF_WEIGHTSTOARGUMENTSPASS
+#define GEN_PASS_DEF_EMITENTRYPOINTSPASS
+#include "txc/Codegen/Passes.h.inc"
+} // namespace txc
+
+using namespace mlir;
+namespace tx = txc::tx;
+
+/// Name the entry function gets once its signature is fixed.
+static constexpr llvm::StringLiteral kEntryName = "txc_main";
+
+namespace {
+
+/// The runtime's name for an element type.
+std::string dtypeName(Type t) {
+  if (t.isF32())
+    return "f32";
+  if (t.isF16())
+    return "f16";
+  if (t.isBF16())
+    return "bf16";
+  if (t.isF64())
+    return "f64";
+  if (t.isInteger(1))
+    return "bool";
+  if (t.isInteger(4))
+    return "i4";
+  if (t.isInteger(8))
+    return "i8";
+  if (t.isInteger(16))
+    return "i16";
+  if (t.isInteger(32))
+    return "i32";
+  if (t.isInteger(64))
+    return "i64";
+  return "";
+}
+
+func::FuncOp entryFunction(ModuleOp module) {
+  if (auto main = module.lookupSymbol<func::FuncOp>("main"))
+    return main;
+  func::FuncOp only;
+  for (auto f : module.getOps<func::FuncOp>())
+    if (f.isPublic() && !f.isExternal()) {
+      if (only)
+        return {};
+      only = f;
+    }
+  return only;
+}
+
+struct WeightsToArgumentsPass
+    : public txc::impl::WeightsToArgumentsPassBase<WeightsToArgumentsPass> {
+  using WeightsToArgumentsPassBase::WeightsToArgumentsPassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    func::FuncOp func = entryFunction(module);
+    if (!func) {
+      module.emitError() << "tx-weights-to-arguments: no entry function "
+                            "(expected @main or a single public function)";
+      return signalPassFailure();
+    }
+    // One argument per distinct weight name, in first-use order.
+    llvm::MapVector<StringRef, SmallVector<tx::WeightOp>> weights;
+    func.walk([&](tx::WeightOp w) { weights[w.getName()].push_back(w); });
+    unsigned numInputs = func.getNumArguments();
+    Block &entry = func.getBody().front();
+    for (auto &[name, ops] : weights) {
+      Type type = ops.front().getType();
+      for (tx::WeightOp w : ops)
+        if (w.getType() != type) {
+          w.emitError() << "tx-weights-to-arguments: weight '" << name
+                        << "' is used with two types";
+          return signalPassFailure();
+        }
+      if (failed(func.insertArgument(func.getNumArguments(), type,
+                                     DictionaryAttr(), ops.front().getLoc())))
+        return signalPassFailure();
+      func.setArgAttr(func.getNumArguments() - 1, "tx.weight",
+                      StringAttr::get(&getContext(), name));
+      Value arg = entry.getArgument(entry.getNumArguments() - 1);
+      for (tx::WeightOp w : ops) {
+        w.replaceAllUsesWith(arg);
+        w.erase();
+      }
+    }
+
+    // The signature, for the runtime.
+    auto tensorInfo = [&](StringRef name, Type type) -> FailureOr<llvm::json::Value> {
+      auto t = dyn_cast<RankedTensorType>(type);
+      if (!t || !t.hasStaticShape() || dtypeName(t.getElementType()).empty()) {
+        func.emitError() << "tx-weights-to-arguments: '" << name
+                         << "' has type " << type
+                         << "; the CPU backend needs static shapes of a "
+                            "supported element type (specialize with --shape)";
+        return failure();
+      }
+      llvm::json::Array shape;
+      for (int64_t d : t.getShape())
+        shape.push_back(d);
+      return llvm::json::Value(llvm::json::Object{
+          {"name", name}, {"dtype", dtypeName(t.getElementType())},
+          {"shape", std::move(shape)}});
+    };
+    llvm::json::Array inputs, weightInfo, outputs;
+    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+      bool isWeight = i >= numInputs;
+      auto nameAttr = func.getArgAttrOfType<StringAttr>(
+          i, isWeight ? "tx.weight" : "tx.name");
+      std::string name =
+          nameAttr ? nameAttr.str() : ("input" + std::to_string(i));
+      auto info = tensorInfo(name, func.getArgument(i).getType());
+      if (failed(info))
+        return signalPassFailure();
+      (isWeight ? weightInfo : inputs).push_back(std::move(*info));
+    }
+    for (unsigned i = 0; i < func.getNumResults(); ++i) {
+      auto nameAttr = func.getResultAttrOfType<StringAttr>(i, "tx.name");
+      std::string name =
+          nameAttr ? nameAttr.str() : ("output" + std::to_string(i));
+      auto info = tensorInfo(name, func.getResultTypes()[i]);
+      if (failed(info))
+        return signalPassFailure();
+      outputs.push_back(std::move(*info));
+    }
+    llvm::json::Object signature{{"format", "txc-model"},
+                                 {"version", 1},
+                                 {"inputs", std::move(inputs)},
+                                 {"weights", std::move(weightInfo)},
+                                 {"outputs", std::move(outputs)}};
+    if (auto file = module->getAttrOfType<StringAttr>("tx.weights"))
+      signature["weights_file"] = file.str();
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << llvm::json::Value(std::move(signature));
+    module->setAttr("tx.signature", StringAttr::get(&getContext(), text));
+    func.setSymName(kEntryName);
+    func.setPrivate();
+  }
+};
+
+struct EmitEntryPointsPass
+    : public txc::impl::EmitEntryPointsPassBase<EmitEntryPointsPass> {
+  using EmitEntryPointsPassBase::EmitEntryPointsPassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto signature = module->getAttrOfType<StringAttr>("tx.signature");
+    auto entry = module.lookupSymbol<LLVM::LLVMFuncOp>(kEntryName);
+    if (!signature || !entry) {
+      module.emitError() << "tx-emit-entry-points: run tx-weights-to-arguments "
+                            "and lower to the LLVM dialect first";
+      return signalPassFailure();
+    }
+    MLIRContext *ctx = &getContext();
+    auto ptr = LLVM::LLVMPointerType::get(ctx);
+    Location loc = entry.getLoc();
+    OpBuilder b(module.getBodyRegion());
+    b.setInsertionPointToEnd(module.getBody());
+
+    // Every argument of the entry must be a bare pointer.
+    for (Type t : entry.getFunctionType().getParams())
+      if (t != ptr) {
+        entry.emitError() << "tx-emit-entry-points: the entry function must "
+                             "take bare pointers (static shapes, "
+                             "use-bare-ptr-memref-call-conv), got "
+                          << t;
+        return signalPassFailure();
+      }
+    entry.setLinkage(LLVM::Linkage::Internal);
+
+    // void txc_model_run(void **buffers)
+    auto runType = LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx),
+                                               {ptr});
+    auto run = LLVM::LLVMFuncOp::create(b, loc, "txc_model_run", runType);
+    Block *body = run.addEntryBlock(b);
+    b.setInsertionPointToStart(body);
+    SmallVector<Value> args;
+    for (unsigned i = 0, e = entry.getNumArguments(); i < e; ++i) {
+      Value slot = LLVM::GEPOp::create(b, loc, ptr, ptr, body->getArgument(0),
+                                       ArrayRef<LLVM::GEPArg>{int32_t(i)});
+      args.push_back(LLVM::LoadOp::create(b, loc, ptr, slot));
+    }
+    LLVM::CallOp::create(b, loc, entry, args);
+    LLVM::ReturnOp::create(b, loc, ValueRange());
+
+    // const char *txc_model_metadata(void)
+    b.setInsertionPointToEnd(module.getBody());
+    std::string text = signature.str();
+    text.push_back('\0');
+    auto arrayType = LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8),
+                                              text.size());
+    LLVM::GlobalOp::create(b, loc, arrayType, /*isConstant=*/true,
+                           LLVM::Linkage::Internal, "txc_metadata_json",
+                           b.getStringAttr(text));
+    auto metaType = LLVM::LLVMFunctionType::get(ptr, {});
+    auto meta = LLVM::LLVMFuncOp::create(b, loc, "txc_model_metadata",
+                                         metaType);
+    Block *metaBody = meta.addEntryBlock(b);
+    b.setInsertionPointToStart(metaBody);
+    Value addr = LLVM::AddressOfOp::create(b, loc, ptr, "txc_metadata_json");
+    LLVM::ReturnOp::create(b, loc, addr);
+  }
+};
+
+} // namespace
