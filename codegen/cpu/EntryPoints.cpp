@@ -118,7 +118,7 @@ struct WeightsToArgumentsPass
       for (int64_t d : t.getShape())
         shape.push_back(d);
       return llvm::json::Value(llvm::json::Object{
-          {"name", name}, {"dtype", dtypeName(t.getElementType())},
+          {"name", name.str()}, {"dtype", dtypeName(t.getElementType())},
           {"shape", std::move(shape)}});
     };
     llvm::json::Array inputs, weightInfo, outputs;
@@ -153,6 +153,11 @@ struct WeightsToArgumentsPass
     llvm::raw_string_ostream os(text);
     os << llvm::json::Value(std::move(signature));
     module->setAttr("tx.signature", StringAttr::get(&getContext(), text));
+    // The names now live in the signature; LLVM has no use for them.
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      func.setArgAttrs(i, DictionaryAttr::get(&getContext()));
+    for (unsigned i = 0; i < func.getNumResults(); ++i)
+      func.setResultAttrs(i, DictionaryAttr::get(&getContext()));
     func.setSymName(kEntryName);
     func.setPrivate();
   }

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "txc/Compiler/Driver.h"
+#include "txc/Compiler/Backend.h"
 #include "txc/Compiler/Pipelines.h"
 #include "txc/Compiler/Registration.h"
 #include "txc/Frontend/ONNX/Import.h"
@@ -17,6 +18,13 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
 #include "llvm/Support/CommandLine.h"
@@ -34,7 +42,7 @@ using namespace llvm;
 
 namespace {
 
-enum class Emit { Import, Tx };
+enum class Emit { Auto, Import, Tx, Linalg, LLVM, Obj, So };
 
 cl::OptionCategory txcCategory("txc options");
 
@@ -47,14 +55,49 @@ cl::opt<std::string>
                         "extension .safetensors"),
                cl::value_desc("OUT"), cl::init("-"), cl::cat(txcCategory));
 cl::opt<Emit> emitStage(
-    "emit", cl::desc("Stop after this stage and write its IR:"),
+    "emit",
+    cl::desc("Stop after this stage and write its output (default: from "
+             "the extension of -o: .so, .o, .ll, otherwise tx):"),
     cl::values(clEnumValN(Emit::Import, "import",
                           "the imported model: upstream ops plus the tx ops "
                           "ONNX names directly (no raising)"),
                clEnumValN(Emit::Tx, "tx",
-                          "after raising: attention, norms, rope and layers "
-                          "as tx ops (default)")),
-    cl::init(Emit::Tx), cl::cat(txcCategory));
+                          "after raising and the graph pipeline: attention, "
+                          "norms, rope and layers as tx ops"),
+               clEnumValN(Emit::Linalg, "linalg",
+                          "tx ops decomposed into linalg on tensors"),
+               clEnumValN(Emit::LLVM, "llvm",
+                          "optimized LLVM IR (text)"),
+               clEnumValN(Emit::Obj, "obj", "an object file for the target"),
+               clEnumValN(Emit::So, "so",
+                          "a shared library for the runtime (txc-run), with "
+                          "the weights file beside it")),
+    cl::init(Emit::Auto), cl::cat(txcCategory));
+cl::opt<std::string> target("target",
+                            cl::desc("Code generation target (only 'cpu' "
+                                     "so far)"),
+                            cl::init("cpu"), cl::cat(txcCategory));
+cl::opt<std::string>
+    cpuName("cpu",
+            cl::desc("CPU to generate code for (default: native, this "
+                     "machine); any LLVM CPU name, e.g. x86-64-v3"),
+            cl::init("native"), cl::cat(txcCategory));
+cl::opt<unsigned> optLevel("O",
+                           cl::desc("LLVM optimization level (-O0 .. -O3, "
+                                    "default -O3)"),
+                           cl::Prefix, cl::init(3), cl::cat(txcCategory));
+cl::opt<std::string> graphPipeline(
+    "pipeline",
+    cl::desc("Pass pipeline to run on the raised tx IR (textual MLIR "
+             "pipeline, e.g. 'builtin.module(tx-layer-skip{speedup=2})'); "
+             "default: tx-default-pipeline"),
+    cl::value_desc("STR"), cl::init(""), cl::cat(txcCategory));
+cl::opt<std::string> dumpDir(
+    "dump-ir",
+    cl::desc("Write the IR after every stage to DIR as numbered files "
+             "(01-import.mlir, 02-tx.mlir, 03-linalg.mlir, 04-llvm.mlir, "
+             "05-model.ll)"),
+    cl::value_desc("DIR"), cl::init(""), cl::cat(txcCategory));
 cl::list<std::string> shapes(
     "shape",
     cl::desc("Specialize input NAME to DIMS, e.g. --shape input_ids=1x128 "
@@ -97,8 +140,14 @@ int txc::runCompilerMain(int argc, char **argv) {
       "Imports an ONNX model (or reads tx IR from a .mlir file), raises it "
       "into tx ops and writes the IR of the requested stage.\n");
 
+  registerTxcPasses();
+  mlir::registerAllPasses();
   DialectRegistry registry;
   registerTxcDialects(registry);
+  // Code generation needs upstream dialects' external models (bufferization,
+  // LLVM translation, ...).
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
   SourceMgr sourceMgr;
@@ -124,6 +173,48 @@ int txc::runCompilerMain(int argc, char **argv) {
   }
   if (!weightsPath.empty())
     options.weightsFileName = sys::path::filename(weightsPath).str();
+
+  // The stage to stop at.
+  Emit stop = emitStage;
+  if (stop == Emit::Auto) {
+    StringRef out = outputFile;
+    stop = out.ends_with(".so")   ? Emit::So
+           : out.ends_with(".o")  ? Emit::Obj
+           : out.ends_with(".ll") ? Emit::LLVM
+                                  : Emit::Tx;
+  }
+  if (target != "cpu") {
+    errs() << "txc: error: --target=" << target
+           << " is not supported (available: cpu)\n";
+    return 1;
+  }
+  if (optLevel > 3) {
+    errs() << "txc: error: -O" << optLevel << " is not an optimization level "
+           << "(use -O0 .. -O3)\n";
+    return 1;
+  }
+  if ((stop == Emit::So || stop == Emit::Obj) && outputFile == "-") {
+    errs() << "txc: error: --emit=" << (stop == Emit::So ? "so" : "obj")
+           << " needs an output file (-o)\n";
+    return 1;
+  }
+  if (!dumpDir.empty())
+    if (std::error_code ec = sys::fs::create_directories(dumpDir)) {
+      errs() << "txc: error: cannot create '" << dumpDir
+             << "': " << ec.message() << "\n";
+      return 1;
+    }
+  unsigned dumpIndex = 0;
+  auto dump = [&](StringRef stage, ModuleOp module) {
+    if (dumpDir.empty())
+      return;
+    SmallString<256> path(dumpDir.getValue());
+    sys::path::append(path, formatv("{0:02}-{1}.mlir", ++dumpIndex, stage).str());
+    std::error_code ec;
+    raw_fd_ostream os(path, ec);
+    if (!ec)
+      module->print(os);
+  };
 
   auto start = std::chrono::steady_clock::now();
   OwningOpRef<ModuleOp> module;
@@ -152,42 +243,129 @@ int txc::runCompilerMain(int argc, char **argv) {
       return 1;
     reportStage("import", start);
   }
+  dump("import", *module);
 
-  if (emitStage >= Emit::Tx) {
-    start = std::chrono::steady_clock::now();
+  auto runPipeline = [&](StringRef name, StringRef pipeline) -> bool {
+    auto t0 = std::chrono::steady_clock::now();
     PassManager pm(&context);
-    buildRaisePipeline(pm);
+    // Pipelines are written anchored on the module; the pass manager already
+    // is, so parse what is inside builtin.module(...).
+    StringRef text = pipeline.trim();
+    if (text.consume_front("builtin.module(") && text.consume_back(")"))
+      pipeline = text;
+    if (failed(parsePassPipeline(pipeline, pm, errs())))
+      return false;
     if (failed(pm.run(*module)))
+      return false;
+    reportStage(name, t0);
+    dump(name, *module);
+    return true;
+  };
+
+  if (stop >= Emit::Tx) {
+    if (!isMLIR && !runPipeline("raise", "builtin.module(tx-raise-pipeline)"))
       return 1;
-    reportStage("raise", start);
+    std::string graph = graphPipeline.empty()
+                            ? std::string("builtin.module(tx-default-pipeline)")
+                            : graphPipeline.getValue();
+    if (!runPipeline("tx", graph))
+      return 1;
   }
-
-  std::string error;
-  auto output = openOutputFile(outputFile, &error);
-  if (!output) {
-    errs() << "txc: error: " << error << "\n";
+  if (stop >= Emit::Linalg && !runPipeline("linalg", cpuLinalgPipeline()))
     return 1;
-  }
-  OpPrintingFlags flags;
-  if (printDebugInfo)
-    flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false).useLocalScope();
-  module->print(output->os(), flags);
-  output->os() << "\n";
-  output->keep();
+  if (stop >= Emit::LLVM && !runPipeline("llvm", cpuLLVMPipeline()))
+    return 1;
 
-  if (weights.size()) {
+  // Weights go beside the output.
+  auto writeWeights = [&]() -> bool {
+    if (!weights.size())
+      return true;
     if (weightsPath.empty()) {
       if (!quiet)
         errs() << "txc: note: " << weights.size()
                << " weights not written (give -o or --weights)\n";
-    } else {
-      start = std::chrono::steady_clock::now();
-      if (Error err = weights.write(weightsPath)) {
-        errs() << "txc: error: " << toString(std::move(err)) << "\n";
-        return 1;
-      }
-      reportStage("weights", start);
+      return true;
     }
+    auto t0 = std::chrono::steady_clock::now();
+    if (Error err = weights.write(weightsPath)) {
+      errs() << "txc: error: " << toString(std::move(err)) << "\n";
+      return false;
+    }
+    reportStage("weights", t0);
+    return true;
+  };
+
+  if (stop <= Emit::Linalg) {
+    std::string error;
+    auto output = openOutputFile(outputFile, &error);
+    if (!output) {
+      errs() << "txc: error: " << error << "\n";
+      return 1;
+    }
+    OpPrintingFlags flags;
+    if (printDebugInfo)
+      flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false).useLocalScope();
+    module->print(output->os(), flags);
+    output->os() << "\n";
+    output->keep();
+    return writeWeights() ? 0 : 1;
   }
-  return 0;
+
+  // LLVM IR, object, shared library.
+  CPUTargetOptions targetOptions;
+  targetOptions.cpu = cpuName;
+  targetOptions.optLevel = optLevel;
+  auto t0 = std::chrono::steady_clock::now();
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateAndOptimize(*module, llvmContext, targetOptions);
+  if (!llvmModule)
+    return 1;
+  reportStage("llvm-opt", t0);
+  if (!dumpDir.empty()) {
+    SmallString<256> path(dumpDir.getValue());
+    sys::path::append(path, formatv("{0:02}-model.ll", ++dumpIndex).str());
+    std::error_code ec;
+    raw_fd_ostream os(path, ec);
+    if (!ec)
+      llvmModule->print(os, nullptr);
+  }
+  if (stop == Emit::LLVM) {
+    std::string error;
+    auto output = openOutputFile(outputFile, &error);
+    if (!output) {
+      errs() << "txc: error: " << error << "\n";
+      return 1;
+    }
+    llvmModule->print(output->os(), nullptr);
+    output->keep();
+    return writeWeights() ? 0 : 1;
+  }
+  t0 = std::chrono::steady_clock::now();
+  std::string objectPath = outputFile;
+  SmallString<256> tmpObject;
+  if (stop == Emit::So) {
+    if (std::error_code ec = sys::fs::createTemporaryFile("txc-model", "o",
+                                                         tmpObject)) {
+      errs() << "txc: error: cannot create a temporary file: " << ec.message()
+             << "\n";
+      return 1;
+    }
+    objectPath = std::string(tmpObject);
+  }
+  if (failed(emitObject(*llvmModule, objectPath, targetOptions)))
+    return 1;
+  reportStage("codegen", t0);
+  if (stop == Emit::So) {
+    t0 = std::chrono::steady_clock::now();
+    std::string error;
+    LogicalResult linked = linkSharedLibrary(objectPath, outputFile, error);
+    sys::fs::remove(objectPath);
+    if (failed(linked)) {
+      errs() << "txc: error: " << error << "\n";
+      return 1;
+    }
+    reportStage("link", t0);
+  }
+  return writeWeights() ? 0 : 1;
 }

@@ -9,13 +9,18 @@
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
-#include "mlir/Transforms/Passes.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
 
 int main(int argc, char **argv) {
-  mlir::registerTransformsPasses();
+  // Upstream passes too, so lowering pipelines can be run and debugged here.
+  mlir::registerAllPasses();
   txc::registerTxcPasses();
   mlir::DialectRegistry registry;
   txc::registerTxcDialects(registry);
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "txc optimizer driver\n", registry));
 }

@@ -1,0 +1,50 @@
+//===- Backend.h - CPU code generation to objects and shared libraries -*- C++ -*-===//
+
+#ifndef TXC_COMPILER_BACKEND_H
+#define TXC_COMPILER_BACKEND_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <memory>
+#include <string>
+
+namespace llvm {
+class LLVMContext;
+class Module;
+} // namespace llvm
+
+namespace txc {
+
+struct CPUTargetOptions {
+  /// CPU to generate code for ("native" = this machine).
+  std::string cpu = "native";
+  /// LLVM optimization level 0-3.
+  unsigned optLevel = 3;
+};
+
+/// Textual pass pipelines of the CPU backend: raised tx IR to linalg on
+/// tensors (weights become entry arguments), then linalg to the LLVM
+/// dialect with the runtime entry points.
+std::string cpuLinalgPipeline();
+std::string cpuLLVMPipeline();
+
+/// Translates an LLVM-dialect module to LLVM IR and optimizes it for the
+/// target.
+std::unique_ptr<llvm::Module> translateAndOptimize(mlir::ModuleOp module,
+                                                   llvm::LLVMContext &ctx,
+                                                   const CPUTargetOptions &opts);
+
+/// Writes `module` as an object file for the target.
+mlir::LogicalResult emitObject(llvm::Module &module, llvm::StringRef path,
+                               const CPUTargetOptions &opts);
+
+/// Links `object` into the shared library `output` with the system linker
+/// driver (clang-22, or $TXC_LINKER).
+mlir::LogicalResult linkSharedLibrary(llvm::StringRef object,
+                                      llvm::StringRef output,
+                                      std::string &error);
+
+} // namespace txc
+
+#endif // TXC_COMPILER_BACKEND_H

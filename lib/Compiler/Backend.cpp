@@ -1,0 +1,156 @@
+//===- Backend.cpp - CPU code generation to objects and shared libraries --===//
+
+#include "txc/Compiler/Backend.h"
+
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+
+using namespace mlir;
+
+std::string txc::cpuLinalgPipeline() {
+  return "builtin.module(tx-lower-to-linalg,tx-weights-to-arguments,"
+         "func.func(tosa-to-linalg),convert-elementwise-to-linalg,"
+         "tx-decompose-aggregates,canonicalize,cse)";
+}
+
+std::string txc::cpuLLVMPipeline() {
+  return "builtin.module(linalg-fuse-elementwise-ops,"
+         "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
+         "one-shot-bufferize{bufferize-function-boundaries "
+         "function-boundary-type-conversion=identity-layout-map},"
+         "buffer-results-to-out-params,"
+         "buffer-deallocation-pipeline,"
+         "convert-bufferization-to-memref,"
+         "convert-linalg-to-loops,lower-affine,convert-scf-to-cf,"
+         "expand-strided-metadata,finalize-memref-to-llvm,"
+         "convert-math-to-llvm,convert-math-to-libm,"
+         "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
+         "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
+         "reconcile-unrealized-casts,tx-emit-entry-points)";
+}
+
+/// The target machine for `opts` (host triple).
+static std::unique_ptr<llvm::TargetMachine>
+makeTargetMachine(const txc::CPUTargetOptions &opts, std::string &error) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return nullptr;
+  std::string cpu = opts.cpu;
+  std::string features;
+  if (cpu == "native") {
+    cpu = llvm::sys::getHostCPUName().str();
+    llvm::SubtargetFeatures f;
+    for (auto &[name, enabled] : llvm::sys::getHostCPUFeatures())
+      f.AddFeature(name, enabled);
+    features = f.getString();
+  }
+  llvm::TargetOptions options;
+  auto level = opts.optLevel == 0   ? llvm::CodeGenOptLevel::None
+               : opts.optLevel == 1 ? llvm::CodeGenOptLevel::Less
+               : opts.optLevel == 2 ? llvm::CodeGenOptLevel::Default
+                                    : llvm::CodeGenOptLevel::Aggressive;
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      triple, cpu, features, options, llvm::Reloc::PIC_, std::nullopt, level));
+  if (!tm)
+    error = "cannot create a target machine for CPU '" + cpu + "'";
+  return tm;
+}
+
+std::unique_ptr<llvm::Module>
+txc::translateAndOptimize(ModuleOp module, llvm::LLVMContext &ctx,
+                          const CPUTargetOptions &opts) {
+  registerBuiltinDialectTranslation(*module.getContext());
+  registerLLVMDialectTranslation(*module.getContext());
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, ctx, "txc-model");
+  if (!llvmModule) {
+    module.emitError() << "translation to LLVM IR failed";
+    return nullptr;
+  }
+  std::string error;
+  std::unique_ptr<llvm::TargetMachine> tm = makeTargetMachine(opts, error);
+  if (!tm) {
+    module.emitError() << error;
+    return nullptr;
+  }
+  llvmModule->setDataLayout(tm->createDataLayout());
+  llvmModule->setTargetTriple(tm->getTargetTriple());
+  auto optimize = makeOptimizingTransformer(opts.optLevel, /*sizeLevel=*/0,
+                                            tm.get());
+  if (llvm::Error err = optimize(llvmModule.get())) {
+    module.emitError() << "LLVM optimization failed: "
+                       << llvm::toString(std::move(err));
+    return nullptr;
+  }
+  return llvmModule;
+}
+
+LogicalResult txc::emitObject(llvm::Module &module, llvm::StringRef path,
+                              const CPUTargetOptions &opts) {
+  std::string error;
+  std::unique_ptr<llvm::TargetMachine> tm = makeTargetMachine(opts, error);
+  if (!tm) {
+    llvm::errs() << "txc: error: " << error << "\n";
+    return failure();
+  }
+  std::error_code ec;
+  llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_None);
+  if (ec) {
+    llvm::errs() << "txc: error: cannot write '" << path
+                 << "': " << ec.message() << "\n";
+    return failure();
+  }
+  llvm::legacy::PassManager pm;
+  if (tm->addPassesToEmitFile(pm, out, nullptr,
+                              llvm::CodeGenFileType::ObjectFile)) {
+    llvm::errs() << "txc: error: the target cannot emit object files\n";
+    return failure();
+  }
+  pm.run(module);
+  out.flush();
+  return success();
+}
+
+LogicalResult txc::linkSharedLibrary(llvm::StringRef object,
+                                     llvm::StringRef output,
+                                     std::string &error) {
+  std::string linker;
+  if (const char *env = std::getenv("TXC_LINKER"))
+    linker = env;
+  else if (auto found = llvm::sys::findProgramByName("clang-22"))
+    linker = *found;
+  else if (auto cc = llvm::sys::findProgramByName("cc"))
+    linker = *cc;
+  if (linker.empty()) {
+    error = "no linker found (install clang-22 or set TXC_LINKER)";
+    return failure();
+  }
+  SmallVector<llvm::StringRef> args = {linker, "-shared", "-o", output,
+                                       object, "-lm"};
+  std::string message;
+  int rc = llvm::sys::ExecuteAndWait(linker, args, std::nullopt, {}, 0, 0,
+                                     &message);
+  if (rc != 0) {
+    error = "linking '" + output.str() + "' failed (" + linker + " exited " +
+            std::to_string(rc) + (message.empty() ? "" : ": " + message) + ")";
+    return failure();
+  }
+  return success();
+}
