@@ -102,9 +102,11 @@ txrt_status loadLibrary(txrt_model &model) {
   void *handle = dlopen(dlopenPath(path).c_str(), RTLD_LOCAL | RTLD_NOW);
   if (!handle) {
     const char *why = dlerror();
+    // A missing dependency fails here too, so the message does not claim
+    // the file is not a model; dlerror() says which.
     return fail(TXRT_ERROR_NOT_A_MODEL,
-                "'" + path + "' is not a txc model: it does not load as a " +
-                    "shared library (" + (why ? why : "unknown reason") + ")");
+                "cannot load '" + path +
+                    "' as a shared library: " + (why ? why : "unknown reason"));
   }
   model.library.reset(handle);
 
