@@ -27,5 +27,14 @@ llvm_config.with_environment("PATH", config.txc_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.txc_tools_dir, config.llvm_tools_dir]
-tools = ["tx-opt", "txc"]
+tools = ["tx-opt", "txc", "txc-run", "llvm-nm"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# Hand-written stand-ins for compiled models and the C API smoke test
+# (test/unit/runtime), and the runtime library, for test/Runtime.
+config.substitutions.append(
+    ("%fake_model_dir", os.path.join(config.txc_obj_root, "test", "unit", "runtime"))
+)
+config.substitutions.append(
+    ("%txrt_lib", os.path.join(config.txc_obj_root, "lib", "libtxrt.so"))
+)

@@ -1,0 +1,156 @@
+/*===- txrt.h - C API of the txc runtime (libtxrt) ----------------*- C -*-===*\
+|*                                                                            *|
+|* libtxrt loads a model compiled by txc (a shared library plus a safetensors *|
+|* weights file), describes its inputs and outputs, and runs it. Every        *|
+|* function reports failure through its return value (a txrt_status) and     *|
+|* txrt_last_error(); none aborts. The contract between a compiled model and  *|
+|* this runtime is described in docs/runtime.md.                              *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#ifndef TXC_C_TXRT_H
+#define TXC_C_TXRT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define TXRT_API __attribute__((visibility("default")))
+#else
+#define TXRT_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Version of this C API; bumped on any incompatible change. */
+#define TXRT_API_VERSION 1
+
+/** A loaded model: the compiled code, its metadata and its mapped weights.
+ *  Created by txrt_model_load(), released by txrt_model_free(). */
+typedef struct txrt_model txrt_model;
+
+/** Result of every fallible call. On anything but TXRT_OK,
+ *  txrt_last_error() describes what went wrong. */
+typedef enum txrt_status {
+  TXRT_OK = 0,
+  /** A file could not be opened or read (the model library itself). */
+  TXRT_ERROR_IO = 1,
+  /** The library does not load, lacks the txc model entry points, or its
+   *  metadata is malformed. */
+  TXRT_ERROR_NOT_A_MODEL = 2,
+  /** The model's metadata declares a format version this runtime does not
+   *  support. */
+  TXRT_ERROR_VERSION = 3,
+  /** The weights file is missing, corrupt, or lacks a weight the model needs
+   *  (or holds it with another dtype, shape or byte size). */
+  TXRT_ERROR_WEIGHTS = 4,
+  /** A bad argument: a null pointer, an index out of range, a thread count
+   *  below 1. */
+  TXRT_ERROR_ARGUMENT = 5
+} txrt_status;
+
+/** Element types of tensors. */
+typedef enum txrt_dtype {
+  TXRT_DTYPE_F32 = 0,
+  TXRT_DTYPE_F16 = 1,
+  TXRT_DTYPE_BF16 = 2,
+  TXRT_DTYPE_F64 = 3,
+  TXRT_DTYPE_I64 = 4,
+  TXRT_DTYPE_I32 = 5,
+  TXRT_DTYPE_I16 = 6,
+  TXRT_DTYPE_I8 = 7,
+  TXRT_DTYPE_U8 = 8,
+  /** One byte per element, 0 or 1. */
+  TXRT_DTYPE_BOOL = 9,
+  /** 4-bit codes, two per byte, low nibble first, packed along the last
+   *  dimension. Weights only: never an input or an output. */
+  TXRT_DTYPE_I4 = 10
+} txrt_dtype;
+
+/** Describes one input or output of a model. Every pointer stays valid until
+ *  the model is freed. */
+typedef struct txrt_tensor_info {
+  /** The name from the model's metadata (NUL-terminated). */
+  const char *name;
+  txrt_dtype dtype;
+  /** Number of dimensions; 0 for a scalar. */
+  size_t rank;
+  /** `rank` dimensions, outermost first (dense, row-major). */
+  const int64_t *dims;
+  /** Size of the tensor's data in bytes. */
+  size_t byte_size;
+} txrt_tensor_info;
+
+/** Loads a compiled model.
+ *
+ *  `so_path` is the model's shared library; it is opened with
+ *  dlopen(RTLD_LOCAL | RTLD_NOW) and must export txc_model_metadata and
+ *  txc_model_run. `weights_path` names the safetensors weights file; when
+ *  NULL, the metadata's `weights_file` is used, relative to the directory of
+ *  `so_path`. Every weight the metadata lists must be present in the file
+ *  with the declared dtype and shape. The weights file is memory-mapped and
+ *  stays mapped until txrt_model_free().
+ *
+ *  On success stores the model in `*out` and returns TXRT_OK; on failure
+ *  stores NULL (when `out` is not NULL) and returns the error. */
+TXRT_API txrt_status txrt_model_load(const char *so_path,
+                                     const char *weights_path,
+                                     txrt_model **out);
+
+/** Releases the model, unmaps its weights and closes its library. NULL is
+ *  accepted and ignored. */
+TXRT_API void txrt_model_free(txrt_model *model);
+
+/** Describes the most recent failure of a txrt call on the calling thread,
+ *  naming the files, tensors and values involved. Successful calls leave it
+ *  unchanged. Returns "" when no call has failed on this thread. The string
+ *  stays valid until the next failing txrt call on this thread. */
+TXRT_API const char *txrt_last_error(void);
+
+/** The name of a status ("TXRT_OK", "TXRT_ERROR_IO", ...), or "unknown". */
+TXRT_API const char *txrt_status_name(txrt_status status);
+
+/** The metadata name of a dtype ("f32", "i64", "bool", "i4", ...), or
+ *  "unknown". */
+TXRT_API const char *txrt_dtype_name(txrt_dtype dtype);
+
+/** Number of inputs and outputs of `model` (0 when `model` is NULL). */
+TXRT_API size_t txrt_model_num_inputs(const txrt_model *model);
+TXRT_API size_t txrt_model_num_outputs(const txrt_model *model);
+
+/** Describes input (or output) `index`, in metadata order. Fails with
+ *  TXRT_ERROR_ARGUMENT when a pointer is NULL or `index` is out of range. */
+TXRT_API txrt_status txrt_model_input_info(const txrt_model *model,
+                                           size_t index, txrt_tensor_info *out);
+TXRT_API txrt_status txrt_model_output_info(const txrt_model *model,
+                                            size_t index,
+                                            txrt_tensor_info *out);
+
+/** Runs the model once.
+ *
+ *  `inputs` holds txrt_model_num_inputs() pointers and `outputs`
+ *  txrt_model_num_outputs() pointers, in metadata order, each to dense
+ *  row-major data of the tensor's byte_size, aligned at least to its
+ *  element size (64 bytes is best). The caller owns all of them; outputs are
+ *  overwritten. A pointer may be NULL only for a tensor of 0 bytes. Either
+ *  array may be NULL when the model has no tensors of that kind.
+ *
+ *  The runtime itself keeps no state between runs, but the model's code may:
+ *  runs of one model must not overlap in time. Models loaded twice from the
+ *  same library share that library's code and globals. */
+TXRT_API txrt_status txrt_model_run(txrt_model *model,
+                                    const void *const *inputs,
+                                    void *const *outputs);
+
+/** Sets the number of threads the model's code may use (at least 1). When
+ *  the model does not export txc_model_set_num_threads the call succeeds and
+ *  has no effect. Must not overlap a run of the same model. */
+TXRT_API txrt_status txrt_set_num_threads(txrt_model *model, int num_threads);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TXC_C_TXRT_H */

@@ -1,0 +1,263 @@
+//===- Metadata.cpp - parse a compiled model's metadata -------------------===//
+//
+// Validation is strict: anything the runtime would have to guess about
+// (unknown dtype, dynamic or negative dimension, duplicate name, a byte size
+// that overflows) is an error naming the field, so that a bad model fails at
+// load rather than corrupting memory at run time.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Metadata.h"
+
+#include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/Twine.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+
+namespace txc::runtime {
+
+namespace {
+
+/// Static facts about one dtype.
+struct DTypeInfo {
+  txrt_dtype dtype;
+  const char *name;
+  const char *safetensors;
+  /// Bytes per element; 0 for i4 (half a byte).
+  unsigned bytes;
+};
+
+constexpr DTypeInfo kDTypes[] = {
+    {TXRT_DTYPE_F32, "f32", "F32", 4},    {TXRT_DTYPE_F16, "f16", "F16", 2},
+    {TXRT_DTYPE_BF16, "bf16", "BF16", 2}, {TXRT_DTYPE_F64, "f64", "F64", 8},
+    {TXRT_DTYPE_I64, "i64", "I64", 8},    {TXRT_DTYPE_I32, "i32", "I32", 4},
+    {TXRT_DTYPE_I16, "i16", "I16", 2},    {TXRT_DTYPE_I8, "i8", "I8", 1},
+    {TXRT_DTYPE_U8, "u8", "U8", 1},       {TXRT_DTYPE_BOOL, "bool", "BOOL", 1},
+    {TXRT_DTYPE_I4, "i4", "U8", 0},
+};
+
+const DTypeInfo *lookup(txrt_dtype dtype) {
+  for (const DTypeInfo &info : kDTypes)
+    if (info.dtype == dtype)
+      return &info;
+  return nullptr;
+}
+
+/// The names of every dtype, for error messages.
+std::string dtypeList() {
+  std::string list;
+  for (const DTypeInfo &info : kDTypes) {
+    if (!list.empty())
+      list += ", ";
+    list += info.name;
+  }
+  return list;
+}
+
+/// Which list a tensor belongs to; i4 is allowed for weights only.
+enum class Role { Input, Weight, Output };
+
+/// Parses one entry of `inputs`, `weights` or `outputs`. `where` names it in
+/// errors ("inputs[2]").
+bool parseTensor(const json::Value &value, Role role, const std::string &where,
+                 TensorDesc &out, std::string &error) {
+  const json::Object *object = value.getAsObject();
+  if (!object) {
+    error = where + " is not an object";
+    return false;
+  }
+  std::optional<StringRef> name = object->getString("name");
+  if (!name || name->empty()) {
+    error = where + " has no \"name\" (a non-empty string)";
+    return false;
+  }
+  out.name = name->str();
+  std::string label = where + " ('" + out.name + "')";
+
+  std::optional<StringRef> dtypeText = object->getString("dtype");
+  if (!dtypeText) {
+    error = label + " has no \"dtype\" string";
+    return false;
+  }
+  std::optional<txrt_dtype> dtype = parseDType(*dtypeText);
+  if (!dtype) {
+    error = label + " has unknown dtype '" + dtypeText->str() +
+            "' (expected one of " + dtypeList() + ")";
+    return false;
+  }
+  if (*dtype == TXRT_DTYPE_I4 && role != Role::Weight) {
+    error = label + " has dtype i4, which only weights may have";
+    return false;
+  }
+  out.dtype = *dtype;
+
+  const json::Array *shape = object->getArray("shape");
+  if (!shape) {
+    error = label + " has no \"shape\" array";
+    return false;
+  }
+  out.shape.clear();
+  for (const json::Value &dim : *shape) {
+    std::optional<int64_t> d = dim.getAsInteger();
+    if (!d || *d < 0) {
+      std::string text;
+      raw_string_ostream(text) << dim;
+      error = label + " has dimension " + text +
+              " in its shape; dimensions must be non-negative integers "
+              "(shapes are static)";
+      return false;
+    }
+    out.shape.push_back(*d);
+  }
+
+  // Byte size, guarding against overflow. An i4 tensor halves its last
+  // dimension, which must therefore be even.
+  uint64_t elements = 1;
+  for (int64_t d : out.shape) {
+    if (d != 0 && elements > (UINT64_MAX >> 4) / static_cast<uint64_t>(d)) {
+      error = label + " has shape " + formatShape(out.shape) +
+              ", too large to address";
+      return false;
+    }
+    elements *= static_cast<uint64_t>(d);
+  }
+  if (out.dtype == TXRT_DTYPE_I4) {
+    if (out.shape.empty() || out.shape.back() % 2 != 0) {
+      error = label + " has dtype i4 and shape " + formatShape(out.shape) +
+              "; packing two codes per byte needs a last dimension of even "
+              "size";
+      return false;
+    }
+    out.byteSize = elements / 2;
+  } else {
+    out.byteSize = elements * lookup(out.dtype)->bytes;
+  }
+  if (out.byteSize > SIZE_MAX) {
+    error = label + " is too large to address";
+    return false;
+  }
+  return true;
+}
+
+/// Parses the array `key` of `root` into `out`; a missing `weights` array
+/// means no weights.
+bool parseTensorList(const json::Object &root, StringRef key, Role role,
+                     std::vector<TensorDesc> &out, std::string &error) {
+  const json::Value *value = root.get(key);
+  if (!value) {
+    if (role == Role::Weight)
+      return true;
+    error = "has no \"" + key.str() + "\" array";
+    return false;
+  }
+  const json::Array *array = value->getAsArray();
+  if (!array) {
+    error = "\"" + key.str() + "\" is not an array";
+    return false;
+  }
+  StringSet<> names;
+  for (size_t i = 0, e = array->size(); i < e; ++i) {
+    TensorDesc desc;
+    std::string where = (key + "[" + Twine(i) + "]").str();
+    if (!parseTensor((*array)[i], role, where, desc, error))
+      return false;
+    if (!names.insert(desc.name).second) {
+      error = where + ": name '" + desc.name + "' appears twice in \"" +
+              key.str() + "\"";
+      return false;
+    }
+    out.push_back(std::move(desc));
+  }
+  return true;
+}
+
+} // namespace
+
+std::optional<txrt_dtype> parseDType(StringRef name) {
+  for (const DTypeInfo &info : kDTypes)
+    if (name == info.name)
+      return info.dtype;
+  return std::nullopt;
+}
+
+const char *dtypeName(txrt_dtype dtype) {
+  const DTypeInfo *info = lookup(dtype);
+  return info ? info->name : "unknown";
+}
+
+StringRef safetensorsDType(txrt_dtype dtype) {
+  const DTypeInfo *info = lookup(dtype);
+  return info ? info->safetensors : "";
+}
+
+SmallVector<int64_t> storedShape(txrt_dtype dtype, ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> stored(shape);
+  if (dtype == TXRT_DTYPE_I4 && !stored.empty())
+    stored.back() /= 2;
+  return stored;
+}
+
+unsigned dtypeAlignment(txrt_dtype dtype) {
+  const DTypeInfo *info = lookup(dtype);
+  return info && info->bytes ? info->bytes : 1;
+}
+
+std::string formatShape(ArrayRef<int64_t> shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i)
+      text += ", ";
+    text += std::to_string(shape[i]);
+  }
+  return text + "]";
+}
+
+txrt_status parseModelMetadata(StringRef text, ModelMetadata &out,
+                               std::string &error) {
+  Expected<json::Value> parsed = json::parse(text);
+  if (!parsed) {
+    error = "is not valid JSON: " + toString(parsed.takeError());
+    return TXRT_ERROR_NOT_A_MODEL;
+  }
+  const json::Object *root = parsed->getAsObject();
+  if (!root) {
+    error = "is not a JSON object";
+    return TXRT_ERROR_NOT_A_MODEL;
+  }
+  std::optional<StringRef> format = root->getString("format");
+  if (format != StringRef("txc-model")) {
+    error = "has \"format\" " +
+            (format ? "'" + format->str() + "'" : std::string("missing")) +
+            ", expected 'txc-model'";
+    return TXRT_ERROR_NOT_A_MODEL;
+  }
+  std::optional<int64_t> version = root->getInteger("version");
+  if (!version) {
+    error = "has no integer \"version\"";
+    return TXRT_ERROR_NOT_A_MODEL;
+  }
+  if (*version != kMetadataVersion) {
+    error = "has version " + std::to_string(*version) +
+            ", but this runtime reads version " +
+            std::to_string(kMetadataVersion);
+    return TXRT_ERROR_VERSION;
+  }
+  out = ModelMetadata();
+  if (const json::Value *file = root->get("weights_file")) {
+    std::optional<StringRef> name = file->getAsString();
+    if (!name || name->empty()) {
+      error = "has a \"weights_file\" that is not a non-empty string";
+      return TXRT_ERROR_NOT_A_MODEL;
+    }
+    out.weightsFile = name->str();
+  }
+  if (!parseTensorList(*root, "inputs", Role::Input, out.inputs, error) ||
+      !parseTensorList(*root, "weights", Role::Weight, out.weights, error) ||
+      !parseTensorList(*root, "outputs", Role::Output, out.outputs, error))
+    return TXRT_ERROR_NOT_A_MODEL;
+  return TXRT_OK;
+}
+
+} // namespace txc::runtime

@@ -1,0 +1,71 @@
+//===- Metadata.h - parse a compiled model's metadata -----------*- C++ -*-===//
+//
+// A compiled model describes itself with the JSON document returned by its
+// txc_model_metadata() entry point: format and version, the weights file,
+// and the name, dtype and static shape of every input, weight and output
+// (docs/runtime.md). This header is private to libtxrt.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TXC_LIB_RUNTIME_METADATA_H
+#define TXC_LIB_RUNTIME_METADATA_H
+
+#include "txc-c/txrt.h"
+
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace txc::runtime {
+
+/// The only metadata format version this runtime reads.
+constexpr int64_t kMetadataVersion = 1;
+
+/// One input, weight or output of a model.
+struct TensorDesc {
+  std::string name;
+  txrt_dtype dtype;
+  llvm::SmallVector<int64_t> shape;
+  /// Bytes of dense row-major data (for i4, of the packed data).
+  uint64_t byteSize = 0;
+};
+
+/// The parsed and validated metadata of a model.
+struct ModelMetadata {
+  /// `weights_file`, when the metadata names one.
+  std::optional<std::string> weightsFile;
+  std::vector<TensorDesc> inputs, weights, outputs;
+};
+
+/// Parses `text` into `out`. On failure returns TXRT_ERROR_NOT_A_MODEL (or
+/// TXRT_ERROR_VERSION for an unsupported version) and sets `error` to a
+/// sentence describing the first problem, naming the offending field.
+txrt_status parseModelMetadata(llvm::StringRef text, ModelMetadata &out,
+                               std::string &error);
+
+/// The dtype called `name` in metadata ("f32", "i4", ...), if any.
+std::optional<txrt_dtype> parseDType(llvm::StringRef name);
+
+/// The metadata name of `dtype`, or "unknown".
+const char *dtypeName(txrt_dtype dtype);
+
+/// The safetensors dtype a weight of `dtype` is stored as (i4 as "U8").
+llvm::StringRef safetensorsDType(txrt_dtype dtype);
+
+/// The shape a weight of `dtype` and `shape` has in the safetensors file: the
+/// same, except that i4 halves the last dimension.
+llvm::SmallVector<int64_t> storedShape(txrt_dtype dtype,
+                                       llvm::ArrayRef<int64_t> shape);
+
+/// Bytes per element of `dtype`; 1 for i4, whose elements share bytes.
+unsigned dtypeAlignment(txrt_dtype dtype);
+
+/// Formats `shape` as "[1, 16]".
+std::string formatShape(llvm::ArrayRef<int64_t> shape);
+
+} // namespace txc::runtime
+
+#endif // TXC_LIB_RUNTIME_METADATA_H

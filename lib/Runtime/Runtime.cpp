@@ -1,0 +1,380 @@
+//===- Runtime.cpp - the libtxrt C API ------------------------------------===//
+//
+// Loads a compiled model's shared library, validates its metadata against
+// its weights file, and calls its entry points. Every failure is returned as
+// a txrt_status with a message in a thread-local string; nothing here aborts.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Metadata.h"
+
+#include "txc-c/txrt.h"
+#include "txc/Support/Safetensors.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/Twine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemAlloc.h"
+#include "llvm/Support/Path.h"
+
+#include <cstring>
+#include <dlfcn.h>
+#include <memory>
+
+using namespace llvm;
+using namespace txc;
+using namespace txc::runtime;
+
+namespace {
+
+/// The entry points a compiled model exports (docs/runtime.md).
+using MetadataFn = const char *(*)();
+using RunFn = void (*)(void **);
+using SetNumThreadsFn = void (*)(int);
+
+constexpr const char *kMetadataSymbol = "txc_model_metadata";
+constexpr const char *kRunSymbol = "txc_model_run";
+constexpr const char *kSetNumThreadsSymbol = "txc_model_set_num_threads";
+
+/// Alignment of the copies the runtime makes of misaligned weights.
+constexpr size_t kCopyAlignment = 64;
+
+thread_local std::string lastError;
+
+/// Records `message` as this thread's last error and returns `status`.
+txrt_status fail(txrt_status status, const Twine &message) {
+  lastError = message.str();
+  return status;
+}
+
+/// A heap block aligned to kCopyAlignment.
+struct AlignedDeleter {
+  size_t size;
+  void operator()(char *p) const { deallocate_buffer(p, size, kCopyAlignment); }
+};
+using AlignedBuffer = std::unique_ptr<char, AlignedDeleter>;
+
+/// Closes a dlopen handle.
+struct LibraryCloser {
+  void operator()(void *handle) const { dlclose(handle); }
+};
+
+} // namespace
+
+/// The opaque model handle of the C API.
+struct txrt_model {
+  std::string soPath;
+  std::string weightsPath;
+  std::unique_ptr<void, LibraryCloser> library;
+  ModelMetadata metadata;
+  std::unique_ptr<SafetensorsFile> weightsFile;
+  /// Copies of weights whose mapped data was not aligned to their element.
+  std::vector<AlignedBuffer> weightCopies;
+  /// The `buffers` argument of txc_model_run: inputs, weights and outputs.
+  /// The weight slots are filled at load; run fills the others in a copy.
+  std::vector<void *> buffers;
+  RunFn run = nullptr;
+  SetNumThreadsFn setNumThreads = nullptr;
+};
+
+namespace {
+
+/// The path to hand dlopen: a name without a slash would be searched for in
+/// the library path instead of being opened as a file.
+std::string dlopenPath(StringRef path) {
+  if (path.contains('/'))
+    return path.str();
+  return ("./" + path).str();
+}
+
+/// Opens the library, resolves the entry points and parses the metadata.
+txrt_status loadLibrary(txrt_model &model) {
+  StringRef path = model.soPath;
+  sys::fs::file_status status;
+  if (std::error_code ec = sys::fs::status(path, status))
+    return fail(TXRT_ERROR_IO,
+                "cannot open model library '" + path + "': " + ec.message());
+  if (sys::fs::is_directory(status))
+    return fail(TXRT_ERROR_IO,
+                "cannot open model library '" + path + "': it is a directory");
+
+  dlerror();
+  void *handle = dlopen(dlopenPath(path).c_str(), RTLD_LOCAL | RTLD_NOW);
+  if (!handle) {
+    const char *why = dlerror();
+    // A missing dependency fails here too, so the message does not claim
+    // the file is not a model; dlerror() says which.
+    return fail(TXRT_ERROR_NOT_A_MODEL,
+                "cannot load '" + path +
+                    "' as a shared library: " + (why ? why : "unknown reason"));
+  }
+  model.library.reset(handle);
+
+  auto metadataFn =
+      reinterpret_cast<MetadataFn>(dlsym(handle, kMetadataSymbol));
+  if (!metadataFn)
+    return fail(TXRT_ERROR_NOT_A_MODEL, "'" + path +
+                                            "' is not a txc model: it does "
+                                            "not export " +
+                                            kMetadataSymbol);
+  model.run = reinterpret_cast<RunFn>(dlsym(handle, kRunSymbol));
+  if (!model.run)
+    return fail(TXRT_ERROR_NOT_A_MODEL, "'" + path +
+                                            "' is not a txc model: it does "
+                                            "not export " +
+                                            kRunSymbol);
+  model.setNumThreads =
+      reinterpret_cast<SetNumThreadsFn>(dlsym(handle, kSetNumThreadsSymbol));
+
+  const char *text = metadataFn();
+  if (!text)
+    return fail(TXRT_ERROR_NOT_A_MODEL,
+                "'" + path + "' is not a txc model: " + kMetadataSymbol +
+                    "() returned NULL");
+  std::string error;
+  txrt_status result = parseModelMetadata(text, model.metadata, error);
+  if (result != TXRT_OK)
+    return fail(result, "the metadata of '" + path + "' " + error);
+  return TXRT_OK;
+}
+
+/// Maps the weights file and checks every weight against the metadata.
+txrt_status loadWeights(txrt_model &model, const char *weightsPath) {
+  const ModelMetadata &metadata = model.metadata;
+  if (weightsPath) {
+    model.weightsPath = weightsPath;
+  } else if (metadata.weightsFile) {
+    if (sys::path::is_absolute(*metadata.weightsFile)) {
+      model.weightsPath = *metadata.weightsFile;
+    } else {
+      SmallString<256> path(sys::path::parent_path(model.soPath));
+      if (path.empty())
+        path = ".";
+      sys::path::append(path, *metadata.weightsFile);
+      model.weightsPath = std::string(path);
+    }
+  } else if (!metadata.weights.empty()) {
+    return fail(TXRT_ERROR_WEIGHTS,
+                "model '" + model.soPath + "' has " +
+                    Twine(metadata.weights.size()) +
+                    " weights but its metadata names no weights_file; give "
+                    "the weights file explicitly");
+  } else {
+    return TXRT_OK;
+  }
+
+  StringRef path = model.weightsPath;
+  if (sys::fs::is_directory(path))
+    return fail(TXRT_ERROR_WEIGHTS,
+                "cannot open weights file '" + path + "': it is a directory");
+  Expected<std::unique_ptr<SafetensorsFile>> file = SafetensorsFile::open(path);
+  if (!file)
+    return fail(TXRT_ERROR_WEIGHTS, "weights of model '" + model.soPath +
+                                        "': " + toString(file.takeError()));
+  model.weightsFile = std::move(*file);
+
+  for (const TensorDesc &weight : metadata.weights) {
+    const SafetensorsEntry *entry = model.weightsFile->lookup(weight.name);
+    std::string where =
+        ("weights file '" + path + "': weight '" + weight.name + "'").str();
+    if (!entry)
+      return fail(TXRT_ERROR_WEIGHTS, where + " is missing");
+    StringRef dtype = safetensorsDType(weight.dtype);
+    SmallVector<int64_t> shape = storedShape(weight.dtype, weight.shape);
+    std::string expected = (dtype + " " + formatShape(shape)).str();
+    if (weight.dtype == TXRT_DTYPE_I4)
+      expected += " (i4 " + formatShape(weight.shape) + ", two codes per byte)";
+    if (entry->dtype != dtype || entry->shape != shape)
+      return fail(TXRT_ERROR_WEIGHTS, where + " has " + entry->dtype + " " +
+                                          formatShape(entry->shape) +
+                                          ", expected " + expected);
+    if (entry->data.size() != weight.byteSize)
+      return fail(TXRT_ERROR_WEIGHTS,
+                  where + " has " + Twine(entry->data.size()) +
+                      " bytes, expected " + Twine(weight.byteSize));
+
+    // Compiled code may assume its tensors are aligned to their element
+    // type; a file written by another tool need not be.
+    const char *data = entry->data.data();
+    size_t alignment = dtypeAlignment(weight.dtype);
+    if (reinterpret_cast<uintptr_t>(data) % alignment != 0) {
+      size_t size = entry->data.size();
+      AlignedBuffer copy(
+          static_cast<char *>(allocate_buffer(size, kCopyAlignment)),
+          AlignedDeleter{size});
+      std::memcpy(copy.get(), data, size);
+      data = copy.get();
+      model.weightCopies.push_back(std::move(copy));
+    }
+    model.buffers.push_back(const_cast<char *>(data));
+  }
+  return TXRT_OK;
+}
+
+/// Checks the arguments of an info query.
+txrt_status checkInfoArgs(const txrt_model *model, size_t index,
+                          const txrt_tensor_info *out, size_t count,
+                          const char *function, const char *kind) {
+  if (!model || !out)
+    return fail(TXRT_ERROR_ARGUMENT, Twine(function) + ": " +
+                                         (model ? "out" : "model") +
+                                         " is NULL");
+  if (index >= count)
+    return fail(TXRT_ERROR_ARGUMENT,
+                Twine(function) + ": " + kind + " index " + Twine(index) +
+                    " is out of range; model '" + model->soPath + "' has " +
+                    Twine(count) + " " + kind + "s");
+  return TXRT_OK;
+}
+
+void describe(const TensorDesc &desc, txrt_tensor_info &out) {
+  out.name = desc.name.c_str();
+  out.dtype = desc.dtype;
+  out.rank = desc.shape.size();
+  out.dims = desc.shape.data();
+  out.byte_size = static_cast<size_t>(desc.byteSize);
+}
+
+} // namespace
+
+extern "C" {
+
+txrt_status txrt_model_load(const char *soPath, const char *weightsPath,
+                            txrt_model **out) {
+  if (out)
+    *out = nullptr;
+  if (!soPath || !out)
+    return fail(TXRT_ERROR_ARGUMENT, Twine("txrt_model_load: ") +
+                                         (soPath ? "out" : "so_path") +
+                                         " is NULL");
+  auto model = std::make_unique<txrt_model>();
+  model->soPath = soPath;
+  if (txrt_status status = loadLibrary(*model); status != TXRT_OK)
+    return status;
+  model->buffers.assign(model->metadata.inputs.size(), nullptr);
+  if (txrt_status status = loadWeights(*model, weightsPath); status != TXRT_OK)
+    return status;
+  model->buffers.resize(model->buffers.size() + model->metadata.outputs.size());
+  *out = model.release();
+  return TXRT_OK;
+}
+
+void txrt_model_free(txrt_model *model) { delete model; }
+
+const char *txrt_last_error(void) { return lastError.c_str(); }
+
+const char *txrt_status_name(txrt_status status) {
+  switch (status) {
+  case TXRT_OK:
+    return "TXRT_OK";
+  case TXRT_ERROR_IO:
+    return "TXRT_ERROR_IO";
+  case TXRT_ERROR_NOT_A_MODEL:
+    return "TXRT_ERROR_NOT_A_MODEL";
+  case TXRT_ERROR_VERSION:
+    return "TXRT_ERROR_VERSION";
+  case TXRT_ERROR_WEIGHTS:
+    return "TXRT_ERROR_WEIGHTS";
+  case TXRT_ERROR_ARGUMENT:
+    return "TXRT_ERROR_ARGUMENT";
+  }
+  return "unknown";
+}
+
+const char *txrt_dtype_name(txrt_dtype dtype) { return dtypeName(dtype); }
+
+size_t txrt_model_num_inputs(const txrt_model *model) {
+  return model ? model->metadata.inputs.size() : 0;
+}
+
+size_t txrt_model_num_outputs(const txrt_model *model) {
+  return model ? model->metadata.outputs.size() : 0;
+}
+
+txrt_status txrt_model_input_info(const txrt_model *model, size_t index,
+                                  txrt_tensor_info *out) {
+  if (txrt_status status =
+          checkInfoArgs(model, index, out, txrt_model_num_inputs(model),
+                        "txrt_model_input_info", "input");
+      status != TXRT_OK)
+    return status;
+  describe(model->metadata.inputs[index], *out);
+  return TXRT_OK;
+}
+
+txrt_status txrt_model_output_info(const txrt_model *model, size_t index,
+                                   txrt_tensor_info *out) {
+  if (txrt_status status =
+          checkInfoArgs(model, index, out, txrt_model_num_outputs(model),
+                        "txrt_model_output_info", "output");
+      status != TXRT_OK)
+    return status;
+  describe(model->metadata.outputs[index], *out);
+  return TXRT_OK;
+}
+
+txrt_status txrt_model_run(txrt_model *model, const void *const *inputs,
+                           void *const *outputs) {
+  if (!model)
+    return fail(TXRT_ERROR_ARGUMENT, "txrt_model_run: model is NULL");
+  const ModelMetadata &metadata = model->metadata;
+  // Check every pointer before calling into the model, which cannot report
+  // errors itself.
+  auto check = [&](const void *const *array,
+                   const std::vector<TensorDesc> &list,
+                   const char *kind) -> txrt_status {
+    if (list.empty())
+      return TXRT_OK;
+    if (!array)
+      return fail(TXRT_ERROR_ARGUMENT,
+                  Twine("txrt_model_run: the ") + kind +
+                      " array is NULL but model '" + model->soPath + "' has " +
+                      Twine(list.size()) + " " + kind + "s");
+    for (size_t i = 0, e = list.size(); i < e; ++i) {
+      const TensorDesc &desc = list[i];
+      if (!array[i] && desc.byteSize != 0)
+        return fail(TXRT_ERROR_ARGUMENT, Twine("txrt_model_run: ") + kind +
+                                             " " + Twine(i) + " ('" +
+                                             desc.name + "') is NULL");
+      size_t alignment = dtypeAlignment(desc.dtype);
+      if (reinterpret_cast<uintptr_t>(array[i]) % alignment != 0)
+        return fail(TXRT_ERROR_ARGUMENT,
+                    Twine("txrt_model_run: ") + kind + " " + Twine(i) + " ('" +
+                        desc.name + "', " + dtypeName(desc.dtype) +
+                        ") is not aligned to " + Twine(alignment) + " bytes");
+    }
+    return TXRT_OK;
+  };
+  if (txrt_status status = check(inputs, metadata.inputs, "input");
+      status != TXRT_OK)
+    return status;
+  if (txrt_status status = check(const_cast<const void *const *>(outputs),
+                                 metadata.outputs, "output");
+      status != TXRT_OK)
+    return status;
+
+  // A local copy keeps concurrent runs of different models independent.
+  std::vector<void *> buffers = model->buffers;
+  size_t numInputs = metadata.inputs.size();
+  size_t firstOutput = numInputs + metadata.weights.size();
+  for (size_t i = 0; i < numInputs; ++i)
+    buffers[i] = const_cast<void *>(inputs[i]);
+  for (size_t i = 0, e = metadata.outputs.size(); i < e; ++i)
+    buffers[firstOutput + i] = outputs[i];
+  model->run(buffers.data());
+  return TXRT_OK;
+}
+
+txrt_status txrt_set_num_threads(txrt_model *model, int numThreads) {
+  if (!model)
+    return fail(TXRT_ERROR_ARGUMENT, "txrt_set_num_threads: model is NULL");
+  if (numThreads < 1)
+    return fail(TXRT_ERROR_ARGUMENT,
+                "txrt_set_num_threads: " + Twine(numThreads) +
+                    " threads requested; at least 1 is needed");
+  if (model->setNumThreads)
+    model->setNumThreads(numThreads);
+  return TXRT_OK;
+}
+
+} // extern "C"
