@@ -1,12 +1,19 @@
-//===- DecomposeAggregates.cpp - decompose linalg.softmax and friends -----===//
+//===- DecomposeAggregates.cpp - upstream ops upstream lowering misses ----===//
+//
+// tx-decompose-aggregates: linalg.softmax and other aggregated ops into
+// generics; tx-lower-strided-copies: strided memref.copy into linalg.copy.
+//
+//===----------------------------------------------------------------------===//
 
 #include "txc/Codegen/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace txc {
 #define GEN_PASS_DEF_DECOMPOSEAGGREGATESPASS
+#define GEN_PASS_DEF_LOWERSTRIDEDCOPIESPASS
 #include "txc/Codegen/Passes.h.inc"
 } // namespace txc
 
@@ -29,6 +36,27 @@ struct DecomposeAggregatesPass
       FailureOr<SmallVector<Value>> results = op.decomposeOperation(rewriter);
       if (succeeded(results))
         rewriter.replaceOp(op, *results);
+    }
+  }
+};
+
+struct LowerStridedCopiesPass
+    : public txc::impl::LowerStridedCopiesPassBase<LowerStridedCopiesPass> {
+  using LowerStridedCopiesPassBase::LowerStridedCopiesPassBase;
+
+  void runOnOperation() override {
+    SmallVector<memref::CopyOp> copies;
+    getOperation()->walk([&](memref::CopyOp copy) {
+      auto src = cast<MemRefType>(copy.getSource().getType());
+      auto dst = cast<MemRefType>(copy.getTarget().getType());
+      if (!src.getLayout().isIdentity() || !dst.getLayout().isIdentity())
+        copies.push_back(copy);
+    });
+    IRRewriter rewriter(&getContext());
+    for (memref::CopyOp copy : copies) {
+      rewriter.setInsertionPoint(copy);
+      rewriter.replaceOpWithNewOp<linalg::CopyOp>(copy, copy.getSource(),
+                                                  copy.getTarget());
     }
   }
 };

@@ -147,7 +147,8 @@ struct WeightsToArgumentsPass
                                  {"inputs", std::move(inputs)},
                                  {"weights", std::move(weightInfo)},
                                  {"outputs", std::move(outputs)}};
-    if (auto file = module->getAttrOfType<StringAttr>("tx.weights"))
+    if (auto file = module->getAttrOfType<StringAttr>("tx.weights");
+        file && !weights.empty())
       signature["weights_file"] = file.str();
     std::string text;
     llvm::raw_string_ostream os(text);

@@ -33,7 +33,7 @@ std::string txc::cpuLLVMPipeline() {
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-results-to-out-params,"
          "buffer-deallocation-pipeline,"
-         "convert-bufferization-to-memref,"
+         "convert-bufferization-to-memref,tx-lower-strided-copies,"
          "convert-linalg-to-loops,lower-affine,convert-scf-to-cf,"
          "expand-strided-metadata,finalize-memref-to-llvm,"
          "convert-math-to-llvm,convert-math-to-libm,"

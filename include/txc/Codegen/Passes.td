@@ -40,6 +40,18 @@ def DecomposeAggregatesPass : Pass<"tx-decompose-aggregates"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def LowerStridedCopiesPass : Pass<"tx-lower-strided-copies"> {
+  let summary = "Turns memref.copy of strided memrefs into linalg.copy";
+  let description = [{
+    Upstream lowers a `memref.copy` between memrefs that are not contiguous
+    to a call of `memrefCopy` from MLIR's C runner utilities, which compiled
+    models must not depend on. This pass turns such copies into
+    `linalg.copy` (lowered to loops); contiguous copies stay `memref.copy`
+    (a memcpy).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def WeightsToArgumentsPass : Pass<"tx-weights-to-arguments", "::mlir::ModuleOp"> {
   let summary = "Turns tx.weight references into entry-function arguments";
   let description = [{

@@ -195,7 +195,6 @@ Value constantLike(NodeContext &ctx, Value like, double value) {
 
 LogicalResult convertNot(NodeContext &ctx) {
   Value x = ctx.input(0);
-  auto type = cast<RankedTensorType>(x.getType());
   Value ones = constantLike(ctx, x, 1.0);
   ctx.setOutput(0, arith::XOrIOp::create(ctx.b, ctx.loc, x, ones),
                 DType::Bool);

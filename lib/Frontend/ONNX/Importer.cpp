@@ -378,7 +378,9 @@ LogicalResult GraphImporter::declareInputs(ModuleOp module) {
 
   // --shape overrides; symbolic dimensions learn their size from them.
   std::map<std::string, int64_t> symbols;
-  for (const auto &[name, dims] : options.shapes) {
+  for (const auto &shapeOption : options.shapes) {
+    const std::string &name = shapeOption.first;
+    const SmallVector<int64_t> &dims = shapeOption.second;
     auto it = llvm::find_if(inputs, [&](const Input &in) {
       return in.name == name;
     });
