@@ -2,12 +2,15 @@
 //
 // Builders for the pieces every tx-to-linalg pattern needs: filled
 // destination tensors, scalar constants, float casts, the affine maps of
-// rank-polymorphic reductions and a row gather.
+// rank-polymorphic reductions and a row gather. Also declares the
+// populate functions of the per-family pattern files.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef TXC_CODEGEN_CPU_LOWERINGUTILS_H
 #define TXC_CODEGEN_CPU_LOWERINGUTILS_H
+
+#include "txc/Dialect/Tx/TxOps.h"
 
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/AffineMap.h"
@@ -82,6 +85,15 @@ mlir::Value gatherRows(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value buildLinear(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
                         mlir::Value w, mlir::Value bias,
                         mlir::RankedTensorType resultType);
+
+//===----------------------------------------------------------------------===//
+// Pattern families
+//===----------------------------------------------------------------------===//
+
+/// tx.layer (inlined), tx.linear, tx.embedding, tx.tree_mask.
+void populateCoreLoweringPatterns(mlir::RewritePatternSet &patterns);
+/// tx.rms_norm, tx.layer_norm.
+void populateNormLoweringPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace txc::cpu
 

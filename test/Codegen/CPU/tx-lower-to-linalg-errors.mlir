@@ -1,0 +1,66 @@
+// RUN: tx-opt %s --split-input-file --tx-lower-to-linalg --verify-diagnostics -o /dev/null
+
+// Ops the CPU backend cannot lower yet are reported, each with its own error,
+// before anything is rewritten.
+
+func.func @tree_verify(%tokens: tensor<1x4xi64>, %logits: tensor<1x4x32xf32>)
+    -> (tensor<1x4xi64>, tensor<1xi64>, tensor<1xi64>) {
+  // expected-error @below {{tx-lower-to-linalg: tx.tree_verify is not supported by the CPU backend yet}}
+  %path, %len, %next = tx.tree_verify %tokens, %logits tree(#tx.tree<parents = [-1, 0, 0, 1]>) mode(greedy)
+      : tensor<1x4xi64>, tensor<1x4x32xf32> -> tensor<1x4xi64>, tensor<1xi64>, tensor<1xi64>
+  return %path, %len, %next : tensor<1x4xi64>, tensor<1xi64>, tensor<1xi64>
+}
+
+// -----
+
+// KV cache ops: every one is reported, not only the first.
+func.func @kv_cache(%cache: !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32>,
+                    %k: tensor<1x2x4x8xf32>, %pos: index, %path: tensor<1x4xi64>) -> tensor<1x2x8x8xf32> {
+  // expected-error @below {{tx-lower-to-linalg: tx.kv_append is not supported by the CPU backend yet}}
+  tx.kv_append %cache[0], %k, %k at %pos
+      : !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32>,
+        tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>
+  // expected-error @below {{tx-lower-to-linalg: tx.kv_view is not supported by the CPU backend yet}}
+  %kk, %vv = tx.kv_view %cache[0] length %pos
+      : !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32>
+        -> tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>
+  // expected-error @below {{tx-lower-to-linalg: tx.kv_commit is not supported by the CPU backend yet}}
+  tx.kv_commit %cache, %path at %pos
+      : !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32>, tensor<1x4xi64>
+  return %kk : tensor<1x2x8x8xf32>
+}
+
+// -----
+
+func.func @block_selection(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x64x64xf32>) -> tensor<1x8x1x7xi64> {
+  // expected-error @below {{tx-lower-to-linalg: tx.block_summary is not supported by the CPU backend yet}}
+  %kmax, %kmin = tx.block_summary %k kind(minmax) block_size(16)
+      : tensor<1x2x64x64xf32> -> tensor<1x2x4x64xf32>, tensor<1x2x4x64xf32>
+  // expected-error @below {{tx-lower-to-linalg: tx.block_select is not supported by the CPU backend yet}}
+  %blocks = tx.block_select %q, %kmax, %kmin block_size(16) {sinks = 1, local = 2, top_k = 4}
+      : tensor<1x8x1x64xf32>, tensor<1x2x4x64xf32>, tensor<1x2x4x64xf32> -> tensor<1x8x1x7xi64>
+  return %blocks : tensor<1x8x1x7xi64>
+}
+
+// -----
+
+// An unsupported op inside a tx.layer is reported too.
+func.func @inside_layer(%tokens: tensor<1x4xi64>, %logits: tensor<1x4x32xf32>) -> tensor<1x4xi64> {
+  %r = tx.layer 0 (%tokens) : (tensor<1x4xi64>) -> tensor<1x4xi64> {
+  ^bb0(%t: tensor<1x4xi64>):
+    // expected-error @below {{tx-lower-to-linalg: tx.tree_verify is not supported by the CPU backend yet}}
+    %path, %len, %next = tx.tree_verify %t, %logits tree(#tx.tree<parents = [-1, 0, 0, 1]>) mode(greedy)
+        : tensor<1x4xi64>, tensor<1x4x32xf32> -> tensor<1x4xi64>, tensor<1xi64>, tensor<1xi64>
+    tx.yield %path : tensor<1x4xi64>
+  }
+  return %r : tensor<1x4xi64>
+}
+
+// -----
+
+// Dynamic dimensions.
+func.func @dynamic(%x: tensor<?x64xf32>, %w: tensor<128x64xf32>) -> tensor<?x128xf32> {
+  // expected-error @below {{tx-lower-to-linalg: dynamic shapes are not supported by the CPU backend yet, got 'tensor<?x64xf32>'}}
+  %y = tx.linear %x, %w : tensor<?x64xf32>, tensor<128x64xf32> -> tensor<?x128xf32>
+  return %y : tensor<?x128xf32>
+}

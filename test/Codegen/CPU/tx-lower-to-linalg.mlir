@@ -1,0 +1,125 @@
+// RUN: tx-opt %s --split-input-file --tx-lower-to-linalg | FileCheck %s --implicit-check-not="tx."
+
+// Structure of the reference lowering of tx ops to linalg / tensor / arith /
+// math on tensors. No tx op is left but tx.weight (the implicit check-not).
+// The numerics are checked by numerics.test.
+
+// tx.layer: the region is inlined; block arguments become the operands and
+// the results the yielded values (here the second one is an argument).
+// CHECK-LABEL: func.func @layer
+// CHECK-SAME: (%[[X:[^:]+]]: tensor<2x8xf32>, %[[Y:[^:]+]]: tensor<2x8xf32>, %[[G:[^:]+]]: tensor<8xf32>)
+// CHECK: %[[SS:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[X]] : tensor<2x8xf32>)
+// CHECK: %[[N:.+]] = linalg.generic {{.*}} ins(%[[X]], %[[SS]], %[[G]] :
+// CHECK: %[[S:.+]] = arith.addf %[[X]], %[[N]] : tensor<2x8xf32>
+// CHECK-NEXT: return %[[S]], %[[Y]] : tensor<2x8xf32>, tensor<2x8xf32>
+func.func @layer(%x: tensor<2x8xf32>, %y: tensor<2x8xf32>, %g: tensor<8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>) {
+  %h, %e = tx.layer 0 (%x, %y) : (tensor<2x8xf32>, tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>) {
+  ^bb0(%a: tensor<2x8xf32>, %b: tensor<2x8xf32>):
+    %n = tx.rms_norm %a, %g : tensor<2x8xf32>, tensor<8xf32> -> tensor<2x8xf32>
+    %s = arith.addf %a, %n : tensor<2x8xf32>
+    tx.yield %s, %b : tensor<2x8xf32>, tensor<2x8xf32>
+  }
+  return %h, %e : tensor<2x8xf32>, tensor<2x8xf32>
+}
+
+// -----
+
+// tx.linear: leading dimensions collapsed, one matmul with W read transposed
+// accumulating into the broadcast bias, result expanded back.
+// CHECK-DAG: #[[MAP_A:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[MAP_B:.+]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-DAG: #[[MAP_C:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @linear_bias
+// CHECK-SAME: (%[[X:[^:]+]]: tensor<2x3x16xf32>, %[[W:[^:]+]]: tensor<8x16xf32>, %[[B:[^:]+]]: tensor<8xf32>)
+// CHECK: %[[X2:.+]] = tensor.collapse_shape %[[X]] {{\[}}[0, 1], [2]] : tensor<2x3x16xf32> into tensor<6x16xf32>
+// CHECK: %[[E:.+]] = tensor.empty() : tensor<6x8xf32>
+// CHECK: %[[ACC:.+]] = linalg.broadcast ins(%[[B]] : tensor<8xf32>) outs(%[[E]] : tensor<6x8xf32>) dimensions = [0]
+// CHECK: %[[Y:.+]] = linalg.matmul indexing_maps = [#[[MAP_A]], #[[MAP_B]], #[[MAP_C]]] ins(%[[X2]], %[[W]] : tensor<6x16xf32>, tensor<8x16xf32>) outs(%[[ACC]] : tensor<6x8xf32>)
+// CHECK: %[[R:.+]] = tensor.expand_shape %[[Y]] {{\[}}[0, 1], [2]] output_shape [2, 3, 8] : tensor<6x8xf32> into tensor<2x3x8xf32>
+// CHECK: return %[[R]]
+func.func @linear_bias(%x: tensor<2x3x16xf32>, %w: tensor<8x16xf32>, %b: tensor<8xf32>) -> tensor<2x3x8xf32> {
+  %y = tx.linear %x, %w bias(%b : tensor<8xf32>) : tensor<2x3x16xf32>, tensor<8x16xf32> -> tensor<2x3x8xf32>
+  return %y : tensor<2x3x8xf32>
+}
+
+// -----
+
+// tx.weight stays; without a bias the matmul accumulates into zeros.
+// CHECK: module attributes {tx.weights = "model.safetensors"}
+// CHECK-LABEL: func.func @linear_weight
+// CHECK-DAG: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG: %[[W:.+]] = tx.weight "proj.weight" : tensor<8x16xf32>
+// CHECK: %[[ACC:.+]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.+}} : tensor<4x8xf32>)
+// CHECK: linalg.matmul {{.*}} ins(%{{.+}}, %[[W]] : tensor<4x16xf32>, tensor<8x16xf32>) outs(%[[ACC]] : tensor<4x8xf32>)
+module attributes {tx.weights = "model.safetensors"} {
+  func.func @linear_weight(%x: tensor<4x16xf32>) -> tensor<4x8xf32> {
+    %w = tx.weight "proj.weight" : tensor<8x16xf32>
+    %y = tx.linear %x, %w : tensor<4x16xf32>, tensor<8x16xf32> -> tensor<4x8xf32>
+    return %y : tensor<4x8xf32>
+  }
+}
+
+// -----
+
+// tx.rms_norm: sum of squares over the last dimension, then
+// x / sqrt(ss / D + eps) * w.
+// CHECK-LABEL: func.func @rms_norm
+// CHECK-DAG: %[[D:.+]] = arith.constant 6.400000e+01 : f32
+// CHECK-DAG: %[[EPS:.+]] = arith.constant 9.99999997E-7 : f32
+// CHECK: %[[SS:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.+}} : tensor<2x4x64xf32>) outs(%{{.+}} : tensor<2x4xf32>)
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: linalg.generic {{.*}} ins(%{{.+}}, %[[SS]], %{{.+}} : tensor<2x4x64xf32>, tensor<2x4xf32>, tensor<64xf32>)
+// CHECK: %[[MEAN:.+]] = arith.divf %{{.+}}, %[[D]] : f32
+// CHECK: %[[SHIFTED:.+]] = arith.addf %[[MEAN]], %[[EPS]] : f32
+// CHECK: %[[RMS:.+]] = math.sqrt %[[SHIFTED]] : f32
+// CHECK: %[[NORMED:.+]] = arith.divf %{{.+}}, %[[RMS]] : f32
+// CHECK: arith.mulf %[[NORMED]], %{{.+}} : f32
+func.func @rms_norm(%x: tensor<2x4x64xf32>, %g: tensor<64xf32>) -> tensor<2x4x64xf32> {
+  %y = tx.rms_norm %x, %g {epsilon = 1.0e-06 : f64} : tensor<2x4x64xf32>, tensor<64xf32> -> tensor<2x4x64xf32>
+  return %y : tensor<2x4x64xf32>
+}
+
+// -----
+
+// tx.layer_norm (f16, computed in f16): sum, centered sum of squares, then
+// (x - mean) / sqrt(var + eps) * w + b.
+// CHECK-LABEL: func.func @layer_norm
+// CHECK: %[[SUM:.+]] = linalg.generic {{.*}} ins(%{{.+}} : tensor<4x64xf16>) outs(%{{.+}} : tensor<4xf16>)
+// CHECK: %[[VAR:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %[[SUM]] : tensor<4x64xf16>, tensor<4xf16>) outs(%{{.+}} : tensor<4xf16>)
+// CHECK: arith.subf
+// CHECK: arith.mulf
+// CHECK: linalg.generic {{.*}} ins(%{{.+}}, %[[SUM]], %[[VAR]], %{{.+}}, %{{.+}} : tensor<4x64xf16>, tensor<4xf16>, tensor<4xf16>, tensor<64xf16>, tensor<64xf16>)
+// CHECK: math.sqrt %{{.+}} : f16
+// CHECK: arith.divf
+// CHECK: arith.mulf
+// CHECK: arith.addf
+func.func @layer_norm(%x: tensor<4x64xf16>, %g: tensor<64xf16>, %b: tensor<64xf16>) -> tensor<4x64xf16> {
+  %y = tx.layer_norm %x, %g bias(%b : tensor<64xf16>) : tensor<4x64xf16>, tensor<64xf16> -> tensor<4x64xf16>
+  return %y : tensor<4x64xf16>
+}
+
+// -----
+
+// tx.embedding: a generic over the result gathering table rows.
+// CHECK-LABEL: func.func @embedding
+// CHECK-SAME: (%[[T:[^:]+]]: tensor<1000x64xf32>, %[[IDS:[^:]+]]: tensor<1x16xi64>)
+// CHECK: linalg.generic {{.*}} ins(%[[IDS]] : tensor<1x16xi64>) outs(%{{.+}} : tensor<1x16x64xf32>)
+// CHECK: %[[ROW:.+]] = arith.index_cast %{{.+}} : i64 to index
+// CHECK: %[[COL:.+]] = linalg.index 2 : index
+// CHECK: tensor.extract %[[T]][%[[ROW]], %[[COL]]] : tensor<1000x64xf32>
+func.func @embedding(%table: tensor<1000x64xf32>, %ids: tensor<1x16xi64>) -> tensor<1x16x64xf32> {
+  %h = tx.embedding %table, %ids : tensor<1000x64xf32>, tensor<1x16xi64> -> tensor<1x16x64xf32>
+  return %h : tensor<1x16x64xf32>
+}
+
+// -----
+
+// tx.tree_mask: the constant ancestor matrix.
+// CHECK-LABEL: func.func @tree_mask
+// CHECK: %[[M:.+]] = arith.constant dense<{{\[}}[true, false, false, false], [true, true, false, false], [true, false, true, false], [true, true, false, true]]> : tensor<4x4xi1>
+// CHECK: return %[[M]]
+func.func @tree_mask() -> tensor<4x4xi1> {
+  %m = tx.tree_mask #tx.tree<parents = [-1, 0, 0, 1]> -> tensor<4x4xi1>
+  return %m : tensor<4x4xi1>
+}
