@@ -94,6 +94,8 @@ mlir::Value buildLinear(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
 void populateCoreLoweringPatterns(mlir::RewritePatternSet &patterns);
 /// tx.rms_norm, tx.layer_norm.
 void populateNormLoweringPatterns(mlir::RewritePatternSet &patterns);
+/// tx.rope.
+void populateRopeLoweringPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace txc::cpu
 

@@ -41,8 +41,8 @@ static LogicalResult emitNotSupported(Operation *op, const Twine &what) {
 /// True for the tx ops this pass lowers (or keeps, for tx.weight).
 static bool isLowerable(Operation *op) {
   return isa<tx::LayerOp, tx::YieldOp, tx::LinearOp, tx::RMSNormOp,
-             tx::LayerNormOp, tx::EmbeddingOp, tx::TreeMaskOp, tx::WeightOp>(
-      op);
+             tx::LayerNormOp, tx::RopeOp, tx::EmbeddingOp, tx::TreeMaskOp,
+             tx::WeightOp>(op);
 }
 
 /// Checks that the tx op `op` can be lowered, emitting an error when not.
@@ -83,6 +83,7 @@ struct TxLowerToLinalgPass
     RewritePatternSet patterns(&getContext());
     cpu::populateCoreLoweringPatterns(patterns);
     cpu::populateNormLoweringPatterns(patterns);
+    cpu::populateRopeLoweringPatterns(patterns);
     (void)applyPatternsGreedily(root, std::move(patterns));
 
     // 3. Only tx.weight may remain.

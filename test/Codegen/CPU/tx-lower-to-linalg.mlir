@@ -101,6 +101,52 @@ func.func @layer_norm(%x: tensor<4x64xf16>, %g: tensor<64xf16>, %b: tensor<64xf1
 
 // -----
 
+// tx.rope, rotate-half: channels split as [2, R/2], the partner read through
+// t -> 1 - t, the tables through (s, i).
+// CHECK-DAG: #[[ID:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+// CHECK-DAG: #[[PARTNER:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, -d3 + 1, d4)>
+// CHECK-DAG: #[[TABLE:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d2, d4)>
+// CHECK-LABEL: func.func @rope
+// CHECK-SAME: (%[[Q:[^:]+]]: tensor<1x8x16x64xf32>, %[[COS:[^:]+]]: tensor<16x32xf32>, %[[SIN:[^:]+]]: tensor<16x32xf32>)
+// CHECK: %[[PAIRS:.+]] = tensor.expand_shape %[[Q]] {{\[}}[0], [1], [2], [3, 4]] output_shape [1, 8, 16, 2, 32]
+// CHECK: %[[ROT:.+]] = linalg.generic {indexing_maps = [#[[ID]], #[[PARTNER]], #[[TABLE]], #[[TABLE]], #[[ID]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%[[PAIRS]], %[[PAIRS]], %[[COS]], %[[SIN]] :
+// CHECK: linalg.index 3 : index
+// CHECK: arith.negf
+// CHECK: arith.select
+// CHECK: %[[R:.+]] = tensor.collapse_shape %[[ROT]] {{\[}}[0], [1], [2], [3, 4]] : tensor<1x8x16x2x32xf32> into tensor<1x8x16x64xf32>
+// CHECK: return %[[R]]
+func.func @rope(%q: tensor<1x8x16x64xf32>, %cos: tensor<16x32xf32>, %sin: tensor<16x32xf32>) -> tensor<1x8x16x64xf32> {
+  %y = tx.rope %q, %cos, %sin : tensor<1x8x16x64xf32>, tensor<16x32xf32>, tensor<16x32xf32> -> tensor<1x8x16x64xf32>
+  return %y : tensor<1x8x16x64xf32>
+}
+
+// -----
+
+// tx.rope, interleaved, partial (R = 32 of 64), tables gathered by
+// [B, S] positions: channels split as [R/2, 2]; channels R.. pass through.
+// CHECK-DAG: #[[PARTNER:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, -d4 + 1)>
+// CHECK-DAG: #[[TABLE:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d2, d3)>
+// CHECK-LABEL: func.func @rope_partial_interleaved_positions
+// CHECK-SAME: (%[[Q:[^:]+]]: tensor<2x8x1x64xf32>, %[[COS:[^:]+]]: tensor<4096x16xf32>, %[[SIN:[^:]+]]: tensor<4096x16xf32>, %[[P:[^:]+]]: tensor<2x1xi64>)
+// CHECK: %[[C:.+]] = linalg.generic {{.*}} ins(%[[P]] : tensor<2x1xi64>) outs(%{{.+}} : tensor<2x1x16xf32>)
+// CHECK: tensor.extract %[[COS]]
+// CHECK: %[[S:.+]] = linalg.generic {{.*}} ins(%[[P]] : tensor<2x1xi64>) outs(%{{.+}} : tensor<2x1x16xf32>)
+// CHECK: tensor.extract %[[SIN]]
+// CHECK: %[[SLICE:.+]] = tensor.extract_slice %[[Q]][0, 0, 0, 0] [2, 8, 1, 32] [1, 1, 1, 1]
+// CHECK: %[[PAIRS:.+]] = tensor.expand_shape %[[SLICE]] {{\[}}[0], [1], [2], [3, 4]] output_shape [2, 8, 1, 16, 2]
+// CHECK: %[[ROT:.+]] = linalg.generic {indexing_maps = [#{{.+}}, #[[PARTNER]], #[[TABLE]], #[[TABLE]], #{{.+}}], {{.*}} ins(%[[PAIRS]], %[[PAIRS]], %[[C]], %[[S]] :
+// CHECK: linalg.index 4 : index
+// CHECK: %[[FLAT:.+]] = tensor.collapse_shape %[[ROT]]
+// CHECK: %[[R:.+]] = tensor.insert_slice %[[FLAT]] into %[[Q]][0, 0, 0, 0] [2, 8, 1, 32] [1, 1, 1, 1]
+// CHECK: return %[[R]]
+func.func @rope_partial_interleaved_positions(%q: tensor<2x8x1x64xf32>, %cos: tensor<4096x16xf32>, %sin: tensor<4096x16xf32>, %p: tensor<2x1xi64>) -> tensor<2x8x1x64xf32> {
+  %y = tx.rope %q, %cos, %sin positions(%p : tensor<2x1xi64>) {interleaved}
+      : tensor<2x8x1x64xf32>, tensor<4096x16xf32>, tensor<4096x16xf32> -> tensor<2x8x1x64xf32>
+  return %y : tensor<2x8x1x64xf32>
+}
+
+// -----
+
 // tx.embedding: a generic over the result gathering table rows.
 // CHECK-LABEL: func.func @embedding
 // CHECK-SAME: (%[[T:[^:]+]]: tensor<1000x64xf32>, %[[IDS:[^:]+]]: tensor<1x16xi64>)
