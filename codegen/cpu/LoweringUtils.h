@@ -96,6 +96,8 @@ void populateCoreLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateNormLoweringPatterns(mlir::RewritePatternSet &patterns);
 /// tx.rope.
 void populateRopeLoweringPatterns(mlir::RewritePatternSet &patterns);
+/// tx.attention with mask kinds none, causal and sliding_window.
+void populateAttentionLoweringPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace txc::cpu
 

@@ -41,14 +41,20 @@ static LogicalResult emitNotSupported(Operation *op, const Twine &what) {
 /// True for the tx ops this pass lowers (or keeps, for tx.weight).
 static bool isLowerable(Operation *op) {
   return isa<tx::LayerOp, tx::YieldOp, tx::LinearOp, tx::RMSNormOp,
-             tx::LayerNormOp, tx::RopeOp, tx::EmbeddingOp, tx::TreeMaskOp,
-             tx::WeightOp>(op);
+             tx::LayerNormOp, tx::RopeOp, tx::EmbeddingOp, tx::AttentionOp,
+             tx::TreeMaskOp, tx::WeightOp>(op);
 }
 
 /// Checks that the tx op `op` can be lowered, emitting an error when not.
 static LogicalResult checkLowerable(Operation *op) {
   if (!isLowerable(op))
     return emitNotSupported(op, op->getName().getStringRef());
+  if (auto attention = dyn_cast<tx::AttentionOp>(op)) {
+    tx::MaskKind kind = attention.getMask();
+    if (kind == tx::MaskKind::tree || kind == tx::MaskKind::block_sparse)
+      return emitNotSupported(op, "tx.attention with mask kind " +
+                                      tx::stringifyMaskKind(kind));
+  }
   for (Type type :
        llvm::concat<const Type>(op->getOperandTypes(), op->getResultTypes())) {
     auto tensorType = dyn_cast<RankedTensorType>(type);
@@ -84,6 +90,7 @@ struct TxLowerToLinalgPass
     cpu::populateCoreLoweringPatterns(patterns);
     cpu::populateNormLoweringPatterns(patterns);
     cpu::populateRopeLoweringPatterns(patterns);
+    cpu::populateAttentionLoweringPatterns(patterns);
     (void)applyPatternsGreedily(root, std::move(patterns));
 
     // 3. Only tx.weight may remain.

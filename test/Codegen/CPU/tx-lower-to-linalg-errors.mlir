@@ -44,6 +44,24 @@ func.func @block_selection(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x64x64xf32>) 
 
 // -----
 
+func.func @attention_tree(%q: tensor<1x8x4x64xf32>, %k: tensor<1x2x32x64xf32>, %v: tensor<1x2x32x64xf32>) -> tensor<1x8x4x64xf32> {
+  // expected-error @below {{tx-lower-to-linalg: tx.attention with mask kind tree is not supported by the CPU backend yet}}
+  %o = tx.attention %q, %k, %v mask(tree) {tree = #tx.tree<parents = [-1, 0, 0, 1]>}
+      : tensor<1x8x4x64xf32>, tensor<1x2x32x64xf32>, tensor<1x2x32x64xf32> -> tensor<1x8x4x64xf32>
+  return %o : tensor<1x8x4x64xf32>
+}
+
+// -----
+
+func.func @attention_block_sparse(%q: tensor<1x8x32x64xf32>, %k: tensor<1x2x128x64xf32>, %v: tensor<1x2x128x64xf32>, %blocks: tensor<1x8x2x4xi64>) -> tensor<1x8x32x64xf32> {
+  // expected-error @below {{tx-lower-to-linalg: tx.attention with mask kind block_sparse is not supported by the CPU backend yet}}
+  %o = tx.attention %q, %k, %v mask(block_sparse) blocks(%blocks : tensor<1x8x2x4xi64>) {block_size = 16}
+      : tensor<1x8x32x64xf32>, tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32> -> tensor<1x8x32x64xf32>
+  return %o : tensor<1x8x32x64xf32>
+}
+
+// -----
+
 // An unsupported op inside a tx.layer is reported too.
 func.func @inside_layer(%tokens: tensor<1x4xi64>, %logits: tensor<1x4x32xf32>) -> tensor<1x4xi64> {
   %r = tx.layer 0 (%tokens) : (tensor<1x4xi64>) -> tensor<1x4xi64> {
