@@ -86,6 +86,11 @@ mlir::Value buildLinear(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
                         mlir::Value w, mlir::Value bias,
                         mlir::RankedTensorType resultType);
 
+/// The tx.qpack that builds the !tx.qweight `weight`, following the value
+/// through tx.layer block arguments and results; null when there is none
+/// (e.g. a function argument).
+tx::QPackOp findQPack(mlir::Value weight);
+
 //===----------------------------------------------------------------------===//
 // Pattern families
 //===----------------------------------------------------------------------===//
@@ -98,6 +103,8 @@ void populateNormLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateRopeLoweringPatterns(mlir::RewritePatternSet &patterns);
 /// tx.attention with mask kinds none, causal and sliding_window.
 void populateAttentionLoweringPatterns(mlir::RewritePatternSet &patterns);
+/// tx.dequant, tx.qlinear (tx.qpack disappears once unused).
+void populateQuantLoweringPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace txc::cpu
 

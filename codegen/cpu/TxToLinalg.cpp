@@ -7,8 +7,9 @@
 //
 //  1. every tx op is checked first, so that an op the CPU backend cannot
 //     lower yet (KV cache, draft-tree verification, block-sparse selection,
-//     tree and block-sparse attention masks) or a dynamic shape gets one clear
-//     error and the IR is left untouched;
+//     tree and block-sparse attention masks), a dynamic shape or a quantized
+//     weight that is not built by tx.qpack gets one clear error and the IR
+//     is left untouched;
 //  2. the patterns are applied greedily (tx.layer regions are inlined, the
 //     other ops replaced);
 //  3. any tx op left but tx.weight, which stays as is, is an error.
@@ -42,7 +43,8 @@ static LogicalResult emitNotSupported(Operation *op, const Twine &what) {
 static bool isLowerable(Operation *op) {
   return isa<tx::LayerOp, tx::YieldOp, tx::LinearOp, tx::RMSNormOp,
              tx::LayerNormOp, tx::RopeOp, tx::EmbeddingOp, tx::AttentionOp,
-             tx::TreeMaskOp, tx::WeightOp>(op);
+             tx::QPackOp, tx::DequantOp, tx::QLinearOp, tx::TreeMaskOp,
+             tx::WeightOp>(op);
 }
 
 /// Checks that the tx op `op` can be lowered, emitting an error when not.
@@ -63,6 +65,11 @@ static LogicalResult checkLowerable(Operation *op) {
                                 "supported by the CPU backend yet, got "
                              << type;
   }
+  if (isa<tx::DequantOp, tx::QLinearOp>(op))
+    for (Value operand : op->getOperands())
+      if (isa<tx::QWeightType>(operand.getType()) && !cpu::findQPack(operand))
+        return op->emitError() << "tx-lower-to-linalg: the quantized weight "
+                                  "must be built by tx.qpack";
   return success();
 }
 
@@ -91,13 +98,19 @@ struct TxLowerToLinalgPass
     cpu::populateNormLoweringPatterns(patterns);
     cpu::populateRopeLoweringPatterns(patterns);
     cpu::populateAttentionLoweringPatterns(patterns);
+    cpu::populateQuantLoweringPatterns(patterns);
     (void)applyPatternsGreedily(root, std::move(patterns));
 
-    // 3. Only tx.weight may remain.
+    // 3. Only tx.weight may remain. A tx.qpack stays when its weight has a
+    //    user other than tx.dequant / tx.qlinear (e.g. a return).
     root->walk([&](Operation *op) {
       if (!isTxOp(op) || isa<tx::WeightOp>(op))
         return;
-      (void)emitNotSupported(op, op->getName().getStringRef());
+      if (isa<tx::QPackOp>(op))
+        op->emitError() << "tx-lower-to-linalg: a quantized weight can only "
+                           "be used by tx.dequant and tx.qlinear";
+      else
+        (void)emitNotSupported(op, op->getName().getStringRef());
       lowerable = false;
     });
     if (!lowerable)

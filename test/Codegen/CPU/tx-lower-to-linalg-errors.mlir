@@ -82,3 +82,39 @@ func.func @dynamic(%x: tensor<?x64xf32>, %w: tensor<128x64xf32>) -> tensor<?x128
   %y = tx.linear %x, %w : tensor<?x64xf32>, tensor<128x64xf32> -> tensor<?x128xf32>
   return %y : tensor<?x128xf32>
 }
+
+// -----
+
+// Quantized weights are lowered from the tx.qpack that builds them.
+func.func @qweight_argument(%x: tensor<2x64xf32>,
+    %w: !tx.qweight<8x64, int4, group = 32, scale = f16>) -> tensor<2x8xf32> {
+  // expected-error @below {{tx-lower-to-linalg: the quantized weight must be built by tx.qpack}}
+  %y = tx.qlinear %x, %w
+      : tensor<2x64xf32>, !tx.qweight<8x64, int4, group = 32, scale = f16> -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+
+// ... also through a tx.layer argument.
+func.func @qweight_argument_in_layer(%x: tensor<2x64xf32>,
+    %w: !tx.qweight<8x64, int8, group = 64, scale = f32>) -> tensor<8x64xf32> {
+  %r = tx.layer 0 (%w) : (!tx.qweight<8x64, int8, group = 64, scale = f32>) -> tensor<8x64xf32> {
+  ^bb0(%wq: !tx.qweight<8x64, int8, group = 64, scale = f32>):
+    // expected-error @below {{tx-lower-to-linalg: the quantized weight must be built by tx.qpack}}
+    %d = tx.dequant %wq : !tx.qweight<8x64, int8, group = 64, scale = f32> -> tensor<8x64xf32>
+    tx.yield %d : tensor<8x64xf32>
+  }
+  return %r : tensor<8x64xf32>
+}
+
+// -----
+
+// A quantized weight that leaves the function cannot be lowered.
+func.func @qweight_returned(%codes: tensor<8x64xi8>, %scales: tensor<8x1xf32>)
+    -> !tx.qweight<8x64, int8, group = 64, scale = f32> {
+  // expected-error @below {{tx-lower-to-linalg: a quantized weight can only be used by tx.dequant and tx.qlinear}}
+  %w = tx.qpack %codes, %scales
+      : tensor<8x64xi8>, tensor<8x1xf32> -> !tx.qweight<8x64, int8, group = 64, scale = f32>
+  return %w : !tx.qweight<8x64, int8, group = 64, scale = f32>
+}

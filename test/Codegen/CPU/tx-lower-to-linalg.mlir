@@ -252,6 +252,61 @@ func.func @attention_masks(%q: tensor<2x4x8x16xf32>, %k: tensor<2x2x8x16xf32>, %
 
 // -----
 
+// tx.qlinear, int4 with zero points and f16 scales: codes grouped as
+// [N, K / group, group], (q - z) in i32 times the scale, then the matmul.
+// The tx.qpack disappears.
+// CHECK-DAG: #[[GROUP:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @qlinear_int4
+// CHECK-SAME: (%[[X:[^:]+]]: tensor<2x64xf32>, %[[C:[^:]+]]: tensor<8x64xi4>, %[[S:[^:]+]]: tensor<8x2xf16>, %[[Z:[^:]+]]: tensor<8x2xi4>)
+// CHECK: %[[C3:.+]] = tensor.expand_shape %[[C]] {{\[}}[0], [1, 2]] output_shape [8, 2, 32] : tensor<8x64xi4> into tensor<8x2x32xi4>
+// CHECK: %[[DQ:.+]] = linalg.generic {indexing_maps = [#{{.+}}, #[[GROUP]], #[[GROUP]], #{{.+}}], {{.*}} ins(%[[C3]], %[[S]], %[[Z]] : tensor<8x2x32xi4>, tensor<8x2xf16>, tensor<8x2xi4>) outs(%{{.+}} : tensor<8x2x32xf32>)
+// CHECK: %[[Q:.+]] = arith.extui %{{.+}} : i4 to i32
+// CHECK: %[[ZP:.+]] = arith.extui %{{.+}} : i4 to i32
+// CHECK: %[[D:.+]] = arith.subi %[[Q]], %[[ZP]] : i32
+// CHECK: %[[F:.+]] = arith.sitofp %[[D]] : i32 to f32
+// CHECK: %[[SCALE:.+]] = arith.extf %{{.+}} : f16 to f32
+// CHECK: arith.mulf %[[F]], %[[SCALE]] : f32
+// CHECK: %[[W:.+]] = tensor.collapse_shape %[[DQ]] {{\[}}[0], [1, 2]] : tensor<8x2x32xf32> into tensor<8x64xf32>
+// CHECK: linalg.matmul {{.*}} ins(%[[X]], %[[W]] : tensor<2x64xf32>, tensor<8x64xf32>)
+func.func @qlinear_int4(%x: tensor<2x64xf32>, %c: tensor<8x64xi4>, %s: tensor<8x2xf16>, %z: tensor<8x2xi4>) -> tensor<2x8xf32> {
+  %w = tx.qpack %c, %s zero_points(%z : tensor<8x2xi4>)
+      : tensor<8x64xi4>, tensor<8x2xf16> -> !tx.qweight<8x64, int4, group = 32, scale = f16, zero_point>
+  %y = tx.qlinear %x, %w : tensor<2x64xf32>, !tx.qweight<8x64, int4, group = 32, scale = f16, zero_point> -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+
+// tx.dequant, int8 without zero points: z = 128.
+// CHECK-LABEL: func.func @dequant_int8
+// CHECK: %[[Z:.+]] = arith.constant 128 : i32
+// CHECK: %[[Q:.+]] = arith.extui %{{.+}} : i8 to i32
+// CHECK: arith.subi %[[Q]], %[[Z]] : i32
+func.func @dequant_int8(%c: tensor<8x64xi8>, %s: tensor<8x1xf32>) -> tensor<8x64xf32> {
+  %w = tx.qpack %c, %s : tensor<8x64xi8>, tensor<8x1xf32> -> !tx.qweight<8x64, int8, group = 64, scale = f32>
+  %d = tx.dequant %w : !tx.qweight<8x64, int8, group = 64, scale = f32> -> tensor<8x64xf32>
+  return %d : tensor<8x64xf32>
+}
+
+// -----
+
+// tx.dequant, fp8_e4m3: the code's bit pattern indexes a constant table of
+// the 256 code values.
+// CHECK-LABEL: func.func @dequant_fp8
+// CHECK: %[[TABLE:.+]] = arith.constant dense<"0x{{[0-9A-F]+}}"> : tensor<256xf32>
+// CHECK: ^bb0(%[[CODE:.+]]: f8E4M3FN, %[[SCALE:.+]]: f32, %{{.+}}: f32):
+// CHECK: %[[BITS:.+]] = arith.bitcast %[[CODE]] : f8E4M3FN to i8
+// CHECK: %[[IDX:.+]] = arith.index_castui %[[BITS]] : i8 to index
+// CHECK: %[[VALUE:.+]] = tensor.extract %[[TABLE]][%[[IDX]]] : tensor<256xf32>
+// CHECK: arith.mulf %[[VALUE]], %[[SCALE]] : f32
+func.func @dequant_fp8(%c: tensor<8x64xf8E4M3FN>, %s: tensor<8x2xf32>) -> tensor<8x64xf32> {
+  %w = tx.qpack %c, %s : tensor<8x64xf8E4M3FN>, tensor<8x2xf32> -> !tx.qweight<8x64, fp8_e4m3, group = 32, scale = f32>
+  %d = tx.dequant %w : !tx.qweight<8x64, fp8_e4m3, group = 32, scale = f32> -> tensor<8x64xf32>
+  return %d : tensor<8x64xf32>
+}
+
+// -----
+
 // tx.tree_mask: the constant ancestor matrix.
 // CHECK-LABEL: func.func @tree_mask
 // CHECK: %[[M:.+]] = arith.constant dense<{{\[}}[true, false, false, false], [true, true, false, false], [true, false, true, false], [true, true, false, true]]> : tensor<4x4xi1>
