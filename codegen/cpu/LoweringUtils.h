@@ -105,6 +105,8 @@ void populateRopeLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateAttentionLoweringPatterns(mlir::RewritePatternSet &patterns);
 /// tx.dequant, tx.qlinear (tx.qpack disappears once unused).
 void populateQuantLoweringPatterns(mlir::RewritePatternSet &patterns);
+/// tx.route, tx.gather_tokens, tx.scatter_tokens.
+void populateRoutingLoweringPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace txc::cpu
 

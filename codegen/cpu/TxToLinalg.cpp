@@ -44,6 +44,7 @@ static bool isLowerable(Operation *op) {
   return isa<tx::LayerOp, tx::YieldOp, tx::LinearOp, tx::RMSNormOp,
              tx::LayerNormOp, tx::RopeOp, tx::EmbeddingOp, tx::AttentionOp,
              tx::QPackOp, tx::DequantOp, tx::QLinearOp, tx::TreeMaskOp,
+             tx::RouteOp, tx::GatherTokensOp, tx::ScatterTokensOp,
              tx::WeightOp>(op);
 }
 
@@ -99,6 +100,7 @@ struct TxLowerToLinalgPass
     cpu::populateRopeLoweringPatterns(patterns);
     cpu::populateAttentionLoweringPatterns(patterns);
     cpu::populateQuantLoweringPatterns(patterns);
+    cpu::populateRoutingLoweringPatterns(patterns);
     (void)applyPatternsGreedily(root, std::move(patterns));
 
     // 3. Only tx.weight may remain. A tx.qpack stays when its weight has a

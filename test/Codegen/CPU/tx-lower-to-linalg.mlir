@@ -315,3 +315,42 @@ func.func @tree_mask() -> tensor<4x4xi1> {
   %m = tx.tree_mask #tx.tree<parents = [-1, 0, 0, 1]> -> tensor<4x4xi1>
   return %m : tensor<4x4xi1>
 }
+
+// -----
+
+// tx.route: rank and slot counts (reductions over the other tokens), the kept
+// token of each slot, and its tanh weight.
+// CHECK-LABEL: func.func @route
+// CHECK-SAME: (%[[S:[^:]+]]: tensor<1x16xf32>)
+// CHECK: %[[RANK:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[S]], %[[S]] : tensor<1x16xf32>, tensor<1x16xf32>) outs(%{{.+}} : tensor<1x16xi64>)
+// CHECK: %[[SLOT:.+]] = linalg.generic {{.*}} ins(%[[RANK]] : tensor<1x16xi64>) outs(%{{.+}} : tensor<1x16xi64>)
+// CHECK: %[[IDX:.+]] = linalg.generic {{.*}} ins(%[[RANK]], %[[SLOT]] : tensor<1x16xi64>, tensor<1x16xi64>) outs(%{{.+}} : tensor<1x4xi64>)
+// CHECK: %[[W:.+]] = linalg.generic {{.*}} ins(%[[IDX]] : tensor<1x4xi64>) outs(%{{.+}} : tensor<1x4xf32>)
+// CHECK: tensor.extract %[[S]]
+// CHECK: math.tanh
+// CHECK: return %[[IDX]], %[[W]]
+func.func @route(%scores: tensor<1x16xf32>) -> (tensor<1x4xi64>, tensor<1x4xf32>) {
+  %idx, %w = tx.route %scores capacity(4) weighting(tanh) {alpha = 0.2 : f64, beta = 1.0 : f64}
+      : tensor<1x16xf32> -> tensor<1x4xi64>, tensor<1x4xf32>
+  return %idx, %w : tensor<1x4xi64>, tensor<1x4xf32>
+}
+
+// -----
+
+// tx.gather_tokens extracts the routed rows; tx.scatter_tokens finds the
+// routed token of each row, then updates the routed rows.
+// CHECK-LABEL: func.func @gather_scatter
+// CHECK-SAME: (%[[H:[^:]+]]: tensor<1x16x64xf32>, %[[IDX:[^:]+]]: tensor<1x4xi64>, %[[W:[^:]+]]: tensor<1x4xf32>)
+// CHECK: %[[X:.+]] = linalg.generic {{.*}} ins(%[[IDX]] : tensor<1x4xi64>) outs(%{{.+}} : tensor<1x4x64xf32>)
+// CHECK: tensor.extract %[[H]]
+// CHECK: %[[SRC:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[IDX]] : tensor<1x4xi64>) outs(%{{.+}} : tensor<1x16xi64>)
+// CHECK: %[[R:.+]] = linalg.generic {{.*}} ins(%[[H]], %[[SRC]] : tensor<1x16x64xf32>, tensor<1x16xi64>) outs(%{{.+}} : tensor<1x16x64xf32>)
+// CHECK: tensor.extract %[[X]]
+// CHECK: tensor.extract %[[W]]
+// CHECK: return %[[R]]
+func.func @gather_scatter(%h: tensor<1x16x64xf32>, %idx: tensor<1x4xi64>, %w: tensor<1x4xf32>) -> tensor<1x16x64xf32> {
+  %x = tx.gather_tokens %h, %idx : tensor<1x16x64xf32>, tensor<1x4xi64> -> tensor<1x4x64xf32>
+  %y = tx.scatter_tokens %h, %x, %idx weights(%w : tensor<1x4xf32>)
+      : tensor<1x16x64xf32>, tensor<1x4x64xf32>, tensor<1x4xi64> -> tensor<1x16x64xf32>
+  return %y : tensor<1x16x64xf32>
+}
