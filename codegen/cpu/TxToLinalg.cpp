@@ -1,7 +1,26 @@
 //===- TxToLinalg.cpp - decompose tx ops into upstream dialects -----------===//
+//
+// The tx-lower-to-linalg pass: the reference lowering of tx compute ops to
+// linalg, tensor, arith and math ops on tensors, which the CPU backend then
+// bufferizes and lowers to LLVM. The patterns live in one file per op family
+// (TxToLinalg<Family>.cpp); this file drives them:
+//
+//  1. every tx op is checked first, so that an op the CPU backend cannot
+//     lower yet (KV cache, draft-tree verification, block-sparse selection,
+//     tree and block-sparse attention masks), a dynamic shape or a quantized
+//     weight that is not built by tx.qpack gets one clear error and the IR
+//     is left untouched;
+//  2. the patterns are applied greedily (tx.layer regions are inlined, the
+//     other ops replaced);
+//  3. any tx op left but tx.weight, which stays as is, is an error.
+//
+//===----------------------------------------------------------------------===//
 
+#include "LoweringUtils.h"
 #include "txc/Codegen/Passes.h"
 #include "txc/Dialect/Tx/TxOps.h"
+
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace txc {
 #define GEN_PASS_DEF_TXLOWERTOLINALGPASS
@@ -9,11 +28,96 @@ namespace txc {
 } // namespace txc
 
 using namespace mlir;
+using namespace txc;
 
 namespace {
+
+/// Reports that `what` (an op name, or an op with the attribute that makes it
+/// unsupported) cannot be lowered by this pass.
+static LogicalResult emitNotSupported(Operation *op, const Twine &what) {
+  return op->emitError() << "tx-lower-to-linalg: " << what
+                         << " is not supported by the CPU backend yet";
+}
+
+/// True for the tx ops this pass lowers (or keeps, for tx.weight).
+static bool isLowerable(Operation *op) {
+  return isa<tx::LayerOp, tx::YieldOp, tx::LinearOp, tx::RMSNormOp,
+             tx::LayerNormOp, tx::RopeOp, tx::EmbeddingOp, tx::AttentionOp,
+             tx::QPackOp, tx::DequantOp, tx::QLinearOp, tx::TreeMaskOp,
+             tx::RouteOp, tx::GatherTokensOp, tx::ScatterTokensOp,
+             tx::WeightOp>(op);
+}
+
+/// Checks that the tx op `op` can be lowered, emitting an error when not.
+static LogicalResult checkLowerable(Operation *op) {
+  if (!isLowerable(op))
+    return emitNotSupported(op, op->getName().getStringRef());
+  if (auto attention = dyn_cast<tx::AttentionOp>(op)) {
+    tx::MaskKind kind = attention.getMask();
+    if (kind == tx::MaskKind::tree || kind == tx::MaskKind::block_sparse)
+      return emitNotSupported(op, "tx.attention with mask kind " +
+                                      tx::stringifyMaskKind(kind));
+  }
+  for (Type type :
+       llvm::concat<const Type>(op->getOperandTypes(), op->getResultTypes())) {
+    auto tensorType = dyn_cast<RankedTensorType>(type);
+    if (tensorType && !tensorType.hasStaticShape())
+      return op->emitError() << "tx-lower-to-linalg: dynamic shapes are not "
+                                "supported by the CPU backend yet, got "
+                             << type;
+  }
+  if (isa<tx::DequantOp, tx::QLinearOp>(op))
+    for (Value operand : op->getOperands())
+      if (isa<tx::QWeightType>(operand.getType()) && !cpu::findQPack(operand))
+        return op->emitError() << "tx-lower-to-linalg: the quantized weight "
+                                  "must be built by tx.qpack";
+  return success();
+}
+
 struct TxLowerToLinalgPass
     : public txc::impl::TxLowerToLinalgPassBase<TxLowerToLinalgPass> {
   using TxLowerToLinalgPassBase::TxLowerToLinalgPassBase;
-  void runOnOperation() override {}
+
+  void runOnOperation() override {
+    Operation *root = getOperation();
+    auto isTxOp = [](Operation *op) {
+      return isa_and_present<tx::TxDialect>(op->getDialect());
+    };
+
+    // 1. Report every op that cannot be lowered before changing anything.
+    bool lowerable = true;
+    root->walk([&](Operation *op) {
+      if (isTxOp(op) && failed(checkLowerable(op)))
+        lowerable = false;
+    });
+    if (!lowerable)
+      return signalPassFailure();
+
+    // 2. Lower. Whether the driver converged is judged by what is left.
+    RewritePatternSet patterns(&getContext());
+    cpu::populateCoreLoweringPatterns(patterns);
+    cpu::populateNormLoweringPatterns(patterns);
+    cpu::populateRopeLoweringPatterns(patterns);
+    cpu::populateAttentionLoweringPatterns(patterns);
+    cpu::populateQuantLoweringPatterns(patterns);
+    cpu::populateRoutingLoweringPatterns(patterns);
+    (void)applyPatternsGreedily(root, std::move(patterns));
+
+    // 3. Only tx.weight may remain. A tx.qpack stays when its weight has a
+    //    user other than tx.dequant / tx.qlinear (e.g. a return).
+    root->walk([&](Operation *op) {
+      if (!isTxOp(op) || isa<tx::WeightOp>(op))
+        return;
+      if (isa<tx::QPackOp>(op))
+        op->emitError() << "tx-lower-to-linalg: a quantized weight can only "
+                           "be used by tx.dequant and tx.qlinear";
+      else
+        (void)emitNotSupported(op, op->getName().getStringRef());
+      lowerable = false;
+    });
+    if (!lowerable)
+      signalPassFailure();
+  }
 };
+
 } // namespace

@@ -1,0 +1,167 @@
+//===- LoweringUtils.cpp - shared tx-to-linalg builders -------------------===//
+//
+// Implementation of the builders declared in LoweringUtils.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <limits>
+#include <numeric>
+
+using namespace mlir;
+
+namespace txc::cpu {
+
+Value createEmpty(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                  Type elementType) {
+  return tensor::EmptyOp::create(b, loc, shape, elementType);
+}
+
+Value createFilled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                   Value value) {
+  Value empty = createEmpty(b, loc, shape, value.getType());
+  return linalg::FillOp::create(b, loc, ValueRange{value}, ValueRange{empty})
+      .getResult(0);
+}
+
+Value createFloat(OpBuilder &b, Location loc, Type type, double value) {
+  return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
+}
+
+Value createNegInfinity(OpBuilder &b, Location loc, Type type) {
+  return createFloat(b, loc, type, -std::numeric_limits<double>::infinity());
+}
+
+Value castFloat(OpBuilder &b, Location loc, Value value, Type to) {
+  Type from = value.getType();
+  if (from == to)
+    return value;
+  unsigned fromWidth = from.getIntOrFloatBitWidth();
+  unsigned toWidth = to.getIntOrFloatBitWidth();
+  if (fromWidth < toWidth)
+    return arith::ExtFOp::create(b, loc, to, value);
+  if (fromWidth > toWidth)
+    return arith::TruncFOp::create(b, loc, to, value);
+  // Same width, other format (f16 <-> bf16): go through f32.
+  Value wide = arith::ExtFOp::create(b, loc, b.getF32Type(), value);
+  return arith::TruncFOp::create(b, loc, to, wide);
+}
+
+Value castToIndex(OpBuilder &b, Location loc, Value value) {
+  if (value.getType().isIndex())
+    return value;
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), value);
+}
+
+SmallVector<utils::IteratorType> getIterators(unsigned numParallel,
+                                              unsigned numReduction) {
+  SmallVector<utils::IteratorType> iterators(numParallel,
+                                             utils::IteratorType::parallel);
+  iterators.append(numReduction, utils::IteratorType::reduction);
+  return iterators;
+}
+
+AffineMap getProjection(MLIRContext *ctx, unsigned numDims,
+                        ArrayRef<unsigned> dims) {
+  SmallVector<AffineExpr> results;
+  for (unsigned dim : dims)
+    results.push_back(getAffineDimExpr(dim, ctx));
+  return AffineMap::get(numDims, /*symbolCount=*/0, results, ctx);
+}
+
+AffineMap getDropLastMap(MLIRContext *ctx, unsigned rank) {
+  SmallVector<unsigned> leading(rank - 1);
+  std::iota(leading.begin(), leading.end(), 0);
+  return getProjection(ctx, rank, leading);
+}
+
+AffineMap getLastDimMap(MLIRContext *ctx, unsigned rank) {
+  return getProjection(ctx, rank, {rank - 1});
+}
+
+Value gatherRows(OpBuilder &b, Location loc, Value table, Value ids) {
+  auto tableType = cast<RankedTensorType>(table.getType());
+  auto idsType = cast<RankedTensorType>(ids.getType());
+  unsigned rank = idsType.getRank() + 1;
+  SmallVector<int64_t> shape(idsType.getShape());
+  shape.push_back(tableType.getDimSize(1));
+  Value init = createEmpty(b, loc, shape, tableType.getElementType());
+
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps = {getDropLastMap(ctx, rank),
+                                 AffineMap::getMultiDimIdentityMap(rank, ctx)};
+  auto gather = linalg::GenericOp::create(
+      b, loc, init.getType(), ValueRange{ids}, ValueRange{init}, maps,
+      getIterators(rank), [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value row = castToIndex(nb, nloc, args[0]);
+        Value col = linalg::IndexOp::create(nb, nloc, rank - 1);
+        Value element =
+            tensor::ExtractOp::create(nb, nloc, table, ValueRange{row, col});
+        linalg::YieldOp::create(nb, nloc, element);
+      });
+  return gather.getResult(0);
+}
+
+/// Reshapes `x` (`[..., K]`, rank >= 1) to the matrix `[M, K]`, M the product
+/// of the leading dimensions (1 for a vector).
+static Value toMatrix(OpBuilder &b, Location loc, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  int64_t k = type.getShape().back();
+  if (rank == 2)
+    return x;
+  if (rank == 1) {
+    auto matrixType = RankedTensorType::get({1, k}, type.getElementType());
+    return tensor::ExpandShapeOp::create(b, loc, matrixType, x,
+                                         {ReassociationIndices{0, 1}});
+  }
+  ReassociationIndices leading(rank - 1);
+  std::iota(leading.begin(), leading.end(), 0);
+  return tensor::CollapseShapeOp::create(
+      b, loc, x, {leading, ReassociationIndices{rank - 1}});
+}
+
+/// Reshapes the matrix `y` (`[M, N]`) back to `type` (`[..., N]`), undoing
+/// toMatrix.
+static Value fromMatrix(OpBuilder &b, Location loc, Value y,
+                        RankedTensorType type) {
+  int64_t rank = type.getRank();
+  if (rank == 2)
+    return y;
+  if (rank == 1)
+    return tensor::CollapseShapeOp::create(b, loc, type, y,
+                                           {ReassociationIndices{0, 1}});
+  ReassociationIndices leading(rank - 1);
+  std::iota(leading.begin(), leading.end(), 0);
+  return tensor::ExpandShapeOp::create(
+      b, loc, type, y, {leading, ReassociationIndices{rank - 1}});
+}
+
+Value buildLinear(OpBuilder &b, Location loc, Value x, Value w, Value bias,
+                  RankedTensorType resultType) {
+  Value matrix = toMatrix(b, loc, x);
+  int64_t m = cast<RankedTensorType>(matrix.getType()).getDimSize(0);
+  int64_t n = cast<RankedTensorType>(w.getType()).getDimSize(0);
+  Type elementType = resultType.getElementType();
+
+  // The product accumulates into the bias broadcast over the rows, or zeros.
+  Value acc;
+  if (bias) {
+    Value empty = createEmpty(b, loc, {m, n}, elementType);
+    acc = linalg::BroadcastOp::create(b, loc, bias, empty,
+                                      /*dimensions=*/ArrayRef<int64_t>{0})
+              .getResult()[0];
+  } else {
+    acc = createFilled(b, loc, {m, n}, createFloat(b, loc, elementType, 0.0));
+  }
+  auto matmul = linalg::MatmulTransposeBOp::create(
+      b, loc, TypeRange{acc.getType()}, ValueRange{matrix, w}, ValueRange{acc});
+  return fromMatrix(b, loc, matmul.getResult(0), resultType);
+}
+
+} // namespace txc::cpu

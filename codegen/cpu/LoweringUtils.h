@@ -1,0 +1,113 @@
+//===- LoweringUtils.h - shared tx-to-linalg builders -----------*- C++ -*-===//
+//
+// Builders for the pieces every tx-to-linalg pattern needs: filled
+// destination tensors, scalar constants, float casts, the affine maps of
+// rank-polymorphic reductions and a row gather. Also declares the
+// populate functions of the per-family pattern files.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TXC_CODEGEN_CPU_LOWERINGUTILS_H
+#define TXC_CODEGEN_CPU_LOWERINGUTILS_H
+
+#include "txc/Dialect/Tx/TxOps.h"
+
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/AffineMap.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/Value.h"
+
+namespace txc::cpu {
+
+//===----------------------------------------------------------------------===//
+// Tensors and scalars
+//===----------------------------------------------------------------------===//
+
+/// A `tensor.empty` of the given static shape.
+mlir::Value createEmpty(mlir::OpBuilder &b, mlir::Location loc,
+                        llvm::ArrayRef<int64_t> shape, mlir::Type elementType);
+
+/// A `tensor.empty` of the given static shape filled with `value` by
+/// `linalg.fill`.
+mlir::Value createFilled(mlir::OpBuilder &b, mlir::Location loc,
+                         llvm::ArrayRef<int64_t> shape, mlir::Value value);
+
+/// An `arith.constant` of float type `type` holding `value` (rounded).
+mlir::Value createFloat(mlir::OpBuilder &b, mlir::Location loc, mlir::Type type,
+                        double value);
+
+/// An `arith.constant` of float type `type` holding -infinity.
+mlir::Value createNegInfinity(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Type type);
+
+/// Converts the float `value` to float type `to` with `arith.extf` and/or
+/// `arith.truncf` (nothing when the types agree).
+mlir::Value castFloat(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
+                      mlir::Type to);
+
+/// Converts a signless integer (read as signed) or index scalar to `index`.
+mlir::Value castToIndex(mlir::OpBuilder &b, mlir::Location loc,
+                        mlir::Value value);
+
+//===----------------------------------------------------------------------===//
+// linalg.generic plumbing
+//===----------------------------------------------------------------------===//
+
+/// `numParallel` parallel iterators followed by `numReduction` reduction
+/// iterators.
+llvm::SmallVector<mlir::utils::IteratorType>
+getIterators(unsigned numParallel, unsigned numReduction = 0);
+
+/// The map `(d0, ..., d{numDims-1}) -> (d{dims[0]}, d{dims[1]}, ...)`.
+mlir::AffineMap getProjection(mlir::MLIRContext *ctx, unsigned numDims,
+                              llvm::ArrayRef<unsigned> dims);
+
+/// The map of a rank-`rank` loop nest onto all but its last loop, as used for
+/// per-row statistics of a reduction over the last dimension.
+mlir::AffineMap getDropLastMap(mlir::MLIRContext *ctx, unsigned rank);
+
+/// The map of a rank-`rank` loop nest onto its last loop only, as used for
+/// per-channel parameters such as norm weights.
+mlir::AffineMap getLastDimMap(mlir::MLIRContext *ctx, unsigned rank);
+
+/// Gathers rows of `table` (`[V, C]`) for each integer id of `ids` (any
+/// shape), giving `ids.shape + [C]`. Ids outside `[0, V)` are undefined
+/// behaviour, as in tx.embedding.
+mlir::Value gatherRows(mlir::OpBuilder &b, mlir::Location loc,
+                       mlir::Value table, mlir::Value ids);
+
+/// `y = x * W^T + b` over the last dimension of `x` (`[..., K]`), with `w`
+/// `[N, K]` and an optional `bias` `[N]`; the result has type `resultType`
+/// (`[..., N]`). The leading dimensions are collapsed so that the product is
+/// one `linalg.matmul` (transposed-B maps) accumulating into the broadcast
+/// bias (or zeros).
+mlir::Value buildLinear(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                        mlir::Value w, mlir::Value bias,
+                        mlir::RankedTensorType resultType);
+
+/// The tx.qpack that builds the !tx.qweight `weight`, following the value
+/// through tx.layer block arguments and results; null when there is none
+/// (e.g. a function argument).
+tx::QPackOp findQPack(mlir::Value weight);
+
+//===----------------------------------------------------------------------===//
+// Pattern families
+//===----------------------------------------------------------------------===//
+
+/// tx.layer (inlined), tx.linear, tx.embedding, tx.tree_mask.
+void populateCoreLoweringPatterns(mlir::RewritePatternSet &patterns);
+/// tx.rms_norm, tx.layer_norm.
+void populateNormLoweringPatterns(mlir::RewritePatternSet &patterns);
+/// tx.rope.
+void populateRopeLoweringPatterns(mlir::RewritePatternSet &patterns);
+/// tx.attention with mask kinds none, causal and sliding_window.
+void populateAttentionLoweringPatterns(mlir::RewritePatternSet &patterns);
+/// tx.dequant, tx.qlinear (tx.qpack disappears once unused).
+void populateQuantLoweringPatterns(mlir::RewritePatternSet &patterns);
+/// tx.route, tx.gather_tokens, tx.scatter_tokens.
+void populateRoutingLoweringPatterns(mlir::RewritePatternSet &patterns);
+
+} // namespace txc::cpu
+
+#endif // TXC_CODEGEN_CPU_LOWERINGUTILS_H

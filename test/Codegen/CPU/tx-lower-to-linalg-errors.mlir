@@ -1,0 +1,120 @@
+// RUN: tx-opt %s --split-input-file --tx-lower-to-linalg --verify-diagnostics -o /dev/null
+
+// Ops the CPU backend cannot lower yet are reported, each with its own error,
+// before anything is rewritten.
+
+func.func @tree_verify(%tokens: tensor<1x4xi64>, %logits: tensor<1x4x32xf32>)
+    -> (tensor<1x4xi64>, tensor<1xi64>, tensor<1xi64>) {
+  // expected-error @below {{tx-lower-to-linalg: tx.tree_verify is not supported by the CPU backend yet}}
+  %path, %len, %next = tx.tree_verify %tokens, %logits tree(#tx.tree<parents = [-1, 0, 0, 1]>) mode(greedy)
+      : tensor<1x4xi64>, tensor<1x4x32xf32> -> tensor<1x4xi64>, tensor<1xi64>, tensor<1xi64>
+  return %path, %len, %next : tensor<1x4xi64>, tensor<1xi64>, tensor<1xi64>
+}
+
+// -----
+
+// KV cache ops: every one is reported, not only the first.
+func.func @kv_cache(%cache: !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32>,
+                    %k: tensor<1x2x4x8xf32>, %pos: index, %path: tensor<1x4xi64>) -> tensor<1x2x8x8xf32> {
+  // expected-error @below {{tx-lower-to-linalg: tx.kv_append is not supported by the CPU backend yet}}
+  tx.kv_append %cache[0], %k, %k at %pos
+      : !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32>,
+        tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>
+  // expected-error @below {{tx-lower-to-linalg: tx.kv_view is not supported by the CPU backend yet}}
+  %kk, %vv = tx.kv_view %cache[0] length %pos
+      : !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32>
+        -> tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>
+  // expected-error @below {{tx-lower-to-linalg: tx.kv_commit is not supported by the CPU backend yet}}
+  tx.kv_commit %cache, %path at %pos
+      : !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32>, tensor<1x4xi64>
+  return %kk : tensor<1x2x8x8xf32>
+}
+
+// -----
+
+func.func @block_selection(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x64x64xf32>) -> tensor<1x8x1x7xi64> {
+  // expected-error @below {{tx-lower-to-linalg: tx.block_summary is not supported by the CPU backend yet}}
+  %kmax, %kmin = tx.block_summary %k kind(minmax) block_size(16)
+      : tensor<1x2x64x64xf32> -> tensor<1x2x4x64xf32>, tensor<1x2x4x64xf32>
+  // expected-error @below {{tx-lower-to-linalg: tx.block_select is not supported by the CPU backend yet}}
+  %blocks = tx.block_select %q, %kmax, %kmin block_size(16) {sinks = 1, local = 2, top_k = 4}
+      : tensor<1x8x1x64xf32>, tensor<1x2x4x64xf32>, tensor<1x2x4x64xf32> -> tensor<1x8x1x7xi64>
+  return %blocks : tensor<1x8x1x7xi64>
+}
+
+// -----
+
+func.func @attention_tree(%q: tensor<1x8x4x64xf32>, %k: tensor<1x2x32x64xf32>, %v: tensor<1x2x32x64xf32>) -> tensor<1x8x4x64xf32> {
+  // expected-error @below {{tx-lower-to-linalg: tx.attention with mask kind tree is not supported by the CPU backend yet}}
+  %o = tx.attention %q, %k, %v mask(tree) {tree = #tx.tree<parents = [-1, 0, 0, 1]>}
+      : tensor<1x8x4x64xf32>, tensor<1x2x32x64xf32>, tensor<1x2x32x64xf32> -> tensor<1x8x4x64xf32>
+  return %o : tensor<1x8x4x64xf32>
+}
+
+// -----
+
+func.func @attention_block_sparse(%q: tensor<1x8x32x64xf32>, %k: tensor<1x2x128x64xf32>, %v: tensor<1x2x128x64xf32>, %blocks: tensor<1x8x2x4xi64>) -> tensor<1x8x32x64xf32> {
+  // expected-error @below {{tx-lower-to-linalg: tx.attention with mask kind block_sparse is not supported by the CPU backend yet}}
+  %o = tx.attention %q, %k, %v mask(block_sparse) blocks(%blocks : tensor<1x8x2x4xi64>) {block_size = 16}
+      : tensor<1x8x32x64xf32>, tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32> -> tensor<1x8x32x64xf32>
+  return %o : tensor<1x8x32x64xf32>
+}
+
+// -----
+
+// An unsupported op inside a tx.layer is reported too.
+func.func @inside_layer(%tokens: tensor<1x4xi64>, %logits: tensor<1x4x32xf32>) -> tensor<1x4xi64> {
+  %r = tx.layer 0 (%tokens) : (tensor<1x4xi64>) -> tensor<1x4xi64> {
+  ^bb0(%t: tensor<1x4xi64>):
+    // expected-error @below {{tx-lower-to-linalg: tx.tree_verify is not supported by the CPU backend yet}}
+    %path, %len, %next = tx.tree_verify %t, %logits tree(#tx.tree<parents = [-1, 0, 0, 1]>) mode(greedy)
+        : tensor<1x4xi64>, tensor<1x4x32xf32> -> tensor<1x4xi64>, tensor<1xi64>, tensor<1xi64>
+    tx.yield %path : tensor<1x4xi64>
+  }
+  return %r : tensor<1x4xi64>
+}
+
+// -----
+
+// Dynamic dimensions.
+func.func @dynamic(%x: tensor<?x64xf32>, %w: tensor<128x64xf32>) -> tensor<?x128xf32> {
+  // expected-error @below {{tx-lower-to-linalg: dynamic shapes are not supported by the CPU backend yet, got 'tensor<?x64xf32>'}}
+  %y = tx.linear %x, %w : tensor<?x64xf32>, tensor<128x64xf32> -> tensor<?x128xf32>
+  return %y : tensor<?x128xf32>
+}
+
+// -----
+
+// Quantized weights are lowered from the tx.qpack that builds them.
+func.func @qweight_argument(%x: tensor<2x64xf32>,
+    %w: !tx.qweight<8x64, int4, group = 32, scale = f16>) -> tensor<2x8xf32> {
+  // expected-error @below {{tx-lower-to-linalg: the quantized weight must be built by tx.qpack}}
+  %y = tx.qlinear %x, %w
+      : tensor<2x64xf32>, !tx.qweight<8x64, int4, group = 32, scale = f16> -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+
+// ... also through a tx.layer argument.
+func.func @qweight_argument_in_layer(%x: tensor<2x64xf32>,
+    %w: !tx.qweight<8x64, int8, group = 64, scale = f32>) -> tensor<8x64xf32> {
+  %r = tx.layer 0 (%w) : (!tx.qweight<8x64, int8, group = 64, scale = f32>) -> tensor<8x64xf32> {
+  ^bb0(%wq: !tx.qweight<8x64, int8, group = 64, scale = f32>):
+    // expected-error @below {{tx-lower-to-linalg: the quantized weight must be built by tx.qpack}}
+    %d = tx.dequant %wq : !tx.qweight<8x64, int8, group = 64, scale = f32> -> tensor<8x64xf32>
+    tx.yield %d : tensor<8x64xf32>
+  }
+  return %r : tensor<8x64xf32>
+}
+
+// -----
+
+// A quantized weight that leaves the function cannot be lowered.
+func.func @qweight_returned(%codes: tensor<8x64xi8>, %scales: tensor<8x1xf32>)
+    -> !tx.qweight<8x64, int8, group = 64, scale = f32> {
+  // expected-error @below {{tx-lower-to-linalg: a quantized weight can only be used by tx.dequant and tx.qlinear}}
+  %w = tx.qpack %codes, %scales
+      : tensor<8x64xi8>, tensor<8x1xf32> -> !tx.qweight<8x64, int8, group = 64, scale = f32>
+  return %w : !tx.qweight<8x64, int8, group = 64, scale = f32>
+}
