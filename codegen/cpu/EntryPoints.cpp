@@ -9,10 +9,14 @@
 #include "txc/Codegen/Passes.h"
 #include "txc/Dialect/Tx/TxOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/JSON.h"
 
 namespace txc {
@@ -67,6 +71,39 @@ func::FuncOp entryFunction(ModuleOp module) {
   return only;
 }
 
+/// Unpacks `packed` (`[..., K/2] x i8`, two 4-bit codes per byte, low nibble
+/// first) into `type` (`[..., K] x i4`).
+Value unpackInt4(OpBuilder &b, Location loc, Value packed,
+                 RankedTensorType type) {
+  int64_t rank = type.getRank();
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(),
+                                       type.getElementType());
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank, ctx)};
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, ValueRange{}, ValueRange{init}, maps, iters,
+      [&](OpBuilder &nb, Location nl, ValueRange) {
+        SmallVector<Value> idx;
+        for (int64_t d = 0; d < rank; ++d)
+          idx.push_back(linalg::IndexOp::create(nb, nl, d));
+        Value two = arith::ConstantIndexOp::create(nb, nl, 2);
+        Value k = idx.back();
+        idx.back() = arith::DivUIOp::create(nb, nl, k, two);
+        Value byte = tensor::ExtractOp::create(nb, nl, packed, idx);
+        Value odd = arith::RemUIOp::create(nb, nl, k, two);
+        Value shift = arith::IndexCastOp::create(
+            nb, nl, nb.getI8Type(),
+            arith::MulIOp::create(nb, nl, odd,
+                                  arith::ConstantIndexOp::create(nb, nl, 4)));
+        Value nibble = arith::ShRUIOp::create(nb, nl, byte, shift);
+        Value code = arith::TruncIOp::create(nb, nl, nb.getIntegerType(4),
+                                             nibble);
+        linalg::YieldOp::create(nb, nl, code);
+      });
+  return generic.getResult(0);
+}
+
 struct WeightsToArgumentsPass
     : public txc::impl::WeightsToArgumentsPassBase<WeightsToArgumentsPass> {
   using WeightsToArgumentsPassBase::WeightsToArgumentsPassBase;
@@ -79,6 +116,8 @@ struct WeightsToArgumentsPass
                             "(expected @main or a single public function)";
       return signalPassFailure();
     }
+    // Logical types of weights passed packed.
+    llvm::StringMap<Type> weightTypes;
     // One argument per distinct weight name, in first-use order.
     llvm::MapVector<StringRef, SmallVector<tx::WeightOp>> weights;
     func.walk([&](tx::WeightOp w) { weights[w.getName()].push_back(w); });
@@ -92,12 +131,29 @@ struct WeightsToArgumentsPass
                         << "' is used with two types";
           return signalPassFailure();
         }
-      if (failed(func.insertArgument(func.getNumArguments(), type,
+      // 4-bit weights arrive packed, two codes per byte (low nibble first,
+      // the last dimension halved); unpack them at the top of the function.
+      auto tensorType = cast<RankedTensorType>(type);
+      bool packed4 = tensorType.getElementType().isInteger(4) &&
+                     tensorType.getRank() > 0 &&
+                     tensorType.getShape().back() % 2 == 0;
+      Type argType = type;
+      if (packed4) {
+        SmallVector<int64_t> shape(tensorType.getShape());
+        shape.back() /= 2;
+        argType = RankedTensorType::get(shape, IntegerType::get(&getContext(), 8));
+      }
+      if (failed(func.insertArgument(func.getNumArguments(), argType,
                                      DictionaryAttr(), ops.front().getLoc())))
         return signalPassFailure();
       func.setArgAttr(func.getNumArguments() - 1, "tx.weight",
                       StringAttr::get(&getContext(), name));
       Value arg = entry.getArgument(entry.getNumArguments() - 1);
+      if (packed4) {
+        OpBuilder b = OpBuilder::atBlockBegin(&entry);
+        arg = unpackInt4(b, ops.front().getLoc(), arg, tensorType);
+        weightTypes[name] = type;
+      }
       for (tx::WeightOp w : ops) {
         w.replaceAllUsesWith(arg);
         w.erase();
@@ -128,7 +184,11 @@ struct WeightsToArgumentsPass
           i, isWeight ? "tx.weight" : "tx.name");
       std::string name =
           nameAttr ? nameAttr.str() : ("input" + std::to_string(i));
-      auto info = tensorInfo(name, func.getArgument(i).getType());
+      // Packed weights are described by their logical type.
+      Type type = func.getArgument(i).getType();
+      if (isWeight && weightTypes.count(name))
+        type = weightTypes[name];
+      auto info = tensorInfo(name, type);
       if (failed(info))
         return signalPassFailure();
       (isWeight ? weightInfo : inputs).push_back(std::move(*info));
@@ -154,6 +214,48 @@ struct WeightsToArgumentsPass
     llvm::raw_string_ostream os(text);
     os << llvm::json::Value(std::move(signature));
     module->setAttr("tx.signature", StringAttr::get(&getContext(), text));
+    // Tensors with no elements cannot be passed as bare pointers; they carry
+    // no data, so the entry takes a 1-byte placeholder instead.
+    auto placeholder = RankedTensorType::get({1}, IntegerType::get(&getContext(), 8));
+    auto isEmpty = [](Type t) {
+      auto r = dyn_cast<RankedTensorType>(t);
+      return r && r.hasStaticShape() && r.getNumElements() == 0;
+    };
+    // Buffer slots (arguments, then results as out-parameters) whose data the
+    // entry point must not touch: it gets a scratch byte instead.
+    SmallVector<int64_t> placeholders;
+    OpBuilder b = OpBuilder::atBlockBegin(&entry);
+    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+      BlockArgument arg = entry.getArgument(i);
+      if (!isEmpty(arg.getType()))
+        continue;
+      placeholders.push_back(i);
+      auto type = cast<RankedTensorType>(arg.getType());
+      Value empty = tensor::EmptyOp::create(b, arg.getLoc(), type.getShape(),
+                                            type.getElementType());
+      arg.replaceAllUsesWith(empty);
+      arg.setType(placeholder);
+    }
+    SmallVector<Type> resultTypes(func.getResultTypes());
+    func.walk([&](func::ReturnOp ret) {
+      OpBuilder rb(ret);
+      for (auto [i, operand] : llvm::enumerate(ret->getOpOperands()))
+        if (isEmpty(operand.get().getType())) {
+          operand.set(arith::ConstantOp::create(
+              rb, ret.getLoc(),
+              DenseElementsAttr::get(placeholder, rb.getI8IntegerAttr(0))));
+          resultTypes[i] = placeholder;
+          placeholders.push_back(func.getNumArguments() + i);
+        }
+    });
+    llvm::sort(placeholders);
+    placeholders.erase(std::unique(placeholders.begin(), placeholders.end()),
+                       placeholders.end());
+    module->setAttr("tx.placeholders",
+                    DenseI64ArrayAttr::get(&getContext(), placeholders));
+    SmallVector<Type> argTypes(entry.getArgumentTypes());
+    func.setFunctionType(FunctionType::get(&getContext(), argTypes, resultTypes));
+
     // The names now live in the signature; LLVM has no use for them.
     for (unsigned i = 0; i < func.getNumArguments(); ++i)
       func.setArgAttrs(i, DictionaryAttr::get(&getContext()));
@@ -200,8 +302,18 @@ struct EmitEntryPointsPass
     auto run = LLVM::LLVMFuncOp::create(b, loc, "txc_model_run", runType);
     Block *body = run.addEntryBlock(b);
     b.setInsertionPointToStart(body);
+    // Empty tensors get a scratch byte, whatever the caller passed.
+    ArrayRef<int64_t> placeholders;
+    if (auto attr = module->getAttrOfType<DenseI64ArrayAttr>("tx.placeholders"))
+      placeholders = attr.asArrayRef();
     SmallVector<Value> args;
     for (unsigned i = 0, e = entry.getNumArguments(); i < e; ++i) {
+      if (llvm::is_contained(placeholders, int64_t(i))) {
+        Value one = LLVM::ConstantOp::create(b, loc, b.getI64Type(),
+                                             b.getI64IntegerAttr(1));
+        args.push_back(LLVM::AllocaOp::create(b, loc, ptr, b.getI8Type(), one));
+        continue;
+      }
       Value slot = LLVM::GEPOp::create(b, loc, ptr, ptr, body->getArgument(0),
                                        ArrayRef<LLVM::GEPArg>{int32_t(i)});
       args.push_back(LLVM::LoadOp::create(b, loc, ptr, slot));
