@@ -4,7 +4,7 @@ export TXC_BUILD_DIR := $(abspath $(BUILD))
 
 .PHONY: demo check setup docs clean
 
-## demo: set up, then run the default tx pipeline on the bundled example
+## demo: set up, compile and run the bundled example, compare with onnxruntime
 demo:
 	scripts/demo
 

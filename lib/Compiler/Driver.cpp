@@ -198,6 +198,16 @@ int txc::runCompilerMain(int argc, char **argv) {
            << " needs an output file (-o)\n";
     return 1;
   }
+  // The output's directory is created when missing (-o OUT/model.so).
+  if (outputFile != "-") {
+    StringRef parent = sys::path::parent_path(outputFile);
+    if (!parent.empty())
+      if (std::error_code ec = sys::fs::create_directories(parent)) {
+        errs() << "txc: error: cannot create '" << parent
+               << "': " << ec.message() << "\n";
+        return 1;
+      }
+  }
   if (!dumpDir.empty())
     if (std::error_code ec = sys::fs::create_directories(dumpDir)) {
       errs() << "txc: error: cannot create '" << dumpDir
