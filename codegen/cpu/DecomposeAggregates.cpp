@@ -1,19 +1,23 @@
 //===- DecomposeAggregates.cpp - upstream ops upstream lowering misses ----===//
 //
 // tx-decompose-aggregates: linalg.softmax and other aggregated ops into
-// generics; tx-lower-strided-copies: strided memref.copy into linalg.copy.
+// generics; tx-lower-strided-copies: strided memref.copy into linalg.copy;
+// tx-fuse-elementwise: elementwise fusion without reshape propagation.
 //
 //===----------------------------------------------------------------------===//
 
 #include "txc/Codegen/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace txc {
 #define GEN_PASS_DEF_DECOMPOSEAGGREGATESPASS
 #define GEN_PASS_DEF_LOWERSTRIDEDCOPIESPASS
+#define GEN_PASS_DEF_FUSEELEMENTWISEPASS
 #include "txc/Codegen/Passes.h.inc"
 } // namespace txc
 
@@ -37,6 +41,22 @@ struct DecomposeAggregatesPass
       if (succeeded(results))
         rewriter.replaceOp(op, *results);
     }
+  }
+};
+
+struct FuseElementwisePass
+    : public txc::impl::FuseElementwisePassBase<FuseElementwisePass> {
+  using FuseElementwisePassBase::FuseElementwisePassBase;
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    linalg::populateElementwiseOpsFusionPatterns(
+        patterns, [](OpOperand *operand) {
+          Operation *producer = operand->get().getDefiningOp();
+          return producer && producer->hasOneUse();
+        });
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
   }
 };
 

@@ -10,6 +10,7 @@
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
@@ -27,13 +28,14 @@ std::string txc::cpuLinalgPipeline() {
 }
 
 std::string txc::cpuLLVMPipeline() {
-  return "builtin.module(linalg-fuse-elementwise-ops,"
+  return "builtin.module(tx-fuse-elementwise,"
          "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-results-to-out-params,"
          "buffer-deallocation-pipeline,"
          "convert-bufferization-to-memref,tx-lower-strided-copies,"
+         "tx-matmul-to-kernels,"
          "convert-linalg-to-loops,lower-affine,convert-scf-to-cf,"
          "expand-strided-metadata,finalize-memref-to-llvm,"
          "convert-math-to-llvm,convert-math-to-libm,"
@@ -128,6 +130,19 @@ LogicalResult txc::emitObject(llvm::Module &module, llvm::StringRef path,
   return success();
 }
 
+/// libtxc_kernels.a: next to the txc executable (../lib), else the build
+/// tree txc was built in.
+static std::string kernelLibraryPath() {
+  std::string exe = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
+  llvm::SmallString<256> candidate(llvm::sys::path::parent_path(exe));
+  llvm::sys::path::append(candidate, "..", "lib", "libtxc_kernels.a");
+  if (llvm::sys::fs::exists(candidate))
+    return std::string(candidate);
+  if (llvm::sys::fs::exists(TXC_KERNELS_LIBRARY))
+    return TXC_KERNELS_LIBRARY;
+  return {};
+}
+
 LogicalResult txc::linkSharedLibrary(llvm::StringRef object,
                                      llvm::StringRef output,
                                      std::string &error) {
@@ -142,8 +157,16 @@ LogicalResult txc::linkSharedLibrary(llvm::StringRef object,
     error = "no linker found (install clang-22 or set TXC_LINKER)";
     return failure();
   }
-  SmallVector<llvm::StringRef> args = {linker, "-shared", "-o", output,
-                                       object, "-lm"};
+  // The kernels compiled models call (txc_sgemm, ...) and their BLAS.
+  std::string kernels = kernelLibraryPath();
+  if (kernels.empty()) {
+    error = "cannot find the kernel library libtxc_kernels.a (looked next to "
+            "the txc executable and in the build tree)";
+    return failure();
+  }
+  SmallVector<llvm::StringRef> args = {linker,  "-shared", "-o", output,
+                                       object,  kernels,   "-lopenblas",
+                                       "-lm"};
   std::string message;
   int rc = llvm::sys::ExecuteAndWait(linker, args, std::nullopt, {}, 0, 0,
                                      &message);

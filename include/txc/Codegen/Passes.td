@@ -59,6 +59,36 @@ def LowerStridedCopiesPass : Pass<"tx-lower-strided-copies"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def FuseElementwisePass : Pass<"tx-fuse-elementwise"> {
+  let summary = "Fuses chains of elementwise linalg ops";
+  let description = [{
+    Fuses a producer `linalg.generic` into its elementwise consumer when the
+    producer has no other user, so chains of elementwise ops (activations,
+    residual adds, norms' tails) make one loop nest. Unlike upstream's
+    `linalg-fuse-elementwise-ops` it does not propagate reshapes through
+    named ops, so matrix products stay `linalg.matmul` for the kernels.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def MatmulToKernelsPass : Pass<"tx-matmul-to-kernels", "::mlir::ModuleOp"> {
+  let summary = "Calls the runtime's GEMM kernel for f32 matrix products";
+  let description = [{
+    After bufferization, replaces each `linalg.matmul` on static f32 memrefs
+    with contiguous row-major layouts (B plain or transposed, as tx.linear
+    lowers) by a call to `txc_sgemm(A, B, C, M, N, K, transB)`, which
+    accumulates into C (already holding zeros or the bias). The kernel comes
+    from the runtime's kernel library linked into every compiled model.
+    Other matmuls stay and become loops.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+  let statistics = [
+    Statistic<"numKernelCalls", "kernel-calls", "Matmuls turned into kernel calls">
+  ];
+}
+
 def WeightsToArgumentsPass : Pass<"tx-weights-to-arguments", "::mlir::ModuleOp"> {
   let summary = "Turns tx.weight references into entry-function arguments";
   let description = [{

@@ -1,0 +1,41 @@
+// RUN: tx-opt %s --tx-matmul-to-kernels | FileCheck %s
+
+// Dense f32 matmuls (B plain or transposed, as tx.linear lowers) become
+// calls of the runtime's GEMM kernel, accumulating into C.
+// CHECK: func.func private @txc_sgemm(i64, i64, i64, i64, i64, i64, i32)
+// CHECK-LABEL: func.func @plain
+// CHECK-SAME: (%[[A:.+]]: memref<4x8xf32>, %[[B:.+]]: memref<8x16xf32>, %[[C:.+]]: memref<4x16xf32>)
+// CHECK-DAG: %[[PA:.+]] = memref.extract_aligned_pointer_as_index %[[A]]
+// CHECK-DAG: %[[PB:.+]] = memref.extract_aligned_pointer_as_index %[[B]]
+// CHECK-DAG: %[[PC:.+]] = memref.extract_aligned_pointer_as_index %[[C]]
+// CHECK-DAG: %[[M:.+]] = arith.constant 4 : i64
+// CHECK-DAG: %[[N:.+]] = arith.constant 16 : i64
+// CHECK-DAG: %[[K:.+]] = arith.constant 8 : i64
+// CHECK-DAG: %[[T:.+]] = arith.constant 0 : i32
+// CHECK: call @txc_sgemm(%{{.+}}, %{{.+}}, %{{.+}}, %[[M]], %[[N]], %[[K]], %[[T]])
+// CHECK-NOT: linalg.matmul
+func.func @plain(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %c: memref<4x16xf32>) {
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x16xf32>) outs(%c : memref<4x16xf32>)
+  return
+}
+
+// CHECK-LABEL: func.func @transposed_b
+// CHECK: %[[T1:.+]] = arith.constant 1 : i32
+// CHECK: call @txc_sgemm({{.+}}, %[[T1]])
+func.func @transposed_b(%a: memref<4x8xf32>, %b: memref<16x8xf32>, %c: memref<4x16xf32>) {
+  linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+      ins(%a, %b : memref<4x8xf32>, memref<16x8xf32>) outs(%c : memref<4x16xf32>)
+  return
+}
+
+// Not dense (a strided view), not f32, or on tensors: left alone.
+// CHECK-LABEL: func.func @left_alone
+// CHECK-COUNT-3: linalg.matmul
+func.func @left_alone(%a: memref<4x8xf32, strided<[16, 1]>>, %b: memref<8x16xf32>, %c: memref<4x16xf32>,
+                      %ah: memref<4x8xf16>, %bh: memref<8x16xf16>, %ch: memref<4x16xf16>,
+                      %at: tensor<4x8xf32>, %bt: tensor<8x16xf32>, %ct: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  linalg.matmul ins(%a, %b : memref<4x8xf32, strided<[16, 1]>>, memref<8x16xf32>) outs(%c : memref<4x16xf32>)
+  linalg.matmul ins(%ah, %bh : memref<4x8xf16>, memref<8x16xf16>) outs(%ch : memref<4x16xf16>)
+  %r = linalg.matmul ins(%at, %bt : tensor<4x8xf32>, tensor<8x16xf32>) outs(%ct : tensor<4x16xf32>) -> tensor<4x16xf32>
+  return %r : tensor<4x16xf32>
+}
