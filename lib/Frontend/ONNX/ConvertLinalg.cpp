@@ -161,8 +161,10 @@ const HostTensor *constantWeight(NodeContext &ctx, unsigned i,
 LogicalResult convertMatMul(NodeContext &ctx) {
   Value a = ctx.input(0);
   auto at = cast<RankedTensorType>(a.getType());
-  if (at.getRank() == 0 || ctx.inputType(1).getRank() == 0)
+  if (at.getRank() == 0)
     return ctx.fail("operands must have rank >= 1");
+  // A constant weight is not materialized as is (tx.linear reads it
+  // transposed), so its rank is checked by constantWeight, not inputType.
   bool transposed;
   std::string name;
   if (const HostTensor *w = constantWeight(ctx, 1, transposed, name);
@@ -185,6 +187,8 @@ LogicalResult convertMatMul(NodeContext &ctx) {
                   ctx.inputDType(0));
     return success();
   }
+  if (ctx.inputType(1).getRank() == 0)
+    return ctx.fail("operands must have rank >= 1");
   auto result = batchedMatmul(ctx, a, ctx.input(1));
   if (failed(result))
     return ctx.fail("operand shapes are incompatible");
@@ -285,7 +289,7 @@ LogicalResult convertReduce(NodeContext &ctx) {
     if (ctx.hasInput(1)) {
       const HostTensor *t = ctx.constInput(1);
       if (!t)
-        return ctx.fail("axes must be known at compile time");
+        return ctx.failNotConstant(1, "the axes");
       axes = t->toInts();
     }
   } else {
@@ -475,7 +479,7 @@ LogicalResult convertTrilu(NodeContext &ctx) {
   if (ctx.hasInput(1)) {
     const HostTensor *kt = ctx.constInput(1);
     if (!kt)
-      return ctx.fail("k must be known at compile time");
+      return ctx.failNotConstant(1, "k");
     k = kt->getInt(0);
   }
   bool upper = ctx.attrs.getInt("upper", 1);

@@ -970,6 +970,21 @@ FoldResult foldUnsqueeze(const Ctx &c) {
   return done(reshaped(x, shape));
 }
 
+/// Flatten: [d0 .. d(axis-1)] and [d(axis) ..] each become one dimension.
+FoldResult foldFlatten(const Ctx &c) {
+  const HostTensor &x = c.at(0);
+  int64_t axis = c.attrs.getInt("axis", 1);
+  if (axis < 0)
+    axis += x.rank();
+  if (axis < 0 || axis > x.rank())
+    return c.error("axis " + Twine(c.attrs.getInt("axis", 1)) +
+                   " is out of range for rank " + Twine(x.rank()));
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < x.rank(); ++d)
+    (d < axis ? outer : inner) *= x.shape[d];
+  return done(reshaped(x, Shape{outer, inner}));
+}
+
 FoldResult foldReshape(const Ctx &c) {
   const HostTensor &x = c.at(0);
   std::optional<std::vector<int64_t>> target;
@@ -1661,6 +1676,7 @@ const llvm::StringMap<OpInfo> &opTable() {
       {"Squeeze", {foldSqueeze, 1}},
       {"Unsqueeze", {foldUnsqueeze, 1}},
       {"Reshape", {foldReshape, 1}},
+      {"Flatten", {foldFlatten, 1}},
       {"Expand", {foldExpand, 2}},
       {"Transpose", {foldTranspose, 1}},
       {"MatMul", {foldMatMul, 2}},
