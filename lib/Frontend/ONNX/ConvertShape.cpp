@@ -690,6 +690,139 @@ LogicalResult convertGatherND(NodeContext &ctx) {
   return success();
 }
 
+/// ScatterND with constant indices (reduction none): an insert_slice when the
+/// updates fill a box of data in row-major order, else a select between data
+/// and the update each element receives (last write wins).
+LogicalResult convertScatterND(NodeContext &ctx) {
+  Value data = ctx.input(0), updates = ctx.input(2);
+  auto dataType = cast<RankedTensorType>(data.getType());
+  auto updType = cast<RankedTensorType>(updates.getType());
+  if (ctx.attrs.getString("reduction", "none") != "none")
+    return ctx.fail("only reduction 'none' is supported on run-time values");
+  if (!dataType.hasStaticShape() || !updType.hasStaticShape())
+    return ctx.fail("dynamic shapes are not supported; specialize with "
+                    "--shape");
+  if (dataType.getElementType() != updType.getElementType())
+    return ctx.fail("updates and data have different element types");
+  const HostTensor *indices = ctx.constInput(1);
+  if (!indices)
+    return ctx.failNotConstant(1, "the indices");
+  int64_t r = dataType.getRank(), q = indices->rank();
+  if (q < 1 || indices->shape.back() > r)
+    return ctx.fail("indices do not index data of rank " + std::to_string(r));
+  int64_t m = indices->shape.back();
+  SmallVector<int64_t> expected(indices->shape.begin(),
+                                indices->shape.end() - 1);
+  expected.append(dataType.getShape().begin() + m, dataType.getShape().end());
+  if (updType.getShape() != ArrayRef<int64_t>(expected))
+    return ctx.fail("updates do not have the shape the indices select");
+  ArrayRef<int64_t> shape = dataType.getShape();
+  int64_t numElements = dataType.getNumElements();
+  if (numElements > kMaxViewElements)
+    return ctx.fail("data is too large to scatter into with constant indices");
+  // Which update element each data element receives (-1: none).
+  SmallVector<int64_t> strides(r, 1);
+  for (int64_t d = r - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * shape[d + 1];
+  int64_t slice = r == m ? 1 : strides[m - 1];
+  if (m == 0)
+    slice = numElements;
+  std::vector<int64_t> idx = indices->toInts();
+  std::vector<int64_t> source(numElements, -1);
+  int64_t tuples = product(ArrayRef<int64_t>(indices->shape).drop_back());
+  for (int64_t t = 0; t < tuples; ++t) {
+    int64_t dst = 0;
+    for (int64_t k = 0; k < m; ++k) {
+      int64_t i = normalizedConstIndex(idx[t * m + k], shape[k]);
+      if (i < 0)
+        return ctx.fail("index " + std::to_string(idx[t * m + k]) +
+                        " is out of range for dimension " +
+                        std::to_string(k));
+      dst += i * strides[k];
+    }
+    for (int64_t e = 0; e < slice; ++e)
+      source[dst + e] = t * slice + e;
+  }
+  // A box [lo, hi) per dimension, filled in row-major order?
+  SmallVector<int64_t> lo(r, std::numeric_limits<int64_t>::max()), hi(r, -1);
+  int64_t written = 0;
+  for (int64_t i = 0; i < numElements; ++i) {
+    if (source[i] < 0)
+      continue;
+    ++written;
+    for (int64_t d = 0, rest = i; d < r; ++d) {
+      int64_t c = rest / strides[d];
+      rest %= strides[d];
+      lo[d] = std::min(lo[d], c);
+      hi[d] = std::max(hi[d], c + 1);
+    }
+  }
+  bool box = written > 0;
+  SmallVector<int64_t> boxShape;
+  for (int64_t d = 0; box && d < r; ++d)
+    boxShape.push_back(hi[d] - lo[d]);
+  if (box && product(boxShape) == written) {
+    int64_t expect = 0;
+    SmallVector<int64_t> at(r, 0);
+    for (int64_t n = 0; box && n < written; ++n) {
+      int64_t flat = 0;
+      for (int64_t d = 0; d < r; ++d)
+        flat += (lo[d] + at[d]) * strides[d];
+      box = source[flat] == expect++;
+      for (int64_t d = r - 1; d >= 0; --d) {
+        if (++at[d] < boxShape[d])
+          break;
+        at[d] = 0;
+      }
+    }
+  } else {
+    box = false;
+  }
+  if (box) {
+    SmallVector<OpFoldResult> offsets, sizes,
+        unit(r, ctx.b.getIndexAttr(1));
+    for (int64_t d = 0; d < r; ++d) {
+      offsets.push_back(ctx.b.getIndexAttr(lo[d]));
+      sizes.push_back(ctx.b.getIndexAttr(boxShape[d]));
+    }
+    Value block = reshapeTensor(ctx.b, ctx.loc, updates, boxShape);
+    ctx.setOutput(0,
+                  tensor::InsertSliceOp::create(ctx.b, ctx.loc, block, data,
+                                                offsets, sizes, unit),
+                  ctx.inputDType(0));
+    return success();
+  }
+  // General case: out[i] = source[i] < 0 ? data[i] : updates.flat[source[i]].
+  auto i64 = ctx.b.getI64Type();
+  auto sourceType = RankedTensorType::get(shape, i64);
+  Value sourceMap = arith::ConstantOp::create(
+      ctx.b, ctx.loc,
+      DenseElementsAttr::get(sourceType, ArrayRef<int64_t>(source)));
+  Value flatUpdates = reshapeTensor(ctx.b, ctx.loc, updates,
+                                    {updType.getNumElements()});
+  MLIRContext *mctx = ctx.b.getContext();
+  SmallVector<AffineMap> maps(3, AffineMap::getMultiDimIdentityMap(r, mctx));
+  SmallVector<utils::IteratorType> iters(r, utils::IteratorType::parallel);
+  Value init = emptyTensor(ctx.b, ctx.loc, shape, dataType.getElementType());
+  auto generic = linalg::GenericOp::create(
+      ctx.b, ctx.loc, init.getType(), ValueRange{data, sourceMap},
+      ValueRange{init}, maps, iters,
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        Value zero = arith::ConstantIntOp::create(b, loc, 0, 64);
+        Value none = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                           args[1], zero);
+        Value at = arith::IndexCastOp::create(
+            b, loc, b.getIndexType(),
+            arith::MaxSIOp::create(b, loc, args[1], zero));
+        Value update = tensor::ExtractOp::create(b, loc, flatUpdates, at);
+        linalg::YieldOp::create(
+            b, loc,
+            arith::SelectOp::create(b, loc, none, args[0], update).getResult());
+      });
+  ctx.setOutput(0, generic.getResult(0), ctx.inputDType(0));
+  return success();
+}
+
 } // namespace
 
 void txc::onnx_import::registerShapeConverters(ConverterMap &map) {
@@ -706,4 +839,5 @@ void txc::onnx_import::registerShapeConverters(ConverterMap &map) {
   onnx["Gather"] = {convertGather, 1, 2};
   onnx["GatherElements"] = {convertGatherElements, 11, 2};
   onnx["GatherND"] = {convertGatherND, 11, 2};
+  onnx["ScatterND"] = {convertScatterND, 11, 3};
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """One-node (or few-node) models for what gen_models.py's op list does not
-cover: Clip, Mod, Sign, Flatten, gathers with constant indices, how
+cover: Clip, Mod, Sign, Flatten, gathers with constant indices, Einsum,
+ScatterND, how
 initializers are classified, Shape on partly dynamic inputs and shape
 computations that depend on data. Imports each with txc and prints the IR
 (or, when txc fails, its error), for FileCheck."""
@@ -76,6 +77,40 @@ def gather_models():
     }
 
 
+def einsum_scatter_models():
+    node = helper.make_node
+    box = np.stack(np.meshgrid(np.arange(2), np.arange(1, 3), indexing="ij"), -1)
+    return {
+        # Einsum on run-time values: one linalg.generic, summed labels reduced.
+        "einsum": graph_model(
+            "einsum", [node("Einsum", ["q", "k"], ["y"], name="einsum", equation="bhqd,bhkd->bhqk")],
+            [tensor("q", FLOAT, [1, 2, 3, 4]), tensor("k", FLOAT, [1, 2, 5, 4])], [tensor("y", FLOAT, [1, 2, 3, 5])]),
+        # On constants it folds (an outer product of positions and inverse frequencies).
+        "einsum-fold": graph_model(
+            "einsum-fold", [node("Einsum", ["t", "f"], ["y"], name="einsum", equation="i,j->ij")],
+            [], [tensor("y", INT64, [3, 2])], [const("t", [0, 1, 2], np.int64), const("f", [1, 10], np.int64)]),
+        # ScatterND with constant indices: a box is an insert_slice...
+        "scatternd-box": graph_model(
+            "scatternd-box", [node("ScatterND", ["x", "indices", "u"], ["y"], name="scatter")],
+            [tensor("x", FLOAT, [2, 4, 3]), tensor("u", FLOAT, [2, 2, 3])], [tensor("y", FLOAT, [2, 4, 3])],
+            [const("indices", box, np.int64)]),
+        # ... other positions a select between data and updates.
+        "scatternd-points": graph_model(
+            "scatternd-points", [node("ScatterND", ["x", "indices", "u"], ["y"], name="scatter")],
+            [tensor("x", FLOAT, [2, 4, 3]), tensor("u", FLOAT, [2, 3])], [tensor("y", FLOAT, [2, 4, 3])],
+            [const("indices", [[0, 1], [1, 3]], np.int64)]),
+        "scatternd-fold": graph_model(
+            "scatternd-fold", [node("ScatterND", ["x", "indices", "u"], ["y"], name="scatter", reduction="add")],
+            [], [tensor("y", INT64, [4])],
+            [const("x", [1, 2, 3, 4], np.int64), const("indices", [[1], [1], [3]], np.int64),
+             const("u", [10, 20, 30], np.int64)]),
+        "scatternd-runtime-indices": graph_model(
+            "scatternd-runtime-indices", [node("ScatterND", ["x", "indices", "u"], ["y"], name="scatter")],
+            [tensor("x", FLOAT, [4]), tensor("indices", INT64, [2, 1]), tensor("u", FLOAT, [2])],
+            [tensor("y", FLOAT, [4])]),
+    }
+
+
 def initializer_models():
     node = helper.make_node
     rng = np.random.default_rng(0)
@@ -140,6 +175,7 @@ def main():
         "sign": model("sign", helper.make_node("Sign", ["x"], ["y"], name="sign")),
     }
     models.update(gather_models())
+    models.update(einsum_scatter_models())
     models.update(initializer_models())
     models.update(shape_models())
     for name, m in models.items():

@@ -1858,6 +1858,16 @@ def _op_layer_norm(g):
          epsilon=1e-5)
 
 
+def _op_einsum(g):
+    g.op("Einsum", [g.input("Q", FLOAT, [2, 3, 4]), g.input("K", FLOAT, [2, 5, 4])], "", outputs=["Output"],
+         equation="bqd,bkd->bqk")
+
+
+def _op_scatter_nd(g):
+    g.op("ScatterND", [g.input("data", FLOAT, X_SHAPE), g.ints([[0, 1], [1, 2]], ""),
+                       g.input("updates", FLOAT, [2, 4])], "", outputs=["output"])
+
+
 POSITIVE = sample_uniform(0.5, 2.0)
 
 OPS: dict[str, OpSpec] = {
@@ -1912,6 +1922,9 @@ OPS: dict[str, OpSpec] = {
     "ReduceMean": OpSpec(18, _op_reduce("ReduceMean", [-1], 1)),
     "ReduceSum": OpSpec(13, _op_reduce("ReduceSum", [1], 0)),
     "LayerNormalization": OpSpec(17, _op_layer_norm),
+    "Flatten": OpSpec(7, _unary("Flatten", axis=1)),
+    "Einsum": OpSpec(12, _op_einsum),
+    "ScatterND": OpSpec(16, _op_scatter_nd),
 }
 
 
