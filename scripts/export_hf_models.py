@@ -20,8 +20,9 @@ Each variant is EXPORTER-SHAPES-MASK:
 Files are written as DIR/MODEL-VARIANT.onnx, together with DIR/manifest.txt
 listing the txc command line (with --shape for dynamic inputs) for each one.
 Every export uses use_cache=False (the prefill graph without KV cache).
---batch, --seq, --layers and --attn (sdpa or eager attention) vary the
-models and inputs; --check runs each export in onnxruntime against torch.
+--batch, --seq, --layers, --hidden, --heads, --kv-heads, --window and --attn
+(sdpa or eager attention) vary the models and inputs; --check runs each
+export in onnxruntime against torch.
 """
 
 from __future__ import annotations
@@ -44,32 +45,34 @@ logging.getLogger("torch.onnx").setLevel(logging.ERROR)
 VOCAB = 128
 
 
-def _decoder_common(layers: int) -> dict:
-    return dict(hidden_size=64, intermediate_size=128, num_hidden_layers=layers, num_attention_heads=4,
-                num_key_value_heads=2, vocab_size=VOCAB, max_position_embeddings=256)
+def _decoder_common(opts) -> dict:
+    return dict(hidden_size=opts.hidden, intermediate_size=2 * opts.hidden, num_hidden_layers=opts.layers,
+                num_attention_heads=opts.heads, num_key_value_heads=opts.kv_heads, vocab_size=VOCAB,
+                max_position_embeddings=256)
 
 
-def make_model(name: str, attn: str = "sdpa", layers: int = 2):
+def make_model(name: str, opts):
     """A randomly initialized model of the family `name`, in eval mode."""
     t = transformers
     if name == "gpt2":
-        cfg = t.GPT2Config(n_embd=64, n_layer=layers, n_head=4, vocab_size=VOCAB, n_positions=256)
+        cfg = t.GPT2Config(n_embd=opts.hidden, n_layer=opts.layers, n_head=opts.heads, vocab_size=VOCAB,
+                           n_positions=256)
         model = t.GPT2LMHeadModel(cfg)
     elif name == "bert":
-        cfg = t.BertConfig(hidden_size=64, num_hidden_layers=layers, num_attention_heads=4, intermediate_size=128,
-                           vocab_size=VOCAB, max_position_embeddings=256)
+        cfg = t.BertConfig(hidden_size=opts.hidden, num_hidden_layers=opts.layers, num_attention_heads=opts.heads,
+                           intermediate_size=2 * opts.hidden, vocab_size=VOCAB, max_position_embeddings=256)
         model = t.BertModel(cfg)
     elif name == "llama":
-        model = t.LlamaForCausalLM(t.LlamaConfig(**_decoder_common(layers)))
+        model = t.LlamaForCausalLM(t.LlamaConfig(**_decoder_common(opts)))
     elif name == "qwen2":
-        model = t.Qwen2ForCausalLM(t.Qwen2Config(**_decoder_common(layers)))
+        model = t.Qwen2ForCausalLM(t.Qwen2Config(**_decoder_common(opts)))
     elif name == "mistral":
-        model = t.MistralForCausalLM(t.MistralConfig(**_decoder_common(layers), sliding_window=8))
+        model = t.MistralForCausalLM(t.MistralConfig(**_decoder_common(opts), sliding_window=opts.window))
     elif name == "phi3":
-        model = t.Phi3ForCausalLM(t.Phi3Config(**_decoder_common(layers), pad_token_id=0))
+        model = t.Phi3ForCausalLM(t.Phi3Config(**_decoder_common(opts), pad_token_id=0))
     else:
         raise ValueError(f"unknown model {name!r}")
-    model.set_attn_implementation(attn)
+    model.set_attn_implementation(opts.attn)
     return model.eval()
 
 
@@ -123,7 +126,7 @@ def export_one(name: str, variant: str, path: str, opts) -> str:
     exporter, shapes, mask = variant.split("-")
     with_mask, dynamic = mask == "mask", shapes == "dynamic"
     torch.manual_seed(0)
-    model = make_model(name, opts.attn, opts.layers)
+    model = make_model(name, opts)
     ids, am = example_inputs(opts)
     args = (ids, am) if with_mask else (ids,)
     names = ["input_ids", "attention_mask"][:len(args)]
@@ -156,7 +159,7 @@ def check_with_ort(path: str, name: str, with_mask: bool, opts) -> str:
     except ImportError:
         return "onnxruntime not installed, not checked"
     torch.manual_seed(0)
-    model = make_model(name, opts.attn, opts.layers)
+    model = make_model(name, opts)
     ids, am = example_inputs(opts)
     feeds = {"input_ids": ids.numpy()}
     if with_mask:
@@ -180,9 +183,12 @@ def main(argv=None) -> int:
     ap.add_argument("--models", default=",".join(MODELS), help="comma-separated subset of " + ",".join(MODELS))
     ap.add_argument("--variants", default="", help="comma-separated variants (default: all that apply)")
     ap.add_argument("--batch", type=int, default=2, help="batch size of the example input (default 2)")
-    ap.add_argument("--seq", type=int, default=24, help="sequence length of the example input (default 24; "
-                    "Mistral's sliding window is 8)")
+    ap.add_argument("--seq", type=int, default=24, help="sequence length of the example input (default 24)")
     ap.add_argument("--layers", type=int, default=2, help="number of layers (default 2)")
+    ap.add_argument("--hidden", type=int, default=64, help="hidden size (default 64; intermediate 2x)")
+    ap.add_argument("--heads", type=int, default=4, help="attention heads (default 4)")
+    ap.add_argument("--kv-heads", type=int, default=2, help="decoders' KV heads (default 2)")
+    ap.add_argument("--window", type=int, default=8, help="Mistral's sliding window (default 8)")
     ap.add_argument("--attn", default="sdpa", choices=["sdpa", "eager"],
                     help="attention implementation (transformers' attn_implementation, default sdpa)")
     ap.add_argument("--check", action="store_true", help="compare each export with torch in onnxruntime")
