@@ -24,7 +24,9 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -184,16 +186,27 @@ static Value stripReshapeRoundTrips(Value v) {
 
 /// If `v` ([B, H, S, D]) is repeat_kv of a [B, Hkv, S, D] tensor, i.e.
 /// `collapse([[0], [1, 2], [3], [4]], broadcast(x, dims = [2]))`, so head `h`
-/// reads KV head `h / (H / Hkv)`, returns `x`. A repetition along another
+/// reads KV head `h / (H / Hkv)`, returns `x`. A transpose of the last two
+/// dimensions between the collapse and the broadcast (the transposed keys of
+/// a 3-D SDPA decomposition) is allowed: then `swapped` is set, and `v` is
+/// `x` with its last two dimensions swapped. A repetition along another
 /// dimension (head `h` reading `h % Hkv`) is not GQA and is kept.
-static Value stripRepeatKV(Value v) {
+static Value stripRepeatKV(Value v, bool &swapped) {
   auto collapse = definedBy<tensor::CollapseShapeOp>(v);
   if (!collapse || collapse.getSrcType().getRank() != 5)
     return {};
   SmallVector<ReassociationIndices> groups = collapse.getReassociationIndices();
   if (groups != SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}})
     return {};
-  auto bcast = definedBy<linalg::BroadcastOp>(collapse.getSrc());
+  Value repeated = collapse.getSrc();
+  swapped = false;
+  if (auto transpose = definedBy<linalg::TransposeOp>(repeated)) {
+    if (transpose.getPermutation() != ArrayRef<int64_t>{0, 1, 2, 4, 3})
+      return {};
+    swapped = true;
+    repeated = transpose.getInput();
+  }
+  auto bcast = definedBy<linalg::BroadcastOp>(repeated);
   if (!bcast || bcast.getDimensions() != ArrayRef<int64_t>{2})
     return {};
   return stripReshapeRoundTrips(bcast.getInput());
@@ -221,8 +234,8 @@ static std::optional<double> scaleFactor(Operation *op, Value &other) {
 }
 
 /// Follows a contraction operand back through transposes, constant scalings
-/// (when `peelScale`) and the GQA repetition (when `peelRepeat`; only in the
-/// [B, H, S, D] layout). Returns every point passed, the operand first.
+/// (when `peelScale`) and the GQA repetition (when `peelRepeat`; only where
+/// the batch and head dimensions are in place). Returns every point passed, the operand first.
 static SmallVector<PeelPoint> peelOperand(LayoutValue start, bool peelScale,
                                           bool peelRepeat) {
   SmallVector<PeelPoint> points{{start}};
@@ -230,6 +243,7 @@ static SmallVector<PeelPoint> peelOperand(LayoutValue start, bool peelScale,
     PeelPoint next = points.back();
     Operation *def = next.operand.value.getDefiningOp();
     Value other;
+    bool swapped = false;
     if (!def)
       break;
     if (std::optional<double> c =
@@ -242,11 +256,15 @@ static SmallVector<PeelPoint> peelOperand(LayoutValue start, bool peelScale,
         d = p[d];
       next.operand.value = transpose.getInput();
     } else if (Value kv = peelRepeat && !next.unrepeated &&
-                                  isIdentity(next.operand.perm)
-                              ? stripRepeatKV(next.operand.value)
+                                  next.operand.perm[0] == 0 &&
+                                  next.operand.perm[1] == 1
+                              ? stripRepeatKV(next.operand.value, swapped)
                               : Value()) {
       next.operand.value = kv;
       next.unrepeated = true;
+      if (swapped)
+        for (int64_t &d : next.operand.perm)
+          d = d >= 2 ? 5 - d : d;
     } else {
       break;
     }
@@ -273,6 +291,101 @@ static const PeelPoint &choosePoint(ArrayRef<PeelPoint> points,
 /// Static size of logical dimension `k` of `v` (dynamic as kDynamic).
 static int64_t dimOf(const LayoutValue &v, int64_t k) {
   return cast<RankedTensorType>(v.value.getType()).getDimSize(v.perm[k]);
+}
+
+//===----------------------------------------------------------------------===//
+// Operand layout normalization
+//===----------------------------------------------------------------------===//
+//
+// torch's SDPA decomposition multiplies in 3-D: K [B, Hkv, n_rep, S, D] (the
+// GQA repetition, not yet collapsed) is reshaped to [B*H, S, D], transposed to
+// [B*H, D, S] and reshaped to [B, H, D, S]. Moving the transpose above the
+// reshapes lets them compose into the repetition's collapse, giving the form
+// the matcher reads: collapse([[0], [1, 2], ...], transpose(broadcast(K))).
+
+namespace {
+/// expand_shape(transpose(collapse_shape(x))) ->
+/// expand_shape(collapse_shape(transpose(x))): the reassociation groups move
+/// as units, and the reshapes, now adjacent, compose.
+struct TransposeOfCollapse : OpRewritePattern<linalg::TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(linalg::TransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto collapse = op.getInput().getDefiningOp<tensor::CollapseShapeOp>();
+    if (!collapse || !op->hasOneUse() ||
+        !isa<tensor::ExpandShapeOp>(*op->user_begin()))
+      return failure();
+    SmallVector<ReassociationIndices> groups =
+        collapse.getReassociationIndices();
+    ArrayRef<int64_t> perm = op.getPermutation();
+    SmallVector<int64_t> lifted;
+    SmallVector<ReassociationIndices> newGroups;
+    for (int64_t p : perm) {
+      ReassociationIndices group;
+      for (int64_t d : groups[p]) {
+        group.push_back(lifted.size());
+        lifted.push_back(d);
+      }
+      newGroups.push_back(group);
+    }
+    Location loc = op.getLoc();
+    Value src = collapse.getSrc();
+    SmallVector<OpFoldResult> srcSizes =
+        tensor::getMixedSizes(rewriter, loc, src);
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t d : lifted)
+      sizes.push_back(srcSizes[d]);
+    Value init = tensor::EmptyOp::create(rewriter, loc, sizes,
+                                         getElementTypeOrSelf(src));
+    Value transposed =
+        linalg::TransposeOp::create(rewriter, loc, src, init, lifted)
+            ->getResult(0);
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
+        op, op->getResult(0).getType(), transposed, newGroups);
+    return success();
+  }
+};
+
+} // namespace
+
+/// Applies the layout normalizations to the ops that compute the operands
+/// of rank-4 contractions (transposes, reshapes, broadcasts and scalings).
+static void normalizeOperandLayouts(Operation *root) {
+  SmallVector<Operation *> ops;
+  llvm::DenseSet<Operation *> seen;
+  root->walk([&](linalg::ContractOp contract) {
+    auto type = dyn_cast<RankedTensorType>(contract->getResult(0).getType());
+    if (!type || type.getRank() != 4)
+      return;
+    SmallVector<std::pair<Value, int>> stack;
+    for (Value in : contract.getInputs())
+      stack.push_back({in, 0});
+    while (!stack.empty()) {
+      auto [v, depth] = stack.pop_back_val();
+      Operation *def = v.getDefiningOp();
+      if (!def || depth > kMaxChain ||
+          !isa<linalg::TransposeOp, linalg::BroadcastOp, tensor::ExpandShapeOp,
+               tensor::CollapseShapeOp, arith::MulFOp, arith::DivFOp>(def))
+        continue;
+      if (seen.insert(def).second)
+        ops.push_back(def);
+      // The data operands (not the inits of destination-style ops).
+      auto dps = dyn_cast<DestinationStyleOpInterface>(def);
+      for (OpOperand &operand : def->getOpOperands())
+        if (!dps || !dps.isDpsInit(&operand))
+          stack.push_back({operand.get(), depth + 1});
+    }
+  });
+  if (ops.empty())
+    return;
+  MLIRContext *ctx = root->getContext();
+  RewritePatternSet patterns(ctx);
+  patterns.add<TransposeOfCollapse>(ctx);
+  tensor::ExpandShapeOp::getCanonicalizationPatterns(patterns, ctx);
+  tensor::CollapseShapeOp::getCanonicalizationPatterns(patterns, ctx);
+  GreedyRewriteConfig config;
+  config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
+  (void)applyOpPatternsGreedily(ops, std::move(patterns), config);
 }
 
 //===----------------------------------------------------------------------===//
@@ -439,6 +552,22 @@ private:
   const MaskFactor *runtime = nullptr;
 };
 } // namespace
+
+/// The result of `op` when it is `select(isnan(p), 0, p)` (`cmpf uno, p, p`),
+/// the guard torch's SDPA decomposition puts after the softmax so that a row
+/// whose keys are all masked gives zeros instead of NaN -- what tx.attention
+/// computes for such rows. Null otherwise.
+static Value matchNaNGuard(Operation *op, Value probs) {
+  auto select = dyn_cast<arith::SelectOp>(op);
+  if (!select || select.getFalseValue() != probs ||
+      !isZeroSplat(select.getTrueValue()))
+    return {};
+  auto cmp = select.getCondition().getDefiningOp<arith::CmpFOp>();
+  if (!cmp || cmp.getPredicate() != arith::CmpFPredicate::UNO ||
+      cmp.getLhs() != probs || cmp.getRhs() != probs)
+    return {};
+  return select.getResult();
+}
 
 bool AttentionMatcher::isScorePath(Value v, int depth) {
   if (depth > kMaxChain)
@@ -706,8 +835,13 @@ LogicalResult AttentionMatcher::match() {
   if (!isa<FloatType>(scores.getElementType()))
     return fail("the scores are not floating point");
 
-  // softmax(...) V
+  // softmax(...) V, possibly through the NaN guard.
   Value probs = softmax->getResult(0);
+  for (Operation *user : probs.getUsers())
+    if (Value guarded = matchNaNGuard(user, probs)) {
+      probs = guarded;
+      break;
+    }
   for (Operation *user : probs.getUsers())
     if (auto contract = dyn_cast<linalg::ContractOp>(user);
         contract && contract.getInputs().size() == 2 &&
@@ -898,6 +1032,7 @@ struct RaiseAttentionPass
   using RaiseAttentionPassBase::RaiseAttentionPassBase;
 
   void runOnOperation() override {
+    normalizeOperandLayouts(getOperation());
     SmallVector<linalg::SoftmaxOp> softmaxes;
     getOperation()->walk(
         [&](linalg::SoftmaxOp op) { softmaxes.push_back(op); });

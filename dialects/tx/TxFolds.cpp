@@ -5,7 +5,9 @@
 //  * a multiplication of the query or the key by a constant scalar (a splat)
 //    folds into tx.attention's scale;
 //  * a bias added to a tx.linear's result (broadcast from [N]) becomes the
-//    linear's own bias.
+//    linear's own bias;
+//  * a tx.linear on a flattened input ([B*S, K], reshaped back after) works
+//    on the unflattened input directly.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +15,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -102,8 +105,8 @@ void AttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,
 
 namespace {
 /// addf(linear(x, w), broadcast(b)) -> linear(x, w, bias b), for a [N] `b`
-/// broadcast along every leading dimension and a linear without bias whose
-/// only user is the add.
+/// broadcast along every leading dimension (or a splat constant) and a
+/// linear without bias whose only user is the add.
 struct FoldBiasAddIntoLinear : public OpRewritePattern<arith::AddFOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -116,7 +119,18 @@ struct FoldBiasAddIntoLinear : public OpRewritePattern<arith::AddFOp> {
         continue;
       auto resultType = linear.getResult().getType();
       Value bias = other;
-      if (auto bcast = other.getDefiningOp<linalg::BroadcastOp>()) {
+      DenseElementsAttr splat;
+      if (matchPattern(other, m_Constant(&splat)) && splat.isSplat() &&
+          splat.getType() == resultType) {
+        // A constant splat of the result's shape (exporters fold equal
+        // biases, e.g. zeros, into one constant).
+        auto biasType = RankedTensorType::get(resultType.getShape().back(),
+                                              resultType.getElementType());
+        bias = arith::ConstantOp::create(
+            rewriter, add.getLoc(),
+            DenseElementsAttr::get(biasType,
+                                   splat.getSplatValue<Attribute>()));
+      } else if (auto bcast = other.getDefiningOp<linalg::BroadcastOp>()) {
         // Broadcast along all but the last dimension.
         SmallVector<int64_t> expected;
         for (int64_t d = 0; d + 1 < resultType.getRank(); ++d)
@@ -137,9 +151,42 @@ struct FoldBiasAddIntoLinear : public OpRewritePattern<arith::AddFOp> {
     return rewriter.notifyMatchFailure(add, "not a bias add on a tx.linear");
   }
 };
+
+/// expand(linear(collapse(x))) -> linear(x), when the collapse only merges
+/// leading dimensions (the last stays on its own) and the expand splits
+/// them back: a linear on a flattened [B*S, K] input, as Conv1D / addmm
+/// exports compute it, on the original [B, S, K].
+struct FoldFlattenAroundLinear
+    : public OpRewritePattern<tensor::ExpandShapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tensor::ExpandShapeOp expand,
+                                PatternRewriter &rewriter) const override {
+    auto linear = expand.getSrc().getDefiningOp<LinearOp>();
+    if (!linear || !linear->hasOneUse())
+      return rewriter.notifyMatchFailure(expand, "not a tx.linear result");
+    auto collapse = linear.getInput().getDefiningOp<tensor::CollapseShapeOp>();
+    if (!collapse)
+      return rewriter.notifyMatchFailure(expand, "input not collapsed");
+    SmallVector<ReassociationIndices> groups =
+        collapse.getReassociationIndices();
+    auto srcType = collapse.getSrcType();
+    int64_t rank = srcType.getRank();
+    if (groups.back() != ReassociationIndices{rank - 1} ||
+        expand.getReassociationIndices() != groups)
+      return rewriter.notifyMatchFailure(expand, "not a leading flatten");
+    auto resultType = expand.getResultType();
+    if (resultType.getShape().drop_back() != srcType.getShape().drop_back())
+      return rewriter.notifyMatchFailure(expand, "different leading dims");
+    rewriter.replaceOpWithNewOp<LinearOp>(expand, resultType,
+                                          collapse.getSrc(),
+                                          linear.getWeight(), linear.getBias());
+    return success();
+  }
+};
 } // namespace
 
 void LinearOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                            MLIRContext *context) {
-  results.add<FoldBiasAddIntoLinear>(context);
+  results.add<FoldBiasAddIntoLinear, FoldFlattenAroundLinear>(context);
 }

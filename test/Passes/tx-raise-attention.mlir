@@ -715,3 +715,116 @@ func.func @classifier_softmax(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
   %p = linalg.softmax dimension(1) ins(%x : tensor<2x8xf32>) outs(%e : tensor<2x8xf32>) -> tensor<2x8xf32>
   return %p : tensor<2x8xf32>
 }
+
+// -----
+
+// torch's SDPA decomposition guards the probabilities with
+// where(isnan(p), 0, p); a row whose keys are all masked then gives zeros,
+// as tx.attention does, so the guard is part of the raised op.
+// CHECK-LABEL: func.func @nan_guard
+// CHECK-SAME: (%[[Q:[^:]+]]: tensor<1x2x4x8xf32>, %[[K:[^:]+]]: tensor<1x2x4x8xf32>, %[[V:[^:]+]]: tensor<1x2x4x8xf32>)
+// CHECK-NOT: arith.cmpf
+// CHECK-NOT: arith.select
+// CHECK: %[[O:.+]] = tx.attention %[[Q]], %[[K]], %[[V]] mask(none) : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+// CHECK-NEXT: return %[[O]]
+func.func @nan_guard(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  %zero = arith.constant 0.000000e+00 : f32
+  %e3 = tensor.empty() : tensor<1x2x4x4xf32>
+  %z4 = linalg.fill ins(%zero : f32) outs(%e3 : tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %mm5 = linalg.contract indexing_maps = [affine_map<(b, h, i, j, d) -> (b, h, i, d)>, affine_map<(b, h, i, j, d) -> (b, h, j, d)>, affine_map<(b, h, i, j, d) -> (b, h, i, j)>] ins(%q, %k : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%z4 : tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %c6 = arith.constant dense<0.35355339059327373> : tensor<1x2x4x4xf32>
+  %s7 = arith.mulf %mm5, %c6 : tensor<1x2x4x4xf32>
+  %e12 = tensor.empty() : tensor<1x2x4x4xf32>
+  %p13 = linalg.softmax dimension(3) ins(%s7 : tensor<1x2x4x4xf32>) outs(%e12 : tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %nan = arith.cmpf uno, %p13, %p13 : tensor<1x2x4x4xf32>
+  %zeros = arith.constant dense<0.000000e+00> : tensor<1x2x4x4xf32>
+  %g = arith.select %nan, %zeros, %p13 : tensor<1x2x4x4xi1>, tensor<1x2x4x4xf32>
+  %e14 = tensor.empty() : tensor<1x2x4x8xf32>
+  %z15 = linalg.fill ins(%zero : f32) outs(%e14 : tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %mm16 = linalg.contract indexing_maps = [affine_map<(b, h, i, e, j) -> (b, h, i, j)>, affine_map<(b, h, i, e, j) -> (b, h, j, e)>, affine_map<(b, h, i, e, j) -> (b, h, i, e)>] ins(%g, %v : tensor<1x2x4x4xf32>, tensor<1x2x4x8xf32>) outs(%z15 : tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return %mm16 : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+// A select on the probabilities that is not the NaN guard (here it puts 1
+// where p is NaN) is not attention's.
+func.func @not_a_nan_guard(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  %zero = arith.constant 0.000000e+00 : f32
+  %e3 = tensor.empty() : tensor<1x2x4x4xf32>
+  %z4 = linalg.fill ins(%zero : f32) outs(%e3 : tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %mm5 = linalg.contract indexing_maps = [affine_map<(b, h, i, j, d) -> (b, h, i, d)>, affine_map<(b, h, i, j, d) -> (b, h, j, d)>, affine_map<(b, h, i, j, d) -> (b, h, i, j)>] ins(%q, %k : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%z4 : tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %e12 = tensor.empty() : tensor<1x2x4x4xf32>
+  // expected-remark @+1 {{not raised to tx.attention: the softmax result does not feed a contraction with V}}
+  %p13 = linalg.softmax dimension(3) ins(%mm5 : tensor<1x2x4x4xf32>) outs(%e12 : tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %nan = arith.cmpf uno, %p13, %p13 : tensor<1x2x4x4xf32>
+  %ones = arith.constant dense<1.000000e+00> : tensor<1x2x4x4xf32>
+  %g = arith.select %nan, %ones, %p13 : tensor<1x2x4x4xi1>, tensor<1x2x4x4xf32>
+  %e14 = tensor.empty() : tensor<1x2x4x8xf32>
+  %z15 = linalg.fill ins(%zero : f32) outs(%e14 : tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %mm16 = linalg.contract indexing_maps = [affine_map<(b, h, i, e, j) -> (b, h, i, j)>, affine_map<(b, h, i, e, j) -> (b, h, j, e)>, affine_map<(b, h, i, e, j) -> (b, h, i, e)>] ins(%g, %v : tensor<1x2x4x4xf32>, tensor<1x2x4x8xf32>) outs(%z15 : tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return %mm16 : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+// torch's SDPA decomposition with GQA: the repeated keys [B, Hkv, n_rep, S,
+// D] are flattened to [B*H, S, D], transposed in 3-D and reshaped to
+// [B, H, D, S]; the values are the usual repeat_kv. Both repetitions are
+// stripped: tx.attention reads the 2 KV heads.
+// CHECK-LABEL: func.func @sdpa_3d_keys_gqa
+// CHECK-SAME: (%[[Q:[^:]+]]: tensor<1x4x4x8xf32>, %[[K:[^:]+]]: tensor<1x2x4x8xf32>, %[[V:[^:]+]]: tensor<1x2x4x8xf32>)
+// CHECK-NOT: linalg.contract
+// CHECK: %[[O:.+]] = tx.attention %[[Q]], %[[K]], %[[V]] mask(none) : tensor<1x4x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x4x4x8xf32>
+// CHECK-NEXT: return %[[O]]
+func.func @sdpa_3d_keys_gqa(%q: tensor<1x4x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x4x4x8xf32> {
+  %zero = arith.constant 0.000000e+00 : f32
+  %e1 = tensor.empty() : tensor<1x2x2x4x8xf32>
+  %bk = linalg.broadcast ins(%k : tensor<1x2x4x8xf32>) outs(%e1 : tensor<1x2x2x4x8xf32>) dimensions = [2]
+  %k3 = tensor.collapse_shape %bk [[0, 1, 2], [3], [4]] : tensor<1x2x2x4x8xf32> into tensor<4x4x8xf32>
+  %e2 = tensor.empty() : tensor<4x8x4xf32>
+  %kt3 = linalg.transpose ins(%k3 : tensor<4x4x8xf32>) outs(%e2 : tensor<4x8x4xf32>) permutation = [0, 2, 1]
+  %kt = tensor.expand_shape %kt3 [[0, 1], [2], [3]] output_shape [1, 4, 8, 4] : tensor<4x8x4xf32> into tensor<1x4x8x4xf32>
+  %c = arith.constant dense<0.594603553> : tensor<1x4x8x4xf32>
+  %kts = arith.mulf %kt, %c : tensor<1x4x8x4xf32>
+  %cq = arith.constant dense<0.594603553> : tensor<1x4x4x8xf32>
+  %qs = arith.mulf %q, %cq : tensor<1x4x4x8xf32>
+  %bv = linalg.broadcast ins(%v : tensor<1x2x4x8xf32>) outs(%e1 : tensor<1x2x2x4x8xf32>) dimensions = [2]
+  %rv = tensor.collapse_shape %bv [[0], [1, 2], [3], [4]] : tensor<1x2x2x4x8xf32> into tensor<1x4x4x8xf32>
+  %e3 = tensor.empty() : tensor<1x4x4x4xf32>
+  %z4 = linalg.fill ins(%zero : f32) outs(%e3 : tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  %mm5 = linalg.contract indexing_maps = [affine_map<(b, h, i, j, d) -> (b, h, i, d)>, affine_map<(b, h, i, j, d) -> (b, h, d, j)>, affine_map<(b, h, i, j, d) -> (b, h, i, j)>] ins(%qs, %kts : tensor<1x4x4x8xf32>, tensor<1x4x8x4xf32>) outs(%z4 : tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  %e12 = tensor.empty() : tensor<1x4x4x4xf32>
+  %p13 = linalg.softmax dimension(3) ins(%mm5 : tensor<1x4x4x4xf32>) outs(%e12 : tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  %e14 = tensor.empty() : tensor<1x4x4x8xf32>
+  %z15 = linalg.fill ins(%zero : f32) outs(%e14 : tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32>
+  %mm16 = linalg.contract indexing_maps = [affine_map<(b, h, i, e, j) -> (b, h, i, j)>, affine_map<(b, h, i, e, j) -> (b, h, j, e)>, affine_map<(b, h, i, e, j) -> (b, h, i, e)>] ins(%p13, %rv : tensor<1x4x4x4xf32>, tensor<1x4x4x8xf32>) outs(%z15 : tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32>
+  return %mm16 : tensor<1x4x4x8xf32>
+}
+
+// -----
+
+// The same 3-D key path without GQA (GPT-2, BERT): K [B, H, S, D] flattened
+// to [B*H, S, D], transposed, reshaped to [B, H, D, S].
+// CHECK-LABEL: func.func @sdpa_3d_keys_mha
+// CHECK-SAME: (%[[Q:[^:]+]]: tensor<2x2x4x8xf32>, %[[K:[^:]+]]: tensor<2x2x4x8xf32>, %[[V:[^:]+]]: tensor<2x2x4x8xf32>)
+// CHECK: %[[O:.+]] = tx.attention %[[Q]], %[[K]], %[[V]] mask(none) : tensor<2x2x4x8xf32>, tensor<2x2x4x8xf32>, tensor<2x2x4x8xf32> -> tensor<2x2x4x8xf32>
+// CHECK-NEXT: return %[[O]]
+func.func @sdpa_3d_keys_mha(%q: tensor<2x2x4x8xf32>, %k: tensor<2x2x4x8xf32>, %v: tensor<2x2x4x8xf32>) -> tensor<2x2x4x8xf32> {
+  %zero = arith.constant 0.000000e+00 : f32
+  %k3 = tensor.collapse_shape %k [[0, 1], [2], [3]] : tensor<2x2x4x8xf32> into tensor<4x4x8xf32>
+  %e2 = tensor.empty() : tensor<4x8x4xf32>
+  %kt3 = linalg.transpose ins(%k3 : tensor<4x4x8xf32>) outs(%e2 : tensor<4x8x4xf32>) permutation = [0, 2, 1]
+  %kt = tensor.expand_shape %kt3 [[0, 1], [2], [3]] output_shape [2, 2, 8, 4] : tensor<4x8x4xf32> into tensor<2x2x8x4xf32>
+  %c = arith.constant dense<0.35355339059327373> : tensor<2x2x8x4xf32>
+  %kts = arith.mulf %kt, %c : tensor<2x2x8x4xf32>
+  %e3 = tensor.empty() : tensor<2x2x4x4xf32>
+  %z4 = linalg.fill ins(%zero : f32) outs(%e3 : tensor<2x2x4x4xf32>) -> tensor<2x2x4x4xf32>
+  %mm5 = linalg.contract indexing_maps = [affine_map<(b, h, i, j, d) -> (b, h, i, d)>, affine_map<(b, h, i, j, d) -> (b, h, d, j)>, affine_map<(b, h, i, j, d) -> (b, h, i, j)>] ins(%q, %kts : tensor<2x2x4x8xf32>, tensor<2x2x8x4xf32>) outs(%z4 : tensor<2x2x4x4xf32>) -> tensor<2x2x4x4xf32>
+  %e12 = tensor.empty() : tensor<2x2x4x4xf32>
+  %p13 = linalg.softmax dimension(3) ins(%mm5 : tensor<2x2x4x4xf32>) outs(%e12 : tensor<2x2x4x4xf32>) -> tensor<2x2x4x4xf32>
+  %e14 = tensor.empty() : tensor<2x2x4x8xf32>
+  %z15 = linalg.fill ins(%zero : f32) outs(%e14 : tensor<2x2x4x8xf32>) -> tensor<2x2x4x8xf32>
+  %mm16 = linalg.contract indexing_maps = [affine_map<(b, h, i, e, j) -> (b, h, i, j)>, affine_map<(b, h, i, e, j) -> (b, h, j, e)>, affine_map<(b, h, i, e, j) -> (b, h, i, e)>] ins(%p13, %v : tensor<2x2x4x4xf32>, tensor<2x2x4x8xf32>) outs(%z15 : tensor<2x2x4x8xf32>) -> tensor<2x2x4x8xf32>
+  return %mm16 : tensor<2x2x4x8xf32>
+}

@@ -126,7 +126,12 @@ def RaiseAttentionPass : Pass<"tx-raise-attention"> {
       implicit when it equals `1/sqrt(D)`.
     * GQA repetition of K and V (`repeat_kv`: broadcast right after the KV
       head dimension, then a collapse of the two) is stripped, so the op gets
-      the `[B, Hkv, S, D]` tensors.
+      the `[B, Hkv, S, D]` tensors. Keys transposed in 3-D as torch's SDPA
+      decomposition does it (`[B*H, S, D]`, transposed, reshaped to
+      `[B, H, D, S]`) are read through, repetition included.
+    * `select(isnan(P), 0, P)` on the probabilities (SDPA's guard for rows
+      whose keys are all masked) is part of the pattern: tx.attention gives
+      zeros for such rows too.
     * The mask is an added float tensor, `select(cond, scores, c)` or
       `select(cond, c, scores)` with `c <= -1e4`, or a sum / conjunction of
       such terms. Constant terms are combined and classified (an entry is

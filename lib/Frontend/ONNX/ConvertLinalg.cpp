@@ -20,6 +20,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <map>
 
 using namespace mlir;
 using namespace txc;
@@ -161,8 +162,10 @@ const HostTensor *constantWeight(NodeContext &ctx, unsigned i,
 LogicalResult convertMatMul(NodeContext &ctx) {
   Value a = ctx.input(0);
   auto at = cast<RankedTensorType>(a.getType());
-  if (at.getRank() == 0 || ctx.inputType(1).getRank() == 0)
+  if (at.getRank() == 0)
     return ctx.fail("operands must have rank >= 1");
+  // A constant weight is not materialized as is (tx.linear reads it
+  // transposed), so its rank is checked by constantWeight, not inputType.
   bool transposed;
   std::string name;
   if (const HostTensor *w = constantWeight(ctx, 1, transposed, name);
@@ -185,6 +188,8 @@ LogicalResult convertMatMul(NodeContext &ctx) {
                   ctx.inputDType(0));
     return success();
   }
+  if (ctx.inputType(1).getRank() == 0)
+    return ctx.fail("operands must have rank >= 1");
   auto result = batchedMatmul(ctx, a, ctx.input(1));
   if (failed(result))
     return ctx.fail("operand shapes are incompatible");
@@ -255,6 +260,82 @@ LogicalResult convertGemm(NodeContext &ctx) {
   return success();
 }
 
+/// Einsum as one linalg.generic: a loop per label (the output's parallel,
+/// the others summed), each operand indexed by its labels (size-1
+/// dimensions that broadcast by the constant 0).
+LogicalResult convertEinsum(NodeContext &ctx) {
+  SmallVector<Value> operands;
+  SmallVector<int64_t> ranks;
+  SmallVector<ArrayRef<int64_t>> shapes;
+  Type elementType;
+  for (unsigned i = 0; i < ctx.numInputs(); ++i) {
+    if (!ctx.hasInput(i))
+      return ctx.fail("operand #" + std::to_string(i) + " is missing");
+    operands.push_back(ctx.input(i));
+    auto type = cast<RankedTensorType>(operands.back().getType());
+    if (!type.hasStaticShape())
+      return ctx.fail("dynamic shapes are not supported; specialize with "
+                      "--shape");
+    if (elementType && type.getElementType() != elementType)
+      return ctx.fail("operands have different element types");
+    elementType = type.getElementType();
+    ranks.push_back(type.getRank());
+  }
+  for (Value v : operands)
+    shapes.push_back(cast<RankedTensorType>(v.getType()).getShape());
+  EinsumSpec spec;
+  std::string equation = ctx.attrs.getString("equation", "");
+  if (std::string err = parseEinsum(equation, ranks, spec); !err.empty())
+    return ctx.fail(err);
+  std::map<int, int64_t> sizes;
+  if (std::string err = einsumSizes(spec, shapes, sizes); !err.empty())
+    return ctx.fail(err);
+  MLIRContext *mctx = ctx.b.getContext();
+  int64_t numLoops = spec.loops.size();
+  auto loopOf = [&](int label) {
+    return static_cast<unsigned>(llvm::find(spec.loops, label) -
+                                 spec.loops.begin());
+  };
+  SmallVector<AffineMap> maps;
+  for (auto [t, labels] : llvm::enumerate(spec.inputs)) {
+    SmallVector<AffineExpr> exprs;
+    for (auto [d, label] : llvm::enumerate(labels))
+      exprs.push_back(shapes[t][d] == 1 && sizes[label] != 1
+                          ? getAffineConstantExpr(0, mctx)
+                          : getAffineDimExpr(loopOf(label), mctx));
+    maps.push_back(AffineMap::get(numLoops, 0, exprs, mctx));
+  }
+  SmallVector<AffineExpr> outExprs;
+  SmallVector<int64_t> outShape;
+  for (int label : spec.output) {
+    outExprs.push_back(getAffineDimExpr(loopOf(label), mctx));
+    outShape.push_back(sizes[label]);
+  }
+  maps.push_back(AffineMap::get(numLoops, 0, outExprs, mctx));
+  SmallVector<utils::IteratorType> iters(numLoops,
+                                         utils::IteratorType::reduction);
+  for (size_t i = 0; i < spec.output.size(); ++i)
+    iters[i] = utils::IteratorType::parallel;
+  bool isFloat = isa<FloatType>(elementType);
+  if (!isFloat && !isa<IntegerType>(elementType))
+    return ctx.fail("unsupported element type");
+  Value init = filledTensor(ctx.b, ctx.loc, outShape, elementType, 0.0);
+  auto generic = linalg::GenericOp::create(
+      ctx.b, ctx.loc, init.getType(), operands, ValueRange{init}, maps, iters,
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        Value product = args[0];
+        for (Value v : args.drop_front().drop_back())
+          product = isFloat ? Value(arith::MulFOp::create(b, loc, product, v))
+                            : Value(arith::MulIOp::create(b, loc, product, v));
+        Value acc = args.back();
+        Value sum = isFloat ? Value(arith::AddFOp::create(b, loc, acc, product))
+                            : Value(arith::AddIOp::create(b, loc, acc, product));
+        linalg::YieldOp::create(b, loc, sum);
+      });
+  ctx.setOutput(0, generic.getResult(0), ctx.inputDType(0));
+  return success();
+}
+
 LogicalResult convertSoftmax(NodeContext &ctx) {
   Value x = ctx.input(0);
   auto type = cast<RankedTensorType>(x.getType());
@@ -285,7 +366,7 @@ LogicalResult convertReduce(NodeContext &ctx) {
     if (ctx.hasInput(1)) {
       const HostTensor *t = ctx.constInput(1);
       if (!t)
-        return ctx.fail("axes must be known at compile time");
+        return ctx.failNotConstant(1, "the axes");
       axes = t->toInts();
     }
   } else {
@@ -475,7 +556,7 @@ LogicalResult convertTrilu(NodeContext &ctx) {
   if (ctx.hasInput(1)) {
     const HostTensor *kt = ctx.constInput(1);
     if (!kt)
-      return ctx.fail("k must be known at compile time");
+      return ctx.failNotConstant(1, "k");
     k = kt->getInt(0);
   }
   bool upper = ctx.attrs.getInt("upper", 1);
@@ -499,6 +580,7 @@ void txc::onnx_import::registerLinalgConverters(ConverterMap &map) {
   auto &onnx = map[""];
   onnx["MatMul"] = {convertMatMul, 1, 2};
   onnx["Gemm"] = {convertGemm, 7, 2};
+  onnx["Einsum"] = {convertEinsum, 12, 1};
   onnx["Softmax"] = {convertSoftmax, 1};
   onnx["ReduceSum"] = {convertReduce<Reduce::Sum>, 1};
   onnx["ReduceMean"] = {convertReduce<Reduce::Mean>, 1};

@@ -29,9 +29,7 @@ FailureOr<std::vector<int64_t>> constInts(NodeContext &ctx, unsigned i,
                                           StringRef what) {
   const HostTensor *t = ctx.constInput(i);
   if (!t) {
-    (void)ctx.fail(Twine("the ") + what +
-                   " must be known at compile time; specialize the model's "
-                   "dynamic dimensions with --shape");
+    (void)ctx.failNotConstant(i, Twine("the ") + what);
     return failure();
   }
   return t->toInts();
@@ -107,6 +105,28 @@ LogicalResult convertReshape(NodeContext &ctx) {
     return ctx.fail("reshape to a shape with a dynamic dimension is not "
                     "supported yet; specialize with --shape");
   ctx.setOutput(0, reshapeTensor(ctx.b, ctx.loc, x, out), ctx.inputDType(0));
+  return success();
+}
+
+LogicalResult convertFlatten(NodeContext &ctx) {
+  Value x = ctx.input(0);
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  int64_t axis = ctx.attrs.getInt("axis", 1);
+  if (axis < -rank || axis > rank)
+    return ctx.fail("axis " + std::to_string(axis) +
+                    " is out of range for a rank-" + std::to_string(rank) +
+                    " input");
+  if (axis < 0)
+    axis += rank;
+  if (!type.hasStaticShape())
+    return ctx.fail("flattening a tensor with dynamic dimensions is not "
+                    "supported; specialize with --shape");
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    (d < axis ? outer : inner) *= type.getDimSize(d);
+  ctx.setOutput(0, reshapeTensor(ctx.b, ctx.loc, x, {outer, inner}),
+                ctx.inputDType(0));
   return success();
 }
 
@@ -388,6 +408,95 @@ Value normalizedIndex(OpBuilder &b, Location loc, Value v, Value dim) {
   return arith::SelectOp::create(b, loc, isNeg, wrapped, idx);
 }
 
+/// Largest gather output whose source offsets are computed at import time.
+constexpr int64_t kMaxViewElements = int64_t(1) << 20;
+
+/// When a gather with constant indices reads every element of `data` once,
+/// in row-major order, and repeats that along some output dimensions -- the
+/// index grids exporters build for padding masks (`mask[b, kv]` gathered to
+/// `[B, 1, 1, S]`) -- returns that reshape and broadcast of `data`, else
+/// null. `offsets[i]` is the row-major offset into `data` that output
+/// element `i` reads (-1 when out of range).
+Value gatherAsView(NodeContext &ctx, Value data, ArrayRef<int64_t> outShape,
+                   ArrayRef<int64_t> offsets) {
+  auto dataType = cast<RankedTensorType>(data.getType());
+  int64_t rank = outShape.size();
+  if (offsets.empty() || offsets.front() != 0)
+    return {};
+  // The stride of each output dimension, from one step along it.
+  SmallVector<int64_t> strides(rank, 0), outStrides(rank, 1);
+  for (int64_t d = rank - 2; d >= 0; --d)
+    outStrides[d] = outStrides[d + 1] * outShape[d + 1];
+  for (int64_t d = 0; d < rank; ++d)
+    if (outShape[d] > 1)
+      strides[d] = offsets[outStrides[d]];
+  // Every element must follow them.
+  SmallVector<int64_t> index(rank, 0);
+  for (int64_t i = 0, n = offsets.size(); i < n; ++i) {
+    int64_t expected = 0;
+    for (int64_t d = 0; d < rank; ++d)
+      expected += strides[d] * index[d];
+    if (offsets[i] != expected)
+      return {};
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (++index[d] < outShape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  // The dimensions that move through data must do so in row-major order and
+  // cover all of it; the others repeat it.
+  SmallVector<int64_t> viewShape(rank, 1);
+  int64_t expected = 1;
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    if (strides[d] == 0)
+      continue;
+    if (strides[d] != expected)
+      return {};
+    viewShape[d] = outShape[d];
+    expected *= outShape[d];
+  }
+  if (expected != dataType.getNumElements())
+    return {};
+  Value view = reshapeTensor(ctx.b, ctx.loc, data, viewShape);
+  if (ArrayRef<int64_t>(viewShape) != outShape)
+    view = broadcastTo(ctx.b, ctx.loc, view, outShape);
+  return view;
+}
+
+/// `index` made non-negative for a dimension of `size`; -1 when out of range.
+int64_t normalizedConstIndex(int64_t index, int64_t size) {
+  if (index < 0)
+    index += size;
+  return index < 0 || index >= size ? -1 : index;
+}
+
+/// The offsets gatherAsView needs for Gather, or nothing when the indices are
+/// not constant (or the output is too large to enumerate).
+std::optional<SmallVector<int64_t>>
+gatherOffsets(NodeContext &ctx, RankedTensorType dataType, int64_t axis) {
+  const HostTensor *indices = ctx.constInput(1);
+  if (!indices || !dataType.hasStaticShape())
+    return std::nullopt;
+  ArrayRef<int64_t> shape = dataType.getShape();
+  int64_t outer = 1, inner = 1, n = shape[axis];
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= shape[d];
+  for (int64_t d = axis + 1; d < dataType.getRank(); ++d)
+    inner *= shape[d];
+  std::vector<int64_t> idx = indices->toInts();
+  if (outer * static_cast<int64_t>(idx.size()) * inner > kMaxViewElements)
+    return std::nullopt;
+  SmallVector<int64_t> offsets;
+  for (int64_t a = 0; a < outer; ++a)
+    for (int64_t i : idx) {
+      int64_t row = normalizedConstIndex(i, n);
+      for (int64_t p = 0; p < inner; ++p)
+        offsets.push_back(row < 0 ? -1 : (a * n + row) * inner + p);
+    }
+  return offsets;
+}
+
 LogicalResult convertGather(NodeContext &ctx) {
   Value data = ctx.input(0), indices = ctx.input(1);
   auto dataType = cast<RankedTensorType>(data.getType());
@@ -417,6 +526,35 @@ LogicalResult convertGather(NodeContext &ctx) {
   if (llvm::any_of(shape, ShapedType::isDynamic))
     return ctx.fail("gather with dynamic shapes is not supported; specialize "
                     "with --shape");
+  if (auto offsets = gatherOffsets(ctx, dataType, axis))
+    if (Value view = gatherAsView(ctx, data, shape, *offsets)) {
+      ctx.setOutput(0, view, ctx.inputDType(0));
+      return success();
+    }
+  // Constant consecutive indices (x[:, 0], x[:, 2:5]): a slice.
+  if (const HostTensor *constIdx = ctx.constInput(1);
+      constIdx && dataType.hasStaticShape()) {
+    std::vector<int64_t> idx = constIdx->toInts();
+    int64_t n = dataType.getDimSize(axis);
+    int64_t first = idx.empty() ? -1 : normalizedConstIndex(idx[0], n);
+    bool consecutive = first >= 0;
+    for (size_t i = 0; consecutive && i < idx.size(); ++i)
+      consecutive = normalizedConstIndex(idx[i], n) == first + int64_t(i);
+    if (consecutive) {
+      int64_t rank = dataType.getRank();
+      SmallVector<OpFoldResult> offsets(rank, ctx.b.getIndexAttr(0)),
+          strides(rank, ctx.b.getIndexAttr(1)), sizes;
+      for (int64_t d = 0; d < rank; ++d)
+        sizes.push_back(ctx.b.getIndexAttr(dataType.getDimSize(d)));
+      offsets[axis] = ctx.b.getIndexAttr(first);
+      sizes[axis] = ctx.b.getIndexAttr(idx.size());
+      Value slice = tensor::ExtractSliceOp::create(ctx.b, ctx.loc, data,
+                                                   offsets, sizes, strides);
+      ctx.setOutput(0, reshapeTensor(ctx.b, ctx.loc, slice, shape),
+                    ctx.inputDType(0));
+      return success();
+    }
+  }
   int64_t outRank = shape.size(), idxRank = idxType.getRank();
   Value init = emptyTensor(ctx.b, ctx.loc, shape, dataType.getElementType());
   MLIRContext *mctx = ctx.b.getContext();
@@ -499,6 +637,29 @@ LogicalResult convertGatherND(NodeContext &ctx) {
   for (int64_t d = batchDims + k; d < r; ++d)
     shape.push_back(dataType.getDimSize(d));
   int64_t outRank = shape.size();
+  // Constant index grids (batch_dims = 0) that only rearrange data.
+  if (const HostTensor *constIdx = ctx.constInput(1);
+      constIdx && batchDims == 0 && product(shape) <= kMaxViewElements) {
+    std::vector<int64_t> idx = constIdx->toInts();
+    ArrayRef<int64_t> dataShape = dataType.getShape();
+    int64_t inner = 1;
+    for (int64_t d = k; d < r; ++d)
+      inner *= dataShape[d];
+    SmallVector<int64_t> offsets;
+    for (size_t t = 0; t < idx.size(); t += k) {
+      int64_t row = 0;
+      for (int64_t j = 0; j < k && row >= 0; ++j) {
+        int64_t i = normalizedConstIndex(idx[t + j], dataShape[j]);
+        row = i < 0 ? -1 : row * dataShape[j] + i;
+      }
+      for (int64_t p = 0; p < inner; ++p)
+        offsets.push_back(row < 0 ? -1 : row * inner + p);
+    }
+    if (Value view = gatherAsView(ctx, data, shape, offsets)) {
+      ctx.setOutput(0, view, ctx.inputDType(0));
+      return success();
+    }
+  }
   Value init = emptyTensor(ctx.b, ctx.loc, shape, dataType.getElementType());
   SmallVector<utils::IteratorType> iters(outRank,
                                          utils::IteratorType::parallel);
@@ -529,12 +690,146 @@ LogicalResult convertGatherND(NodeContext &ctx) {
   return success();
 }
 
+/// ScatterND with constant indices (reduction none): an insert_slice when the
+/// updates fill a box of data in row-major order, else a select between data
+/// and the update each element receives (last write wins).
+LogicalResult convertScatterND(NodeContext &ctx) {
+  Value data = ctx.input(0), updates = ctx.input(2);
+  auto dataType = cast<RankedTensorType>(data.getType());
+  auto updType = cast<RankedTensorType>(updates.getType());
+  if (ctx.attrs.getString("reduction", "none") != "none")
+    return ctx.fail("only reduction 'none' is supported on run-time values");
+  if (!dataType.hasStaticShape() || !updType.hasStaticShape())
+    return ctx.fail("dynamic shapes are not supported; specialize with "
+                    "--shape");
+  if (dataType.getElementType() != updType.getElementType())
+    return ctx.fail("updates and data have different element types");
+  const HostTensor *indices = ctx.constInput(1);
+  if (!indices)
+    return ctx.failNotConstant(1, "the indices");
+  int64_t r = dataType.getRank(), q = indices->rank();
+  if (q < 1 || indices->shape.back() > r)
+    return ctx.fail("indices do not index data of rank " + std::to_string(r));
+  int64_t m = indices->shape.back();
+  SmallVector<int64_t> expected(indices->shape.begin(),
+                                indices->shape.end() - 1);
+  expected.append(dataType.getShape().begin() + m, dataType.getShape().end());
+  if (updType.getShape() != ArrayRef<int64_t>(expected))
+    return ctx.fail("updates do not have the shape the indices select");
+  ArrayRef<int64_t> shape = dataType.getShape();
+  int64_t numElements = dataType.getNumElements();
+  if (numElements > kMaxViewElements)
+    return ctx.fail("data is too large to scatter into with constant indices");
+  // Which update element each data element receives (-1: none).
+  SmallVector<int64_t> strides(r, 1);
+  for (int64_t d = r - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * shape[d + 1];
+  int64_t slice = r == m ? 1 : strides[m - 1];
+  if (m == 0)
+    slice = numElements;
+  std::vector<int64_t> idx = indices->toInts();
+  std::vector<int64_t> source(numElements, -1);
+  int64_t tuples = product(ArrayRef<int64_t>(indices->shape).drop_back());
+  for (int64_t t = 0; t < tuples; ++t) {
+    int64_t dst = 0;
+    for (int64_t k = 0; k < m; ++k) {
+      int64_t i = normalizedConstIndex(idx[t * m + k], shape[k]);
+      if (i < 0)
+        return ctx.fail("index " + std::to_string(idx[t * m + k]) +
+                        " is out of range for dimension " +
+                        std::to_string(k));
+      dst += i * strides[k];
+    }
+    for (int64_t e = 0; e < slice; ++e)
+      source[dst + e] = t * slice + e;
+  }
+  // A box [lo, hi) per dimension, filled in row-major order?
+  SmallVector<int64_t> lo(r, std::numeric_limits<int64_t>::max()), hi(r, -1);
+  int64_t written = 0;
+  for (int64_t i = 0; i < numElements; ++i) {
+    if (source[i] < 0)
+      continue;
+    ++written;
+    for (int64_t d = 0, rest = i; d < r; ++d) {
+      int64_t c = rest / strides[d];
+      rest %= strides[d];
+      lo[d] = std::min(lo[d], c);
+      hi[d] = std::max(hi[d], c + 1);
+    }
+  }
+  bool box = written > 0;
+  SmallVector<int64_t> boxShape;
+  for (int64_t d = 0; box && d < r; ++d)
+    boxShape.push_back(hi[d] - lo[d]);
+  if (box && product(boxShape) == written) {
+    int64_t expect = 0;
+    SmallVector<int64_t> at(r, 0);
+    for (int64_t n = 0; box && n < written; ++n) {
+      int64_t flat = 0;
+      for (int64_t d = 0; d < r; ++d)
+        flat += (lo[d] + at[d]) * strides[d];
+      box = source[flat] == expect++;
+      for (int64_t d = r - 1; d >= 0; --d) {
+        if (++at[d] < boxShape[d])
+          break;
+        at[d] = 0;
+      }
+    }
+  } else {
+    box = false;
+  }
+  if (box) {
+    SmallVector<OpFoldResult> offsets, sizes,
+        unit(r, ctx.b.getIndexAttr(1));
+    for (int64_t d = 0; d < r; ++d) {
+      offsets.push_back(ctx.b.getIndexAttr(lo[d]));
+      sizes.push_back(ctx.b.getIndexAttr(boxShape[d]));
+    }
+    Value block = reshapeTensor(ctx.b, ctx.loc, updates, boxShape);
+    ctx.setOutput(0,
+                  tensor::InsertSliceOp::create(ctx.b, ctx.loc, block, data,
+                                                offsets, sizes, unit),
+                  ctx.inputDType(0));
+    return success();
+  }
+  // General case: out[i] = source[i] < 0 ? data[i] : updates.flat[source[i]].
+  auto i64 = ctx.b.getI64Type();
+  auto sourceType = RankedTensorType::get(shape, i64);
+  Value sourceMap = arith::ConstantOp::create(
+      ctx.b, ctx.loc,
+      DenseElementsAttr::get(sourceType, ArrayRef<int64_t>(source)));
+  Value flatUpdates = reshapeTensor(ctx.b, ctx.loc, updates,
+                                    {updType.getNumElements()});
+  MLIRContext *mctx = ctx.b.getContext();
+  SmallVector<AffineMap> maps(3, AffineMap::getMultiDimIdentityMap(r, mctx));
+  SmallVector<utils::IteratorType> iters(r, utils::IteratorType::parallel);
+  Value init = emptyTensor(ctx.b, ctx.loc, shape, dataType.getElementType());
+  auto generic = linalg::GenericOp::create(
+      ctx.b, ctx.loc, init.getType(), ValueRange{data, sourceMap},
+      ValueRange{init}, maps, iters,
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        Value zero = arith::ConstantIntOp::create(b, loc, 0, 64);
+        Value none = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                           args[1], zero);
+        Value at = arith::IndexCastOp::create(
+            b, loc, b.getIndexType(),
+            arith::MaxSIOp::create(b, loc, args[1], zero));
+        Value update = tensor::ExtractOp::create(b, loc, flatUpdates, at);
+        linalg::YieldOp::create(
+            b, loc,
+            arith::SelectOp::create(b, loc, none, args[0], update).getResult());
+      });
+  ctx.setOutput(0, generic.getResult(0), ctx.inputDType(0));
+  return success();
+}
+
 } // namespace
 
 void txc::onnx_import::registerShapeConverters(ConverterMap &map) {
   auto &onnx = map[""];
   onnx["Reshape"] = {convertReshape, 5, 2};
   onnx["Transpose"] = {convertTranspose, 1};
+  onnx["Flatten"] = {convertFlatten, 1};
   onnx["Concat"] = {convertConcat, 4};
   onnx["Split"] = {convertSplit, 2};
   onnx["Slice"] = {convertSlice, 1};
@@ -544,4 +839,5 @@ void txc::onnx_import::registerShapeConverters(ConverterMap &map) {
   onnx["Gather"] = {convertGather, 1, 2};
   onnx["GatherElements"] = {convertGatherElements, 11, 2};
   onnx["GatherND"] = {convertGatherND, 11, 2};
+  onnx["ScatterND"] = {convertScatterND, 11, 3};
 }

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <set>
 #include <limits>
 #include <numeric>
 #include <type_traits>
@@ -73,6 +74,133 @@ std::optional<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
       return std::nullopt;
   }
   return out;
+}
+
+std::string parseEinsum(StringRef equation, ArrayRef<int64_t> ranks,
+                        EinsumSpec &spec) {
+  std::string eq;
+  for (char ch : equation)
+    if (ch != ' ')
+      eq += ch;
+  StringRef lhs = eq, rhs;
+  bool explicitOutput = StringRef(eq).contains("->");
+  if (explicitOutput)
+    std::tie(lhs, rhs) = StringRef(eq).split("->");
+  SmallVector<StringRef> terms;
+  lhs.split(terms, ',');
+  if (terms.size() != ranks.size())
+    return "equation '" + equation.str() + "' has " +
+           std::to_string(terms.size()) + " operands, the node " +
+           std::to_string(ranks.size());
+  auto letterLabel = [](char ch) -> int {
+    if (ch >= 'a' && ch <= 'z')
+      return ch - 'a';
+    if (ch >= 'A' && ch <= 'Z')
+      return 26 + ch - 'A';
+    return -1;
+  };
+  // Letters of each term, with the position of its ellipsis (or -1).
+  std::vector<std::vector<int>> letters(terms.size());
+  std::vector<int> ellipsisAt(terms.size(), -1);
+  int64_t ellipsisRank = 0;
+  auto parseTerm = [&](StringRef term, std::vector<int> &out,
+                       int &at) -> std::string {
+    for (size_t i = 0; i < term.size(); ++i) {
+      if (term.substr(i).starts_with("...")) {
+        if (at >= 0)
+          return "more than one ellipsis in '" + term.str() + "'";
+        at = out.size();
+        i += 2;
+        continue;
+      }
+      int label = letterLabel(term[i]);
+      if (label < 0)
+        return std::string("unexpected character '") + term[i] +
+               "' in equation '" + equation.str() + "'";
+      out.push_back(label);
+    }
+    return "";
+  };
+  for (size_t t = 0; t < terms.size(); ++t) {
+    if (std::string err = parseTerm(terms[t], letters[t], ellipsisAt[t]);
+        !err.empty())
+      return err;
+    int64_t extra = ranks[t] - static_cast<int64_t>(letters[t].size());
+    if (extra < 0 || (extra > 0 && ellipsisAt[t] < 0))
+      return "operand " + std::to_string(t) + " has rank " +
+             std::to_string(ranks[t]) + " but '" + terms[t].str() +
+             "' names " + std::to_string(letters[t].size()) + " dimensions";
+    ellipsisRank = std::max(ellipsisRank, extra);
+  }
+  auto expand = [&](const std::vector<int> &ls, int at, int64_t extra) {
+    std::vector<int> out;
+    for (size_t i = 0; i <= ls.size(); ++i) {
+      if (static_cast<int>(i) == at)
+        for (int64_t k = 0; k < extra; ++k)
+          out.push_back(52 + (ellipsisRank - extra) + k);
+      if (i < ls.size())
+        out.push_back(ls[i]);
+    }
+    return out;
+  };
+  spec.inputs.clear();
+  std::map<int, int> counts;
+  for (size_t t = 0; t < terms.size(); ++t) {
+    spec.inputs.push_back(expand(letters[t], ellipsisAt[t],
+                                 ranks[t] - letters[t].size()));
+    for (int l : letters[t])
+      ++counts[l];
+  }
+  spec.output.clear();
+  if (explicitOutput) {
+    std::vector<int> outLetters;
+    int at = -1;
+    if (std::string err = parseTerm(rhs, outLetters, at); !err.empty())
+      return err;
+    if (at < 0 && ellipsisRank > 0)
+      at = 0; // ONNX: the broadcast dimensions lead an output without "..."
+    spec.output = expand(outLetters, at, at < 0 ? 0 : ellipsisRank);
+    for (int l : outLetters)
+      if (!counts.count(l))
+        return "an output label of '" + equation.str() +
+               "' does not appear in the inputs";
+  } else {
+    for (int64_t k = 0; k < ellipsisRank; ++k)
+      spec.output.push_back(52 + k);
+    for (auto [label, count] : counts)
+      if (count == 1)
+        spec.output.push_back(label);
+  }
+  std::set<int> seen(spec.output.begin(), spec.output.end());
+  if (seen.size() != spec.output.size())
+    return "the output of '" + equation.str() + "' repeats a label";
+  spec.loops = spec.output;
+  for (const std::vector<int> &in : spec.inputs)
+    for (int l : in)
+      if (seen.insert(l).second)
+        spec.loops.push_back(l);
+  return "";
+}
+
+std::string einsumSizes(const EinsumSpec &spec,
+                        ArrayRef<ArrayRef<int64_t>> shapes,
+                        std::map<int, int64_t> &sizes) {
+  sizes.clear();
+  for (size_t t = 0; t < spec.inputs.size(); ++t)
+    for (size_t d = 0; d < spec.inputs[t].size(); ++d) {
+      int64_t n = shapes[t][d];
+      auto [it, inserted] = sizes.try_emplace(spec.inputs[t][d], n);
+      if (inserted || it->second == n || n == 1)
+        continue;
+      if (it->second == 1) {
+        it->second = n;
+        continue;
+      }
+      return "dimension " + std::to_string(d) + " of operand " +
+             std::to_string(t) + " is " + std::to_string(n) +
+             ", another use of its label is " + std::to_string(it->second);
+    }
+  return "";
 }
 
 } // namespace txc::onnx_import
@@ -970,6 +1098,151 @@ FoldResult foldUnsqueeze(const Ctx &c) {
   return done(reshaped(x, shape));
 }
 
+FoldResult foldEinsum(const Ctx &c) {
+  EinsumSpec spec;
+  SmallVector<int64_t> ranks;
+  SmallVector<ArrayRef<int64_t>> shapes;
+  for (const HostTensor *t : c.in) {
+    if (!t)
+      return c.error("missing operand");
+    if (t->dtype != c.at(0).dtype)
+      return c.error("operands have different element types");
+    ranks.push_back(t->rank());
+    shapes.push_back(t->shape);
+  }
+  std::string eq = c.attrs.getString("equation", "");
+  if (std::string err = parseEinsum(eq, ranks, spec); !err.empty())
+    return c.error(err);
+  std::map<int, int64_t> sizes;
+  if (std::string err = einsumSizes(spec, shapes, sizes); !err.empty())
+    return c.error(err);
+  Shape loopShape, outShape;
+  for (int l : spec.loops)
+    loopShape.push_back(sizes[l]);
+  for (int l : spec.output)
+    outShape.push_back(sizes[l]);
+  if (product(loopShape) > c.maxElements)
+    return c.tooLarge();
+  std::optional<HostTensor> out = c.alloc(c.at(0).dtype, outShape);
+  if (!out)
+    return c.tooLarge();
+  // Stride of each loop in each operand (0 where it does not index it or
+  // the operand broadcasts) and in the output.
+  auto loopStrides = [&](const std::vector<int> &labels,
+                         ArrayRef<int64_t> shape) {
+    Shape own = stridesOf(shape), strides(spec.loops.size(), 0);
+    for (size_t d = 0; d < labels.size(); ++d) {
+      size_t loop = llvm::find(spec.loops, labels[d]) - spec.loops.begin();
+      if (shape[d] != 1)
+        strides[loop] += own[d];
+    }
+    return strides;
+  };
+  std::vector<Shape> inStrides;
+  for (size_t t = 0; t < spec.inputs.size(); ++t)
+    inStrides.push_back(loopStrides(spec.inputs[t], shapes[t]));
+  Shape outStrides = loopStrides(spec.output, outShape);
+  bool isInt = isInteger(c.at(0).dtype);
+  std::vector<double> acc(out->numElements(), 0.0);
+  std::vector<int64_t> iacc(out->numElements(), 0);
+  forEachIndex(loopShape, [&](ArrayRef<int64_t> idx, int64_t) {
+    double p = 1.0;
+    int64_t ip = 1;
+    for (size_t t = 0; t < c.in.size(); ++t) {
+      int64_t off = dot(idx, inStrides[t]);
+      if (isInt)
+        ip *= c.in[t]->getInt(off);
+      else
+        p *= c.in[t]->getDouble(off);
+    }
+    int64_t o = dot(idx, outStrides);
+    if (isInt)
+      iacc[o] += ip;
+    else
+      acc[o] += p;
+  });
+  for (int64_t i = 0, n = out->numElements(); i < n; ++i)
+    isInt ? out->setInt(i, iacc[i]) : out->setDouble(i, acc[i]);
+  return done(std::move(*out));
+}
+
+FoldResult foldScatterND(const Ctx &c) {
+  const HostTensor &data = c.at(0), &ind = c.at(1), &upd = c.at(2);
+  if (!isInteger(ind.dtype))
+    return c.error("indices must be integers");
+  if (upd.dtype != data.dtype)
+    return c.error("updates and data have different element types");
+  std::string reduction = c.attrs.getString("reduction", "none");
+  if (reduction != "none" && reduction != "add" && reduction != "mul" &&
+      reduction != "max" && reduction != "min")
+    return c.error("unknown reduction '" + reduction + "'");
+  int64_t r = data.rank(), q = ind.rank();
+  if (q < 1 || ind.shape.back() > r)
+    return c.error("indices of shape " + fmt(ind.shape) +
+                   " do not index data of rank " + Twine(r));
+  int64_t m = ind.shape.back();
+  Shape expected(ind.shape.begin(), ind.shape.end() - 1);
+  expected.append(data.shape.begin() + m, data.shape.end());
+  if (ArrayRef<int64_t>(upd.shape) != ArrayRef<int64_t>(expected))
+    return c.error("updates have shape " + fmt(upd.shape) + ", expected " +
+                   fmt(expected));
+  std::optional<HostTensor> out = c.alloc(data.dtype, data.shape);
+  if (!out)
+    return c.tooLarge();
+  *out = data;
+  Shape strides = stridesOf(data.shape);
+  int64_t slice = product(ArrayRef<int64_t>(data.shape).drop_front(m));
+  std::vector<int64_t> idx = ind.toInts();
+  bool isInt = isInteger(data.dtype);
+  for (int64_t t = 0, n = product(expected) / std::max<int64_t>(slice, 1);
+       t < n && slice > 0; ++t) {
+    int64_t dst = 0;
+    for (int64_t k = 0; k < m; ++k) {
+      int64_t i = idx[t * m + k], dim = data.shape[k];
+      if (i < -dim || i >= dim)
+        return c.error("index " + Twine(i) + " out of range for dimension " +
+                       Twine(dim));
+      dst += (i < 0 ? i + dim : i) * strides[k];
+    }
+    if (reduction == "none") {
+      copyElems(*out, dst, upd, t * slice, slice);
+      continue;
+    }
+    for (int64_t e = 0; e < slice; ++e) {
+      int64_t o = dst + e, u = t * slice + e;
+      if (isInt) {
+        int64_t a = out->getInt(o), b = upd.getInt(u);
+        out->setInt(o, reduction == "add"   ? a + b
+                       : reduction == "mul" ? a * b
+                       : reduction == "max" ? std::max(a, b)
+                                            : std::min(a, b));
+      } else {
+        double a = out->getDouble(o), b = upd.getDouble(u);
+        out->setDouble(o, reduction == "add"   ? a + b
+                          : reduction == "mul" ? a * b
+                          : reduction == "max" ? std::max(a, b)
+                                               : std::min(a, b));
+      }
+    }
+  }
+  return done(std::move(*out));
+}
+
+/// Flatten: [d0 .. d(axis-1)] and [d(axis) ..] each become one dimension.
+FoldResult foldFlatten(const Ctx &c) {
+  const HostTensor &x = c.at(0);
+  int64_t axis = c.attrs.getInt("axis", 1);
+  if (axis < 0)
+    axis += x.rank();
+  if (axis < 0 || axis > x.rank())
+    return c.error("axis " + Twine(c.attrs.getInt("axis", 1)) +
+                   " is out of range for rank " + Twine(x.rank()));
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < x.rank(); ++d)
+    (d < axis ? outer : inner) *= x.shape[d];
+  return done(reshaped(x, Shape{outer, inner}));
+}
+
 FoldResult foldReshape(const Ctx &c) {
   const HostTensor &x = c.at(0);
   std::optional<std::vector<int64_t>> target;
@@ -1661,6 +1934,9 @@ const llvm::StringMap<OpInfo> &opTable() {
       {"Squeeze", {foldSqueeze, 1}},
       {"Unsqueeze", {foldUnsqueeze, 1}},
       {"Reshape", {foldReshape, 1}},
+      {"Flatten", {foldFlatten, 1}},
+      {"Einsum", {foldEinsum, 1}},
+      {"ScatterND", {foldScatterND, 3}},
       {"Expand", {foldExpand, 2}},
       {"Transpose", {foldTranspose, 1}},
       {"MatMul", {foldMatMul, 2}},

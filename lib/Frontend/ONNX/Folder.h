@@ -64,6 +64,29 @@ bool canFold(llvm::StringRef opType);
 std::optional<llvm::SmallVector<int64_t>>
 broadcastShapes(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b);
 
+/// An Einsum equation with its ellipses expanded: one label per dimension of
+/// each operand and of the result. Letters are labels 0..51; the dimensions
+/// an ellipsis stands for are labels 52 and up, right-aligned across the
+/// operands (so they broadcast like ONNX elementwise operands).
+struct EinsumSpec {
+  std::vector<std::vector<int>> inputs;
+  std::vector<int> output;
+  /// Labels of all loops: the output's, then the summed ones.
+  std::vector<int> loops;
+};
+
+/// Parses `equation` for operands of the given ranks (explicit `->` output,
+/// or the implicit one: ellipsis, then the letters used once, sorted).
+/// Returns an error message, or an empty string on success.
+std::string parseEinsum(llvm::StringRef equation,
+                        llvm::ArrayRef<int64_t> ranks, EinsumSpec &spec);
+
+/// Size of each label of `spec` for operands of the given shapes (size-1
+/// dimensions broadcast); an error message, or an empty string.
+std::string einsumSizes(const EinsumSpec &spec,
+                        llvm::ArrayRef<llvm::ArrayRef<int64_t>> shapes,
+                        std::map<int, int64_t> &sizes);
+
 } // namespace txc::onnx_import
 
 #endif // TXC_LIB_FRONTEND_ONNX_FOLDER_H

@@ -13,6 +13,8 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
+#include <set>
+
 using namespace mlir;
 using llvm::Error;
 using llvm::MemoryBuffer;
@@ -184,6 +186,13 @@ LogicalResult NodeContext::fail(const Twine &message) {
   return failure();
 }
 
+LogicalResult NodeContext::failNotConstant(unsigned i, const Twine &what) {
+  std::string why = hasInput(i)
+                        ? importer.explainRuntime(node.input(i), false)
+                        : std::string("it is missing");
+  return fail(what + " must be known at compile time, but " + why);
+}
+
 Value NodeContext::weight(const HostTensor &tensor, StringRef name) {
   return importer.weight(tensor, name, loc, /*fromModel=*/true);
 }
@@ -278,9 +287,68 @@ Value GraphImporter::materialize(StringRef name, Location loc) {
   // Initializers keep their name; folded values are named after the value.
   std::string weightName =
       state.initializer.empty() ? ("folded:" + name).str() : state.initializer;
-  state.value = weight(*state.constant, weightName, loc,
-                       /*fromModel=*/!state.initializer.empty());
+  state.value =
+      weight(*state.constant, weightName, loc,
+             /*fromModel=*/!state.initializer.empty() && !state.derived);
   return state.value;
+}
+
+std::string GraphImporter::explainRuntime(StringRef name, bool shapeOnly) {
+  auto quoted = [](StringRef s) { return ("'" + s + "'").str(); };
+  auto join = [](ArrayRef<std::string> items) {
+    std::string out;
+    for (const std::string &item : items)
+      out += (out.empty() ? "" : ", ") + item;
+    return out;
+  };
+  Value value;
+  if (auto it = values.find(name); it != values.end())
+    value = it->second.value;
+  if (!value)
+    return quoted(name) + " is not known";
+  std::string type;
+  llvm::raw_string_ostream(type) << value.getType();
+  if (!dynamicInputs.empty()) {
+    std::string what = shapeOnly ? "the shape of " + quoted(name) + " (" +
+                                       type + ") is not static"
+                                 : quoted(name) + " is computed at run time";
+    return what +
+           "; specialize the model's dynamic dimensions with --shape (dynamic "
+           "inputs: " +
+           join(dynamicInputs) + ")";
+  }
+  // Every input is static: the value depends on the data of some inputs.
+  std::set<std::string> sources;
+  SmallVector<Value> worklist{value};
+  llvm::DenseSet<Value> seen;
+  while (!worklist.empty()) {
+    Value v = worklist.pop_back_val();
+    if (!seen.insert(v).second)
+      continue;
+    if (auto arg = dyn_cast<BlockArgument>(v)) {
+      if (arg.getOwner() == entry)
+        if (auto attr = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                          "tx.name"))
+          sources.insert(quoted(attr.getValue()));
+      continue;
+    }
+    if (Operation *def = v.getDefiningOp())
+      for (Value operand : def->getOperands())
+        worklist.push_back(operand);
+  }
+  if (shapeOnly)
+    return "the shape of " + quoted(name) + " (" + type +
+           ") is only known at run time";
+  if (isa<BlockArgument>(value))
+    return quoted(name) + " (" + type +
+           ") is an input of the model, whose values are only known at run "
+           "time; a shape that depends on data cannot be specialized with "
+           "--shape";
+  std::vector<std::string> names(sources.begin(), sources.end());
+  return quoted(name) + " (" + type + ") is computed at run time" +
+         (names.empty() ? std::string()
+                        : " from the values of " + join(names)) +
+         "; a shape that depends on data cannot be specialized with --shape";
 }
 
 LogicalResult GraphImporter::checkSupport() {
@@ -319,6 +387,47 @@ LogicalResult GraphImporter::checkSupport() {
   return success(ok);
 }
 
+/// Ops whose constant operands are data computed ahead of time (masks,
+/// position tables, gather indices), never parameters.
+static bool readsPrecomputedData(StringRef opType) {
+  static const std::set<std::string, std::less<>> ops = {
+      "Add",   "Sub",          "Mul",     "Div",           "Where",
+      "And",   "Or",           "Xor",     "Not",           "Equal",
+      "Less",  "LessOrEqual",  "Greater", "GreaterOrEqual", "Max",
+      "Min",   "Expand",       "Tile",    "GatherND",      "GatherElements",
+      "Cos",   "Sin",          "IsNaN",   "IsInf"};
+  return ops.count(opType);
+}
+
+/// Exporters that constant-fold (torch dynamo's optimizer) turn precomputed
+/// values -- causal masks, rotary cos/sin tables, gather indices -- into
+/// initializers. They are told apart from parameters by use: an initializer
+/// of rank >= 2 (or a non-float one) that only elementwise, comparison,
+/// select and gather-index operands read is treated like a folded value, so
+/// that it stays inline (up to the folded limit) where raising can see it.
+void GraphImporter::classifyInitializers() {
+  const onnx::GraphProto &graph = model.proto.graph();
+  llvm::StringMap<bool> onlyPrecomputedUses;
+  for (const onnx::NodeProto &node : graph.node()) {
+    bool ok = canonicalDomain(node.domain()).empty() &&
+              readsPrecomputedData(node.op_type());
+    for (const std::string &in : node.input()) {
+      auto it = values.find(in);
+      if (in.empty() || it == values.end() || it->second.initializer.empty())
+        continue;
+      auto [use, inserted] = onlyPrecomputedUses.try_emplace(in, ok);
+      if (!inserted)
+        use->second = use->second && ok;
+    }
+  }
+  for (const auto &[name, ok] : onlyPrecomputedUses) {
+    ValueState &state = values[name];
+    if (!ok || !state.constant)
+      continue;
+    state.derived = !isFloat(state.dtype) || state.constant->rank() >= 2;
+  }
+}
+
 LogicalResult GraphImporter::declareInputs(ModuleOp module) {
   const onnx::GraphProto &graph = model.proto.graph();
   // Initializers: known values.
@@ -335,6 +444,8 @@ LogicalResult GraphImporter::declareInputs(ModuleOp module) {
     state.initializer = init.name();
     initializerNames.insert(init.name());
   }
+
+  classifyInitializers();
 
   // Graph inputs that are not initializers are function arguments.
   struct Input {
@@ -427,6 +538,18 @@ LogicalResult GraphImporter::declareInputs(ModuleOp module) {
         if (auto sym = symbols.find(in.dimParams[d]); sym != symbols.end())
           in.shape[d] = sym->second;
 
+  for (const Input &in : inputs) {
+    if (llvm::none_of(in.shape, ShapedType::isDynamic))
+      continue;
+    std::string dims;
+    for (auto [d, size] : llvm::enumerate(in.shape))
+      dims += (d ? ", " : "") +
+              (!ShapedType::isDynamic(size) ? std::to_string(size)
+               : in.dimParams[d].empty()    ? std::string("?")
+                                            : in.dimParams[d]);
+    dynamicInputs.push_back(in.name + " [" + dims + "]");
+  }
+
   SmallVector<Type> argTypes;
   for (const Input &in : inputs)
     argTypes.push_back(
@@ -469,6 +592,19 @@ LogicalResult GraphImporter::tryFold(const onnx::NodeProto &node,
       return success();
     }
   }
+  // A lookup in a weight table (position embeddings gathered by constant
+  // positions) stays a tx.embedding of the weight rather than becoming an
+  // inlined copy of the rows.
+  if (node.op_type() == "Gather" && node.input_size() == 2) {
+    auto it = values.find(node.input(0));
+    if (it != values.end() && it->second.constant &&
+        !it->second.initializer.empty() && !it->second.derived &&
+        isFloat(it->second.constant->dtype) &&
+        it->second.constant->rank() == 2 &&
+        it->second.constant->numElements() > options.inlineLimit &&
+        attrs.getInt("axis", 0) == 0)
+      return success();
+  }
   SmallVector<const HostTensor *> inputs;
   // Shape and Size only need the static shape of their input.
   std::optional<HostTensor> shapeOnly;
@@ -488,8 +624,23 @@ LogicalResult GraphImporter::tryFold(const onnx::NodeProto &node,
     if (!needsShapeOnly || i != 0 || !it->second.value)
       return success();
     auto type = cast<RankedTensorType>(it->second.value.getType());
-    if (!type.hasStaticShape())
+    if (!type.hasStaticShape()) {
+      // Shape with start/end only needs the dimensions it returns.
+      int64_t rank = type.getRank();
+      int64_t start = attrs.getInt("start", 0), end = attrs.getInt("end", rank);
+      start = std::clamp<int64_t>(start < 0 ? start + rank : start, 0, rank);
+      end = std::clamp<int64_t>(end < 0 ? end + rank : end, start, rank);
+      if (node.op_type() != "Shape" ||
+          llvm::any_of(type.getShape().slice(start, end - start),
+                       ShapedType::isDynamic))
+        return success();
+      HostTensor out = HostTensor::fromInts(type.getShape().slice(start, end - start));
+      ValueState &state = values[node.output(0)];
+      state.dtype = DType::I64;
+      state.constant = std::move(out);
+      folded = true;
       return success();
+    }
     // A stand-in of the right shape; Shape/Size read only the shape.
     shapeOnly.emplace();
     shapeOnly->dtype = DType::Bool;
@@ -537,6 +688,14 @@ LogicalResult GraphImporter::tryFold(const onnx::NodeProto &node,
     state.dtype = result.outputs[i].dtype;
     state.constant = std::move(result.outputs[i]);
   }
+  // An Identity of an initializer (TorchScript's way of sharing a weight)
+  // is that initializer: one tx.weight, not an inlined copy.
+  if (node.op_type() == "Identity" && node.input_size() == 1) {
+    const ValueState &in = values[node.input(0)];
+    ValueState &out = values[node.output(0)];
+    out.initializer = in.initializer;
+    out.derived = in.derived;
+  }
   folded = true;
   return success();
 }
@@ -575,14 +734,15 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node) {
     // Only foldable: its inputs were not all known.
     std::string dynamicInput;
     for (const std::string &in : node.input())
-      if (!in.empty() && !values[in].constant)
+      if (!in.empty() && !values[in].constant) {
         dynamicInput = in;
+        break;
+      }
+    bool shapeOnly = node.op_type() == "Shape" || node.op_type() == "Size";
     return context.fail(
         "can only be imported when its inputs are known at compile time "
-        "(a shape computation), but '" +
-        dynamicInput +
-        "' is computed at run time; specialize the model's dynamic "
-        "dimensions with --shape");
+        "(a shape computation), but " +
+        explainRuntime(dynamicInput, shapeOnly));
   }
   const ConverterEntry &entry = domainIt->second.at(node.op_type());
   for (unsigned i = 0; i < entry.minInputs; ++i)

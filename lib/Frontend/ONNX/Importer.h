@@ -26,6 +26,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace txc::onnx_import {
 
@@ -39,6 +40,10 @@ struct ValueState {
   DType dtype = DType::Undefined;
   /// Name of the initializer this value is, if any (for tx.weight).
   std::string initializer;
+  /// An initializer that holds a precomputed value rather than a model
+  /// parameter (see GraphImporter::classifyInitializers); inlined like folded
+  /// values so that the raising passes can read it.
+  bool derived = false;
   /// For a Transpose of a large 2-D weight, which is not folded: the weight
   /// it transposes. MatMul reads the weight directly; other users get a
   /// linalg.transpose when they first need the value.
@@ -77,6 +82,10 @@ public:
 
   /// Reports an error naming the node and its op type; returns failure.
   mlir::LogicalResult fail(const llvm::Twine &message);
+  /// Fails because input `i` (`what`, e.g. "the target shape") must be known
+  /// at compile time but is not; the message says why (see
+  /// GraphImporter::explainRuntime).
+  mlir::LogicalResult failNotConstant(unsigned i, const llvm::Twine &what);
 
   /// A constant weight as IR: inline dense attribute when small, else a
   /// tx.weight named `name` whose data goes to the weights file.
@@ -127,12 +136,18 @@ public:
   /// data that came from the model's initializers.
   mlir::Value weight(const HostTensor &tensor, llvm::StringRef name,
                      mlir::Location loc, bool fromModel);
+  /// Why the value `name` is not known at compile time: the model still has
+  /// dynamic dimensions (then the inputs to give --shape are listed), or the
+  /// value depends on the data of some inputs (which --shape cannot fix).
+  /// `shapeOnly`: only the value's shape is needed (Shape, Size).
+  std::string explainRuntime(llvm::StringRef name, bool shapeOnly);
   mlir::Location fileLoc();
   mlir::Location nodeLoc(const onnx::NodeProto &node);
 
 private:
   mlir::LogicalResult checkSupport();
   mlir::LogicalResult declareInputs(mlir::ModuleOp module);
+  void classifyInitializers();
   mlir::LogicalResult importNode(const onnx::NodeProto &node);
   mlir::LogicalResult tryFold(const onnx::NodeProto &node,
                               const NodeAttrs &attrs, int64_t opset,
@@ -140,6 +155,9 @@ private:
 
   SafetensorsWriter *weights;
   ConverterMap converters;
+  /// Graph inputs left with dynamic dimensions after --shape, as
+  /// "name [dims]" (symbolic dimensions by name, others as ?).
+  std::vector<std::string> dynamicInputs;
   mlir::func::FuncOp func;
   /// Insertion point for materialized constants (start of the function).
   mlir::Block *entry = nullptr;

@@ -379,3 +379,48 @@ func.func @linear_bias_wrong_axis(%x: tensor<16x8xf32>, %w: tensor<16x8xf32>, %b
   %r = arith.addf %y, %bb : tensor<16x16xf32>
   return %r : tensor<16x16xf32>
 }
+
+// -----
+
+// A splat constant of the result's shape added to a linear (exporters fold
+// equal biases, such as zero-initialized ones, into one constant) is its bias.
+// CHECK-LABEL: func.func @linear_splat_bias_fold
+// CHECK-SAME: (%[[X:.+]]: tensor<2x4x8xf32>, %[[W:.+]]: tensor<16x8xf32>)
+// CHECK: %[[B:.+]] = arith.constant dense<5.000000e-01> : tensor<16xf32>
+// CHECK: %[[Y:.+]] = tx.linear %[[X]], %[[W]] bias(%[[B]] : tensor<16xf32>) : tensor<2x4x8xf32>, tensor<16x8xf32> -> tensor<2x4x16xf32>
+// CHECK-NEXT: return %[[Y]]
+func.func @linear_splat_bias_fold(%x: tensor<2x4x8xf32>, %w: tensor<16x8xf32>) -> tensor<2x4x16xf32> {
+  %y = tx.linear %x, %w : tensor<2x4x8xf32>, tensor<16x8xf32> -> tensor<2x4x16xf32>
+  %c = arith.constant dense<5.000000e-01> : tensor<2x4x16xf32>
+  %r = arith.addf %y, %c : tensor<2x4x16xf32>
+  return %r : tensor<2x4x16xf32>
+}
+
+// -----
+
+// A linear on a flattened input ([B*S, K], as Conv1D / addmm exports compute
+// it) reshaped back to [B, S, N] works on [B, S, K] directly, bias included.
+// CHECK-LABEL: func.func @linear_flattened
+// CHECK-SAME: (%[[X:.+]]: tensor<2x4x8xf32>, %[[W:.+]]: tensor<16x8xf32>, %[[B:.+]]: tensor<16xf32>)
+// CHECK-NEXT: %[[Y:.+]] = tx.linear %[[X]], %[[W]] bias(%[[B]] : tensor<16xf32>) : tensor<2x4x8xf32>, tensor<16x8xf32> -> tensor<2x4x16xf32>
+// CHECK-NEXT: return %[[Y]]
+func.func @linear_flattened(%x: tensor<2x4x8xf32>, %w: tensor<16x8xf32>, %b: tensor<16xf32>) -> tensor<2x4x16xf32> {
+  %flat = tensor.collapse_shape %x [[0, 1], [2]] : tensor<2x4x8xf32> into tensor<8x8xf32>
+  %y = tx.linear %flat, %w bias(%b : tensor<16xf32>) : tensor<8x8xf32>, tensor<16x8xf32> -> tensor<8x16xf32>
+  %r = tensor.expand_shape %y [[0, 1], [2]] output_shape [2, 4, 16] : tensor<8x16xf32> into tensor<2x4x16xf32>
+  return %r : tensor<2x4x16xf32>
+}
+
+// -----
+
+// Not folded: the expand splits the rows differently from the flatten.
+// CHECK-LABEL: func.func @linear_flattened_other_split
+// CHECK: tensor.collapse_shape
+// CHECK: tx.linear {{.+}} : tensor<8x8xf32>, tensor<16x8xf32> -> tensor<8x16xf32>
+// CHECK: tensor.expand_shape
+func.func @linear_flattened_other_split(%x: tensor<2x4x8xf32>, %w: tensor<16x8xf32>) -> tensor<4x2x16xf32> {
+  %flat = tensor.collapse_shape %x [[0, 1], [2]] : tensor<2x4x8xf32> into tensor<8x8xf32>
+  %y = tx.linear %flat, %w : tensor<8x8xf32>, tensor<16x8xf32> -> tensor<8x16xf32>
+  %r = tensor.expand_shape %y [[0, 1], [2]] output_shape [4, 2, 16] : tensor<8x16xf32> into tensor<4x2x16xf32>
+  return %r : tensor<4x2x16xf32>
+}

@@ -33,6 +33,8 @@ EXPECTED = {
     "MatMul": r"linalg\.contract|tx\.linear", "Gemm": r"tx\.linear|linalg\.contract",
     "Softmax": r"linalg\.softmax", "ReduceMean": r"linalg\.reduce",
     "ReduceSum": r"linalg\.reduce", "LayerNormalization": r"tx\.layer_norm",
+    "Flatten": r"tensor\.collapse_shape", "Einsum": r"linalg\.generic",
+    "ScatterND": r"tensor\.insert_slice|linalg\.generic",
 }
 
 

@@ -514,6 +514,17 @@ def quantize_int4(w_kn: np.ndarray, block_size: int, symmetric: bool) -> Quantiz
                            dequantized.reshape(n, -1)[:, :k].T.copy())
 
 
+def phi3_weights(cfg: Config, weights: dict | None = None) -> dict[str, np.ndarray]:
+    """Llama's weights plus Phi-3's fused qkv_proj and gate_up_proj (the same function)."""
+    w = dict(weights or llama_weights(cfg))
+    for i in range(cfg.layers):
+        attn, mlp = f"model.layers.{i}.self_attn", f"model.layers.{i}.mlp"
+        w[f"{attn}.qkv_proj.weight"] = np.concatenate([w[f"{attn}.{p}_proj.weight"] for p in "qkv"], axis=1)
+        w[f"{mlp}.gate_up_proj.weight"] = np.concatenate([w[f"{mlp}.gate_proj.weight"], w[f"{mlp}.up_proj.weight"]],
+                                                         axis=1)
+    return w
+
+
 def dequantized_llama_weights(cfg: Config, w: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The weights llama-ort computes with, for comparing it with the float llama."""
     out = dict(w)
@@ -769,6 +780,548 @@ def hf_decoder(cfg: Config, w: dict, name: str, doc: str, *, project=separate_qk
     return g.generated(cfg, "main_graph", doc, name)
 
 
+# -- transformers 5 as torch.onnx.export(dynamo=True, opset 18) writes it -----
+#
+# The graphs scripts/export_hf_models.py gets from torch 2.9+ with onnxscript
+# for transformers 5 models, node for node. A static export has been through
+# the exporter's constant folding: the causal / sliding-window masks, the
+# GatherND index grids of the padding mask and the rotary cos/sin tables are
+# initializers named after the values they replace, and every Linear weight is
+# a transposed copy. With --dynamic the same values are computed in-graph --
+# transformers' vmap-built mask functions as Range / Unsqueeze / comparisons
+# / GatherND on index grids -- and only fold once the importer knows the
+# batch and sequence sizes.
+
+
+@dataclasses.dataclass
+class DynamoSizes:
+    """Batch and sequence of the inputs: ints when static, else 1-element
+    tensors (`b`, `s`, from Shape with start/end) and their scalars."""
+
+    b: int | str
+    s: int | str
+    b_scalar: str | None = None
+    s_scalar: str | None = None
+
+
+def dynamo_sizes(g: GraphBuilder, cfg: Config, x: str) -> DynamoSizes:
+    if not cfg.dynamic:
+        return DynamoSizes(cfg.batch, cfg.seq)
+    b = g.op("Shape", [x], "/model", start=0, end=1)
+    s = g.op("Shape", [x], "/model", start=1, end=2)
+    return DynamoSizes(b, s, g.op("Squeeze", [b], "/model"), g.op("Squeeze", [s], "/model"))
+
+
+def dynamo_index_grid(batch: int, seq: int, index: str) -> np.ndarray:
+    """The folded GatherND indices [B, 1, 1|S, S|1, 2] of (batch, kv) or (batch, q)."""
+    b = np.arange(batch)[:, None, None, None]
+    i = np.arange(seq)
+    i = i[None, None, None, :] if index == "kv" else i[None, None, :, None]
+    b, i = np.broadcast_arrays(b, i)
+    return np.stack([b, i], axis=-1).astype(np.int64)
+
+
+def dynamo_allowed(cfg: Config, causal: bool, window: int | None) -> np.ndarray:
+    """The folded structural part of the mask, bool [1, 1, S, S] ([1, 1, S, 1] bidirectional)."""
+    q, kv = np.arange(cfg.seq)[:, None], np.arange(cfg.seq)[None, :]
+    if not causal:
+        return np.ones((1, 1, cfg.seq, 1), dtype=bool)
+    allowed = kv <= q
+    if window is not None:
+        allowed &= kv > q - window
+    return allowed[None, None]
+
+
+class DynamoMaskBuilder:
+    """transformers 5's masking_utils (causal_mask_function, sliding_window_overlay,
+    padding_mask_function, packed_sequence_mask) as the exporter emits it.
+
+    build() returns ("bool", name) for a [B|1, 1, S, S|1] mask (True attends),
+    consumed by Where(mask, 0, finfo.min), or ("add", name) for the additive
+    float mask a static export without attention_mask folds to."""
+
+    def __init__(self, g: GraphBuilder, cfg: Config, sz: DynamoSizes, *, causal: bool = True,
+                 window: int | None = None, attention_mask: str = "attention_mask"):
+        self.g, self.cfg, self.sz, self.causal, self.window = g, cfg, sz, causal, window
+        self.attention_mask = attention_mask
+        self.scope = "/model"
+
+    def build(self, arange: str | None = None, position_ids: str | None = None) -> tuple[str, str]:
+        return self._dynamic(arange, position_ids) if self.cfg.dynamic else self._folded()
+
+    def _folded(self) -> tuple[str, str]:
+        g, cfg = self.g, self.cfg
+        allowed = dynamo_allowed(cfg, self.causal, self.window)
+        if not cfg.with_mask:
+            additive = np.where(allowed, np.float32(0), np.float32(FLOAT_MIN)).astype(np.float32)
+            additive = np.broadcast_to(additive, (cfg.batch, 1, cfg.seq, cfg.seq)).copy()
+            return "add", g.param("val_attention_mask", additive)
+        padding = g.op("GatherND", [g.op("Cast", [self.attention_mask], self.scope, to=BOOL),
+                                    g.param("val_padding_grid", dynamo_index_grid(cfg.batch, cfg.seq, "kv"))],
+                       self.scope, batch_dims=0)
+        return "bool", g.op("And", [g.param("bitwise_and", allowed), padding], self.scope)
+
+    def _grid(self, batch_index: str, index: str) -> str:
+        """Concat(Expand(b)[..., None], Expand(i)[..., None]) over their broadcast shape."""
+        g, scope = self.g, self.scope
+        shape = g.op("Shape", [g.op("Max", [batch_index, index], scope)], scope, start=0)
+        parts = [g.unsqueeze(g.op("Expand", [t, shape], scope), [-1], scope) for t in (batch_index, index)]
+        return g.op("Concat", parts, scope, axis=-1)
+
+    def _dynamic(self, arange: str, position_ids: str | None) -> tuple[str, str]:
+        g, cfg, sz, scope = self.g, self.cfg, self.sz, self.scope
+        true = g.const(True, scope, np.bool_)
+        arange_b = g.op("Range", [g.ints(0, scope), sz.b_scalar, g.ints(1, scope)], scope)
+        batch_index = g.unsqueeze(g.unsqueeze(arange_b, [1, 2], scope), [3], scope)  # [B, 1, 1, 1]
+        u = g.unsqueeze(arange, [0, 1], scope)
+        q_index, kv_index = g.unsqueeze(u, [3], scope), g.unsqueeze(u, [2], scope)  # [1, 1, S, 1], [1, 1, 1, S]
+        if cfg.with_mask or not self.causal:
+            # Positions are cache_position: compare the index tensors directly.
+            q_pos, kv_pos = q_index, kv_index
+        else:
+            # Without attention_mask the positions come from position_ids, gathered per batch.
+            grid_q, grid_kv = self._grid(batch_index, q_index), self._grid(batch_index, kv_index)
+            q_pos = g.op("GatherND", [position_ids, grid_q], scope, batch_dims=0)
+            kv_pos = g.op("GatherND", [position_ids, grid_kv], scope, batch_dims=0)
+        if not self.causal:
+            allowed = g.op("GreaterOrEqual", [q_pos, g.ints(0, scope)], scope)
+            if not cfg.with_mask:
+                shape = g.op("Concat", [sz.b, g.ints([1], scope), sz.s, sz.s], scope, axis=0)
+                return "bool", g.op("Expand", [allowed, shape], scope)
+            allowed = g.op("And", [true, allowed], scope)
+        elif self.window is not None:
+            lower = g.op("Sub", [q_pos, g.ints(self.window, scope)], scope)
+            allowed = g.op("And", [true, g.op("Greater", [kv_pos, lower], scope)], scope)
+            allowed = g.op("And", [allowed, g.op("LessOrEqual", [kv_pos, q_pos], scope)], scope)
+            allowed = g.op("And", [true, allowed], scope)
+        else:
+            allowed = g.op("And", [true, g.op("LessOrEqual", [kv_pos, q_pos], scope)], scope)
+        if cfg.with_mask:
+            padding = g.op("GatherND", [g.op("Cast", [self.attention_mask], scope, to=BOOL),
+                                        self._grid(batch_index, kv_index)], scope, batch_dims=0)
+            return "bool", g.op("And", [allowed, padding], scope)
+        # Packed sequences: a new sequence starts wherever position_ids does not step by 1.
+        first = g.slice(position_ids, [0], [1], [1], scope, steps=[1])
+        shifted = g.op("Concat", [g.op("Sub", [first, g.ints(1, scope)], scope), position_ids], scope, axis=-1)
+        prev = g.slice(shifted, [0], sz.s, [-1], scope, steps=[1])
+        end = g.op("Reshape", [g.op("Add", [g.ints(1, scope), sz.s_scalar], scope), g.ints([-1], scope)], scope)
+        nxt = g.slice(shifted, [1], end, [-1], scope, steps=[1])
+        step = g.op("Sub", [nxt, prev], scope)
+        starts = g.op("Not", [g.op("Equal", [step, g.ints(1, scope)], scope)], scope)
+        packed = g.op("CumSum", [g.op("Cast", [starts], scope, to=INT64), g.ints(-1, scope)], scope)
+        same = g.op("Equal", [g.op("GatherND", [packed, grid_q], scope, batch_dims=0),
+                              g.op("GatherND", [packed, grid_kv], scope, batch_dims=0)], scope)
+        return "bool", g.op("And", [allowed, same], scope)
+
+
+def dynamo_additive_mask(g: GraphBuilder, mask: tuple[str, str]) -> str:
+    """SDPA's bool mask as Where(mask, 0, finfo.min), made once for all layers."""
+    kind, m = mask
+    if kind == "add":
+        return m
+    scope = "/model"
+    return g.op("Where", [m, g.scalar(0.0, scope), g.scalar(FLOAT_MIN, scope)], scope)
+
+
+def dynamo_linear(g: GraphBuilder, x: str, w: dict, name: str, scope: str, bias: bool = False) -> str:
+    """nn.Linear: MatMul with the transposed copy the exporter folds, then Add bias."""
+    y = g.op("MatMul", [x, g.param(f"{name}.weight", w[f"{name}.weight"])], scope)
+    if bias:
+        y = g.op("Add", [y, g.param(f"{name}.bias", w[f"{name}.bias"])], scope)
+    return y
+
+
+def dynamo_rms_norm(g: GraphBuilder, x: str, weight: str, eps: float, scope: str) -> str:
+    """Pow 2, ReduceMean, Add eps, Sqrt, Reciprocal (rsqrt), Mul, weight * x."""
+    variance = g.reduce("ReduceMean", g.op("Pow", [x, g.scalar(2.0, scope)], scope), [-1], scope, keepdims=1)
+    inv = g.op("Reciprocal", [g.op("Sqrt", [g.op("Add", [variance, g.scalar(eps, scope)], scope)], scope)], scope)
+    return g.op("Mul", [weight, g.op("Mul", [x, inv], scope)], scope)
+
+
+def dynamo_rotary_tables(g: GraphBuilder, cfg: Config, arange: str | None, position_ids: str | None) -> tuple:
+    """cos/sin [1, 1, S, D]: folded tables, or inv_freq * positions (Mul, not
+    MatMul, once the exporter has simplified the [D/2, 1] @ [1, S] product),
+    Concat(freqs, freqs), Cos / Sin, Unsqueeze(1)."""
+    scope = "/model/rotary_emb"
+    if not cfg.dynamic:
+        freqs = np.arange(cfg.seq, dtype=np.float32)[:, None] * rope_inv_freq(cfg.head_dim)[None, :]
+        emb = np.concatenate([freqs, freqs], axis=-1)[None, None]
+        return (g.param("unsqueeze_cos", np.cos(emb).astype(np.float32)),
+                g.param("unsqueeze_sin", np.sin(emb).astype(np.float32)))
+    inv_freq = g.param("model.model.rotary_emb.inv_freq", rope_inv_freq(cfg.head_dim))
+    positions = (g.unsqueeze(position_ids, [2], scope) if position_ids is not None
+                 else g.unsqueeze(arange, [0, 2], scope))
+    freqs = g.op("Mul", [g.op("Cast", [positions], scope, to=FLOAT), inv_freq], scope)
+    emb = g.op("Concat", [freqs, freqs], scope, axis=-1)
+    cos, sin = g.op("Cos", [emb], scope), g.op("Sin", [emb], scope)
+    return g.unsqueeze(cos, [1], scope), g.unsqueeze(sin, [1], scope)
+
+
+def dynamo_rope(g: GraphBuilder, x: str, cos: str, sin: str, head_dim: int, scope: str) -> str:
+    """x * cos + cat(-x[..., D/2:], x[..., :D/2]) * sin, slices with explicit axis 3 and step 1."""
+    half = head_dim // 2
+    x_cos = g.op("Mul", [x, cos], scope)
+    x1 = g.slice(x, [0], [half], [3], scope, steps=[1])
+    x2 = g.slice(x, [half], [INT64_MAX], [3], scope, steps=[1])
+    rotated = g.op("Concat", [g.op("Neg", [x2], scope), x1], scope, axis=-1)
+    return g.op("Add", [x_cos, g.op("Mul", [rotated, sin], scope)], scope)
+
+
+def dynamo_heads(g: GraphBuilder, x: str, sz: DynamoSizes, head_dim: int, scope: str) -> str:
+    """view(B, S, -1, D).transpose(1, 2): Reshape (allowzero=1), Transpose."""
+    shape = g.shape_tensor([sz.b, sz.s, -1, head_dim], scope)
+    return g.op("Transpose", [g.op("Reshape", [x, shape], scope, allowzero=1)], scope, perm=[0, 2, 1, 3])
+
+
+def dynamo_sdpa(g: GraphBuilder, cfg: Config, q: str, k: str, v: str, mask: str, sz: DynamoSizes,
+                heads: int, kv_heads: int, scope: str) -> str:
+    """repeat_kv and torch's SDPA decomposition: the keys go through 3-D
+    ([B*H, S, D], transposed, reshaped to [B, H, D, S]), q and k^T are each
+    scaled by sqrt(1/sqrt(D)), the additive mask (see dynamo_additive_mask)
+    is added, and the probabilities are guarded by Where(IsNaN(p), 0, p)."""
+    hd, n_rep = cfg.head_dim, heads // kv_heads
+    b, s = sz.b, sz.s
+    if n_rep > 1:
+        expand = g.shape_tensor([b, kv_heads, n_rep, s, hd], scope)
+        k = g.op("Expand", [g.unsqueeze(k, [2], scope), expand], scope)
+        v = g.op("Expand", [g.unsqueeze(v, [2], scope), expand], scope)
+        v = g.op("Reshape", [v, g.shape_tensor([b, heads, s, hd], scope)], scope, allowzero=1)
+    if cfg.dynamic:
+        if n_rep > 1:
+            k = g.op("Reshape", [k, g.shape_tensor([b, heads, s, hd], scope)], scope, allowzero=1)
+        shape = g.op("Shape", [k], scope, start=0)
+        last = g.slice(shape, [-1], [INT64_MAX], [0], scope)
+        second = g.slice(shape, [-2], [-1], [0], scope)
+        leading = g.slice(shape, [-(2 ** 63)], [-2], [0], scope)
+        k3 = g.op("Reshape", [k, g.op("Concat", [g.ints([-1], scope), second, last], scope, axis=0)], scope,
+                  allowzero=0)
+        k_t = g.op("Transpose", [k3], scope, perm=[0, 2, 1])
+        k_t = g.op("Reshape", [k_t, g.op("Concat", [leading, last, second], scope, axis=0)], scope, allowzero=0)
+    else:
+        k3 = g.op("Reshape", [k, g.ints([cfg.batch * heads if n_rep > 1 else -1, cfg.seq, hd], scope)], scope)
+        k_t = g.op("Transpose", [k3], scope, perm=[0, 2, 1])
+        k_t = g.op("Reshape", [k_t, g.ints([cfg.batch, heads, hd, cfg.seq], scope)], scope, allowzero=0)
+    sqrt_scale = g.scalar(math.sqrt(1.0 / math.sqrt(hd)), scope)
+    q = g.op("Mul", [q, sqrt_scale], scope)
+    k_t = g.op("Mul", [k_t, sqrt_scale], scope)
+    zero = g.scalar(0.0, scope)
+    scores = g.op("Add", [g.op("MatMul", [q, k_t], scope), mask], scope)
+    probs = g.op("Softmax", [scores], scope, axis=-1)
+    probs = g.op("Where", [g.op("IsNaN", [probs], scope), zero, probs], scope)
+    return g.op("MatMul", [probs, v], scope)
+
+
+def dynamo_merge_heads(g: GraphBuilder, x: str, sz: DynamoSizes, scope: str) -> str:
+    x = g.op("Transpose", [x], scope, perm=[0, 2, 1, 3])
+    return g.op("Reshape", [x, g.shape_tensor([sz.b, sz.s, -1], scope)], scope, allowzero=1)
+
+
+def dynamo_token_inputs(g: GraphBuilder, cfg: Config) -> None:
+    token_inputs(g, cfg, ["input_ids"] + (["attention_mask"] if cfg.with_mask else []), token_samplers(cfg))
+
+
+def dynamo_decoder(cfg: Config, w: dict, name: str, doc: str, *, fused: bool = False, qkv_bias: bool = False,
+                   window: int | None = None) -> Generated:
+    """The transformers 5 Llama skeleton (Llama, Qwen2, Mistral, Phi-3)."""
+    g = GraphBuilder(cfg.opset or 18, weights=w)
+    dynamo_token_inputs(g, cfg)
+    eps, hd = 1e-6, cfg.head_dim
+    sz = dynamo_sizes(g, cfg, "attention_mask" if cfg.with_mask else "input_ids")
+    x = g.op("Gather", [g.param("model.model.embed_tokens.weight", w["model.embed_tokens.weight"]), "input_ids"],
+             "/model/embed_tokens", axis=0)
+    arange = position_ids = None
+    if cfg.dynamic:
+        arange = g.op("Range", [g.ints(0, "/model"), sz.s_scalar, g.ints(1, "/model")], "/model")
+        if not cfg.with_mask:
+            # position_ids = cache_position.unsqueeze(0).expand(B, -1)
+            position_ids = g.op("Expand", [g.unsqueeze(arange, [0], "/model"),
+                                           g.op("Concat", [sz.b, g.ints([1], "/model")], "/model", axis=0)],
+                                "/model")
+    mask = dynamo_additive_mask(g, DynamoMaskBuilder(g, cfg, sz, window=window).build(arange, position_ids))
+    cos, sin = dynamo_rotary_tables(g, cfg, arange, position_ids)
+    q_width, kv_width = cfg.heads * hd, cfg.kv_heads * hd
+    for i in range(cfg.layers):
+        p, scope = f"model.layers.{i}", f"/model/layers.{i}"
+        attn = f"{scope}/self_attn"
+        h = dynamo_rms_norm(g, x, g.param(f"model.{p}.input_layernorm.weight", w[f"{p}.input_layernorm.weight"]),
+                            eps, f"{scope}/input_layernorm")
+        if fused:
+            qkv = dynamo_linear(g, h, w, f"{p}.self_attn.qkv_proj", f"{attn}/qkv_proj")
+            q = g.slice(qkv, [0], [q_width], [2], attn, steps=[1])
+            k = g.slice(qkv, [q_width], [q_width + kv_width], [2], attn, steps=[1])
+            v = g.slice(qkv, [q_width + kv_width], [INT64_MAX], [2], attn, steps=[1])
+        else:
+            q, k, v = (dynamo_linear(g, h, w, f"{p}.self_attn.{n}_proj", f"{attn}/{n}_proj", bias=qkv_bias)
+                       for n in "qkv")
+        q, k, v = (dynamo_heads(g, t, sz, hd, attn) for t in (q, k, v))
+        q = dynamo_rope(g, q, cos, sin, hd, attn)
+        k = dynamo_rope(g, k, cos, sin, hd, attn)
+        out = dynamo_sdpa(g, cfg, q, k, v, mask, sz, cfg.heads, cfg.kv_heads, attn)
+        out = dynamo_linear(g, dynamo_merge_heads(g, out, sz, attn), w, f"{p}.self_attn.o_proj", f"{attn}/o_proj")
+        x = g.op("Add", [x, out], scope)
+        h = dynamo_rms_norm(g, x, g.param(f"model.{p}.post_attention_layernorm.weight",
+                                          w[f"{p}.post_attention_layernorm.weight"]),
+                            eps, f"{scope}/post_attention_layernorm")
+        mlp = f"{scope}/mlp"
+        if fused:
+            gate, up = g.op("Split", [dynamo_linear(g, h, w, f"{p}.mlp.gate_up_proj", f"{mlp}/gate_up_proj")],
+                            mlp, n_out=2, axis=2, num_outputs=2)
+            h = g.op("Mul", [up, g.op("Mul", [gate, g.op("Sigmoid", [gate], mlp)], mlp)], mlp)
+        else:
+            gate = dynamo_linear(g, h, w, f"{p}.mlp.gate_proj", f"{mlp}/gate_proj")
+            act = g.op("Mul", [gate, g.op("Sigmoid", [gate], mlp)], mlp)
+            h = g.op("Mul", [act, dynamo_linear(g, h, w, f"{p}.mlp.up_proj", f"{mlp}/up_proj")], mlp)
+        x = g.op("Add", [x, dynamo_linear(g, h, w, f"{p}.mlp.down_proj", f"{mlp}/down_proj")], scope)
+    x = dynamo_rms_norm(g, x, g.param("model.model.norm.weight", w["model.norm.weight"]), eps, "/model/norm")
+    g.op("MatMul", [x, g.param("model.lm_head.weight", w["lm_head.weight"])], "/lm_head", outputs=["logits"])
+    g.output("logits", FLOAT, [BATCH, SEQUENCE, cfg.vocab] if cfg.dynamic else [cfg.batch, cfg.seq, cfg.vocab])
+    return g.generated(cfg, "main_graph", doc, name)
+
+
+def dynamo_gemm(g: GraphBuilder, x: str, w: dict, name: str, sz: DynamoSizes, width: int, scope: str) -> str:
+    """GPT-2's Conv1D as addmm: Reshape [-1, K], Gemm with the [K, N] weight and bias, Reshape [B, S, N]."""
+    k = w[f"{name}.weight"].shape[0]
+    flat = g.op("Reshape", [x, g.ints([-1, k], scope)], scope, allowzero=1)
+    y = g.op("Gemm", [flat, g.param(f"model.{name}.weight", w[f"{name}.weight"]),
+                      g.param(f"model.{name}.bias", w[f"{name}.bias"])], scope,
+             alpha=1.0, beta=1.0, transA=0, transB=0)
+    return g.op("Reshape", [y, g.shape_tensor([sz.b, sz.s, width], scope)], scope, allowzero=1)
+
+
+def dynamo_layer_norm(g: GraphBuilder, x: str, w: dict, name: str, eps: float, scope: str,
+                      out: str | None = None) -> str:
+    return g.op("LayerNormalization", [x, g.param(f"model.{name}.weight", w[f"{name}.weight"]),
+                                       g.param(f"model.{name}.bias", w[f"{name}.bias"])],
+                scope, outputs=[out] if out else None, axis=-1, epsilon=eps, stash_type=1)
+
+
+def build_llama_dynamo(cfg: Config, weights: dict | None = None) -> Generated:
+    """Llama as torch.onnx.export(dynamo=True) writes transformers 5's
+    LlamaForCausalLM: vmap-built bool masks (GatherND on index grids), rotary
+    tables from inv_freq * positions, repeat_kv feeding SDPA's 3-D key path,
+    the IsNaN guard; static exports carry the folded masks and tables."""
+    return dynamo_decoder(cfg, weights or llama_weights(cfg), "llama-dynamo", build_llama_dynamo.__doc__)
+
+
+def build_qwen2_dynamo(cfg: Config, weights: dict | None = None) -> Generated:
+    """Qwen2 (dynamo): llama-dynamo with q/k/v biases."""
+    return dynamo_decoder(cfg, weights or llama_weights(cfg), "qwen2-dynamo", build_qwen2_dynamo.__doc__,
+                          qkv_bias=True)
+
+
+def build_mistral_dynamo(cfg: Config, weights: dict | None = None) -> Generated:
+    """Mistral (dynamo): llama-dynamo with the sliding-window overlay (kv > q - window)."""
+    window = cfg.window or max(1, cfg.seq // 2)
+    return dynamo_decoder(cfg, weights or llama_weights(cfg), "mistral-dynamo", build_mistral_dynamo.__doc__,
+                          window=window)
+
+
+def build_phi3_dynamo(cfg: Config, weights: dict | None = None) -> Generated:
+    """Phi-3 (dynamo): llama-dynamo with qkv_proj sliced (axis 2) and gate_up_proj Split in two."""
+    return dynamo_decoder(cfg, phi3_weights(cfg, weights), "phi3-dynamo", build_phi3_dynamo.__doc__, fused=True)
+
+
+def build_gpt2_dynamo(cfg: Config, weights: dict | None = None) -> Generated:
+    """GPT-2 (dynamo): Conv1D as Reshape / Gemm / Reshape, Split(num_outputs=3),
+    the vmap causal (+ padding) mask, SDPA with the 3-D key path and IsNaN guard,
+    gelu_new, and the LM head tied to wte."""
+    w = weights or gpt2_weights(cfg)
+    g = GraphBuilder(cfg.opset or 18, weights=w)
+    dynamo_token_inputs(g, cfg)
+    d, eps = cfg.hidden, 1e-5
+    sz = dynamo_sizes(g, cfg, "attention_mask" if cfg.with_mask else "input_ids")
+    scope = "/model/transformer"
+    ids = g.op("Reshape", ["input_ids", g.shape_tensor([-1, sz.s], scope)], scope, allowzero=1)
+    wte = g.param("model.lm_head.weight", w["transformer.wte.weight"])
+    x = g.op("Gather", [wte, ids], f"{scope}/wte", axis=0)
+    if cfg.dynamic:
+        arange = g.op("Range", [g.ints(0, scope), sz.s_scalar, g.ints(1, scope)], scope)
+        positions = g.unsqueeze(arange, [0], scope)
+    else:
+        arange, positions = None, g.param("unsqueeze", np.arange(cfg.seq, dtype=np.int64)[None])
+    wpe = g.param("model.transformer.wpe.weight", w["transformer.wpe.weight"])
+    x = g.op("Add", [x, g.op("Gather", [wpe, positions], f"{scope}/wpe", axis=0)], scope)
+    position_ids = None
+    if cfg.dynamic and not cfg.with_mask:
+        position_ids = g.op("Expand", [positions, g.op("Concat", [sz.b, g.ints([1], scope)], scope, axis=0)], scope)
+    attention_mask = "attention_mask"
+    if cfg.with_mask:  # attention_mask.view(batch_size, -1)
+        attention_mask = g.op("Reshape", [attention_mask, g.shape_tensor([sz.b, -1], scope)], scope, allowzero=1)
+    builder = DynamoMaskBuilder(g, cfg, sz, attention_mask=attention_mask)
+    mask = dynamo_additive_mask(g, builder.build(arange, position_ids))
+    for i in range(cfg.layers):
+        p, scope = f"transformer.h.{i}", f"/model/transformer/h.{i}"
+        attn = f"{scope}/attn"
+        h = dynamo_layer_norm(g, x, w, f"{p}.ln_1", eps, f"{scope}/ln_1")
+        qkv = dynamo_gemm(g, h, w, f"{p}.attn.c_attn", sz, 3 * d, f"{attn}/c_attn")
+        q, k, v = g.op("Split", [qkv], attn, n_out=3, axis=2, num_outputs=3)
+        q, k, v = (dynamo_heads(g, t, sz, cfg.head_dim, attn) for t in (q, k, v))
+        out = dynamo_sdpa(g, cfg, q, k, v, mask, sz, cfg.heads, cfg.heads, attn)
+        out = dynamo_merge_heads(g, out, sz, attn)
+        x = g.op("Add", [dynamo_gemm(g, out, w, f"{p}.attn.c_proj", sz, d, f"{attn}/c_proj"), x], scope)
+        h = dynamo_layer_norm(g, x, w, f"{p}.ln_2", eps, f"{scope}/ln_2")
+        h = gelu_tanh(g, dynamo_gemm(g, h, w, f"{p}.mlp.c_fc", sz, cfg.intermediate, f"{scope}/mlp/c_fc"),
+                      f"{scope}/mlp/act")
+        x = g.op("Add", [x, dynamo_gemm(g, h, w, f"{p}.mlp.c_proj", sz, d, f"{scope}/mlp/c_proj")], scope)
+    x = dynamo_layer_norm(g, x, w, "transformer.ln_f", eps, "/model/transformer/ln_f")
+    x = g.op("Reshape", [x, g.shape_tensor([-1, sz.s, d], "/model")], "/model", allowzero=1)
+    lm_head = g.param("val_lm_head_t", w["transformer.wte.weight"].T.copy())
+    g.op("MatMul", [x, lm_head], "/lm_head", outputs=["logits"])
+    g.output("logits", FLOAT, [BATCH, SEQUENCE, cfg.vocab] if cfg.dynamic else [cfg.batch, cfg.seq, cfg.vocab])
+    return g.generated(cfg, "main_graph", build_gpt2_dynamo.__doc__, "gpt2-dynamo")
+
+
+def build_bert_dynamo(cfg: Config, weights: dict | None = None) -> Generated:
+    """BertModel (dynamo), without token_type_ids (the buffered zeros are
+    gathered): LayerNormalization, the bidirectional vmap mask (q >= 0, and
+    padding with --with-mask), SDPA with the 3-D key path and IsNaN guard,
+    erf GELU, pooler as Gather + Gemm(transB=1)."""
+    w = weights or bert_weights(cfg)
+    g = GraphBuilder(cfg.opset or 18, weights=w)
+    dynamo_token_inputs(g, cfg)
+    d, eps = cfg.hidden, 1e-12
+    sz = dynamo_sizes(g, cfg, "attention_mask" if cfg.with_mask else "input_ids")
+    scope = "/model/embeddings"
+    position_ids = g.slice(g.param("model.embeddings.position_ids", w["embeddings.position_ids"]), [0],
+                           sz.s if cfg.dynamic else [cfg.seq], [1], scope, steps=[1])
+    token_types = np.zeros((1, cfg.max_pos), dtype=np.int64)  # the registered token_type_ids buffer
+    types = g.op("GatherElements", [g.param("expand", token_types), position_ids], scope, axis=1)
+    types = g.op("Expand", [types, g.shape_tensor([sz.b, sz.s], scope)], scope)
+    x = g.op("Gather", [g.param("model.embeddings.word_embeddings.weight", w["embeddings.word_embeddings.weight"]),
+                        "input_ids"], f"{scope}/word_embeddings", axis=0)
+    x = g.op("Add", [x, g.op("Gather", [g.param("model.embeddings.token_type_embeddings.weight",
+                                                 w["embeddings.token_type_embeddings.weight"]), types],
+                              f"{scope}/token_type_embeddings", axis=0)], scope)
+    x = g.op("Add", [x, g.op("Gather", [g.param("model.embeddings.position_embeddings.weight",
+                                                 w["embeddings.position_embeddings.weight"]), position_ids],
+                              f"{scope}/position_embeddings", axis=0)], scope)
+    x = dynamo_layer_norm(g, x, w, "embeddings.LayerNorm", eps, f"{scope}/LayerNorm")
+    arange = None
+    if cfg.dynamic:
+        arange = g.op("Range", [g.ints(0, "/model"), sz.s_scalar, g.ints(1, "/model")], "/model")
+    mask = dynamo_additive_mask(g, DynamoMaskBuilder(g, cfg, sz, causal=False).build(arange))
+    for i in range(cfg.layers):
+        p, scope = f"encoder.layer.{i}", f"/model/encoder/layer.{i}"
+        attn = f"{scope}/attention/self"
+        q, k, v = (dynamo_heads(g, dynamo_linear(g, x, w, f"{p}.attention.self.{n}", f"{attn}/{n}", bias=True),
+                                sz, cfg.head_dim, attn) for n in ("query", "key", "value"))
+        out = dynamo_merge_heads(g, dynamo_sdpa(g, cfg, q, k, v, mask, sz, cfg.heads, cfg.heads, attn), sz, attn)
+        out = dynamo_linear(g, out, w, f"{p}.attention.output.dense", f"{scope}/attention/output/dense", bias=True)
+        x = dynamo_layer_norm(g, g.op("Add", [out, x], f"{scope}/attention/output"), w,
+                              f"{p}.attention.output.LayerNorm", eps, f"{scope}/attention/output/LayerNorm")
+        h = dynamo_linear(g, x, w, f"{p}.intermediate.dense", f"{scope}/intermediate/dense", bias=True)
+        h = gelu_erf(g, h, f"{scope}/intermediate/intermediate_act_fn")
+        h = dynamo_linear(g, h, w, f"{p}.output.dense", f"{scope}/output/dense", bias=True)
+        x = dynamo_layer_norm(g, g.op("Add", [h, x], f"{scope}/output"), w, f"{p}.output.LayerNorm", eps,
+                              f"{scope}/output/LayerNorm", out="last_hidden_state" if i == cfg.layers - 1 else None)
+    first = g.op("Gather", [x, g.ints(0, "/model/pooler")], "/model/pooler", axis=1)
+    pooled = g.op("Gemm", [first, g.param("model.pooler.dense.weight", w["pooler.dense.weight"].T.copy()),
+                           g.param("model.pooler.dense.bias", w["pooler.dense.bias"])], "/model/pooler/dense",
+                  alpha=1.0, beta=1.0, transA=0, transB=1)
+    g.op("Tanh", [pooled], "/model/pooler/activation", outputs=["pooler_output"])
+    b, s = (BATCH, SEQUENCE) if cfg.dynamic else (cfg.batch, cfg.seq)
+    g.output("last_hidden_state", FLOAT, [b, s, d])
+    g.output("pooler_output", FLOAT, [b, d])
+    return g.generated(cfg, "main_graph", build_bert_dynamo.__doc__, "bert-dynamo")
+
+
+def ts_sdpa_padding(g: GraphBuilder, cfg: Config, positions: str, b, s, scope: str) -> str:
+    """The TorchScript form of transformers 5's causal + padding mask: the
+    padding term gathers the flattened mask at batch * S + kv."""
+    am = g.op("Cast", [g.reshape("attention_mask", [b, -1], scope)], scope, to=BOOL)
+    mask_len = g.op("Gather", [g.op("Shape", [am], scope), g.ints([1], scope)], scope, axis=0)
+    if cfg.dynamic:
+        batch = g.op("Range", [g.ints(0, scope), g.op("Cast", [g.size("input_ids", 0, scope)], scope, to=INT64),
+                               g.ints(1, scope)], scope)
+        batch_index = g.unsqueeze(g.unsqueeze(g.unsqueeze(batch, [1], scope), [2], scope), [3], scope)
+        q_index = g.unsqueeze(g.unsqueeze(positions, [1], scope), [3], scope)
+        keys = g.op("Range", [g.ints(0, scope), g.op("Cast", [g.squeeze(mask_len, [0], scope)], scope, to=INT64),
+                              g.ints(1, scope)], scope)
+        kv_index = g.unsqueeze(g.unsqueeze(g.unsqueeze(keys, [0], scope), [1], scope), [2], scope)
+    else:
+        batch_index = g.ints(np.arange(cfg.batch).reshape(-1, 1, 1, 1).tolist(), scope)
+        q_index = g.ints(np.arange(cfg.seq).reshape(1, 1, -1, 1).tolist(), scope)
+        kv_index = g.ints(np.arange(cfg.seq).reshape(1, 1, 1, -1).tolist(), scope)
+    true = g.op("ConstantOfShape", [g.ints([], scope)], scope, value=numpy_helper.from_array(np.array([True])))
+    causal = g.op("Cast", [g.op("LessOrEqual", [kv_index, q_index], scope)], scope, to=BOOL)
+    allowed = g.op("And", [true, causal], scope)
+    flat = g.op("Flatten", [am], scope, axis=2)
+    index = g.op("Add", [kv_index, g.op("Mul", [batch_index, mask_len], scope)], scope)
+    padding = g.op("Gather", [flat, index], scope)
+    padding = g.op("Reshape", [g.op("Reshape", [padding, g.ints([-1], scope)], scope),
+                               g.op("Concat", [g.op("Shape", [index], scope)], scope, axis=0)], scope)
+    allowed = g.op("And", [allowed, g.op("Cast", [padding], scope, to=BOOL)], scope)
+    # expand(B, -1, S, S): TorchScript resolves the -1 with Equal / Where.
+    target = g.shape_tensor([b, -1, s, s], scope)
+    ones = g.op("ConstantOfShape", [g.ints([4], scope)], scope, value=numpy_helper.from_array(np.array([1])))
+    is_keep = g.op("Equal", [target, g.op("Mul", [ones, g.ints(-1, scope)], scope)], scope)
+    return g.op("Expand", [allowed, g.op("Where", [is_keep, ones, target], scope)], scope)
+
+
+def build_gpt2_ts_sdpa(cfg: Config, weights: dict | None = None) -> Generated:
+    """GPT-2 as the TorchScript exporter (dynamo=False, opset 17) writes
+    transformers 5's SDPA attention (export it with attention_mask: without one
+    the exporter fails on aten::diff): Conv1D as Reshape / Gemm / Reshape, the
+    padding mask gathered from Flatten(mask) at batch * S + kv, keys transposed
+    by [0, 2, 3, 1], q and k^T scaled by sqrt(1/sqrt(D)), Where(mask, 0, -inf),
+    the IsNaN guard."""
+    w = weights or gpt2_weights(cfg)
+    g = GraphBuilder(cfg.opset or 17, weights=w, constant_nodes=True)
+    dynamo_token_inputs(g, cfg)
+    d, hd, eps = cfg.hidden, cfg.head_dim, 1e-5
+    scope = "/model/transformer"
+    b, s = batch_and_seq(g, cfg, "input_ids", scope)
+    ids = g.reshape("input_ids", [-1, s], scope)
+    x = g.op("Gather", [g.weight("transformer.wte.weight"), ids], f"{scope}/wte")
+    if cfg.dynamic:
+        seq = g.op("Cast", [g.size(x, 1, scope)], scope, to=INT64)
+        positions = g.unsqueeze(g.op("Range", [g.ints(0, scope), seq, g.ints(1, scope)], scope), [0], scope)
+    else:
+        positions = g.ints([list(range(cfg.seq))], scope)
+    pos_emb = g.op("Gather", [g.weight("transformer.wpe.weight"), positions], f"{scope}/wpe")
+    x = g.op("Add", [x, g.op("Cast", [pos_emb], scope, to=FLOAT)], scope)
+    allowed = ts_sdpa_padding(g, cfg, positions, b, s, scope) if cfg.with_mask else None
+
+    def conv1d(x: str, name: str, width: int, scope: str) -> str:
+        k = w[f"{name}.weight"].shape[0]
+        y = g.op("Gemm", [g.reshape(x, [-1, k], scope), g.weight(f"{name}.weight"), g.weight(f"{name}.bias")],
+                 scope, alpha=1.0, beta=1.0)
+        return g.reshape(y, [b, s, width], scope)
+
+    for i in range(cfg.layers):
+        p, scope = f"transformer.h.{i}", f"/model/transformer/h.{i}"
+        attn = f"{scope}/attn"
+        h = layer_norm(g, x, g.weight(f"{p}.ln_1.weight"), g.weight(f"{p}.ln_1.bias"), eps, f"{scope}/ln_1", False)
+        q, k, v = g.split(conv1d(h, f"{p}.attn.c_attn", 3 * d, f"{attn}/c_attn"), [d, d, d], 2, attn)
+        k = g.op("Transpose", [g.reshape(k, [b, s, -1, hd], attn)], attn, perm=[0, 2, 3, 1])
+        v = g.op("Transpose", [g.reshape(v, [b, s, -1, hd], attn)], attn, perm=[0, 2, 1, 3])
+        q = g.op("Transpose", [g.reshape(q, [b, s, -1, hd], attn)], attn, perm=[0, 2, 1, 3])
+        sqrt_scale = math.sqrt(1.0 / math.sqrt(hd))
+        scores = g.op("MatMul", [g.op("Mul", [q, g.scalar(sqrt_scale, attn)], attn),
+                                 g.op("Mul", [k, g.scalar(sqrt_scale, attn)], attn)], attn)
+        if allowed is not None:
+            additive = g.op("Where", [allowed, g.const([0.0], attn), g.const([-np.inf], attn)], attn)
+            scores = g.op("Add", [scores, additive], attn)
+        else:
+            causal = np.where(np.tril(np.ones((cfg.seq, cfg.seq), bool)), 0.0, -np.inf)
+            scores = g.op("Add", [scores, g.const(causal, attn)], attn)
+        probs = g.op("Softmax", [scores], attn, axis=-1)
+        probs = g.op("Where", [g.op("IsNaN", [probs], attn), g.const([0.0], attn), probs], attn)
+        out = g.reshape(g.op("MatMul", [probs, v], attn), [b, -1, s, hd], attn)
+        out = g.reshape(g.op("Transpose", [out], attn, perm=[0, 2, 1, 3]), [b, s, -1], attn)
+        x = g.op("Add", [conv1d(out, f"{p}.attn.c_proj", d, f"{attn}/c_proj"), x], scope)
+        h = layer_norm(g, x, g.weight(f"{p}.ln_2.weight"), g.weight(f"{p}.ln_2.bias"), eps, f"{scope}/ln_2", False)
+        h = gelu_tanh(g, conv1d(h, f"{p}.mlp.c_fc", cfg.intermediate, f"{scope}/mlp/c_fc"), f"{scope}/mlp/act")
+        x = g.op("Add", [x, conv1d(h, f"{p}.mlp.c_proj", d, f"{scope}/mlp/c_proj")], scope)
+    x = layer_norm(g, x, g.weight("transformer.ln_f.weight"), g.weight("transformer.ln_f.bias"), eps,
+                   "/model/transformer/ln_f", False)
+    x = g.reshape(x, [-1, s, d], "/model/transformer")
+    lm_head = g.param("onnx::MatMul_lm_head", w["transformer.wte.weight"].T.copy())
+    g.op("MatMul", [x, lm_head], "/model/lm_head", outputs=["logits"])
+    g.output("logits", FLOAT, [BATCH, SEQUENCE, cfg.vocab] if cfg.dynamic else [cfg.batch, cfg.seq, cfg.vocab])
+    return g.generated(cfg, "main_graph", build_gpt2_ts_sdpa.__doc__, "gpt2-ts-sdpa")
+
+
 # --------------------------------------------------------------------------
 # Model builders
 # --------------------------------------------------------------------------
@@ -794,13 +1347,8 @@ def build_mistral(cfg: Config, weights: dict | None = None) -> Generated:
 
 def build_phi3(cfg: Config, weights: dict | None = None) -> Generated:
     """Phi-3: Llama with fused qkv_proj and gate_up_proj MatMuls split by Slice."""
-    w = dict(weights or llama_weights(cfg))
-    for i in range(cfg.layers):
-        attn, mlp = f"model.layers.{i}.self_attn", f"model.layers.{i}.mlp"
-        w[f"{attn}.qkv_proj.weight"] = np.concatenate([w[f"{attn}.{p}_proj.weight"] for p in "qkv"], axis=1)
-        w[f"{mlp}.gate_up_proj.weight"] = np.concatenate([w[f"{mlp}.gate_proj.weight"], w[f"{mlp}.up_proj.weight"]],
-                                                         axis=1)
-    return hf_decoder(cfg, w, "phi3", build_phi3.__doc__, project=fused_qkv, mlp=fused_swiglu_mlp)
+    return hf_decoder(cfg, phi3_weights(cfg, weights), "phi3", build_phi3.__doc__, project=fused_qkv,
+                      mlp=fused_swiglu_mlp)
 
 
 def build_gpt2(cfg: Config, weights: dict | None = None) -> Generated:
@@ -1132,7 +1680,7 @@ def corrupt_garbage(cfg: Config) -> bytes:
 
 
 # Models with multi-head attention, which ignore --kv-heads.
-MHA_MODELS = {"gpt2", "bert", "bert-ort"}
+MHA_MODELS = {"gpt2", "bert", "bert-ort", "gpt2-dynamo", "bert-dynamo", "gpt2-ts-sdpa"}
 
 # --opset may lower a model's opset this far; the helpers emit each op's form for it.
 MODEL_OLDEST_OPSET = 13
@@ -1147,6 +1695,13 @@ MODELS: dict[str, Callable] = {
     "llama-ort": build_llama_ort,
     "opset23": build_opset23,
     "bert-ort": build_bert_ort,
+    "llama-dynamo": build_llama_dynamo,
+    "qwen2-dynamo": build_qwen2_dynamo,
+    "mistral-dynamo": build_mistral_dynamo,
+    "phi3-dynamo": build_phi3_dynamo,
+    "gpt2-dynamo": build_gpt2_dynamo,
+    "bert-dynamo": build_bert_dynamo,
+    "gpt2-ts-sdpa": build_gpt2_ts_sdpa,
     "unsupported": build_unsupported,
 }
 CORRUPT_MODELS: dict[str, Callable[[Config], bytes]] = {
@@ -1303,6 +1858,16 @@ def _op_layer_norm(g):
          epsilon=1e-5)
 
 
+def _op_einsum(g):
+    g.op("Einsum", [g.input("Q", FLOAT, [2, 3, 4]), g.input("K", FLOAT, [2, 5, 4])], "", outputs=["Output"],
+         equation="bqd,bkd->bqk")
+
+
+def _op_scatter_nd(g):
+    g.op("ScatterND", [g.input("data", FLOAT, X_SHAPE), g.ints([[0, 1], [1, 2]], ""),
+                       g.input("updates", FLOAT, [2, 4])], "", outputs=["output"])
+
+
 POSITIVE = sample_uniform(0.5, 2.0)
 
 OPS: dict[str, OpSpec] = {
@@ -1357,6 +1922,9 @@ OPS: dict[str, OpSpec] = {
     "ReduceMean": OpSpec(18, _op_reduce("ReduceMean", [-1], 1)),
     "ReduceSum": OpSpec(13, _op_reduce("ReduceSum", [1], 0)),
     "LayerNormalization": OpSpec(17, _op_layer_norm),
+    "Flatten": OpSpec(7, _unary("Flatten", axis=1)),
+    "Einsum": OpSpec(12, _op_einsum),
+    "ScatterND": OpSpec(16, _op_scatter_nd),
 }
 
 
@@ -1647,6 +2215,13 @@ MODEL_VARIANTS: dict[str, list[list[str]]] = {
                   ["--dynamic", "--external-data"]],
     "opset23": [[], ["--dynamic", "--with-mask"]],
     "bert-ort": [[], ["--dynamic"], ["--ort-attention", "MultiHeadAttention", "--ort-gelu", "FastGelu"]],
+    "llama-dynamo": [[], ["--with-mask"], ["--dynamic"], ["--dynamic", "--with-mask"]],
+    "qwen2-dynamo": [[], ["--dynamic", "--with-mask"]],
+    "mistral-dynamo": [[], ["--with-mask"], ["--dynamic"], ["--dynamic", "--with-mask"]],
+    "phi3-dynamo": [[], ["--dynamic", "--with-mask"]],
+    "gpt2-dynamo": [[], ["--with-mask"], ["--dynamic"], ["--dynamic", "--with-mask"]],
+    "bert-dynamo": [[], ["--with-mask"], ["--dynamic"], ["--dynamic", "--with-mask"]],
+    "gpt2-ts-sdpa": [[], ["--with-mask"], ["--dynamic", "--with-mask"]],
 }
 
 # Ops whose form depends on the opset, generated again at older opsets.
@@ -1670,6 +2245,23 @@ EQUIVALENT_PAIRS = [
     ("bert = bert-ort (Attention, BiasGelu)", "bert", [], "bert-ort", []),
     ("bert = bert-ort (MultiHeadAttention)", "bert", ["--dynamic"], "bert-ort",
      ["--ort-attention", "MultiHeadAttention"]),
+    # The transformers 5 exports compute what the older exporter styles do.
+    ("llama = llama-dynamo", "llama", [], "llama-dynamo", []),
+    ("llama-dynamo static = dynamic", "llama-dynamo", [], "llama-dynamo", ["--dynamic"]),
+    ("llama with padding mask = llama-dynamo", "llama", ["--with-mask"], "llama-dynamo", ["--with-mask"]),
+    ("llama-dynamo with padding mask: static = dynamic", "llama-dynamo", ["--with-mask"], "llama-dynamo",
+     ["--with-mask", "--dynamic"]),
+    ("qwen2 = qwen2-dynamo", "qwen2", ["--with-mask"], "qwen2-dynamo", ["--dynamic", "--with-mask"]),
+    ("mistral = mistral-dynamo", "mistral", ["--window", "4"], "mistral-dynamo", ["--window", "4"]),
+    ("mistral-dynamo: static = dynamic with padding mask", "mistral-dynamo", ["--window", "4", "--with-mask"],
+     "mistral-dynamo", ["--window", "4", "--with-mask", "--dynamic"]),
+    ("phi3 = phi3-dynamo", "phi3", [], "phi3-dynamo", ["--dynamic"]),
+    ("gpt2 = gpt2-dynamo", "gpt2", [], "gpt2-dynamo", ["--dynamic"]),
+    ("gpt2 with padding mask = gpt2-dynamo", "gpt2", ["--with-mask"], "gpt2-dynamo", ["--with-mask"]),
+    ("gpt2 with padding mask = gpt2-ts-sdpa", "gpt2", ["--with-mask"], "gpt2-ts-sdpa",
+     ["--with-mask", "--dynamic"]),
+    ("bert-dynamo: static = dynamic with padding mask", "bert-dynamo", ["--with-mask"], "bert-dynamo",
+     ["--with-mask", "--dynamic"]),
 ]
 
 
@@ -1680,7 +2272,14 @@ DIFFERENT_PAIRS = [
 ]
 
 DECODERS = [("llama", []), ("qwen2", []), ("mistral", []), ("phi3", []), ("gpt2", []), ("opset23", []),
-            ("llama-ort", []), ("llama", ["--dynamic", "--with-mask"]), ("gpt2", ["--dynamic", "--with-mask"])]
+            ("llama-ort", []), ("llama", ["--dynamic", "--with-mask"]), ("gpt2", ["--dynamic", "--with-mask"]),
+            ("llama-dynamo", []), ("llama-dynamo", ["--dynamic"]), ("llama-dynamo", ["--with-mask"]),
+            ("phi3-dynamo", ["--dynamic", "--with-mask"]), ("gpt2-dynamo", ["--with-mask"]),
+            ("gpt2-ts-sdpa", ["--dynamic", "--with-mask"])]
+
+# Encoders with a padding mask (model, arguments).
+ENCODERS = [("bert", []), ("bert-ort", []), ("bert-dynamo", ["--with-mask"]),
+            ("bert-dynamo", ["--with-mask", "--dynamic"])]
 
 
 def self_test() -> int:
@@ -1895,19 +2494,22 @@ def _test_masking(t: SelfTest) -> None:
                 raise AssertionError(f"changed positions per row: {[np.flatnonzero(r).tolist() for r in changed]}")
         t.check(f"causal mask: {' '.join([model] + extra)}", causal)
 
-    def sliding_window():
-        window, layers = 4, Config().layers
-        changed = _changed_positions(t, "window", ["mistral", "--window", str(window)] + SCALE, change_token(0))
-        reach = layers * (window - 1)  # each layer looks window - 1 tokens further back
-        if changed[:, reach + 1:].any() or not changed[:, : reach + 1].all():
-            raise AssertionError(f"changed positions: {np.flatnonzero(changed[0]).tolist()}, expected 0..{reach}")
-        return f"token 0 reaches positions 0..{reach}"
-    t.check("sliding-window mask: mistral --window 4", sliding_window)
+    for model, extra in (("mistral", []), ("mistral-dynamo", []), ("mistral-dynamo", ["--dynamic"])):
+        def sliding_window(model=model, extra=extra):
+            window, layers = 4, Config().layers
+            changed = _changed_positions(t, f"window {model} {extra}",
+                                         [model, "--window", str(window)] + extra + SCALE, change_token(0))
+            reach = layers * (window - 1)  # each layer looks window - 1 tokens further back
+            if changed[:, reach + 1:].any() or not changed[:, : reach + 1].all():
+                raise AssertionError(f"changed positions: {np.flatnonzero(changed[0]).tolist()}, "
+                                     f"expected 0..{reach}")
+            return f"token 0 reaches positions 0..{reach}"
+        t.check(f"sliding-window mask: {' '.join([model] + extra)} --window 4", sliding_window)
 
-    for model in ("bert", "bert-ort"):
-        def padding(model=model):
-            label = f"padding {model}"
-            _, feeds, before = _generate_and_run(t, label, [model] + SCALE)
+    for model, extra in ENCODERS:
+        def padding(model=model, extra=extra):
+            label = f"padding {model} {extra}"
+            _, feeds, before = _generate_and_run(t, label, [model] + extra + SCALE)
             seq = feeds["input_ids"].shape[1]
             feeds["attention_mask"][1, seq // 2:] = 0
             before = run_onnxruntime(t.path(label), feeds)["last_hidden_state"]
@@ -1916,7 +2518,7 @@ def _test_masking(t: SelfTest) -> None:
             assert_close("unpadded positions", before[1, : seq // 2], after[1, : seq // 2], rtol=1e-6)
             if np.abs(before[1, seq // 2:] - after[1, seq // 2:]).max() == 0:
                 raise AssertionError("padded positions did not change")
-        t.check(f"padding mask: {model}", padding)
+        t.check(f"padding mask: {' '.join([model] + extra)}", padding)
 
 
 def _test_listings(t: SelfTest) -> None:
