@@ -142,28 +142,23 @@ std::string LoadedModel::readTensor(const onnx::TensorProto &t,
     return "tensor '" + t.name() + "' has " + std::to_string(have) +
            " elements, expected " + std::to_string(n);
   };
+  // Typed fields: check the element count, then convert.
+  auto copyField = [&](const auto &field, bool asInt) -> std::string {
+    if (field.size() != n)
+      return sizeMismatch(field.size());
+    copyTyped(field, out, asInt);
+    return {};
+  };
   switch (*dtype) {
   case DType::F32:
-    if (t.float_data_size() != n)
-      return sizeMismatch(t.float_data_size());
-    copyTyped(t.float_data(), out, false);
-    return {};
+    return copyField(t.float_data(), false);
   case DType::F64:
-    if (t.double_data_size() != n)
-      return sizeMismatch(t.double_data_size());
-    copyTyped(t.double_data(), out, false);
-    return {};
+    return copyField(t.double_data(), false);
   case DType::I64:
-    if (t.int64_data_size() != n)
-      return sizeMismatch(t.int64_data_size());
-    copyTyped(t.int64_data(), out, true);
-    return {};
+    return copyField(t.int64_data(), true);
   case DType::U32:
   case DType::U64:
-    if (t.uint64_data_size() != n)
-      return sizeMismatch(t.uint64_data_size());
-    copyTyped(t.uint64_data(), out, true);
-    return {};
+    return copyField(t.uint64_data(), true);
   case DType::F16:
   case DType::BF16:
     // Stored as raw 16-bit patterns in int32_data.
