@@ -21,6 +21,8 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 
+#include <tuple>
+
 using namespace mlir;
 using namespace txc;
 using namespace txc::cpu;
@@ -101,6 +103,18 @@ static Value rootMeanPlusEps(OpBuilder &b, Location loc, Value sum, Value d,
   return math::SqrtOp::create(b, loc, shifted);
 }
 
+/// The normalized size D and epsilon of a norm op, as constants of its
+/// element type.
+template <typename NormOp>
+std::pair<Value, Value> normConstants(PatternRewriter &rewriter, NormOp op) {
+  RankedTensorType type = op.getType();
+  Type elementType = type.getElementType();
+  Location loc = op.getLoc();
+  return {createFloat(rewriter, loc, elementType, type.getShape().back()),
+          createFloat(rewriter, loc, elementType,
+                      op.getEpsilon().convertToDouble())};
+}
+
 /// tx.rms_norm -> sum of squares + normalization.
 struct LowerRMSNorm : public OpRewritePattern<tx::RMSNormOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -108,11 +122,8 @@ struct LowerRMSNorm : public OpRewritePattern<tx::RMSNormOp> {
   LogicalResult matchAndRewrite(tx::RMSNormOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    RankedTensorType type = op.getType();
-    Type elementType = type.getElementType();
-    Value d = createFloat(rewriter, loc, elementType, type.getShape().back());
-    Value eps = createFloat(rewriter, loc, elementType,
-                            op.getEpsilon().convertToDouble());
+    Value d, eps;
+    std::tie(d, eps) = normConstants(rewriter, op);
 
     Value sumSq =
         sumOverLastDim(rewriter, loc, op.getInput(), Value(),
@@ -139,11 +150,8 @@ struct LowerLayerNorm : public OpRewritePattern<tx::LayerNormOp> {
   LogicalResult matchAndRewrite(tx::LayerNormOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    RankedTensorType type = op.getType();
-    Type elementType = type.getElementType();
-    Value d = createFloat(rewriter, loc, elementType, type.getShape().back());
-    Value eps = createFloat(rewriter, loc, elementType,
-                            op.getEpsilon().convertToDouble());
+    Value d, eps;
+    std::tie(d, eps) = normConstants(rewriter, op);
     Value x = op.getInput();
 
     Value sum =
