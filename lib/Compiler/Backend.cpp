@@ -166,7 +166,7 @@ LogicalResult txc::linkSharedLibrary(llvm::StringRef object,
   }
   SmallVector<llvm::StringRef> args = {linker,  "-shared", "-o", output,
                                        object,  kernels,   "-lopenblas",
-                                       "-lm"};
+                                       "-lstdc++", "-lpthread", "-lm"};
   std::string message;
   int rc = llvm::sys::ExecuteAndWait(linker, args, std::nullopt, {}, 0, 0,
                                      &message);

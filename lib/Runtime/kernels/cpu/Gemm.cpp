@@ -7,6 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Parallel.h"
+
 #include <cblas.h>
 
 #include <cstdint>
@@ -28,7 +30,9 @@ void txc_sgemm(intptr_t a, intptr_t b, intptr_t c, int64_t m, int64_t n,
 
 /// Called by the runtime (txrt_set_num_threads) when present.
 void txc_model_set_num_threads(int threads) {
-  if (threads > 0)
-    openblas_set_num_threads(threads);
+  if (threads <= 0)
+    return;
+  openblas_set_num_threads(threads);
+  txc::kernels::setNumThreads(threads);
 }
 }
