@@ -166,7 +166,9 @@ LogicalResult txc::linkSharedLibrary(llvm::StringRef object,
   }
   SmallVector<llvm::StringRef> args = {linker,  "-shared", "-o", output,
                                        object,  kernels,   "-lopenblas",
-                                       "-lstdc++", "-lpthread", "-lm"};
+                                       "-lstdc++", "-lpthread", "-lm",
+                                       "-L" TXC_LIBOMP_DIR, "-lomp",
+                                       "-Wl,-rpath," TXC_LIBOMP_DIR};
   std::string message;
   int rc = llvm::sys::ExecuteAndWait(linker, args, std::nullopt, {}, 0, 0,
                                      &message);
