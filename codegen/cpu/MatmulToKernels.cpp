@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/JSON.h"
 
 namespace txc {
 #define GEN_PASS_DEF_MATMULTOKERNELSPASS
@@ -16,6 +17,9 @@ namespace txc {
 using namespace mlir;
 
 static constexpr llvm::StringLiteral kGemm = "txc_sgemm";
+static constexpr llvm::StringLiteral kGemmPacked = "txc_sgemm_packed";
+/// The weight layout the runtime packs for txc_sgemm_packed (docs/runtime.md).
+static constexpr llvm::StringLiteral kPackedLayout = "gemm-b-panels32";
 
 namespace {
 
@@ -65,14 +69,75 @@ struct MatmulToKernelsPass
     if (matmuls.empty())
       return;
 
-    OpBuilder b(ctx);
-    if (!module.lookupSymbol<func::FuncOp>(kGemm)) {
-      b.setInsertionPointToStart(module.getBody());
-      Type i64 = b.getI64Type();
-      auto type = b.getFunctionType({i64, i64, i64, i64, i64, i64, b.getI32Type()}, {});
-      auto decl = func::FuncOp::create(b, module.getLoc(), kGemm, type);
-      decl.setPrivate();
+    // Weights (entry arguments after the inputs, as tx-weights-to-arguments
+    // recorded in tx.signature) that only ever serve as B of these matmuls,
+    // always with the same orientation, are packed by the runtime at load
+    // time and multiplied by txc_sgemm_packed.
+    llvm::DenseMap<Value, bool> packedWeights; // weight -> transB
+    auto signatureAttr = module->getAttrOfType<StringAttr>("tx.signature");
+    auto entry = module.lookupSymbol<func::FuncOp>("txc_main");
+    std::optional<llvm::json::Value> signature;
+    if (signatureAttr && entry && !entry.isExternal()) {
+      llvm::Expected<llvm::json::Value> parsed =
+          llvm::json::parse(signatureAttr.getValue());
+      if (parsed)
+        signature = std::move(*parsed);
+      else
+        llvm::consumeError(parsed.takeError());
     }
+    llvm::json::Object *root = signature ? signature->getAsObject() : nullptr;
+    llvm::json::Array *inputs = root ? root->getArray("inputs") : nullptr;
+    llvm::json::Array *weightInfo = root ? root->getArray("weights") : nullptr;
+    if (inputs && weightInfo) {
+      llvm::DenseMap<Operation *, bool> transOf;
+      for (auto [op, transB] : matmuls)
+        transOf[op] = transB;
+      for (unsigned w = 0; w < weightInfo->size(); ++w) {
+        unsigned index = inputs->size() + w;
+        if (index >= entry.getNumArguments())
+          break;
+        Value arg = entry.getArgument(index);
+        std::optional<bool> trans;
+        bool eligible = !arg.use_empty();
+        for (OpOperand &use : arg.getUses()) {
+          auto it = transOf.find(use.getOwner());
+          if (it == transOf.end() || use.getOperandNumber() != 1 ||
+              (trans && *trans != it->second)) {
+            eligible = false;
+            break;
+          }
+          trans = it->second;
+        }
+        if (!eligible)
+          continue;
+        packedWeights[arg] = *trans;
+        if (auto *info = (*weightInfo)[w].getAsObject()) {
+          (*info)["layout"] = kPackedLayout;
+          (*info)["transposed"] = *trans;
+        }
+      }
+      if (!packedWeights.empty()) {
+        std::string text;
+        llvm::raw_string_ostream os(text);
+        os << *signature;
+        module->setAttr("tx.signature", StringAttr::get(ctx, text));
+      }
+    }
+
+    OpBuilder b(ctx);
+    Type i64 = b.getI64Type();
+    auto declare = [&](StringRef name, FunctionType type) {
+      if (module.lookupSymbol<func::FuncOp>(name))
+        return;
+      b.setInsertionPointToStart(module.getBody());
+      func::FuncOp::create(b, module.getLoc(), name, type).setPrivate();
+    };
+    if (llvm::any_of(matmuls, [&](auto &m) {
+          return !packedWeights.count(m.first.getDpsInputs()[1]);
+        }))
+      declare(kGemm, b.getFunctionType({i64, i64, i64, i64, i64, i64, b.getI32Type()}, {}));
+    if (!packedWeights.empty())
+      declare(kGemmPacked, b.getFunctionType({i64, i64, i64, i64, i64, i64}, {}));
     for (auto [op, transB] : matmuls) {
       b.setInsertionPoint(op);
       Location loc = op.getLoc();
@@ -87,11 +152,16 @@ struct MatmulToKernelsPass
       auto cst = [&](int64_t v) -> Value {
         return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
       };
-      Value trans = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(transB));
-      func::CallOp::create(b, loc, kGemm, TypeRange{},
-                           ValueRange{ptr(a), ptr(bm), ptr(c),
-                                      cst(ct.getDimSize(0)), cst(ct.getDimSize(1)),
-                                      cst(at.getDimSize(1)), trans});
+      SmallVector<Value> args = {ptr(a), ptr(bm), ptr(c),
+                                 cst(ct.getDimSize(0)), cst(ct.getDimSize(1)),
+                                 cst(at.getDimSize(1))};
+      if (packedWeights.count(bm)) {
+        func::CallOp::create(b, loc, kGemmPacked, TypeRange{}, args);
+      } else {
+        args.push_back(
+            arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(transB)));
+        func::CallOp::create(b, loc, kGemm, TypeRange{}, args);
+      }
       op.erase();
       ++numKernelCalls;
     }

@@ -138,6 +138,23 @@ bool parseTensor(const json::Value &value, Role role, const std::string &where,
     error = label + " is too large to address";
     return false;
   }
+
+  out.gemmPacked = false;
+  if (std::optional<StringRef> layout = object->getString("layout")) {
+    if (role != Role::Weight || *layout != "gemm-b-panels32") {
+      error = label + " has layout '" + layout->str() +
+              "'; only weights may have a layout, and the only one is "
+              "'gemm-b-panels32'";
+      return false;
+    }
+    if (out.dtype != TXRT_DTYPE_F32 || out.shape.size() != 2) {
+      error = label + " has layout 'gemm-b-panels32', which needs a 2-D f32 "
+                      "weight";
+      return false;
+    }
+    out.gemmPacked = true;
+    out.transposed = object->getBoolean("transposed").value_or(false);
+  }
   return true;
 }
 

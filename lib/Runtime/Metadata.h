@@ -31,6 +31,11 @@ struct TensorDesc {
   llvm::SmallVector<int64_t> shape;
   /// Bytes of dense row-major data (for i4, of the packed data).
   uint64_t byteSize = 0;
+  /// Weights only: the model multiplies this 2-D f32 weight with
+  /// txc_sgemm_packed, so the runtime packs it at load time
+  /// (`"layout": "gemm-b-panels32"`); `transposed` says it is B[N, K].
+  bool gemmPacked = false;
+  bool transposed = false;
 };
 
 /// The parsed and validated metadata of a model.

@@ -35,6 +35,12 @@ using SetNumThreadsFn = void (*)(int);
 constexpr const char *kMetadataSymbol = "txc_model_metadata";
 constexpr const char *kRunSymbol = "txc_model_run";
 constexpr const char *kSetNumThreadsSymbol = "txc_model_set_num_threads";
+/// Packing of GEMM weights (layout "gemm-b-panels32"), from the model's
+/// kernel library.
+using PackedSizeFn = int64_t (*)(int64_t, int64_t);
+using PackFn = void (*)(const float *, float *, int64_t, int64_t, int32_t);
+constexpr const char *kPackedSizeSymbol = "txc_gemm_packed_size";
+constexpr const char *kPackSymbol = "txc_gemm_pack_b";
 
 /// Alignment of the copies the runtime makes of misaligned weights.
 constexpr size_t kCopyAlignment = 64;
@@ -193,9 +199,46 @@ txrt_status loadWeights(txrt_model &model, const char *weightsPath) {
                   where + " has " + Twine(entry->data.size()) +
                       " bytes, expected " + Twine(weight.byteSize));
 
+    const char *data = entry->data.data();
+    if (weight.gemmPacked) {
+      // The model multiplies this weight with its packed GEMM: pack it once
+      // here (op(B) has N columns and K rows).
+      auto sizeFn = reinterpret_cast<PackedSizeFn>(
+          dlsym(model.library.get(), kPackedSizeSymbol));
+      auto packFn =
+          reinterpret_cast<PackFn>(dlsym(model.library.get(), kPackSymbol));
+      if (!sizeFn || !packFn)
+        return fail(TXRT_ERROR_NOT_A_MODEL,
+                    "model '" + model.soPath + "' packs weight '" +
+                        weight.name + "' but does not export " +
+                        kPackedSizeSymbol + " and " + kPackSymbol);
+      int64_t n = weight.transposed ? weight.shape[0] : weight.shape[1];
+      int64_t k = weight.transposed ? weight.shape[1] : weight.shape[0];
+      size_t size = static_cast<size_t>(sizeFn(n, k)) * sizeof(float);
+      AlignedBuffer packed(
+          static_cast<char *>(allocate_buffer(size, kCopyAlignment)),
+          AlignedDeleter{size});
+      // The source may be misaligned for float loads; packing copies
+      // element by element from an aligned staging copy if so.
+      AlignedBuffer staging(nullptr, AlignedDeleter{0});
+      if (reinterpret_cast<uintptr_t>(data) % alignof(float) != 0) {
+        size_t bytes = entry->data.size();
+        staging = AlignedBuffer(
+            static_cast<char *>(allocate_buffer(bytes, kCopyAlignment)),
+            AlignedDeleter{bytes});
+        std::memcpy(staging.get(), data, bytes);
+        data = staging.get();
+      }
+      packFn(reinterpret_cast<const float *>(data),
+             reinterpret_cast<float *>(packed.get()), n, k,
+             weight.transposed ? 1 : 0);
+      model.buffers.push_back(packed.get());
+      model.weightCopies.push_back(std::move(packed));
+      continue;
+    }
+
     // Compiled code may assume its tensors are aligned to their element
     // type; a file written by another tool need not be.
-    const char *data = entry->data.data();
     size_t alignment = dtypeAlignment(weight.dtype);
     if (reinterpret_cast<uintptr_t>(data) % alignment != 0) {
       size_t size = entry->data.size();

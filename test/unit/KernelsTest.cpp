@@ -1,9 +1,14 @@
 //===- KernelsTest.cpp - the kernels compiled models call -----------------===//
 //
-// txc_sgemm against a plain triple loop, on edge shapes: a single row (a
-// decode step), odd sizes, B plain and transposed, accumulation into C.
+// txc_sgemm and txc_sgemm_packed against a plain triple loop, on edge
+// shapes: a single row (a decode step), odd sizes, partial panels, B plain
+// and transposed, accumulation into C; the packed kernel on each
+// instruction set, and bit-identical for 1 and 2 threads.
 //
 //===----------------------------------------------------------------------===//
+
+#include "Gemm.h"
+#include "Parallel.h"
 
 #include "gtest/gtest.h"
 
@@ -11,9 +16,6 @@
 #include <cstdint>
 #include <random>
 #include <vector>
-
-extern "C" void txc_sgemm(intptr_t a, intptr_t b, intptr_t c, int64_t m,
-                          int64_t n, int64_t k, int32_t transB);
 
 namespace {
 
@@ -26,9 +28,11 @@ std::vector<float> random(size_t n, unsigned seed) {
   return v;
 }
 
-void checkGemm(int64_t m, int64_t n, int64_t k, bool transB) {
-  std::vector<float> a = random(m * k, 1), b = random(k * n, 2),
-                     c = random(m * n, 3);
+/// C + A * op(B) in double precision.
+std::vector<float> reference(const std::vector<float> &a,
+                             const std::vector<float> &b,
+                             const std::vector<float> &c, int64_t m, int64_t n,
+                             int64_t k, bool transB) {
   std::vector<float> expected = c;
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) {
@@ -38,6 +42,13 @@ void checkGemm(int64_t m, int64_t n, int64_t k, bool transB) {
                double(transB ? b[j * k + p] : b[p * n + j]);
       expected[i * n + j] = static_cast<float>(acc);
     }
+  return expected;
+}
+
+void checkGemm(int64_t m, int64_t n, int64_t k, bool transB) {
+  std::vector<float> a = random(m * k, 1), b = random(k * n, 2),
+                     c = random(m * n, 3);
+  std::vector<float> expected = reference(a, b, c, m, n, k, transB);
   txc_sgemm(reinterpret_cast<intptr_t>(a.data()),
             reinterpret_cast<intptr_t>(b.data()),
             reinterpret_cast<intptr_t>(c.data()), m, n, k, transB);
@@ -56,6 +67,79 @@ TEST(Kernels, SgemmMatchesReference) {
                            {128, 96, 80},
                            {3, 2048, 128}})
       checkGemm(m, n, k, transB);
+}
+
+/// Runs txc_sgemm_packed on C = c and returns C.
+std::vector<float> packedGemm(const std::vector<float> &a,
+                              const std::vector<float> &b,
+                              std::vector<float> c, int64_t m, int64_t n,
+                              int64_t k, bool transB) {
+  std::vector<float> packed(txc_gemm_packed_size(n, k), -7.0f);
+  txc_gemm_pack_b(b.data(), packed.data(), n, k, transB);
+  txc_sgemm_packed(reinterpret_cast<intptr_t>(a.data()),
+                   reinterpret_cast<intptr_t>(packed.data()),
+                   reinterpret_cast<intptr_t>(c.data()), m, n, k);
+  return c;
+}
+
+using Shape = std::tuple<int64_t, int64_t, int64_t>;
+const Shape kPackedShapes[] = {
+    {1, 1, 1},       // everything partial
+    {1, 768, 768},   // decode step
+    {7, 13, 5},      // odd, one partial panel
+    {13, 33, 300},   // rows past one micro-kernel, K past one K block
+    {33, 65, 17},    // two full panels and one column
+    {128, 96, 80},   // whole micro-kernels, several panels
+    {3, 2048, 520},  // many panels (split between threads), K blocks
+    {200, 64, 33}};  // few panels: threads split the rows
+
+TEST(Kernels, PackedSgemmMatchesReferenceOnEveryIsa) {
+  using txc::kernels::GemmIsa;
+  for (GemmIsa isa : {GemmIsa::Avx512, GemmIsa::Avx2, GemmIsa::Scalar}) {
+    if ((isa == GemmIsa::Avx512 && !__builtin_cpu_supports("avx512f")) ||
+        (isa == GemmIsa::Avx2 && !__builtin_cpu_supports("avx2")))
+      continue;
+    txc::kernels::setGemmIsa(isa);
+    for (bool transB : {false, true})
+      for (auto [m, n, k] : kPackedShapes) {
+        std::vector<float> a = random(m * k, 4), b = random(k * n, 5),
+                           c = random(m * n, 6);
+        std::vector<float> expected = reference(a, b, c, m, n, k, transB);
+        std::vector<float> got = packedGemm(a, b, c, m, n, k, transB);
+        for (int64_t i = 0; i < m * n; ++i)
+          ASSERT_NEAR(got[i], expected[i], 1e-4 * std::sqrt(double(k)))
+              << "isa=" << static_cast<int>(isa) << " m=" << m << " n=" << n
+              << " k=" << k << " transB=" << transB << " at " << i;
+      }
+  }
+  txc::kernels::setGemmIsa(GemmIsa::Auto);
+}
+
+TEST(Kernels, PackedSgemmIsDeterministicAcrossThreadCounts) {
+  for (auto [m, n, k] : kPackedShapes) {
+    std::vector<float> a = random(m * k, 7), b = random(k * n, 8),
+                       c = random(m * n, 9);
+    txc::kernels::setNumThreads(1);
+    std::vector<float> one = packedGemm(a, b, c, m, n, k, true);
+    txc::kernels::setNumThreads(2);
+    std::vector<float> two = packedGemm(a, b, c, m, n, k, true);
+    ASSERT_EQ(one, two) << "m=" << m << " n=" << n << " k=" << k;
+  }
+}
+
+TEST(Kernels, ParallelForCoversTheRangeOnce) {
+  for (int threads : {1, 2, 3}) {
+    txc::kernels::setNumThreads(threads);
+    for (int64_t n : {0, 1, 2, 5, 1000}) {
+      std::vector<int> hits(n, 0);
+      txc::kernels::parallelFor(n, 1, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i)
+          ++hits[i];
+      });
+      for (int64_t i = 0; i < n; ++i)
+        ASSERT_EQ(hits[i], 1) << "threads=" << threads << " n=" << n;
+    }
+  }
 }
 
 } // namespace

@@ -1,4 +1,4 @@
-// RUN: tx-opt %s --tx-matmul-to-kernels | FileCheck %s
+// RUN: tx-opt %s --split-input-file --tx-matmul-to-kernels | FileCheck %s
 
 // Dense f32 matmuls (B plain or transposed, as tx.linear lowers) become
 // calls of the runtime's GEMM kernel, accumulating into C.
@@ -38,4 +38,30 @@ func.func @left_alone(%a: memref<4x8xf32, strided<[16, 1]>>, %b: memref<8x16xf32
   linalg.matmul ins(%ah, %bh : memref<4x8xf16>, memref<8x16xf16>) outs(%ch : memref<4x16xf16>)
   %r = linalg.matmul ins(%at, %bt : tensor<4x8xf32>, tensor<8x16xf32>) outs(%ct : tensor<4x16xf32>) -> tensor<4x16xf32>
   return %r : tensor<4x16xf32>
+}
+
+// -----
+
+// In a model entry (txc_main and its tx.signature), a weight used only as
+// B of matmuls of one orientation is multiplied packed: the runtime packs it
+// at load time, as its signature entry now says. A weight also used
+// elsewhere (%w2) keeps the plain call.
+// CHECK-LABEL: module attributes
+// CHECK-SAME: \22name\22:\22w1\22,\22shape\22:[16,8],\22transposed\22:true
+// CHECK-NOT: \22name\22:\22w2\22,{{[^}]*}}layout
+// CHECK-DAG: func.func private @txc_sgemm_packed(i64, i64, i64, i64, i64, i64)
+// CHECK-DAG: func.func private @txc_sgemm(i64, i64, i64, i64, i64, i64, i32)
+// CHECK-LABEL: func.func @txc_main
+// CHECK-COUNT-2: call @txc_sgemm_packed
+// CHECK: call @txc_sgemm(
+module attributes {tx.signature = "{\"format\":\"txc-model\",\"inputs\":[{\"dtype\":\"f32\",\"name\":\"x\",\"shape\":[4,8]}],\"outputs\":[],\"version\":1,\"weights\":[{\"dtype\":\"f32\",\"name\":\"w1\",\"shape\":[16,8]},{\"dtype\":\"f32\",\"name\":\"w2\",\"shape\":[8,16]}]}"} {
+  func.func @txc_main(%a: memref<4x8xf32>, %w1: memref<16x8xf32>, %w2: memref<8x16xf32>, %c: memref<4x16xf32>, %d: memref<4x16xf32>) {
+    linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+        ins(%a, %w1 : memref<4x8xf32>, memref<16x8xf32>) outs(%c : memref<4x16xf32>)
+    linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+        ins(%a, %w1 : memref<4x8xf32>, memref<16x8xf32>) outs(%d : memref<4x16xf32>)
+    linalg.matmul ins(%a, %w2 : memref<4x8xf32>, memref<8x16xf32>) outs(%c : memref<4x16xf32>)
+    memref.copy %w2, %w2 : memref<8x16xf32> to memref<8x16xf32>
+    return
+  }
 }
