@@ -421,6 +421,20 @@ TEST_F(RuntimeTest, RejectsBadMetadata) {
                       R"( "outputs": []})",
                       TXRT_ERROR_NOT_A_MODEL,
                       "inputs[1]: name 'a' appears twice in \"inputs\"");
+  expectMetadataError(
+      metadataWithInput("f32", "[1]",
+                        R"(, "weights": [{"name": "w", "dtype": "f32", )"
+                        R"("shape": [2, 3], "layout": "nchw"}])"),
+      TXRT_ERROR_NOT_A_MODEL,
+      "weights[0] ('w') has layout 'nchw'; only weights may have a layout, "
+      "and the only one is 'gemm-b-panels32'");
+  expectMetadataError(
+      metadataWithInput("f32", "[1]",
+                        R"(, "weights": [{"name": "w", "dtype": "f16", )"
+                        R"("shape": [2, 3], "layout": "gemm-b-panels32"}])"),
+      TXRT_ERROR_NOT_A_MODEL,
+      "weights[0] ('w') has layout 'gemm-b-panels32', which needs a 2-D f32 "
+      "weight");
   expectMetadataError(metadataWithInput("f32", "[1]", R"(, "weights_file": 3)"),
                       TXRT_ERROR_NOT_A_MODEL,
                       "has a \"weights_file\" that is not a non-empty string");
