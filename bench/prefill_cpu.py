@@ -11,8 +11,10 @@ vocab 32000, fp32, batch 1), compiles it with txc, times `txc-run --bench`
 and onnxruntime (all graph optimizations, same thread count), checks the
 outputs agree, and prints both medians, the ratio (onnxruntime time / txc
 time: > 1 means txc is faster) and the fraction of the machine's peak fp32
-FLOP/s each reaches (peak = cores x GHz x FLOP/cycle from the CPU's vector
-width, an estimate).
+FLOP/s each reaches. The peak is measured (bench/peak_flops.c: independent
+FMA chains on every thread, compiled with clang-22 -march=native); without
+a compiler it is estimated as threads x GHz x FLOP/cycle of the vector
+width, which ignores turbo.
 """
 import argparse
 import os
@@ -30,7 +32,23 @@ CONFIG = dict(layers=8, hidden=768, heads=12, kv_heads=4, intermediate=2048,
               vocab=32000)
 
 
-def peak_flops(threads):
+def measured_peak(threads, work):
+    """GFLOP/s of FMA chains on `threads` threads, or None."""
+    exe = os.path.join(work, "peak_flops")
+    src = os.path.join(ROOT, "bench", "peak_flops.c")
+    omp = "/usr/lib/llvm-22/lib"
+    try:
+        subprocess.run(["clang-22", "-O2", "-march=native", "-fopenmp", src,
+                        "-o", exe, "-L" + omp, "-Wl,-rpath," + omp],
+                       check=True, capture_output=True)
+        out = subprocess.run([exe, str(threads)], check=True,
+                             capture_output=True, text=True).stdout
+        return float(out.split()[-1]) * 1e9
+    except (OSError, subprocess.CalledProcessError, ValueError):
+        return None
+
+
+def estimated_peak(threads):
     flags, mhz = "", []
     with open("/proc/cpuinfo") as f:
         for line in f:
@@ -74,9 +92,12 @@ def main():
     ap.add_argument("--work", default="/tmp/txc-bench")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
-    peak = peak_flops(args.threads)
+    peak = measured_peak(args.threads, args.work)
+    how = "measured"
+    if peak is None:
+        peak, how = estimated_peak(args.threads), "estimated"
     print(f"machine: {os.cpu_count()} cores, {args.threads} threads, "
-          f"estimated fp32 peak {peak / 1e9:.0f} GFLOP/s")
+          f"{how} fp32 peak {peak / 1e9:.0f} GFLOP/s")
     for seq in args.seq:
         d = os.path.join(args.work, f"seq{seq}")
         os.makedirs(d, exist_ok=True)
