@@ -273,11 +273,13 @@ void txc_gemm_pack_b(const float *b, float *packed, int64_t n, int64_t k,
       int64_t j0 = p * kPanel, cols = std::min(kPanel, n - j0);
       if (cols < kPanel)
         std::memset(dst, 0, sizeof(float) * k * kPanel);
-      if (transB) { // B[n, k]
-        for (int64_t j = 0; j < cols; ++j) {
-          const float *src = b + (j0 + j) * k;
-          for (int64_t q = 0; q < k; ++q)
-            dst[q * kPanel + j] = src[q];
+      if (transB) { // B[n, k]: transpose 32 x 16 tiles through registers
+        const float *rows = b + j0 * k;
+        for (int64_t q0 = 0; q0 < k; q0 += 16) {
+          int64_t qe = std::min(k, q0 + 16);
+          for (int64_t j = 0; j < cols; ++j)
+            for (int64_t q = q0; q < qe; ++q)
+              dst[q * kPanel + j] = rows[j * k + q];
         }
       } else { // B[k, n]
         for (int64_t q = 0; q < k; ++q)
