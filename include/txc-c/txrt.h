@@ -149,6 +149,41 @@ TXRT_API txrt_status txrt_model_run(txrt_model *model,
  *  has no effect. Must not overlap a run of the same model. */
 TXRT_API txrt_status txrt_set_num_threads(txrt_model *model, int num_threads);
 
+/*===-- Sampling ----------------------------------------------------------===*/
+
+/** How txrt_sample picks a token from logits.
+ *
+ *  `greedy` non-zero: the highest logit (the lowest index among equals);
+ *  the other fields are ignored. Otherwise the logits are divided by
+ *  `temperature` (> 0) and turned into probabilities (softmax); only the
+ *  `top_k` most likely tokens are kept (0: all), then only the smallest set
+ *  of the most likely whose probabilities sum to at least `top_p`
+ *  (0 < top_p <= 1; 1: all); one token is drawn from what is left, in
+ *  proportion to its probability. Ties are ordered by index, so the draw
+ *  depends only on the logits, the parameters and the random state. */
+typedef struct txrt_sampling {
+  int greedy;
+  float temperature;
+  int64_t top_k;
+  float top_p;
+} txrt_sampling;
+
+/** A random state for txrt_sample, seeded by txrt_rng_seed: the same seed
+ *  gives the same sequence of draws on every machine. */
+typedef struct txrt_rng {
+  uint64_t state;
+} txrt_rng;
+
+TXRT_API void txrt_rng_seed(txrt_rng *rng, uint64_t seed);
+
+/** Picks a token from `vocab` logits into *token. Fails
+ *  (TXRT_ERROR_ARGUMENT) on NULL pointers, vocab == 0, a temperature that
+ *  is not > 0, top_k < 0, top_p outside (0, 1], or a NaN logit. `rng` may
+ *  be NULL for greedy sampling. */
+TXRT_API txrt_status txrt_sample(const float *logits, size_t vocab,
+                                 const txrt_sampling *params, txrt_rng *rng,
+                                 int64_t *token);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Metadata.h"
+#include "Status.h"
 
 #include "txc-c/txrt.h"
 #include "txc/Support/Safetensors.h"
@@ -44,14 +45,6 @@ constexpr const char *kPackSymbol = "txc_gemm_pack_b";
 
 /// Alignment of the copies the runtime makes of misaligned weights.
 constexpr size_t kCopyAlignment = 64;
-
-thread_local std::string lastError;
-
-/// Records `message` as this thread's last error and returns `status`.
-txrt_status fail(txrt_status status, const Twine &message) {
-  lastError = message.str();
-  return status;
-}
 
 /// A heap block aligned to kCopyAlignment.
 struct AlignedDeleter {
@@ -304,7 +297,7 @@ txrt_status txrt_model_load(const char *soPath, const char *weightsPath,
 
 void txrt_model_free(txrt_model *model) { delete model; }
 
-const char *txrt_last_error(void) { return lastError.c_str(); }
+const char *txrt_last_error(void) { return lastErrorText(); }
 
 const char *txrt_status_name(txrt_status status) {
   switch (status) {
