@@ -1,0 +1,312 @@
+//===- Attention.cpp - flash-style attention kernel -----------------------===//
+//
+// f32 scaled dot-product attention for tx.attention's mask kinds none,
+// causal and sliding_window, with an optional explicit mask, grouped-query
+// heads and queries at the end of the keys (see Attention.h).
+//
+// Work is split into tasks (batch, KV head, query block). A task's rows are
+// the queries of its block for every query head of the KV head's group, so
+// the group shares each packed key block. For each block of kKeyBlock keys
+// that the structured mask does not hide entirely, the task
+//
+//   1. packs K^T (and V when its rows are not unit-stride whole vectors),
+//   2. computes S = (scale Q) K^T with a register-blocked micro-kernel,
+//   3. hides masked keys (-inf) and adds a float mask, unless the block is
+//      visible to every row,
+//   4. updates each row's running maximum m and sum l (online softmax):
+//      P = exp(S - m_new), alpha = exp(m_old - m_new), l = alpha l + sum P,
+//   5. accumulates O = alpha O + P V with a second micro-kernel,
+//
+// and finally writes O / l (zeros for a row that saw no key). The S x S
+// score matrix is never formed: per task the scratch is one key block of
+// scores. The order of every reduction depends only on the shapes, so
+// results are identical for any thread count.
+//
+// The code for one instruction set is AttentionImpl.inc, included three
+// times: for AVX-512 and AVX2 inside `#pragma clang attribute` regions that
+// compile every function of the inclusion for that instruction set (clang
+// vector extensions, so one source serves both widths), and once as plain
+// scalar code. attentionDefaultIsa picks one at run time, so the kernel
+// library stays portable.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Attention.h"
+#include "Parallel.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <new>
+
+#define TXC_INLINE inline __attribute__((always_inline))
+
+namespace txc::kernels {
+namespace {
+
+/// Keys per block (one row of S, one row of packed K^T).
+constexpr int64_t kKeyBlock = 64;
+/// Rows (query heads x queries) a task aims for.
+constexpr int64_t kTaskRows = 64;
+
+/// How a call is split; the same for every task.
+struct Plan {
+  int64_t group = 1;       ///< query heads per KV head
+  int64_t queryBlock = 1;  ///< queries per task
+  int64_t queryBlocks = 0; ///< query blocks per (batch, KV head)
+  int64_t valueDimPad = 0; ///< valueDim rounded up to whole vectors
+  bool packValue = false;  ///< V rows are copied (odd width or stride)
+};
+
+/// The rows one task computes.
+struct TaskRange {
+  int64_t batch, kvHead, i0, i1;
+};
+
+/// A task's scratch (one set per thread).
+struct Scratch {
+  float *q;     ///< [rows, headDim], scaled
+  float *kt;    ///< [headDim, kKeyBlock]
+  float *s;     ///< [rows, kKeyBlock]: scores, then probabilities
+  float *o;     ///< [rows, valueDimPad]: unnormalized output
+  float *v;     ///< [kKeyBlock, valueDimPad] when V is packed
+  float *max;   ///< [rows] running maximum
+  float *sum;   ///< [rows] running sum
+  float *alpha; ///< [rows] rescaling of the current block
+};
+
+} // namespace
+
+// --- the instruction sets
+// -----------------------------------------------------
+
+#if defined(__clang__) && defined(__x86_64__)
+#define TXC_ATTENTION_HAVE_X86 1
+#define TXC_ATTENTION_VECTOR 1
+
+#pragma clang attribute push(                                                  \
+    __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))),    \
+    apply_to = function)
+namespace {
+namespace avx512 {
+constexpr int W = 16;
+// 6 x 4 zmm accumulators for both micro-kernels (of 32 registers).
+constexpr int kQkRows = 6, kQkVecs = 4, kPvRows = 6, kPvVecs = 4;
+#include "AttentionImpl.inc"
+} // namespace avx512
+} // namespace
+#pragma clang attribute pop
+
+#pragma clang attribute push(__attribute__((target("avx2,fma"))),              \
+                             apply_to = function)
+namespace {
+namespace avx2 {
+constexpr int W = 8;
+// 6 x 2 ymm accumulators (of 16 registers).
+constexpr int kQkRows = 6, kQkVecs = 2, kPvRows = 6, kPvVecs = 2;
+#include "AttentionImpl.inc"
+} // namespace avx2
+} // namespace
+#pragma clang attribute pop
+
+#undef TXC_ATTENTION_VECTOR
+#endif
+
+#define TXC_ATTENTION_VECTOR 0
+namespace {
+namespace scalar {
+constexpr int W = 1;
+constexpr int kQkRows = 4, kQkVecs = 4, kPvRows = 4, kPvVecs = 4;
+using vf = float;
+static TXC_INLINE float ld(const float *p) { return *p; }
+static TXC_INLINE void st(float *p, float v) { *p = v; }
+static TXC_INLINE float splat(float x) { return x; }
+static TXC_INLINE float fmadd(float a, float b, float c) { return a * b + c; }
+static TXC_INLINE float vmax(float a, float b) { return a > b ? a : b; }
+static TXC_INLINE float hmax(float v) { return v; }
+static TXC_INLINE float hsum(float v) { return v; }
+static TXC_INLINE float vexp(float x) { return std::exp(x); }
+#include "AttentionImpl.inc"
+} // namespace scalar
+} // namespace
+#undef TXC_ATTENTION_VECTOR
+
+// --- dispatch and threading -------------------------------------------------
+
+bool attentionIsaSupported(AttentionIsa isa) {
+  switch (isa) {
+  case AttentionIsa::Auto:
+  case AttentionIsa::Scalar:
+    return true;
+#ifdef TXC_ATTENTION_HAVE_X86
+  case AttentionIsa::Avx2:
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  case AttentionIsa::Avx512:
+    return __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl");
+#endif
+  default:
+    return false;
+  }
+}
+
+AttentionIsa attentionDefaultIsa() {
+  static const AttentionIsa chosen = [] {
+    if (const char *env = std::getenv("TXC_ATTENTION_ISA")) {
+      AttentionIsa wanted =
+          std::strcmp(env, "scalar") == 0   ? AttentionIsa::Scalar
+          : std::strcmp(env, "avx2") == 0   ? AttentionIsa::Avx2
+          : std::strcmp(env, "avx512") == 0 ? AttentionIsa::Avx512
+                                            : AttentionIsa::Auto;
+      if (wanted != AttentionIsa::Auto && attentionIsaSupported(wanted))
+        return wanted;
+    }
+    for (AttentionIsa isa : {AttentionIsa::Avx512, AttentionIsa::Avx2})
+      if (attentionIsaSupported(isa))
+        return isa;
+    return AttentionIsa::Scalar;
+  }();
+  return chosen;
+}
+
+namespace {
+
+/// An uninitialized float array aligned to a cache line.
+struct AlignedFloats {
+  explicit AlignedFloats(size_t n)
+      : data(static_cast<float *>(::operator new(
+            std::max<size_t>(n, 1) * sizeof(float), std::align_val_t(64)))) {}
+  ~AlignedFloats() { ::operator delete(data, std::align_val_t(64)); }
+  AlignedFloats(const AlignedFloats &) = delete;
+  AlignedFloats &operator=(const AlignedFloats &) = delete;
+  float *data;
+};
+
+using TaskFn = void (*)(const AttentionParams &, const Plan &,
+                        const TaskRange &, const Scratch &);
+
+void run(const AttentionParams &p, int lanes, TaskFn task) {
+  if (p.batch <= 0 || p.heads <= 0 || p.queries <= 0 || p.valueDim <= 0)
+    return;
+  if (p.kvHeads <= 0 || p.heads % p.kvHeads != 0)
+    return;
+  Plan plan;
+  plan.group = p.heads / p.kvHeads;
+  plan.queryBlock =
+      std::min(p.queries, std::max<int64_t>(1, kTaskRows / plan.group));
+  plan.queryBlocks = (p.queries + plan.queryBlock - 1) / plan.queryBlock;
+  plan.valueDimPad = (p.valueDim + lanes - 1) / lanes * lanes;
+  plan.packValue = plan.valueDimPad != p.valueDim || p.valueStrides[3] != 1;
+
+  const int64_t rows = plan.group * plan.queryBlock;
+  const int64_t d = std::max<int64_t>(p.headDim, 1);
+  const int64_t tasks = p.batch * p.kvHeads * plan.queryBlocks;
+  parallelFor(tasks, 1, [&](int64_t begin, int64_t end) {
+    AlignedFloats q(rows * d), kt(d * kKeyBlock), s(rows * kKeyBlock),
+        o(rows * plan.valueDimPad),
+        v(plan.packValue ? kKeyBlock * plan.valueDimPad : 0),
+        rowState(rows * 3);
+    Scratch w{q.data,
+              kt.data,
+              s.data,
+              o.data,
+              v.data,
+              rowState.data,
+              rowState.data + rows,
+              rowState.data + 2 * rows};
+    for (int64_t t = begin; t < end; ++t) {
+      // Query blocks in the order 0, last, 1, last - 1, ...: with a causal
+      // mask the cost grows with the block, and contiguous chunks of tasks
+      // then get similar work.
+      int64_t k = t % plan.queryBlocks, head = t / plan.queryBlocks;
+      int64_t block = k % 2 == 0 ? k / 2 : plan.queryBlocks - 1 - k / 2;
+      TaskRange range{head / p.kvHeads, head % p.kvHeads,
+                      block * plan.queryBlock,
+                      std::min(p.queries, (block + 1) * plan.queryBlock)};
+      task(p, plan, range, w);
+    }
+  });
+}
+
+} // namespace
+
+void attentionF32(const AttentionParams &params, AttentionIsa isa) {
+  if (isa == AttentionIsa::Auto || !attentionIsaSupported(isa))
+    isa = attentionDefaultIsa();
+  switch (isa) {
+#ifdef TXC_ATTENTION_HAVE_X86
+  case AttentionIsa::Avx512:
+    return run(params, avx512::W, avx512::runTask);
+  case AttentionIsa::Avx2:
+    return run(params, avx2::W, avx2::runTask);
+#endif
+  default:
+    return run(params, scalar::W, scalar::runTask);
+  }
+}
+
+void attentionExp(AttentionIsa isa, const float *x, float *y, int64_t n) {
+  if (isa == AttentionIsa::Auto || !attentionIsaSupported(isa))
+    isa = attentionDefaultIsa();
+  switch (isa) {
+#ifdef TXC_ATTENTION_HAVE_X86
+  case AttentionIsa::Avx512:
+    return avx512::expArray(x, y, n);
+  case AttentionIsa::Avx2:
+    return avx2::expArray(x, y, n);
+#endif
+  default:
+    return scalar::expArray(x, y, n);
+  }
+}
+
+} // namespace txc::kernels
+
+extern "C" void txc_attention_f32(
+    int64_t query, int64_t key, int64_t value, int64_t out, int64_t batch,
+    int64_t heads, int64_t kvHeads, int64_t queries, int64_t keys,
+    int64_t headDim, int64_t valueDim, int64_t qStrideB, int64_t qStrideH,
+    int64_t qStrideS, int64_t qStrideD, int64_t kStrideB, int64_t kStrideH,
+    int64_t kStrideS, int64_t kStrideD, int64_t vStrideB, int64_t vStrideH,
+    int64_t vStrideS, int64_t vStrideD, int64_t oStrideB, int64_t oStrideH,
+    int64_t oStrideS, int64_t oStrideD, float scale, int32_t maskKind,
+    int64_t window, int64_t sinks, int64_t explicitMask, int32_t explicitKind,
+    int64_t mStrideB, int64_t mStrideH, int64_t mStrideQ, int64_t mStrideK) {
+  using namespace txc::kernels;
+  AttentionParams p;
+  p.query = reinterpret_cast<const float *>(query);
+  p.key = reinterpret_cast<const float *>(key);
+  p.value = reinterpret_cast<const float *>(value);
+  p.out = reinterpret_cast<float *>(out);
+  p.batch = batch;
+  p.heads = heads;
+  p.kvHeads = kvHeads;
+  p.queries = queries;
+  p.keys = keys;
+  p.headDim = headDim;
+  p.valueDim = valueDim;
+  const int64_t strides[4][4] = {{qStrideB, qStrideH, qStrideS, qStrideD},
+                                 {kStrideB, kStrideH, kStrideS, kStrideD},
+                                 {vStrideB, vStrideH, vStrideS, vStrideD},
+                                 {oStrideB, oStrideH, oStrideS, oStrideD}};
+  std::copy(strides[0], strides[0] + 4, p.queryStrides);
+  std::copy(strides[1], strides[1] + 4, p.keyStrides);
+  std::copy(strides[2], strides[2] + 4, p.valueStrides);
+  std::copy(strides[3], strides[3] + 4, p.outStrides);
+  p.scale = scale;
+  p.mask = static_cast<AttentionMask>(maskKind);
+  p.window = window;
+  p.sinks = sinks;
+  p.explicitMask = reinterpret_cast<const void *>(explicitMask);
+  p.explicitKind = static_cast<AttentionExplicitMask>(explicitKind);
+  p.explicitStrides[0] = mStrideB;
+  p.explicitStrides[1] = mStrideH;
+  p.explicitStrides[2] = mStrideQ;
+  p.explicitStrides[3] = mStrideK;
+  attentionF32(p);
+}
