@@ -6,16 +6,19 @@
 //
 // Work is split into tasks (batch, KV head, query block). A task's rows are
 // the queries of its block for every query head of the KV head's group, so
-// the group shares each packed key block. For each block of kKeyBlock keys
-// that the structured mask does not hide entirely, the task
+// the whole group reads each key block once. A task packs (scale Q)^T, then
+// for each block of kKeyBlock keys that the structured mask does not hide
+// from all its rows
 //
-//   1. packs K^T (and V when its rows are not unit-stride whole vectors),
-//   2. computes S = (scale Q) K^T with a register-blocked micro-kernel,
-//   3. hides masked keys (-inf) and adds a float mask, unless the block is
+//   1. computes S^T = K (scale Q)^T with a register-blocked micro-kernel
+//      (8 keys x 48 rows of accumulators with AVX-512), reading K in place,
+//   2. hides masked keys (-inf) and adds a float mask, unless the block is
 //      visible to every row,
-//   4. updates each row's running maximum m and sum l (online softmax):
+//   3. updates each row's running maximum m and sum l (online softmax):
 //      P = exp(S - m_new), alpha = exp(m_old - m_new), l = alpha l + sum P,
-//   5. accumulates O = alpha O + P V with a second micro-kernel,
+//      vectorized across rows,
+//   4. accumulates O = alpha O + P V with a second micro-kernel (6 rows x
+//      64 values with AVX-512),
 //
 // and finally writes O / l (zeros for a row that saw no key). The S x S
 // score matrix is never formed: per task the scratch is one key block of
@@ -47,10 +50,13 @@
 namespace txc::kernels {
 namespace {
 
-/// Keys per block (one row of S, one row of packed K^T).
+/// Keys per block (the rows of S^T a task holds at a time).
 constexpr int64_t kKeyBlock = 64;
-/// Rows (query heads x queries) a task aims for.
-constexpr int64_t kTaskRows = 64;
+/// Rows (query heads x queries) a task aims for: whole row tiles of the
+/// Q K^T micro-kernel for every instruction set.
+constexpr int64_t kTaskRows = 48;
+/// The widest vector (floats), for the row padding of scratch arrays.
+constexpr int64_t kMaxLanes = 16;
 
 /// How a call is split; the same for every task.
 struct Plan {
@@ -66,22 +72,22 @@ struct TaskRange {
   int64_t batch, kvHead, i0, i1;
 };
 
-/// A task's scratch (one set per thread).
+/// A task's scratch (one set per thread). Row counts are padded to whole
+/// vectors ("padded rows").
 struct Scratch {
-  float *q;     ///< [rows, headDim], scaled
-  float *kt;    ///< [headDim, kKeyBlock]
-  float *s;     ///< [rows, kKeyBlock]: scores, then probabilities
+  float *qt;    ///< [headDim, padded rows]: Q^T, scaled
+  float *k;     ///< [kKeyBlock, headDim] when K is packed
+  float *s;     ///< [kKeyBlock, padded rows]: S^T, then P^T
   float *o;     ///< [rows, valueDimPad]: unnormalized output
   float *v;     ///< [kKeyBlock, valueDimPad] when V is packed
-  float *max;   ///< [rows] running maximum
-  float *sum;   ///< [rows] running sum
-  float *alpha; ///< [rows] rescaling of the current block
+  float *max;   ///< [padded rows] running maximum
+  float *sum;   ///< [padded rows] running sum
+  float *alpha; ///< [padded rows] rescaling of the current block
 };
 
 } // namespace
 
-// --- the instruction sets
-// -----------------------------------------------------
+// --- the instruction sets ------------------------------------------------
 
 #if defined(__clang__) && defined(__x86_64__)
 #define TXC_ATTENTION_HAVE_X86 1
@@ -93,8 +99,9 @@ struct Scratch {
 namespace {
 namespace avx512 {
 constexpr int W = 16;
-// 6 x 4 zmm accumulators for both micro-kernels (of 32 registers).
-constexpr int kQkRows = 6, kQkVecs = 4, kPvRows = 6, kPvVecs = 4;
+// 8 keys x 3 zmm (48 rows) and 6 rows x 4 zmm accumulators (of 32
+// registers).
+constexpr int kQkKeys = 8, kQkVecs = 3, kPvRows = 6, kPvVecs = 4;
 #include "AttentionImpl.inc"
 } // namespace avx512
 } // namespace
@@ -105,8 +112,9 @@ constexpr int kQkRows = 6, kQkVecs = 4, kPvRows = 6, kPvVecs = 4;
 namespace {
 namespace avx2 {
 constexpr int W = 8;
-// 6 x 2 ymm accumulators (of 16 registers).
-constexpr int kQkRows = 6, kQkVecs = 2, kPvRows = 6, kPvVecs = 2;
+// 4 keys x 3 ymm (24 rows) and 6 rows x 2 ymm accumulators (of 16
+// registers).
+constexpr int kQkKeys = 4, kQkVecs = 3, kPvRows = 6, kPvVecs = 2;
 #include "AttentionImpl.inc"
 } // namespace avx2
 } // namespace
@@ -119,15 +127,16 @@ constexpr int kQkRows = 6, kQkVecs = 2, kPvRows = 6, kPvVecs = 2;
 namespace {
 namespace scalar {
 constexpr int W = 1;
-constexpr int kQkRows = 4, kQkVecs = 4, kPvRows = 4, kPvVecs = 4;
+constexpr int kQkKeys = 4, kQkVecs = 4, kPvRows = 4, kPvVecs = 4;
 using vf = float;
 static TXC_INLINE float ld(const float *p) { return *p; }
 static TXC_INLINE void st(float *p, float v) { *p = v; }
 static TXC_INLINE float splat(float x) { return x; }
 static TXC_INLINE float fmadd(float a, float b, float c) { return a * b + c; }
 static TXC_INLINE float vmax(float a, float b) { return a > b ? a : b; }
-static TXC_INLINE float hmax(float v) { return v; }
-static TXC_INLINE float hsum(float v) { return v; }
+static TXC_INLINE float zeroIfNegInf(float x) {
+  return x == -std::numeric_limits<float>::infinity() ? 0.0f : x;
+}
 static TXC_INLINE float vexp(float x) { return std::exp(x); }
 #include "AttentionImpl.inc"
 } // namespace scalar
@@ -137,22 +146,18 @@ static TXC_INLINE float vexp(float x) { return std::exp(x); }
 // --- dispatch and threading -------------------------------------------------
 
 bool attentionIsaSupported(AttentionIsa isa) {
-  switch (isa) {
-  case AttentionIsa::Auto:
-  case AttentionIsa::Scalar:
+  if (isa == AttentionIsa::Auto || isa == AttentionIsa::Scalar)
     return true;
 #ifdef TXC_ATTENTION_HAVE_X86
-  case AttentionIsa::Avx2:
+  if (isa == AttentionIsa::Avx2)
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  case AttentionIsa::Avx512:
+  if (isa == AttentionIsa::Avx512)
     return __builtin_cpu_supports("avx512f") &&
            __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512dq") &&
            __builtin_cpu_supports("avx512vl");
 #endif
-  default:
-    return false;
-  }
+  return false;
 }
 
 AttentionIsa attentionDefaultIsa() {
@@ -204,21 +209,24 @@ void run(const AttentionParams &p, int lanes, TaskFn task) {
   plan.packValue = plan.valueDimPad != p.valueDim || p.valueStrides[3] != 1;
 
   const int64_t rows = plan.group * plan.queryBlock;
+  const int64_t padded = (rows + kMaxLanes - 1) / kMaxLanes * kMaxLanes;
   const int64_t d = std::max<int64_t>(p.headDim, 1);
   const int64_t tasks = p.batch * p.kvHeads * plan.queryBlocks;
+  const bool packKey = p.keyStrides[3] != 1;
   parallelFor(tasks, 1, [&](int64_t begin, int64_t end) {
-    AlignedFloats q(rows * d), kt(d * kKeyBlock), s(rows * kKeyBlock),
-        o(rows * plan.valueDimPad),
+    AlignedFloats qt(d * padded), k(packKey ? kKeyBlock * d : 0),
+        s(kKeyBlock * padded), o(rows * plan.valueDimPad),
         v(plan.packValue ? kKeyBlock * plan.valueDimPad : 0),
-        rowState(rows * 3);
-    Scratch w{q.data,
-              kt.data,
-              s.data,
-              o.data,
-              v.data,
-              rowState.data,
-              rowState.data + rows,
-              rowState.data + 2 * rows};
+        rowState(padded * 3);
+    Scratch w;
+    w.qt = qt.data;
+    w.k = k.data;
+    w.s = s.data;
+    w.o = o.data;
+    w.v = v.data;
+    w.max = rowState.data;
+    w.sum = rowState.data + padded;
+    w.alpha = rowState.data + 2 * padded;
     for (int64_t t = begin; t < end; ++t) {
       // Query blocks in the order 0, last, 1, last - 1, ...: with a causal
       // mask the cost grows with the block, and contiguous chunks of tasks
