@@ -4,6 +4,7 @@
 #include "txc/Compiler/Pipelines.h"
 #include "txc/Dialect/Tx/TxDialect.h"
 #include "txc/Codegen/Passes.h"
+#include "txc/Codegen/TxCpuOps.h"
 #include "txc/Passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -19,7 +20,9 @@ void txc::registerTxcDialects(mlir::DialectRegistry &registry) {
   registry.insert<tx::TxDialect, mlir::func::FuncDialect,
                   mlir::arith::ArithDialect, mlir::math::MathDialect,
                   mlir::tensor::TensorDialect, mlir::linalg::LinalgDialect,
-                  mlir::tosa::TosaDialect, mlir::scf::SCFDialect>();
+                  mlir::tosa::TosaDialect, mlir::scf::SCFDialect,
+                  txcpu::TxCpuDialect>();
+  txcpu::registerBufferizableOpInterfaceExternalModels(registry);
 }
 
 void txc::registerTxcPasses() {

@@ -1,0 +1,163 @@
+//===- TxCpuOps.cpp - the txcpu dialect -----------------------------------===//
+//
+// The CPU backend's kernel-call ops: verifiers, memory effects of their
+// memref forms, and their bufferization (destination-style: the result is
+// written into the buffer of `init`, which is never read).
+//
+//===----------------------------------------------------------------------===//
+
+#include "txc/Codegen/TxCpuOps.h"
+
+#include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.h"
+#include "mlir/Dialect/Bufferization/IR/DstBufferizableOpInterfaceImpl.h"
+#include "mlir/IR/DialectRegistry.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace txc;
+using namespace txc::txcpu;
+
+#include "txc/Codegen/TxCpuDialect.cpp.inc"
+
+void TxCpuDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "txc/Codegen/TxCpuOps.cpp.inc"
+      >();
+}
+
+#define GET_OP_CLASSES
+#include "txc/Codegen/TxCpuOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+/// Sizes that agree, or one of them dynamic.
+static bool compatible(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+LogicalResult AttentionOp::verify() {
+  const bool buffers = hasBufferSemantics();
+  for (Value operand : getOperands())
+    if (isa<MemRefType>(operand.getType()) != buffers)
+      return emitOpError()
+             << "expects all operands to be tensors or all to be memrefs";
+  if (buffers ? static_cast<bool>(getResult())
+              : !getResult() || getResult().getType() != getInit().getType())
+    return emitOpError() << "expects one result of the type of 'init' with "
+                            "tensor operands and none with memref operands";
+
+  for (Value operand : getOperands()) {
+    auto type = cast<ShapedType>(operand.getType());
+    if (!type.hasRank() || type.getRank() != 4)
+      return emitOpError() << "expects rank-4 operands, got "
+                           << operand.getType();
+  }
+  ArrayRef<int64_t> q = getQuery().getType().getShape(),
+                    k = getKey().getType().getShape(),
+                    v = getValue().getType().getShape(),
+                    o = getInit().getType().getShape();
+  if (!compatible(k[0], q[0]) || !compatible(v[0], q[0]) ||
+      !compatible(k[3], q[3]) || !compatible(v[1], k[1]) ||
+      !compatible(v[2], k[2]) || !compatible(o[0], q[0]) ||
+      !compatible(o[1], q[1]) || !compatible(o[2], q[2]) ||
+      !compatible(o[3], v[3]))
+    return emitOpError() << "expects query [B, H, Sq, D], key [B, Hkv, Sk, "
+                            "D], value [B, Hkv, Sk, Dv] and init [B, H, Sq, "
+                            "Dv]";
+  if (!ShapedType::isDynamic(q[1]) && !ShapedType::isDynamic(k[1]) &&
+      (k[1] == 0 || q[1] % k[1] != 0))
+    return emitOpError() << "expects the query heads (" << q[1]
+                         << ") to be a multiple of the KV heads (" << k[1]
+                         << ")";
+  if (Value mask = getExplicitMask()) {
+    ArrayRef<int64_t> m = cast<ShapedType>(mask.getType()).getShape();
+    const int64_t full[4] = {q[0], q[1], q[2], k[2]};
+    for (int d = 0; d < 4; ++d)
+      if (!compatible(m[d], full[d]) && (d == 3 || m[d] != 1))
+        return emitOpError()
+               << "expects the explicit mask to be [B|1, H|1, Sq|1, Sk]";
+  }
+
+  tx::MaskKind kind = getMask();
+  if (kind != tx::MaskKind::none && kind != tx::MaskKind::causal &&
+      kind != tx::MaskKind::sliding_window)
+    return emitOpError() << "supports mask kinds none, causal and "
+                            "sliding_window, not "
+                         << tx::stringifyMaskKind(kind);
+  std::optional<int64_t> window = getWindow();
+  if ((kind == tx::MaskKind::sliding_window) != window.has_value() ||
+      (window && *window <= 0))
+    return emitOpError() << "expects a positive 'window' with mask kind "
+                            "sliding_window and none otherwise";
+  if (std::optional<int64_t> sinks = getSinks();
+      sinks && (kind != tx::MaskKind::sliding_window || *sinks < 0))
+    return emitOpError() << "expects 'sinks' only with mask kind "
+                            "sliding_window, and not negative";
+  double scale = getScale().convertToDouble();
+  if (!(scale > 0.0) || !std::isfinite(scale))
+    return emitOpError() << "expects a positive finite scale, got " << scale;
+  return success();
+}
+
+void AttentionOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  if (!hasBufferSemantics())
+    return;
+  for (OpOperand &operand : getOperation()->getOpOperands()) {
+    if (isDpsInit(&operand))
+      effects.emplace_back(MemoryEffects::Write::get(), &operand,
+                           SideEffects::DefaultResource::get());
+    else
+      effects.emplace_back(MemoryEffects::Read::get(), &operand,
+                           SideEffects::DefaultResource::get());
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Bufferization
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Inputs are read, `init` is only written (the kernel overwrites every
+/// element), so bufferization need not copy into a fresh `init` buffer.
+struct AttentionOpBufferization
+    : public bufferization::DstBufferizableOpInterfaceExternalModel<
+          AttentionOpBufferization, AttentionOp> {
+  bool bufferizesToMemoryRead(Operation *op, OpOperand &operand,
+                              const bufferization::AnalysisState &) const {
+    return !cast<DestinationStyleOpInterface>(op).isDpsInit(&operand);
+  }
+
+  LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
+                          const bufferization::BufferizationOptions &options,
+                          bufferization::BufferizationState &state) const {
+    SmallVector<Value> buffers;
+    for (Value operand : op->getOperands()) {
+      FailureOr<Value> buffer =
+          bufferization::getBuffer(rewriter, operand, options, state);
+      if (failed(buffer))
+        return failure();
+      buffers.push_back(*buffer);
+    }
+    rewriter.setInsertionPoint(op);
+    AttentionOp::create(rewriter, op->getLoc(), TypeRange{}, buffers,
+                        op->getAttrs());
+    bufferization::replaceOpWithBufferizedValues(rewriter, op, buffers.back());
+    return success();
+  }
+};
+
+} // namespace
+
+void txc::txcpu::registerBufferizableOpInterfaceExternalModels(
+    DialectRegistry &registry) {
+  registry.addExtension(+[](MLIRContext *ctx, TxCpuDialect *) {
+    AttentionOp::attachInterface<AttentionOpBufferization>(*ctx);
+  });
+}

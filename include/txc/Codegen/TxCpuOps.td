@@ -1,0 +1,91 @@
+//===- TxCpuOps.td - CPU kernel calls through bufferization --*- tablegen -*-===//
+//
+// The `txcpu` dialect: code-generation-internal, destination-style ops that
+// stand for calls of the CPU kernel library (lib/Runtime/kernels) while the
+// IR is bufferized, so that the call can be made on the final buffers.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TXC_CODEGEN_TXCPUOPS_TD
+#define TXC_CODEGEN_TXCPUOPS_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "txc/Dialect/Tx/TxAttrs.td"
+
+def TxCpu_Dialect : Dialect {
+  let name = "txcpu";
+  let cppNamespace = "::txc::txcpu";
+  let summary = "CPU kernel calls carried through bufferization";
+  let description = [{
+    Internal to the CPU backend. `tx-lower-to-linalg` turns a tx op that a
+    hand-written kernel of the runtime's kernel library implements into the
+    matching `txcpu` op on tensors; one-shot bufferization turns it into the
+    same op on memrefs (the ops are destination-style and bufferizable);
+    `tx-attention-to-kernels` finally replaces each memref op by a
+    `func.call` of the kernel with pointers, sizes and strides. The ops
+    never appear in tx IR that users write or that `txc --emit=tx` prints.
+  }];
+  let dependentDialects = ["::txc::tx::TxDialect"];
+}
+
+class TxCpu_Op<string mnemonic, list<Trait> traits = []>
+    : Op<TxCpu_Dialect, mnemonic, traits>;
+
+def TxCpu_AttentionOp : TxCpu_Op<"attention", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "f32 attention through the kernel txc_attention_f32";
+  let description = [{
+    Computes what `tx.attention` computes for mask kinds `none`, `causal` and
+    `sliding_window` (same operands, attributes and semantics: GQA, queries
+    at the end of the keys, explicit `i1` or `f32` mask with size-1
+    dimensions broadcast, zeros for a query that sees no key) into `init`.
+    `scale` is the scale actually applied. Either every shaped operand is a
+    tensor and the op has one result of the type of `init`, or every operand
+    is a memref (any strided layout) and the op writes `init` and has no
+    result. `init` is only written, never read.
+
+    ```mlir
+    %o = txcpu.attention mask(causal)
+        ins(%q, %k, %v : tensor<1x8x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>)
+        outs(%init : tensor<1x8x16x64xf32>) {scale = 1.250000e-01 : f64}
+        -> tensor<1x8x16x64xf32>
+    txcpu.attention mask(sliding_window)
+        ins(%q, %k, %v : memref<1x8x16x64xf32>, memref<1x2x16x64xf32>, memref<1x2x16x64xf32>)
+        explicit_mask(%m : memref<1x1x16x16xi1>)
+        outs(%out : memref<1x8x16x64xf32>) {scale = 1.250000e-01 : f64, window = 4 : i64}
+    ```
+  }];
+  let arguments = (ins TensorOrMemRef<[F32]>:$query,
+                       TensorOrMemRef<[F32]>:$key,
+                       TensorOrMemRef<[F32]>:$value,
+                       Optional<TensorOrMemRef<[I1, F32]>>:$explicit_mask,
+                       TensorOrMemRef<[F32]>:$init,
+                       Tx_MaskKindAttr:$mask,
+                       F64Attr:$scale,
+                       OptionalAttr<I64Attr>:$window,
+                       OptionalAttr<I64Attr>:$sinks);
+  let results = (outs Optional<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    `mask` `(` custom<EnumKeyword>($mask) `)`
+    `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,`
+      type($value) `)`
+    (`explicit_mask` `(` $explicit_mask^ `:` type($explicit_mask) `)`)?
+    `outs` `(` $init `:` type($init) `)`
+    attr-dict (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return getInitMutable();
+    }
+    /// True when the operands are memrefs (after bufferization).
+    bool hasBufferSemantics() {
+      return ::mlir::isa<::mlir::MemRefType>(getInit().getType());
+    }
+  }];
+}
+
+#endif // TXC_CODEGEN_TXCPUOPS_TD

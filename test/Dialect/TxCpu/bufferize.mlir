@@ -1,0 +1,30 @@
+// RUN: tx-opt %s --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" | FileCheck %s
+
+// txcpu.attention bufferizes destination-style: its result is the buffer of
+// `init`, which is only written, so an empty init becomes a plain
+// allocation and nothing is copied.
+// CHECK-LABEL: func.func @empty_init
+// CHECK-SAME: (%[[Q:[^:]+]]: memref<1x8x16x64xf32>, %[[K:[^:]+]]: memref<1x2x16x64xf32>, %[[M:[^:]+]]: memref<1x1x16x16xi1>)
+// CHECK: %[[OUT:.+]] = memref.alloc() {{.*}} : memref<1x8x16x64xf32>
+// CHECK-NOT: memref.copy
+// CHECK: txcpu.attention mask(causal) ins(%[[Q]], %[[K]], %[[K]] : memref<1x8x16x64xf32>, memref<1x2x16x64xf32>, memref<1x2x16x64xf32>) explicit_mask(%[[M]] : memref<1x1x16x16xi1>) outs(%[[OUT]] : memref<1x8x16x64xf32>) {scale = 1.250000e-01 : f64}
+// CHECK-NEXT: return %[[OUT]]
+func.func @empty_init(%q: tensor<1x8x16x64xf32>, %k: tensor<1x2x16x64xf32>, %m: tensor<1x1x16x16xi1>) -> tensor<1x8x16x64xf32> {
+  %init = tensor.empty() : tensor<1x8x16x64xf32>
+  %o = txcpu.attention mask(causal) ins(%q, %k, %k : tensor<1x8x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>)
+      explicit_mask(%m : tensor<1x1x16x16xi1>) outs(%init : tensor<1x8x16x64xf32>) {scale = 0.125 : f64} -> tensor<1x8x16x64xf32>
+  return %o : tensor<1x8x16x64xf32>
+}
+
+// Writing into a function argument that is read afterwards needs a fresh
+// buffer, still without a copy of its old contents.
+// CHECK-LABEL: func.func @init_read_later
+// CHECK-SAME: (%[[Q:[^:]+]]: memref<1x2x4x8xf32>)
+// CHECK: %[[OUT:.+]] = memref.alloc() {{.*}} : memref<1x2x4x8xf32>
+// CHECK-NOT: memref.copy
+// CHECK: txcpu.attention mask(none) {{.*}} outs(%[[OUT]] : memref<1x2x4x8xf32>)
+func.func @init_read_later(%q: tensor<1x2x4x8xf32>) -> (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) {
+  %o = txcpu.attention mask(none) ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
+      outs(%q : tensor<1x2x4x8xf32>) {scale = 1.0 : f64} -> tensor<1x2x4x8xf32>
+  return %o, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>
+}
