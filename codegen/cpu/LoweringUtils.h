@@ -101,8 +101,10 @@ void populateCoreLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateNormLoweringPatterns(mlir::RewritePatternSet &patterns);
 /// tx.rope.
 void populateRopeLoweringPatterns(mlir::RewritePatternSet &patterns);
-/// tx.attention with mask kinds none, causal and sliding_window.
-void populateAttentionLoweringPatterns(mlir::RewritePatternSet &patterns);
+/// tx.attention with mask kinds none, causal and sliding_window; with
+/// `useKernel`, f32 attention becomes txcpu.attention (the runtime kernel).
+void populateAttentionLoweringPatterns(mlir::RewritePatternSet &patterns,
+                                       bool useKernel);
 /// tx.dequant, tx.qlinear (tx.qpack disappears once unused).
 void populateQuantLoweringPatterns(mlir::RewritePatternSet &patterns);
 /// tx.route, tx.gather_tokens, tx.scatter_tokens.

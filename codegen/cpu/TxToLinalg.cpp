@@ -98,7 +98,7 @@ struct TxLowerToLinalgPass
     cpu::populateCoreLoweringPatterns(patterns);
     cpu::populateNormLoweringPatterns(patterns);
     cpu::populateRopeLoweringPatterns(patterns);
-    cpu::populateAttentionLoweringPatterns(patterns);
+    cpu::populateAttentionLoweringPatterns(patterns, attentionKernel);
     cpu::populateQuantLoweringPatterns(patterns);
     cpu::populateRoutingLoweringPatterns(patterns);
     (void)applyPatternsGreedily(root, std::move(patterns));

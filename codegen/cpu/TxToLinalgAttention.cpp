@@ -18,9 +18,14 @@
 // instead of the NaNs a plain softmax would give. The result [B, Hkv, G,
 // Sq, Dv] is collapsed back to [B, H, Sq, Dv].
 //
+// f32 attention instead becomes txcpu.attention, the runtime's flash-style
+// kernel (unless tx-lower-to-linalg's attention-kernel option is off); the
+// linalg lowering above remains for other element types.
+//
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
+#include "txc/Codegen/TxCpuOps.h"
 #include "txc/Dialect/Tx/TxOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -276,8 +281,54 @@ struct LowerAttention : public OpRewritePattern<tx::AttentionOp> {
   }
 };
 
+/// f32 tx.attention -> txcpu.attention, which bufferizes and becomes a call
+/// of the runtime's attention kernel (tx-attention-to-kernels). A float mask
+/// of another width is converted to f32 first. Preferred over
+/// LowerAttention where both apply.
+struct LowerAttentionToKernel : public OpRewritePattern<tx::AttentionOp> {
+  explicit LowerAttentionToKernel(MLIRContext *ctx)
+      : OpRewritePattern(ctx, /*benefit=*/2) {}
+
+  LogicalResult matchAndRewrite(tx::AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    tx::MaskKind kind = op.getMask();
+    if (kind != tx::MaskKind::none && kind != tx::MaskKind::causal &&
+        kind != tx::MaskKind::sliding_window)
+      return rewriter.notifyMatchFailure(op, "no kernel for the mask kind");
+    for (Value v : {op.getQuery(), op.getKey(), op.getValue(), op.getResult()})
+      if (!cast<RankedTensorType>(v.getType()).getElementType().isF32())
+        return rewriter.notifyMatchFailure(op, "the kernel is f32 only");
+
+    Location loc = op.getLoc();
+    Type f32 = rewriter.getF32Type();
+    Value mask = op.getExplicitMask();
+    if (mask) {
+      auto type = cast<RankedTensorType>(mask.getType());
+      auto floatType = dyn_cast<FloatType>(type.getElementType());
+      if (floatType && !floatType.isF32()) {
+        auto converted = type.clone(f32);
+        mask = floatType.getWidth() < 32
+                   ? arith::ExtFOp::create(rewriter, loc, converted, mask)
+                         .getResult()
+                   : arith::TruncFOp::create(rewriter, loc, converted, mask)
+                         .getResult();
+      }
+    }
+    Value init =
+        tensor::EmptyOp::create(rewriter, loc, op.getType().getShape(), f32);
+    rewriter.replaceOpWithNewOp<txcpu::AttentionOp>(
+        op, op.getType(), op.getQuery(), op.getKey(), op.getValue(), mask, init,
+        op.getMaskAttr(), rewriter.getF64FloatAttr(op.getEffectiveScale()),
+        op.getWindowAttr(), op.getSinksAttr());
+    return success();
+  }
+};
+
 } // namespace
 
-void txc::cpu::populateAttentionLoweringPatterns(RewritePatternSet &patterns) {
+void txc::cpu::populateAttentionLoweringPatterns(RewritePatternSet &patterns,
+                                                 bool useKernel) {
   patterns.add<LowerAttention>(patterns.getContext());
+  if (useKernel)
+    patterns.add<LowerAttentionToKernel>(patterns.getContext());
 }

@@ -36,6 +36,7 @@ std::string txc::cpuLLVMPipeline() {
          "buffer-deallocation-pipeline,"
          "convert-bufferization-to-memref,tx-lower-strided-copies,"
          "tx-matmul-to-kernels,"
+         "tx-attention-to-kernels,"
          "convert-linalg-to-loops,lower-affine,convert-scf-to-cf,"
          "expand-strided-metadata,finalize-memref-to-llvm,"
          "convert-math-to-llvm,convert-math-to-libm,"

@@ -11,6 +11,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
 
+#include "txc/Codegen/TxCpuOps.h"
+
 namespace txc {
 
 #define GEN_PASS_DECL

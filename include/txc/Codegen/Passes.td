@@ -26,14 +26,26 @@ def TxLowerToLinalgPass : Pass<"tx-lower-to-linalg"> {
     tx.scatter_tokens become linalg.generic ops; tx.tree_mask becomes a
     constant. tx.weight stays as is.
 
+    With `attention-kernel` (the default), f32 tx.attention with mask kind
+    none, causal or sliding_window (with or without an explicit mask)
+    becomes `txcpu.attention` instead, which bufferizes and then becomes a
+    call of the runtime's attention kernel (`tx-attention-to-kernels`);
+    other element types keep the linalg lowering.
+
     Ops the CPU backend does not support yet (the KV cache ops,
     tx.tree_verify, tx.block_summary, tx.block_select, tree and
     block_sparse attention masks) and dynamic shapes are reported as errors
     before anything is rewritten.
   }];
+  let options = [
+    Option<"attentionKernel", "attention-kernel", "bool", /*default=*/"true",
+           "Lower f32 attention to txcpu.attention (the runtime's kernel) "
+           "rather than to linalg">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
-    "::mlir::math::MathDialect", "::mlir::tensor::TensorDialect"
+    "::mlir::math::MathDialect", "::mlir::tensor::TensorDialect",
+    "::txc::txcpu::TxCpuDialect"
   ];
 }
 
@@ -86,6 +98,28 @@ def MatmulToKernelsPass : Pass<"tx-matmul-to-kernels", "::mlir::ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
   let statistics = [
     Statistic<"numKernelCalls", "kernel-calls", "Matmuls turned into kernel calls">
+  ];
+}
+
+def AttentionToKernelsPass
+    : Pass<"tx-attention-to-kernels", "::mlir::ModuleOp"> {
+  let summary = "Calls the runtime's attention kernel for txcpu.attention";
+  let description = [{
+    After bufferization, replaces each `txcpu.attention` on memrefs (which
+    `tx-lower-to-linalg` produces for f32 `tx.attention` with mask kinds
+    none, causal and sliding_window) by a call of `txc_attention_f32` from
+    the runtime's kernel library, passing element pointers, sizes and
+    strides (any strided layout; from the memref types where static, from
+    `memref.extract_strided_metadata` otherwise), the scale, the mask
+    kind, window and sinks, and the explicit mask with stride 0 for its
+    broadcast dimensions. A `txcpu.attention` still on tensors is an error.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+  let statistics = [
+    Statistic<"numKernelCalls", "kernel-calls",
+              "Attention ops turned into kernel calls">
   ];
 }
 

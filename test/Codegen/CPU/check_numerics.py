@@ -6,8 +6,14 @@ Every case is a small module: `@kernel` applies tx ops to its tensor
 arguments, `@main` calls it on constants generated from a seeded NumPy
 generator and prints the result with printMemrefF32. The module goes through
 
-  tx-opt --tx-lower-to-linalg | mlir-opt <bufferize and lower to LLVM> |
+  tx-opt --tx-lower-to-linalg | tx-opt <bufferize and lower to LLVM> |
   mlir-runner -e main
+
+(the second step is tx-opt rather than mlir-opt because it has to know the
+txcpu ops and run tx-attention-to-kernels; mlir-runner loads the attention
+kernel from build/lib/libtxc_kernels_runner.so). f32 attention goes through
+the runtime's attention kernel, and each attention case runs a second time
+with the linalg lowering (`attention-kernel=false`, suffix `_linalg`).
 
 and the printed values must match the reference within 1e-4 times the
 output's scale (max(1, max |reference|)). Prints one PASS/FAIL line per case
@@ -19,6 +25,7 @@ Usage: check_numerics.py [-k SUBSTRING] [--keep DIR]
 """
 import argparse
 import concurrent.futures
+import copy
 import math
 import os
 import re
@@ -34,6 +41,7 @@ SRC_ROOT = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
 LOWER_TO_LLVM = [
     "--convert-elementwise-to-linalg",
     "--one-shot-bufferize=bufferize-function-boundaries",
+    "--tx-attention-to-kernels",
     "--convert-linalg-to-loops",
     "--convert-scf-to-cf",
     "--expand-strided-metadata",
@@ -80,14 +88,19 @@ def find_tools():
     bindir = llvm_bindir()
     tools = {
         "tx-opt": find_tool("tx-opt", [os.path.join(SRC_ROOT, "build", "bin")]),
-        "mlir-opt": find_tool("mlir-opt", [bindir]),
         "mlir-runner": find_tool("mlir-runner", [bindir]),
     }
     libdir = os.path.join(
         os.path.dirname(os.path.realpath(tools["mlir-runner"])), "..", "lib")
-    tools["libs"] = ",".join(
-        os.path.normpath(os.path.join(libdir, lib))
-        for lib in ("libmlir_c_runner_utils.so", "libmlir_runner_utils.so"))
+    libs = [os.path.normpath(os.path.join(libdir, lib))
+            for lib in ("libmlir_c_runner_utils.so", "libmlir_runner_utils.so")]
+    kernels = os.path.normpath(os.path.join(
+        os.path.dirname(os.path.realpath(tools["tx-opt"])), "..", "lib",
+        "libtxc_kernels_runner.so"))
+    if not os.path.exists(kernels):
+        sys.exit(f"check_numerics.py: cannot find {kernels} "
+                 "(ninja txc_kernels_runner)")
+    tools["libs"] = ",".join(libs + [kernels])
     return tools
 
 
@@ -119,6 +132,10 @@ class Case:
         self.name = name
         self.args = args
         self.body = body
+        # Options of tx-lower-to-linalg, and whether the lowered module must
+        # call the attention kernel.
+        self.lower_options = ""
+        self.calls_kernel = False
         if isinstance(result_shape, list):
             self.results = [f"%r{i}" for i in range(len(result_shape))]
             self.result_types = [ttype(s, "f32") for s in result_shape]
@@ -432,7 +449,8 @@ def attention_case(name, seed, B, H, Hkv, Sq, Sk, D, Dv=None, kind="none",
     args = [f32(q), f32(k), f32(v)]
     mask_text = ""
     if mask is not None:
-        elem = "i1" if mask.dtype == bool else "f32"
+        elem = {np.dtype(bool): "i1", np.dtype(np.float16): "f16"}.get(
+            mask.dtype, "f32")
         args.append(Arg(mask, elem))
         mask_text = f" explicit_mask(%a3 : {args[3].type})"
     attrs = []
@@ -451,8 +469,26 @@ def attention_case(name, seed, B, H, Hkv, Sq, Sk, D, Dv=None, kind="none",
                 ref_attention(q, k, v, kind, window, sinks or 0, mask, scale))
 
 
+def kernel_and_linalg(cases):
+    """Each f32 attention case through the runtime's kernel, and a copy
+    (`_linalg`) through the linalg lowering."""
+    out = []
+    for c in cases:
+        c.calls_kernel = True
+        linalg = copy.copy(c)
+        linalg.name += "_linalg"
+        linalg.lower_options = "attention-kernel=false"
+        linalg.calls_kernel = False
+        out += [c, linalg]
+    return out
+
+
 @case
 def attention_cases():
+    return kernel_and_linalg(attention_base_cases())
+
+
+def attention_base_cases():
     r = rng(40)
     # A mask hiding every key from query 2 (and some keys elsewhere).
     row_masked = r.random((1, 1, 6, 6)) > 0.3
@@ -463,6 +499,8 @@ def attention_cases():
     per_head[0, 1, 0, :] = False
     additive = np.where(r.random((2, 1, 5, 5)) > 0.25,
                         r.standard_normal((2, 1, 5, 5)), -1e9).astype(np.float32)
+    long_padding = np.ones((2, 1, 1, 150), dtype=bool)
+    long_padding[1, ..., 120:] = False
     return [
         attention_case("attention_none", 41, 1, 2, 2, 6, 6, 16),
         attention_case("attention_causal", 42, 2, 2, 2, 6, 6, 16, kind="causal"),
@@ -490,6 +528,15 @@ def attention_cases():
                        mask=additive),
         attention_case("attention_custom_scale", 55, 1, 2, 2, 4, 4, 16,
                        kind="causal", scale=0.3),
+        # Several key blocks (64 keys each) and query tiles (48 rows) of the
+        # kernel, a window that skips whole blocks, an f16 mask.
+        attention_case("attention_blocks_gqa3", 57, 1, 6, 2, 70, 70, 16,
+                       kind="causal"),
+        attention_case("attention_blocks_window_padding", 58, 2, 4, 1, 40, 150,
+                       8, kind="sliding_window", window=50, sinks=3,
+                       mask=long_padding),
+        attention_case("attention_f16_mask", 59, 1, 2, 2, 5, 5, 16,
+                       mask=np.maximum(additive[:1], -6e4).astype(np.float16)),
     ]
 
 
@@ -512,8 +559,9 @@ def tree_mask_case():
 %m = tensor.expand_shape %t [[0, 1, 2], [3]] output_shape [1, 1, {n}, {n}] : tensor<{n}x{n}xi1> into tensor<1x1x{n}x{n}xi1>
 %r = tx.attention %a0, %a1, %a2 mask(none) explicit_mask(%m : tensor<1x1x{n}x{n}xi1>) : {t}, {t}, {t} -> {t}
 """
-    return [Case("tree_mask_attention", args, body, q.shape,
-                 ref_attention(q, k, v, mask=mask[None, None]))]
+    return kernel_and_linalg([
+        Case("tree_mask_attention", args, body, q.shape,
+             ref_attention(q, k, v, mask=mask[None, None]))])
 
 
 def quant_case(name, seed, kind, x_shape, n, k, group, zero_point=False,
@@ -717,19 +765,26 @@ def run_case(tools, case, keep):
     if keep:
         with open(os.path.join(keep, case.name + ".mlir"), "w") as f:
             f.write(text)
+    lower = "--tx-lower-to-linalg"
+    if case.lower_options:
+        lower += f"={case.lower_options}"
     steps = [
-        [tools["tx-opt"], "--tx-lower-to-linalg"],
-        [tools["mlir-opt"]] + LOWER_TO_LLVM,
+        [tools["tx-opt"], lower],
+        [tools["tx-opt"]] + LOWER_TO_LLVM,
         [tools["mlir-runner"], "-e", "main", "-entry-point-result=void",
          f"-shared-libs={tools['libs']}"],
     ]
     data = text
-    for step in steps:
+    for i, step in enumerate(steps):
         proc = subprocess.run(step, input=data, capture_output=True, text=True)
         if proc.returncode != 0:
             tool = os.path.basename(step[0])
             return False, f"{tool} failed: {proc.stderr.strip()[:2000]}"
         data = proc.stdout
+        if i == 1 and case.calls_kernel != ("@txc_attention_f32" in data):
+            return False, ("expected a call of txc_attention_f32"
+                           if case.calls_kernel else
+                           "unexpected call of txc_attention_f32")
     printed = [chunk.split("Unranked")[0] for chunk in data.split("data =")[1:]]
     if len(printed) != len(case.expected):
         return False, f"printed {len(printed)} results: {data[:500]}"

@@ -1,0 +1,182 @@
+//===- AttentionToKernels.cpp - txcpu.attention to the kernel call --------===//
+//
+// tx-attention-to-kernels: after bufferization, each txcpu.attention on
+// memrefs becomes a call of txc_attention_f32 (lib/Runtime/kernels/cpu/
+// Attention.h) with element pointers (base + offset), sizes and strides
+// taken from the memrefs' types where they are static and from
+// memref.extract_strided_metadata where not. A size-1 dimension of the
+// explicit mask is broadcast: its stride is passed as 0.
+//
+//===----------------------------------------------------------------------===//
+
+#include "txc/Codegen/Passes.h"
+#include "txc/Codegen/TxCpuOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinOps.h"
+
+namespace txc {
+#define GEN_PASS_DEF_ATTENTIONTOKERNELSPASS
+#include "txc/Codegen/Passes.h.inc"
+} // namespace txc
+
+using namespace mlir;
+using namespace txc;
+
+static constexpr llvm::StringLiteral kAttention = "txc_attention_f32";
+
+namespace {
+
+/// The integer arguments describing one memref.
+struct MemRefArgs {
+  Value pointer;                 ///< i64 address of element [0, 0, 0, 0]
+  SmallVector<Value, 4> strides; ///< i64, in elements
+  memref::ExtractStridedMetadataOp meta;
+};
+
+class CallBuilder {
+public:
+  CallBuilder(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+
+  Value i64(int64_t v) {
+    return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
+  }
+  Value i32(int64_t v) {
+    return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
+  }
+  Value toI64(Value index) {
+    return arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
+  }
+
+  /// Size `d` of the memref `args` describes.
+  Value size(MemRefArgs &args, unsigned d) {
+    auto type = cast<MemRefType>(args.meta.getSource().getType());
+    int64_t size = type.getDimSize(d);
+    return ShapedType::isDynamic(size) ? toI64(args.meta.getSizes()[d])
+                                       : i64(size);
+  }
+
+  /// Pointer and strides of `memref`; `broadcastUnitDims` passes stride 0
+  /// for size-1 dimensions.
+  MemRefArgs describe(Value memref, bool broadcastUnitDims = false) {
+    auto type = cast<MemRefType>(memref.getType());
+    auto meta = memref::ExtractStridedMetadataOp::create(b, loc, memref);
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (failed(type.getStridesAndOffset(strides, offset))) {
+      strides.assign(type.getRank(), ShapedType::kDynamic);
+      offset = ShapedType::kDynamic;
+    }
+    MemRefArgs args;
+    args.meta = meta;
+    Value base = memref::ExtractAlignedPointerAsIndexOp::create(
+        b, loc, meta.getBaseBuffer());
+    if (offset != 0) {
+      // Element offset in bytes (i1 elements take one byte each).
+      unsigned bytes = std::max(1u, type.getElementTypeBitWidth() / 8);
+      Value off =
+          ShapedType::isDynamic(offset)
+              ? meta.getOffset()
+              : arith::ConstantIndexOp::create(b, loc, offset).getResult();
+      Value scaled = arith::MulIOp::create(
+          b, loc, off, arith::ConstantIndexOp::create(b, loc, bytes));
+      base = arith::AddIOp::create(b, loc, base, scaled);
+    }
+    args.pointer = toI64(base);
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      if (broadcastUnitDims && type.getDimSize(d) == 1)
+        args.strides.push_back(i64(0));
+      else if (ShapedType::isDynamic(strides[d]))
+        args.strides.push_back(toI64(meta.getStrides()[d]));
+      else
+        args.strides.push_back(i64(strides[d]));
+    }
+    return args;
+  }
+
+private:
+  OpBuilder &b;
+  Location loc;
+};
+
+struct AttentionToKernelsPass
+    : public txc::impl::AttentionToKernelsPassBase<AttentionToKernelsPass> {
+  using AttentionToKernelsPassBase::AttentionToKernelsPassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<txcpu::AttentionOp> ops;
+    bool tensors = false;
+    module.walk([&](txcpu::AttentionOp op) {
+      if (op.hasBufferSemantics())
+        ops.push_back(op);
+      else
+        tensors = true;
+    });
+    if (tensors) {
+      module.emitError() << "tx-attention-to-kernels: txcpu.attention on "
+                            "tensors; run it after bufferization";
+      return signalPassFailure();
+    }
+    if (ops.empty())
+      return;
+
+    OpBuilder b(&getContext());
+    Type i64 = b.getI64Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
+    if (!module.lookupSymbol<func::FuncOp>(kAttention)) {
+      // Pointers q, k, v, out; 7 sizes; 4 x 4 strides; scale, mask kind,
+      // window, sinks; explicit mask pointer, kind and 4 strides.
+      SmallVector<Type> inputs(4 + 7 + 16, i64);
+      inputs.append({f32, i32, i64, i64, i64, i32, i64, i64, i64, i64});
+      b.setInsertionPointToStart(module.getBody());
+      auto decl = func::FuncOp::create(b, module.getLoc(), kAttention,
+                                       b.getFunctionType(inputs, {}));
+      decl.setPrivate();
+    }
+
+    for (txcpu::AttentionOp op : ops) {
+      b.setInsertionPoint(op);
+      CallBuilder c(b, op.getLoc());
+      MemRefArgs q = c.describe(op.getQuery()), k = c.describe(op.getKey()),
+                 v = c.describe(op.getValue()), o = c.describe(op.getInit());
+      SmallVector<Value> args = {q.pointer, k.pointer, v.pointer, o.pointer};
+      // batch, heads, kvHeads, queries, keys, headDim, valueDim
+      args.append({c.size(q, 0), c.size(q, 1), c.size(k, 1), c.size(q, 2),
+                   c.size(k, 2), c.size(q, 3), c.size(v, 3)});
+      for (MemRefArgs *m : {&q, &k, &v, &o})
+        args.append(m->strides.begin(), m->strides.end());
+
+      args.push_back(
+          arith::ConstantOp::create(b, op.getLoc(),
+                                    b.getF32FloatAttr(static_cast<float>(
+                                        op.getScale().convertToDouble()))));
+      int64_t kind = op.getMask() == tx::MaskKind::causal           ? 1
+                     : op.getMask() == tx::MaskKind::sliding_window ? 2
+                                                                    : 0;
+      args.push_back(c.i32(kind));
+      args.push_back(c.i64(op.getWindow().value_or(0)));
+      args.push_back(c.i64(op.getSinks().value_or(0)));
+
+      if (Value mask = op.getExplicitMask()) {
+        MemRefArgs m = c.describe(mask, /*broadcastUnitDims=*/true);
+        bool isBool =
+            cast<MemRefType>(mask.getType()).getElementType().isInteger(1);
+        args.push_back(m.pointer);
+        args.push_back(c.i32(isBool ? 1 : 2));
+        args.append(m.strides.begin(), m.strides.end());
+      } else {
+        args.push_back(c.i64(0));
+        args.push_back(c.i32(0));
+        for (int d = 0; d < 4; ++d)
+          args.push_back(c.i64(0));
+      }
+      func::CallOp::create(b, op.getLoc(), kAttention, TypeRange{}, args);
+      op.erase();
+      ++numKernelCalls;
+    }
+  }
+};
+
+} // namespace
