@@ -28,3 +28,19 @@ func.func @init_read_later(%q: tensor<1x2x4x8xf32>) -> (tensor<1x2x4x8xf32>, ten
       outs(%q : tensor<1x2x4x8xf32>) {scale = 1.0 : f64} -> tensor<1x2x4x8xf32>
   return %o, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>
 }
+
+// An input used as `init` is read while the op writes: the output gets a
+// fresh buffer even when the input is dead afterwards.
+// CHECK-LABEL: func.func @input_as_init
+// CHECK: linalg.copy ins(%{{.+}} : memref<1x2x4x8xf32>) outs(%[[IN:.+]] : memref<1x2x4x8xf32>)
+// CHECK: %[[OUT:.+]] = memref.alloc() {{.*}} : memref<1x2x4x8xf32>
+// CHECK: txcpu.attention mask(none) ins(%[[IN]], %[[IN]], %[[IN]] : {{.*}}) outs(%[[OUT]] : memref<1x2x4x8xf32>)
+// CHECK-NEXT: return %[[OUT]]
+func.func @input_as_init() -> tensor<1x2x4x8xf32> {
+  %c = arith.constant dense<1.0> : tensor<1x2x4x8xf32>
+  %e = tensor.empty() : tensor<1x2x4x8xf32>
+  %q = linalg.copy ins(%c : tensor<1x2x4x8xf32>) outs(%e : tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %o = txcpu.attention mask(none) ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
+      outs(%q : tensor<1x2x4x8xf32>) {scale = 1.0 : f64} -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}
