@@ -215,8 +215,9 @@ void packA(const float *a, int64_t k, int64_t m0, int64_t m1, int rows,
   for (int64_t i = m0; i < m1; i += rows) {
     int h = static_cast<int>(std::min<int64_t>(rows, m1 - i));
     const float *src = a + i * k;
-    for (int r = 0; r < h; ++r)
-      for (int64_t q = 0; q < k; ++q)
+    // Stores in order; the h source rows are h sequential streams.
+    for (int64_t q = 0; q < k; ++q)
+      for (int r = 0; r < h; ++r)
         dst[q * h + r] = src[r * k + q];
     dst += h * k;
   }
