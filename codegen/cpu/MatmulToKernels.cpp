@@ -7,6 +7,9 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/JSON.h"
 
 namespace txc {
@@ -18,6 +21,9 @@ using namespace mlir;
 
 static constexpr llvm::StringLiteral kGemm = "txc_sgemm";
 static constexpr llvm::StringLiteral kGemmPacked = "txc_sgemm_packed";
+static constexpr llvm::StringLiteral kGemmGroup = "txc_sgemm_packed_group";
+/// Most products one grouped call takes.
+static constexpr unsigned kMaxGroup = 4;
 /// The weight layout the runtime packs for txc_sgemm_packed (docs/runtime.md).
 static constexpr llvm::StringLiteral kPackedLayout = "gemm-b-panels32";
 
@@ -36,6 +42,92 @@ bool isDenseMatrix(Value v) {
   if (failed(t.getStridesAndOffset(strides, offset)))
     return false;
   return offset == 0 && strides[1] == 1 && strides[0] == t.getDimSize(1);
+}
+
+/// The buffer `v` is a view of (through view-like ops).
+Value rootBuffer(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
+/// Whether ops between `from` and `to` (same block, both excluded, and
+/// skipping `skip`) may write `aRoot` or touch any buffer of `avoid`.
+bool interferes(Operation *from, Operation *to, Value aRoot,
+                const llvm::DenseSet<Value> &avoid,
+                const llvm::DenseSet<Operation *> &skip) {
+  for (Operation *op = from->getNextNode(); op && op != to;
+       op = op->getNextNode()) {
+    // Views (pure) access no data; their uses are caught through
+    // rootBuffer.
+    if (skip.count(op) || isMemoryEffectFree(op))
+      continue;
+    bool touches = false;
+    op->walk([&](Operation *nested) {
+      for (Value v : nested->getOperands())
+        if (isa<MemRefType>(v.getType()) && avoid.count(rootBuffer(v)))
+          touches = true;
+    });
+    if (touches)
+      return true;
+    if (!aRoot)
+      continue;
+    auto iface = dyn_cast<MemoryEffectOpInterface>(op);
+    if (!iface)
+      return true;
+    SmallVector<MemoryEffects::EffectInstance> effects;
+    iface.getEffects(effects);
+    for (auto &e : effects)
+      if (isa<MemoryEffects::Write, MemoryEffects::Free>(e.getEffect()) &&
+          (!e.getValue() || rootBuffer(e.getValue()) == aRoot))
+        return true;
+  }
+  return false;
+}
+
+/// Whether `members` (products reading `a`, in order) may all be delayed
+/// to `last`: nothing between a member and `last` touches its result
+/// buffer, and nothing between the first and `last` writes A or has
+/// unknown effects.
+bool canDelay(ArrayRef<linalg::MatmulOp> members, Operation *last, Value a) {
+  llvm::DenseSet<Operation *> memberOps;
+  for (linalg::MatmulOp m : members)
+    memberOps.insert(m);
+  if (interferes(members.front(), last, rootBuffer(a), {}, memberOps))
+    return false;
+  for (linalg::MatmulOp m : members) {
+    llvm::DenseSet<Value> result = {rootBuffer(m.getDpsInits()[0])};
+    if (interferes(m, last, Value(), result, memberOps))
+      return false;
+  }
+  return true;
+}
+
+/// Groups the products with packed weights that read the same A (same M
+/// and K, same block) into runs of up to kMaxGroup that may all run at the
+/// position of their last member.
+SmallVector<SmallVector<linalg::MatmulOp>>
+groupByA(ArrayRef<std::pair<linalg::MatmulOp, bool>> matmuls,
+         const llvm::DenseMap<Value, bool> &packedWeights) {
+  SmallVector<SmallVector<linalg::MatmulOp>> groups;
+  llvm::DenseMap<Value, unsigned> open; // A -> index of its growing group
+  for (auto [op, transB] : matmuls) {
+    if (!packedWeights.count(op.getDpsInputs()[1]))
+      continue;
+    Value a = op.getDpsInputs()[0];
+    auto it = open.find(a);
+    if (it != open.end()) {
+      SmallVector<linalg::MatmulOp> &g = groups[it->second];
+      if (g.size() < kMaxGroup && g.front()->getBlock() == op->getBlock() &&
+          canDelay(g, op, a)) {
+        g.push_back(op);
+        continue;
+      }
+    }
+    open[a] = groups.size();
+    groups.push_back({op});
+  }
+  return groups;
 }
 
 struct MatmulToKernelsPass
@@ -136,22 +228,63 @@ struct MatmulToKernelsPass
           return !packedWeights.count(m.first.getDpsInputs()[1]);
         }))
       declare(kGemm, b.getFunctionType({i64, i64, i64, i64, i64, i64, b.getI32Type()}, {}));
+    // Packed products that share A become one grouped call (one pass over
+    // A, the threads splitting the panels of all of them).
+    SmallVector<SmallVector<linalg::MatmulOp>> groups = groupByA(matmuls, packedWeights);
     if (!packedWeights.empty())
       declare(kGemmPacked, b.getFunctionType({i64, i64, i64, i64, i64, i64}, {}));
+    if (llvm::any_of(groups, [](auto &g) { return g.size() > 1; }))
+      declare(kGemmGroup, b.getFunctionType(SmallVector<Type>(16, i64), {}));
+
+    auto ptrAt = [&](Location loc, Value v) -> Value {
+      Value idx = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, v);
+      return arith::IndexCastOp::create(b, loc, b.getI64Type(), idx);
+    };
+    auto cstAt = [&](Location loc, int64_t v) -> Value {
+      return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
+    };
+    llvm::DenseSet<Operation *> grouped;
+    for (auto &group : groups) {
+      if (group.size() < 2)
+        continue;
+      // At the last member: the earlier ones' results are not read before
+      // it (groupByA checked), and the last one's inputs are ready.
+      linalg::MatmulOp last = group.back();
+      b.setInsertionPoint(last);
+      Location loc = last.getLoc();
+      Value a = last.getDpsInputs()[0];
+      auto at = cast<MemRefType>(a.getType());
+      SmallVector<Value> args = {ptrAt(loc, a), cstAt(loc, at.getDimSize(0)),
+                                 cstAt(loc, at.getDimSize(1)),
+                                 cstAt(loc, group.size())};
+      for (unsigned i = 0; i < kMaxGroup; ++i) {
+        if (i < group.size()) {
+          Value c = group[i].getDpsInits()[0];
+          args.push_back(ptrAt(loc, group[i].getDpsInputs()[1]));
+          args.push_back(ptrAt(loc, c));
+          args.push_back(cstAt(loc, cast<MemRefType>(c.getType()).getDimSize(1)));
+        } else {
+          args.append(3, cstAt(loc, 0));
+        }
+      }
+      func::CallOp::create(b, loc, kGemmGroup, TypeRange{}, args);
+      for (linalg::MatmulOp op : group) {
+        grouped.insert(op);
+        op.erase();
+        ++numKernelCalls;
+      }
+    }
     for (auto [op, transB] : matmuls) {
+      if (grouped.count(op))
+        continue;
       b.setInsertionPoint(op);
       Location loc = op.getLoc();
-      auto ptr = [&](Value v) -> Value {
-        Value idx = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, v);
-        return arith::IndexCastOp::create(b, loc, b.getI64Type(), idx);
-      };
+      auto ptr = [&](Value v) { return ptrAt(loc, v); };
+      auto cst = [&](int64_t v) { return cstAt(loc, v); };
       Value a = op.getDpsInputs()[0], bm = op.getDpsInputs()[1],
             c = op.getDpsInits()[0];
       auto at = cast<MemRefType>(a.getType());
       auto ct = cast<MemRefType>(c.getType());
-      auto cst = [&](int64_t v) -> Value {
-        return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
-      };
       SmallVector<Value> args = {ptr(a), ptr(bm), ptr(c),
                                  cst(ct.getDimSize(0)), cst(ct.getDimSize(1)),
                                  cst(at.getDimSize(1))};

@@ -127,6 +127,40 @@ TEST(Kernels, PackedSgemmIsDeterministicAcrossThreadCounts) {
   }
 }
 
+TEST(Kernels, PackedGroupMatchesSeparateProducts) {
+  // Query/key/value-like members sharing A; odd sizes and a partial panel;
+  // rows enough for the row split too (few panels).
+  for (int64_t m : {1, 5, 40})
+    for (std::vector<int64_t> ns :
+         {std::vector<int64_t>{96, 32, 32}, {7, 45}, {64, 33, 1, 100}}) {
+      int64_t k = 37;
+      std::vector<float> a = random(m * k, 10);
+      std::vector<std::vector<float>> packed, c, expected;
+      for (size_t i = 0; i < ns.size(); ++i) {
+        std::vector<float> b = random(ns[i] * k, 11 + i);
+        packed.emplace_back(txc_gemm_packed_size(ns[i], k));
+        txc_gemm_pack_b(b.data(), packed.back().data(), ns[i], k, 1);
+        c.push_back(random(m * ns[i], 20 + i));
+        expected.push_back(reference(a, b, c.back(), m, ns[i], k, true));
+      }
+      intptr_t args[4][3] = {};
+      for (size_t i = 0; i < ns.size(); ++i) {
+        args[i][0] = reinterpret_cast<intptr_t>(packed[i].data());
+        args[i][1] = reinterpret_cast<intptr_t>(c[i].data());
+        args[i][2] = ns[i];
+      }
+      txc_sgemm_packed_group(reinterpret_cast<intptr_t>(a.data()), m, k,
+                             ns.size(), args[0][0], args[0][1], args[0][2],
+                             args[1][0], args[1][1], args[1][2], args[2][0],
+                             args[2][1], args[2][2], args[3][0], args[3][1],
+                             args[3][2]);
+      for (size_t i = 0; i < ns.size(); ++i)
+        for (int64_t j = 0; j < m * ns[i]; ++j)
+          ASSERT_NEAR(c[i][j], expected[i][j], 1e-4 * std::sqrt(double(k)))
+              << "m=" << m << " member " << i << " at " << j;
+    }
+}
+
 TEST(Kernels, ParallelForCoversTheRangeOnce) {
   for (int threads : {1, 2, 3}) {
     txc::kernels::setNumThreads(threads);

@@ -92,6 +92,15 @@ def MatmulToKernelsPass : Pass<"tx-matmul-to-kernels", "::mlir::ModuleOp"> {
     accumulates into C (already holding zeros or the bias). The kernel comes
     from the runtime's kernel library linked into every compiled model.
     Other matmuls stay and become loops.
+
+    In a model entry (`txc_main` with its `tx.signature`), a weight used
+    only as B of such products, always with the same orientation, is
+    multiplied by `txc_sgemm_packed(A, Bpacked, C, M, N, K)` instead and
+    marked `"layout": "gemm-b-panels32"` in the signature, so the runtime
+    packs it once at load time. Packed products reading the same A become
+    one `txc_sgemm_packed_group` call (up to 4 members) at the position of
+    the last, when nothing in between reads an earlier member's result,
+    writes A, or has unknown memory effects.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect",

@@ -223,36 +223,77 @@ void packA(const float *a, int64_t k, int64_t m0, int64_t m1, int rows,
   }
 }
 
-/// C[m0:m1, panels p0:p1] += A[m0:m1, :] * packed panels. For each panel,
-/// K blocks outermost so the panel's slice stays in L1 while every row
-/// block of A passes; C's tile stays in cache across the K blocks.
-void gemmBlock(const Kernels &ks, const float *a, const float *packed,
-               float *c, int64_t n, int64_t k, int64_t m0, int64_t m1,
-               int64_t p0, int64_t p1) {
+/// One product of a group: C[M, n] += A * op(B), B packed.
+struct Member {
+  const float *packed;
+  float *c;
+  int64_t n;
+  int64_t firstPanel; // index of its first panel in the group
+};
+
+/// C[m0:m1, ...] += A[m0:m1, :] * panels u0:u1 of the group (panels of
+/// all members, in order). For each panel, K blocks outermost so the
+/// panel's slice stays in L1 while every row block of A passes; C's tile
+/// stays in cache across the K blocks.
+void gemmBlock(const Kernels &ks, const float *a, const Member *members,
+               int count, int64_t k, int64_t m0, int64_t m1, int64_t u0,
+               int64_t u1) {
   int64_t mc = std::max<int64_t>(ks.rows, kABytes / (4 * k) / ks.rows * ks.rows);
   thread_local std::vector<float> aPacked;
   aPacked.resize(std::min(mc, m1 - m0) * k);
   for (int64_t mb = m0; mb < m1; mb += mc) {
     int64_t me = std::min(m1, mb + mc);
     packA(a, k, mb, me, ks.rows, aPacked.data());
-    for (int64_t p = p0; p < p1; ++p) {
+    int member = 0;
+    for (int64_t u = u0; u < u1; ++u) {
+      while (member + 1 < count && members[member + 1].firstPanel <= u)
+        ++member;
+      const Member &g = members[member];
+      int64_t p = u - g.firstPanel;
       Tile t;
-      t.ldc = n;
-      t.cols = static_cast<int>(std::min(kPanel, n - p * kPanel));
+      t.ldc = g.n;
+      t.cols = static_cast<int>(std::min(kPanel, g.n - p * kPanel));
       for (int64_t k0 = 0; k0 < k; k0 += kKBlock) {
         t.kc = std::min(kKBlock, k - k0);
-        t.b = packed + (p * k + k0) * kPanel;
+        t.b = g.packed + (p * k + k0) * kPanel;
         const float *ablock = aPacked.data();
         for (int64_t i = mb; i < me; i += ks.rows) {
           int rows = static_cast<int>(std::min<int64_t>(ks.rows, me - i));
           t.a = ablock + k0 * rows;
-          t.c = c + i * n + p * kPanel;
+          t.c = g.c + i * g.n + p * kPanel;
           ks.byRows[rows](t);
           ablock += rows * k;
         }
       }
     }
   }
+}
+
+/// C_i += A * op(B_i) for each member: the threads split the panels of all
+/// members (each reads its own part of the weights) unless there are too
+/// few to go round; then they split the rows, in whole micro-kernel
+/// heights.
+void groupGemm(const float *a, int64_t m, int64_t k, Member *members,
+               int count) {
+  int64_t panels = 0;
+  for (int i = 0; i < count; ++i) {
+    members[i].firstPanel = panels;
+    panels += (members[i].n + kPanel - 1) / kPanel;
+  }
+  if (m <= 0 || k <= 0 || panels == 0)
+    return;
+  const Kernels &ks = kernels();
+  if (panels >= 2 * numThreads() || m < 2 * ks.rows) {
+    parallelFor(panels, 1, [&](int64_t u0, int64_t u1) {
+      gemmBlock(ks, a, members, count, k, 0, m, u0, u1);
+    });
+    return;
+  }
+  int64_t rowBlocks = (m + ks.rows - 1) / ks.rows;
+  parallelFor(rowBlocks, 1, [&](int64_t r0, int64_t r1) {
+    gemmBlock(ks, a, members, count, k, r0 * ks.rows,
+              std::min(m, r1 * ks.rows), 0, panels);
+  });
 }
 
 } // namespace
@@ -290,30 +331,29 @@ void txc_gemm_pack_b(const float *b, float *packed, int64_t n, int64_t k,
   });
 }
 
-void txc_sgemm_packed(intptr_t aPtr, intptr_t bPtr, intptr_t cPtr, int64_t m,
+void txc_sgemm_packed(intptr_t a, intptr_t b, intptr_t c, int64_t m,
                       int64_t n, int64_t k) {
-  const auto *a = reinterpret_cast<const float *>(aPtr);
-  const auto *packed = reinterpret_cast<const float *>(bPtr);
-  auto *c = reinterpret_cast<float *>(cPtr);
-  if (m <= 0 || n <= 0 || k <= 0)
-    return;
-  const Kernels &ks = kernels();
-  int64_t panels = (n + kPanel - 1) / kPanel;
-  int threads = numThreads();
-  // Split the panels (each thread reads its own part of the weight) unless
-  // there are too few of them to go round; then split the rows, in whole
-  // micro-kernel heights.
-  if (panels >= 2 * threads || m < 2 * ks.rows) {
-    parallelFor(panels, 1, [&](int64_t p0, int64_t p1) {
-      gemmBlock(ks, a, packed, c, n, k, 0, m, p0, p1);
-    });
-    return;
-  }
-  int64_t rowBlocks = (m + ks.rows - 1) / ks.rows;
-  parallelFor(rowBlocks, 1, [&](int64_t r0, int64_t r1) {
-    gemmBlock(ks, a, packed, c, n, k, r0 * ks.rows,
-              std::min(m, r1 * ks.rows), 0, panels);
-  });
+  Member member{reinterpret_cast<const float *>(b),
+                reinterpret_cast<float *>(c), n, 0};
+  if (n > 0)
+    groupGemm(reinterpret_cast<const float *>(a), m, k, &member, 1);
+}
+
+void txc_sgemm_packed_group(intptr_t a, int64_t m, int64_t k, int64_t count,
+                            intptr_t b0, intptr_t c0, int64_t n0, intptr_t b1,
+                            intptr_t c1, int64_t n1, intptr_t b2, intptr_t c2,
+                            int64_t n2, intptr_t b3, intptr_t c3, int64_t n3) {
+  Member all[4] = {
+      {reinterpret_cast<const float *>(b0), reinterpret_cast<float *>(c0), n0, 0},
+      {reinterpret_cast<const float *>(b1), reinterpret_cast<float *>(c1), n1, 0},
+      {reinterpret_cast<const float *>(b2), reinterpret_cast<float *>(c2), n2, 0},
+      {reinterpret_cast<const float *>(b3), reinterpret_cast<float *>(c3), n3, 0}};
+  Member members[4];
+  int used = 0;
+  for (int i = 0; i < std::min<int64_t>(count, 4); ++i)
+    if (all[i].n > 0)
+      members[used++] = all[i];
+  groupGemm(reinterpret_cast<const float *>(a), m, k, members, used);
 }
 
 /// C[M, N] += A[M, K] * op(B), op(B) = B[K, N] or, with transB, B[N, K]^T.
