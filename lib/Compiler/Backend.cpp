@@ -5,6 +5,7 @@
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -37,11 +38,14 @@ std::string txc::cpuLLVMPipeline() {
          "convert-bufferization-to-memref,tx-lower-strided-copies,"
          "tx-matmul-to-kernels,"
          "tx-attention-to-kernels,"
-         "convert-linalg-to-loops,lower-affine,convert-scf-to-cf,"
+         "tx-linalg-to-loops,convert-linalg-to-loops,tx-approximate-math,"
+         "convert-scf-to-openmp,canonicalize,"
+         "lower-affine,convert-scf-to-cf,"
          "expand-strided-metadata,finalize-memref-to-llvm,"
          "convert-math-to-llvm,convert-math-to-libm,"
          "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
          "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
+         "convert-openmp-to-llvm,"
          "reconcile-unrealized-casts,tx-emit-entry-points)";
 }
 
@@ -81,6 +85,7 @@ txc::translateAndOptimize(ModuleOp module, llvm::LLVMContext &ctx,
                           const CPUTargetOptions &opts) {
   registerBuiltinDialectTranslation(*module.getContext());
   registerLLVMDialectTranslation(*module.getContext());
+  registerOpenMPDialectTranslation(*module.getContext());
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, ctx, "txc-model");
   if (!llvmModule) {

@@ -83,6 +83,72 @@ def FuseElementwisePass : Pass<"tx-fuse-elementwise"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def LinalgToLoopsPass : Pass<"tx-linalg-to-loops"> {
+  let summary = "Lowers linalg ops on buffers to loops LLVM vectorizes, with a parallel outer loop";
+  let description = [{
+    Replaces each linalg op on static memrefs (after bufferization and
+    tx-matmul-to-kernels) by a loop nest that LLVM's loop vectorizer can
+    vectorize and that can run on several threads:
+
+    * The loops follow the op's iteration dimensions in order; unit
+      dimensions get no loop.
+    * Trailing reduction dimensions accumulate in registers: the outputs
+      are loaded before the reduction loops, carried through `scf.for`
+      iteration arguments and stored once after them. The payload op that
+      combines the accumulator gets the `reassoc` fast-math flag so that
+      LLVM may vectorize the reduction (partial sums in vector lanes).
+    * Every input is loaded, and every payload op computed, in the
+      outermost loop where all its indices are defined, so per-row values
+      (a norm's scale) are computed once per row, not per element.
+    * When the nest's estimated work (iterations times payload ops plus
+      operands) reaches `min-parallel-work`, its leading parallel
+      dimensions (all but the innermost loop, and only dimensions every
+      output is indexed by) become one linearized `scf.parallel`, which
+      convert-scf-to-openmp turns into an OpenMP work-sharing loop (static
+      schedule). Reductions never cross threads, so results do not depend
+      on the thread count.
+
+    Ops with dynamic shapes or tensor operands stay for
+    convert-linalg-to-loops.
+  }];
+  let options = [
+    Option<"parallel", "parallel", "bool", /*default=*/"true",
+           "Make the outer loops of large nests scf.parallel">,
+    Option<"minParallelWork", "min-parallel-work", "int64_t",
+           /*default=*/"65536",
+           "Estimated work (iterations x (payload ops + operands)) from which "
+           "a nest gets a parallel outer loop">
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::affine::AffineDialect"];
+  let statistics = [
+    Statistic<"numLowered", "lowered-ops", "Linalg ops lowered to loops">,
+    Statistic<"numParallel", "parallel-nests",
+              "Loop nests with a parallel outer loop">,
+    Statistic<"numRegisterReductions", "register-reductions",
+              "Loop nests accumulating their reduction in registers">
+  ];
+}
+
+def ApproximateMathPass : Pass<"tx-approximate-math"> {
+  let summary = "Replaces math functions by polynomial approximations";
+  let description = [{
+    LLVM lowers `exp`, `tanh`, `erf`, `log` and similar functions to calls
+    of libm, which keep loops from vectorizing (a vector `exp` is
+    scalarized into 16 calls). This pass rewrites them with MLIR's
+    polynomial approximations (plain arithmetic, a few ulp from the correctly
+    rounded result, vectorizable) and expands the remaining functions that
+    have an expansion (`sinh`, `cosh`, `asinh`, `acosh`, `atanh`, `powf`,
+    `exp2`, ...) into ops that do. f16/bf16 math computes in f32. Ops without
+    an approximation keep their libm call.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def MatmulToKernelsPass : Pass<"tx-matmul-to-kernels", "::mlir::ModuleOp"> {
   let summary = "Calls the runtime's GEMM kernel for f32 matrix products";
   let description = [{

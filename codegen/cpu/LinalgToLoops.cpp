@@ -1,0 +1,417 @@
+//===- LinalgToLoops.cpp - linalg on buffers to vectorizable loops --------===//
+//
+// tx-linalg-to-loops: each linalg op on static memrefs becomes a loop nest
+// shaped for LLVM's loop vectorizer (trailing reductions accumulate in
+// registers, loads and payload ops sit in the outermost loop where their
+// operands are defined) with, for nests with enough work, a linearized
+// scf.parallel over the leading parallel dimensions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "txc/Codegen/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+namespace txc {
+#define GEN_PASS_DEF_LINALGTOLOOPSPASS
+#include "txc/Codegen/Passes.h.inc"
+} // namespace txc
+
+using namespace mlir;
+
+namespace {
+
+/// The memref a view is taken of, through any chain of views.
+Value rootOf(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
+/// Adds `flags` to the fast-math flags of `op` if it has them.
+void addFastMathFlags(Operation *op, arith::FastMathFlags flags) {
+  auto fm = dyn_cast<arith::ArithFastMathInterface>(op);
+  if (!fm)
+    return;
+  arith::FastMathFlagsAttr old = fm.getFastMathFlagsAttr();
+  if (old)
+    flags = flags | old.getValue();
+  op->setAttr(fm.getFastMathAttrName(),
+              arith::FastMathFlagsAttr::get(op->getContext(), flags));
+}
+
+/// True if some result of `map` is exactly dimension `d`.
+bool indexesDim(AffineMap map, unsigned d) {
+  return llvm::any_of(map.getResults(), [&](AffineExpr e) {
+    auto dim = dyn_cast<AffineDimExpr>(e);
+    return dim && dim.getPosition() == d;
+  });
+}
+
+/// Builds the loop nest replacing one linalg op.
+///
+/// Loops are numbered by level: level 0 is outside the nest, level 1 the
+/// outermost loop (the scf.parallel when there is one), and so on down to
+/// `numLevels`, the innermost loop body. Every load and payload op is
+/// emitted at the lowest level where its operands are available.
+class NestBuilder {
+public:
+  NestBuilder(linalg::LinalgOp op, bool allowParallel, int64_t minParallelWork)
+      : op(op) {
+    plan(allowParallel, minParallelWork);
+  }
+
+  bool isParallel() const { return !parallelDims.empty(); }
+  bool usesRegisters() const { return registerReduction; }
+
+  void build(OpBuilder &b) {
+    constants = b.saveInsertionPoint();
+    // Unit dimensions have no loop: their index is 0 everywhere.
+    Value zero = constant(0);
+    for (unsigned d = 0; d < ranges.size(); ++d)
+      if (ranges[d] == 1)
+        ivs[d] = zero;
+    emitLevel(b, 0, {});
+  }
+
+private:
+  /// An index constant, created once before the nest.
+  Value constant(int64_t value) {
+    Value &slot = constantCache[value];
+    if (!slot) {
+      OpBuilder b(op.getContext());
+      b.restoreInsertionPoint(constants);
+      slot = arith::ConstantIndexOp::create(b, op.getLoc(), value);
+    }
+    return slot;
+  }
+
+  void plan(bool allowParallel, int64_t minParallelWork);
+  unsigned levelOfValue(Value v);
+  void computeLevels();
+  SmallVector<Value> indicesFor(OpBuilder &b, AffineMap map);
+  SmallVector<Value> emitLevel(OpBuilder &b, unsigned level, ValueRange accs);
+  void emitBodyAt(OpBuilder &b, unsigned level);
+  SmallVector<Value> emitLoop(OpBuilder &b, unsigned level, ValueRange accs);
+
+  linalg::LinalgOp op;
+  SmallVector<int64_t> ranges;
+  /// Dimensions linearized into the scf.parallel (level 1), outer first.
+  SmallVector<unsigned> parallelDims;
+  /// The dimension of each scf.for, outer first (levels after the parallel
+  /// loop, if any).
+  SmallVector<unsigned> serialDims;
+  /// The level of each dimension's induction variable (0 for unit dims).
+  SmallVector<unsigned> levelOfDim;
+  unsigned numLevels = 0;
+  /// Register reductions: outputs are loaded at `accLevel` and carried
+  /// through the loops below it.
+  bool registerReduction = false;
+  unsigned accLevel = 0;
+
+  SmallVector<unsigned> levelOfOperand;
+  DenseMap<Operation *, unsigned> levelOfOp;
+  SmallVector<Value> ivs;
+  IRMapping mapping;
+  OpBuilder::InsertPoint constants;
+  DenseMap<int64_t, Value> constantCache;
+};
+
+void NestBuilder::plan(bool allowParallel, int64_t minParallelWork) {
+  ranges = op.getStaticLoopRanges();
+  unsigned n = ranges.size();
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  unsigned numInputs = op.getNumDpsInputs();
+  ArrayRef<AffineMap> outputMaps = ArrayRef<AffineMap>(maps).drop_front(numInputs);
+
+  // Trailing reduction dimensions, if some of them have a loop and no
+  // output is indexed by them, accumulate in registers.
+  unsigned suffix = n;
+  while (suffix > 0 && iterators[suffix - 1] == utils::IteratorType::reduction)
+    --suffix;
+  bool suffixHasLoop = false, outputsFree = true;
+  for (unsigned d = suffix; d < n; ++d) {
+    suffixHasLoop |= ranges[d] != 1;
+    for (AffineMap m : outputMaps)
+      outputsFree &= !m.isFunctionOfDim(d);
+  }
+  bool aliased = false;
+  for (Value init : op.getDpsInits())
+    for (Value input : op.getDpsInputs())
+      aliased |= isa<MemRefType>(input.getType()) && rootOf(input) == rootOf(init);
+  registerReduction = suffixHasLoop && outputsFree && !aliased;
+
+  // Leading parallel dimensions every output is indexed by, short of the
+  // innermost loop (which LLVM vectorizes).
+  int lastLoopDim = -1;
+  for (unsigned d = 0; d < n; ++d)
+    if (ranges[d] != 1)
+      lastLoopDim = d;
+  SmallVector<unsigned> candidates;
+  int64_t parallelIterations = 1;
+  for (int d = 0; d < lastLoopDim; ++d) {
+    if (iterators[d] != utils::IteratorType::parallel ||
+        !llvm::all_of(outputMaps, [&](AffineMap m) { return indexesDim(m, d); }))
+      break;
+    if (ranges[d] != 1) {
+      candidates.push_back(d);
+      parallelIterations *= ranges[d];
+    }
+  }
+  int64_t iterations = 1;
+  for (int64_t r : ranges)
+    iterations *= r;
+  int64_t bodyOps = op.getBlock()->getOperations().size() + op->getNumOperands();
+  int64_t work = iterations * bodyOps;
+  if (allowParallel && parallelIterations >= 2 && work >= minParallelWork)
+    parallelDims = candidates;
+
+  // Levels.
+  levelOfDim.assign(n, 0);
+  unsigned level = 0;
+  if (!parallelDims.empty()) {
+    ++level;
+    for (unsigned d : parallelDims)
+      levelOfDim[d] = level;
+    accLevel = level;
+  }
+  for (unsigned d = 0; d < n; ++d) {
+    if (ranges[d] == 1 || llvm::is_contained(parallelDims, d))
+      continue;
+    serialDims.push_back(d);
+    levelOfDim[d] = ++level;
+    if (d < suffix)
+      accLevel = level;
+  }
+  numLevels = level;
+  ivs.assign(n, Value());
+  computeLevels();
+}
+
+unsigned NestBuilder::levelOfValue(Value v) {
+  if (auto arg = dyn_cast<BlockArgument>(v)) {
+    if (arg.getOwner() != op.getBlock())
+      return 0;
+    return levelOfOperand[arg.getArgNumber()];
+  }
+  Operation *def = v.getDefiningOp();
+  auto it = levelOfOp.find(def);
+  return it == levelOfOp.end() ? 0 : it->second;
+}
+
+void NestBuilder::computeLevels() {
+  unsigned numInputs = op.getNumDpsInputs();
+  for (OpOperand &operand : op->getOpOperands()) {
+    unsigned i = operand.getOperandNumber();
+    if (i >= numInputs) {
+      // An output's block argument is its current value: in the innermost
+      // loop (loaded there, or carried there as an iteration argument).
+      levelOfOperand.push_back(numLevels);
+      continue;
+    }
+    unsigned level = 0;
+    if (isa<MemRefType>(operand.get().getType())) {
+      AffineMap map = op.getMatchingIndexingMap(&operand);
+      for (unsigned d = 0; d < map.getNumDims(); ++d)
+        if (map.isFunctionOfDim(d))
+          level = std::max(level, levelOfDim[d]);
+    }
+    levelOfOperand.push_back(level);
+  }
+  for (Operation &bodyOp : op.getBlock()->without_terminator()) {
+    unsigned level = 0;
+    if (auto index = dyn_cast<linalg::IndexOp>(bodyOp)) {
+      level = levelOfDim[index.getDim()];
+    } else if (bodyOp.getNumRegions() != 0 || !isPure(&bodyOp)) {
+      level = numLevels;
+    } else {
+      for (Value operand : bodyOp.getOperands())
+        level = std::max(level, levelOfValue(operand));
+    }
+    levelOfOp[&bodyOp] = level;
+  }
+}
+
+SmallVector<Value> NestBuilder::indicesFor(OpBuilder &b, AffineMap map) {
+  Location loc = op.getLoc();
+  SmallVector<Value> indices;
+  for (AffineExpr e : map.getResults()) {
+    if (auto dim = dyn_cast<AffineDimExpr>(e)) {
+      indices.push_back(ivs[dim.getPosition()]);
+    } else if (auto cst = dyn_cast<AffineConstantExpr>(e)) {
+      indices.push_back(constant(cst.getValue()));
+    } else {
+      AffineMap single = AffineMap::get(map.getNumDims(), map.getNumSymbols(), e);
+      indices.push_back(affine::AffineApplyOp::create(b, loc, single, ivs));
+    }
+  }
+  return indices;
+}
+
+/// Loads the inputs and clones the payload ops that belong to `level`.
+void NestBuilder::emitBodyAt(OpBuilder &b, unsigned level) {
+  Location loc = op.getLoc();
+  Block *body = op.getBlock();
+  unsigned numInputs = op.getNumDpsInputs();
+  for (OpOperand &operand : op->getOpOperands()) {
+    unsigned i = operand.getOperandNumber();
+    BlockArgument arg = body->getArgument(i);
+    if (levelOfOperand[i] != level || arg.use_empty())
+      continue;
+    if (i >= numInputs && registerReduction)
+      continue; // mapped to the iteration argument
+    if (!isa<MemRefType>(operand.get().getType())) {
+      mapping.map(arg, operand.get());
+      continue;
+    }
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    mapping.map(arg, memref::LoadOp::create(b, loc, operand.get(),
+                                            indicesFor(b, map)));
+  }
+  for (Operation &bodyOp : body->without_terminator()) {
+    if (levelOfOp.lookup(&bodyOp) != level)
+      continue;
+    if (auto index = dyn_cast<linalg::IndexOp>(bodyOp)) {
+      mapping.map(index.getResult(), ivs[index.getDim()]);
+      continue;
+    }
+    Operation *clone = b.clone(bodyOp, mapping);
+    // Let LLVM form fused multiply-adds.
+    if (isa<arith::ArithDialect>(clone->getDialect()))
+      addFastMathFlags(clone, arith::FastMathFlags::contract);
+  }
+}
+
+SmallVector<Value> NestBuilder::emitLevel(OpBuilder &b, unsigned level,
+                                          ValueRange accs) {
+  Location loc = op.getLoc();
+  auto yield = cast<linalg::YieldOp>(op.getBlock()->getTerminator());
+  unsigned numInputs = op.getNumDpsInputs();
+  if (level == numLevels && registerReduction) {
+    for (auto [i, acc] : llvm::enumerate(accs))
+      mapping.map(op.getBlock()->getArgument(numInputs + i), acc);
+  }
+  emitBodyAt(b, level);
+  if (level < numLevels)
+    return emitLoop(b, level, accs);
+
+  SmallVector<Value> results;
+  for (Value v : yield.getOperands())
+    results.push_back(mapping.lookupOrDefault(v));
+  if (registerReduction) {
+    // The combining op of each accumulator may be reassociated, which
+    // lets LLVM keep partial sums in vector lanes.
+    for (auto [result, acc] : llvm::zip(results, accs)) {
+      Operation *combine = result.getDefiningOp();
+      if (combine && llvm::is_contained(combine->getOperands(), acc))
+        addFastMathFlags(combine, arith::FastMathFlags::reassoc);
+    }
+    return results;
+  }
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    unsigned k = init.getOperandNumber() - numInputs;
+    memref::StoreOp::create(b, loc, results[k], init.get(),
+                            indicesFor(b, op.getMatchingIndexingMap(&init)));
+  }
+  return {};
+}
+
+SmallVector<Value> NestBuilder::emitLoop(OpBuilder &b, unsigned level,
+                                         ValueRange accs) {
+  Location loc = op.getLoc();
+  auto cst = [&](int64_t v) { return constant(v); };
+  Value zero = cst(0), one = cst(1);
+
+  if (level == 0 && !parallelDims.empty()) {
+    int64_t total = 1;
+    for (unsigned d : parallelDims)
+      total *= ranges[d];
+    scf::ParallelOp::create(
+        b, loc, ValueRange{zero}, ValueRange{cst(total)}, ValueRange{one},
+        [&](OpBuilder &nb, Location nl, ValueRange iv) {
+          // Delinearize, innermost dimension fastest.
+          Value rest = iv[0];
+          for (unsigned i = parallelDims.size(); i-- > 0;) {
+            unsigned d = parallelDims[i];
+            if (i == 0) {
+              ivs[d] = rest;
+              break;
+            }
+            Value size = constant(ranges[d]);
+            ivs[d] = arith::RemUIOp::create(nb, nl, rest, size);
+            rest = arith::DivUIOp::create(nb, nl, rest, size);
+          }
+          emitLevel(nb, level + 1, {});
+          scf::ReduceOp::create(nb, nl);
+        });
+    return {};
+  }
+
+  unsigned d = serialDims[level - (parallelDims.empty() ? 0 : 1)];
+  bool carries = registerReduction && level >= accLevel;
+  SmallVector<Value> inits(accs);
+  if (carries && level == accLevel) {
+    // Load the accumulators' initial values.
+    inits.clear();
+    for (OpOperand &init : op.getDpsInitsMutable())
+      inits.push_back(memref::LoadOp::create(
+          b, loc, init.get(),
+          indicesFor(b, op.getMatchingIndexingMap(&init))));
+  }
+  auto loop = scf::ForOp::create(
+      b, loc, zero, cst(ranges[d]), one, inits,
+      [&](OpBuilder &nb, Location nl, Value iv, ValueRange iterArgs) {
+        ivs[d] = iv;
+        SmallVector<Value> yielded = emitLevel(nb, level + 1, iterArgs);
+        scf::YieldOp::create(nb, nl, yielded);
+      });
+  if (!carries)
+    return {};
+  if (level > accLevel)
+    return loop.getResults();
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    unsigned k = init.getOperandNumber() - op.getNumDpsInputs();
+    memref::StoreOp::create(b, loc, loop.getResult(k), init.get(),
+                            indicesFor(b, op.getMatchingIndexingMap(&init)));
+  }
+  return {};
+}
+
+struct LinalgToLoopsPass
+    : public txc::impl::LinalgToLoopsPassBase<LinalgToLoopsPass> {
+  using LinalgToLoopsPassBase::LinalgToLoopsPassBase;
+
+  void runOnOperation() override {
+    SmallVector<linalg::LinalgOp> ops;
+    getOperation()->walk([&](linalg::LinalgOp op) {
+      if (!op.hasPureBufferSemantics())
+        return;
+      if (llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic))
+        return;
+      ops.push_back(op);
+    });
+    OpBuilder b(&getContext());
+    for (linalg::LinalgOp op : ops) {
+      ++numLowered;
+      if (llvm::is_contained(op.getStaticLoopRanges(), 0)) {
+        op->erase();
+        continue;
+      }
+      NestBuilder nest(op, parallel, minParallelWork);
+      b.setInsertionPoint(op);
+      nest.build(b);
+      numParallel += nest.isParallel();
+      numRegisterReductions += nest.usesRegisters();
+      op->erase();
+    }
+  }
+};
+
+} // namespace
