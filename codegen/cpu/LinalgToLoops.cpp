@@ -13,8 +13,10 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
@@ -62,13 +64,17 @@ bool indexesDim(AffineMap map, unsigned d) {
 /// emitted at the lowest level where its operands are available.
 class NestBuilder {
 public:
-  NestBuilder(linalg::LinalgOp op, bool allowParallel, int64_t minParallelWork)
+  NestBuilder(linalg::LinalgOp op, bool allowParallel, int64_t minParallelWork,
+              int64_t vectorBits)
       : op(op) {
     plan(allowParallel, minParallelWork);
+    if (vectorBits > 0)
+      planVectors(vectorBits);
   }
 
   bool isParallel() const { return !parallelDims.empty(); }
   bool usesRegisters() const { return registerReduction; }
+  bool isVectorized() const { return vectorWidth != 0; }
 
   void build(OpBuilder &b) {
     constants = b.saveInsertionPoint();
@@ -93,12 +99,15 @@ private:
   }
 
   void plan(bool allowParallel, int64_t minParallelWork);
+  void planVectors(int64_t vectorBits);
+  bool isContiguousIn(OpOperand &operand, unsigned d);
   unsigned levelOfValue(Value v);
   void computeLevels();
   SmallVector<Value> indicesFor(OpBuilder &b, AffineMap map);
   SmallVector<Value> emitLevel(OpBuilder &b, unsigned level, ValueRange accs);
   void emitBodyAt(OpBuilder &b, unsigned level);
   SmallVector<Value> emitLoop(OpBuilder &b, unsigned level, ValueRange accs);
+  Value vectorOf(OpBuilder &b, Value scalar);
 
   linalg::LinalgOp op;
   SmallVector<int64_t> ranges;
@@ -114,6 +123,18 @@ private:
   /// through the loops below it.
   bool registerReduction = false;
   unsigned accLevel = 0;
+
+  /// Vectorization of the innermost loop: `vectorWidth` lanes from 0 to
+  /// `vectorEnd`, then a scalar remainder loop. Register reductions keep
+  /// one vector accumulator per output, combined by `combiningKinds` and
+  /// started at `neutralElements`.
+  unsigned vectorWidth = 0;
+  int64_t vectorEnd = 0;
+  SmallVector<vector::CombiningKind> combiningKinds;
+  SmallVector<TypedAttr> neutralElements;
+  /// Set while the body of the vector loop is emitted.
+  bool vectorMode = false;
+  DenseMap<Value, Value> broadcasts;
 
   SmallVector<unsigned> levelOfOperand;
   DenseMap<Operation *, unsigned> levelOfOp;
@@ -195,6 +216,104 @@ void NestBuilder::plan(bool allowParallel, int64_t minParallelWork) {
   computeLevels();
 }
 
+/// True if `operand` is a memref whose innermost index is `d` alone, with
+/// unit stride, and whose other indices do not involve `d`.
+bool NestBuilder::isContiguousIn(OpOperand &operand, unsigned d) {
+  auto type = dyn_cast<MemRefType>(operand.get().getType());
+  if (!type || type.getRank() == 0)
+    return false;
+  AffineMap map = op.getMatchingIndexingMap(&operand);
+  ArrayRef<AffineExpr> results = map.getResults();
+  auto last = dyn_cast<AffineDimExpr>(results.back());
+  if (!last || last.getPosition() != d)
+    return false;
+  for (AffineExpr e : results.drop_back())
+    if (e.isFunctionOfDim(d))
+      return false;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(type.getStridesAndOffset(strides, offset)))
+    return false;
+  return strides.back() == 1;
+}
+
+/// Scalar types a vector can hold lane-wise (not i1 in memory: MLIR packs
+/// i1 vectors into bits but stores i1 memrefs as bytes).
+static bool isLaneType(Type t) {
+  return t.isIntOrIndexOrFloat();
+}
+
+void NestBuilder::planVectors(int64_t vectorBits) {
+  if (serialDims.empty())
+    return;
+  unsigned v = serialDims.back();
+  bool isReduction =
+      op.getIteratorTypesArray()[v] == utils::IteratorType::reduction;
+  // A reduction carried through memory would need its stores ordered.
+  if (isReduction && !registerReduction)
+    return;
+  unsigned numInputs = op.getNumDpsInputs();
+  Block *body = op.getBlock();
+  unsigned widest = 0;
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto type = dyn_cast<MemRefType>(operand.get().getType());
+    if (!type)
+      continue;
+    bool isInit = operand.getOperandNumber() >= numInputs;
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    if (!map.isFunctionOfDim(v)) {
+      // Invariant in the vector loop: loaded outside it and broadcast. An
+      // output the parallel vector dimension does not index would be
+      // written by every lane.
+      if (isInit && !registerReduction)
+        return;
+      continue;
+    }
+    if (!isContiguousIn(operand, v))
+      return;
+    Type element = type.getElementType();
+    if (!element.isIntOrFloat() || element.getIntOrFloatBitWidth() % 8 != 0)
+      return;
+    widest = std::max(widest, element.getIntOrFloatBitWidth());
+  }
+  for (Operation &bodyOp : body->without_terminator()) {
+    if (levelOfOp.lookup(&bodyOp) != numLevels || isa<linalg::IndexOp>(bodyOp))
+      continue;
+    if (bodyOp.getNumRegions() != 0 || !OpTrait::hasElementwiseMappableTraits(&bodyOp))
+      return;
+    if (!llvm::all_of(bodyOp.getOperandTypes(), isLaneType) ||
+        !llvm::all_of(bodyOp.getResultTypes(), isLaneType))
+      return;
+  }
+  if (registerReduction) {
+    // Each accumulator must feed only its combining op, whose result is
+    // what the payload yields for it.
+    auto yield = cast<linalg::YieldOp>(body->getTerminator());
+    for (unsigned k = 0; k < op.getNumDpsInits(); ++k) {
+      BlockArgument acc = body->getArgument(numInputs + k);
+      Operation *combine = yield.getOperand(k).getDefiningOp();
+      if (!combine || !acc.hasOneUse() || *acc.user_begin() != combine ||
+          combine->getNumResults() != 1 || !combine->getResult(0).hasOneUse())
+        return;
+      std::optional<vector::CombiningKind> kind =
+          linalg::getCombinerOpKind(combine);
+      std::optional<TypedAttr> neutral = arith::getNeutralElement(combine);
+      if (!kind || !neutral)
+        return;
+      combiningKinds.push_back(*kind);
+      neutralElements.push_back(*neutral);
+    }
+  }
+  if (widest == 0)
+    widest = 32;
+  int64_t lanes = vectorBits / widest;
+  int64_t range = ranges[v];
+  if (lanes < 2 || range < lanes)
+    return;
+  vectorWidth = lanes;
+  vectorEnd = range - range % lanes;
+}
+
 unsigned NestBuilder::levelOfValue(Value v) {
   if (auto arg = dyn_cast<BlockArgument>(v)) {
     if (arg.getOwner() != op.getBlock())
@@ -272,21 +391,56 @@ void NestBuilder::emitBodyAt(OpBuilder &b, unsigned level) {
       continue;
     }
     AffineMap map = op.getMatchingIndexingMap(&operand);
-    mapping.map(arg, memref::LoadOp::create(b, loc, operand.get(),
-                                            indicesFor(b, map)));
+    SmallVector<Value> indices = indicesFor(b, map);
+    if (vectorMode && level == numLevels) {
+      auto type = VectorType::get({vectorWidth}, arg.getType());
+      mapping.map(arg, vector::LoadOp::create(b, loc, type, operand.get(),
+                                              indices));
+      continue;
+    }
+    mapping.map(arg, memref::LoadOp::create(b, loc, operand.get(), indices));
   }
+  bool vectorize = vectorMode && level == numLevels;
   for (Operation &bodyOp : body->without_terminator()) {
     if (levelOfOp.lookup(&bodyOp) != level)
       continue;
     if (auto index = dyn_cast<linalg::IndexOp>(bodyOp)) {
-      mapping.map(index.getResult(), ivs[index.getDim()]);
+      Value iv = ivs[index.getDim()];
+      if (vectorize) {
+        // The lanes' indices: iv + [0, 1, ..., width - 1].
+        auto type = VectorType::get({vectorWidth}, b.getIndexType());
+        iv = arith::AddIOp::create(b, loc, vectorOf(b, iv),
+                                   vector::StepOp::create(b, loc, type));
+      }
+      mapping.map(index.getResult(), iv);
       continue;
     }
     Operation *clone = b.clone(bodyOp, mapping);
     // Let LLVM form fused multiply-adds.
-    if (isa<arith::ArithDialect>(clone->getDialect()))
+    if (isa<arith::AddFOp, arith::SubFOp, arith::MulFOp>(clone))
       addFastMathFlags(clone, arith::FastMathFlags::contract);
+    if (!vectorize)
+      continue;
+    // The same op on vectors: values computed outside the vector loop are
+    // broadcast.
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(clone);
+    for (OpOperand &operand : clone->getOpOperands())
+      if (!isa<VectorType>(operand.get().getType()))
+        operand.set(vectorOf(b, operand.get()));
+    for (OpResult result : clone->getResults())
+      result.setType(VectorType::get({vectorWidth}, result.getType()));
   }
+}
+
+/// `scalar` broadcast to the vector loop's width (once per loop body).
+Value NestBuilder::vectorOf(OpBuilder &b, Value scalar) {
+  Value &slot = broadcasts[scalar];
+  if (!slot)
+    slot = vector::BroadcastOp::create(
+        b, op.getLoc(), VectorType::get({vectorWidth}, scalar.getType()),
+        scalar);
+  return slot;
 }
 
 SmallVector<Value> NestBuilder::emitLevel(OpBuilder &b, unsigned level,
@@ -317,8 +471,16 @@ SmallVector<Value> NestBuilder::emitLevel(OpBuilder &b, unsigned level,
   }
   for (OpOperand &init : op.getDpsInitsMutable()) {
     unsigned k = init.getOperandNumber() - numInputs;
-    memref::StoreOp::create(b, loc, results[k], init.get(),
-                            indicesFor(b, op.getMatchingIndexingMap(&init)));
+    SmallVector<Value> indices =
+        indicesFor(b, op.getMatchingIndexingMap(&init));
+    if (vectorMode) {
+      Value value = results[k];
+      if (!isa<VectorType>(value.getType()))
+        value = vectorOf(b, value);
+      vector::StoreOp::create(b, loc, value, init.get(), indices);
+      continue;
+    }
+    memref::StoreOp::create(b, loc, results[k], init.get(), indices);
   }
   return {};
 }
@@ -365,20 +527,49 @@ SmallVector<Value> NestBuilder::emitLoop(OpBuilder &b, unsigned level,
           b, loc, init.get(),
           indicesFor(b, op.getMatchingIndexingMap(&init))));
   }
-  auto loop = scf::ForOp::create(
-      b, loc, zero, cst(ranges[d]), one, inits,
-      [&](OpBuilder &nb, Location nl, Value iv, ValueRange iterArgs) {
-        ivs[d] = iv;
-        SmallVector<Value> yielded = emitLevel(nb, level + 1, iterArgs);
-        scf::YieldOp::create(nb, nl, yielded);
-      });
+  // The loop over [begin, end) with `step`, carrying `iterInits`.
+  auto makeLoop = [&](int64_t begin, int64_t end, int64_t step,
+                      ValueRange iterInits) {
+    return scf::ForOp::create(
+        b, loc, cst(begin), cst(end), cst(step), iterInits,
+        [&](OpBuilder &nb, Location nl, Value iv, ValueRange iterArgs) {
+          ivs[d] = iv;
+          broadcasts.clear();
+          SmallVector<Value> yielded = emitLevel(nb, level + 1, iterArgs);
+          scf::YieldOp::create(nb, nl, yielded);
+        });
+  };
+  SmallVector<Value> results;
+  if (vectorWidth != 0 && level + 1 == numLevels) {
+    // Vector loop, then the scalar remainder.
+    SmallVector<Value> vectorInits;
+    for (auto [init, neutral] : llvm::zip(inits, neutralElements)) {
+      auto type = VectorType::get({vectorWidth}, init.getType());
+      vectorInits.push_back(arith::ConstantOp::create(
+          b, loc, type, DenseElementsAttr::get(type, neutral)));
+    }
+    if (!carries)
+      vectorInits.clear();
+    vectorMode = true;
+    auto vectorLoop = makeLoop(0, vectorEnd, vectorWidth, vectorInits);
+    vectorMode = false;
+    for (auto [partial, init, kind] :
+         llvm::zip(vectorLoop.getResults(), inits, combiningKinds))
+      results.push_back(vector::ReductionOp::create(
+          b, loc, kind, partial, init, arith::FastMathFlags::reassoc));
+    if (vectorEnd < ranges[d])
+      results = SmallVector<Value>(
+          makeLoop(vectorEnd, ranges[d], 1, results).getResults());
+  } else {
+    results = SmallVector<Value>(makeLoop(0, ranges[d], 1, inits).getResults());
+  }
   if (!carries)
     return {};
   if (level > accLevel)
-    return loop.getResults();
+    return results;
   for (OpOperand &init : op.getDpsInitsMutable()) {
     unsigned k = init.getOperandNumber() - op.getNumDpsInputs();
-    memref::StoreOp::create(b, loc, loop.getResult(k), init.get(),
+    memref::StoreOp::create(b, loc, results[k], init.get(),
                             indicesFor(b, op.getMatchingIndexingMap(&init)));
   }
   return {};
@@ -404,11 +595,12 @@ struct LinalgToLoopsPass
         op->erase();
         continue;
       }
-      NestBuilder nest(op, parallel, minParallelWork);
+      NestBuilder nest(op, parallel, minParallelWork, vectorBits);
       b.setInsertionPoint(op);
       nest.build(b);
       numParallel += nest.isParallel();
       numRegisterReductions += nest.usesRegisters();
+      numVectorized += nest.isVectorized();
       op->erase();
     }
   }

@@ -117,18 +117,24 @@ def LinalgToLoopsPass : Pass<"tx-linalg-to-loops"> {
     Option<"minParallelWork", "min-parallel-work", "int64_t",
            /*default=*/"65536",
            "Estimated work (iterations x (payload ops + operands)) from which "
-           "a nest gets a parallel outer loop">
+           "a nest gets a parallel outer loop">,
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
+           "Width of the vectors of the innermost loop in bits (lanes = "
+           "vector-bits / widest element type); 0 leaves loops scalar">
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect",
-                           "::mlir::affine::AffineDialect"];
+                           "::mlir::affine::AffineDialect",
+                           "::mlir::vector::VectorDialect"];
   let statistics = [
     Statistic<"numLowered", "lowered-ops", "Linalg ops lowered to loops">,
     Statistic<"numParallel", "parallel-nests",
               "Loop nests with a parallel outer loop">,
     Statistic<"numRegisterReductions", "register-reductions",
-              "Loop nests accumulating their reduction in registers">
+              "Loop nests accumulating their reduction in registers">,
+    Statistic<"numVectorized", "vectorized",
+              "Loop nests whose innermost loop works on vectors">
   ];
 }
 

@@ -21,7 +21,9 @@ and a final "N passed, M failed" line; exits 1 on any failure.
 
 Tools are looked up on PATH (lit puts the txc and LLVM tool directories
 there), then in the build directory and `llvm-config --bindir`.
-Usage: check_numerics.py [-k SUBSTRING] [--keep DIR]
+With --backend-loops the loops are generated as the CPU backend generates
+them (tx-linalg-to-loops, tx-approximate-math, OpenMP) instead.
+Usage: check_numerics.py [-k SUBSTRING] [--keep DIR] [--backend-loops]
 """
 import argparse
 import concurrent.futures
@@ -54,6 +56,37 @@ LOWER_TO_LLVM = [
     "--convert-func-to-llvm",
     "--reconcile-unrealized-casts",
 ]
+
+# --backend-loops: the CPU backend's own loop generation instead of
+# convert-linalg-to-loops (as in lib/Compiler/Backend.cpp: vectorized
+# loops, approximated math, OpenMP; every nest threaded here, however
+# small) with the backend's identity-layout function boundaries.
+BACKEND_LOOPS = [
+    "--tx-linalg-to-loops=min-parallel-work=0",
+    "--convert-linalg-to-loops",
+    "--tx-approximate-math",
+    "--convert-scf-to-openmp",
+    "--canonicalize",
+]
+
+
+def lowering(backend_loops):
+    if not backend_loops:
+        return LOWER_TO_LLVM
+    steps = []
+    for step in LOWER_TO_LLVM:
+        if step.startswith("--one-shot-bufferize"):
+            step += " function-boundary-type-conversion=identity-layout-map"
+        if step == "--convert-linalg-to-loops":
+            steps += BACKEND_LOOPS
+            continue
+        if step == "--finalize-memref-to-llvm":
+            steps.append("--convert-vector-to-llvm")
+        if step == "--reconcile-unrealized-casts":
+            steps.append("--convert-openmp-to-llvm")
+        steps.append(step)
+    return steps
+
 
 TOLERANCE = 1e-4
 
@@ -101,6 +134,7 @@ def find_tools():
         sys.exit(f"check_numerics.py: cannot find {kernels} "
                  "(ninja txc_kernels_runner)")
     tools["libs"] = ",".join(libs + [kernels])
+    tools["libomp"] = os.path.normpath(os.path.join(libdir, "libomp.so"))
     return tools
 
 
@@ -760,7 +794,7 @@ def routing_cases():
 NUMBER = re.compile(r"-?(?:nan|inf|\d+(?:\.\d*)?(?:e[-+]?\d+)?)")
 
 
-def run_case(tools, case, keep):
+def run_case(tools, case, keep, backend_loops=False):
     text = module_text(case)
     if keep:
         with open(os.path.join(keep, case.name + ".mlir"), "w") as f:
@@ -768,11 +802,12 @@ def run_case(tools, case, keep):
     lower = "--tx-lower-to-linalg"
     if case.lower_options:
         lower += f"={case.lower_options}"
+    libs = tools["libs"] + ("," + tools["libomp"] if backend_loops else "")
     steps = [
         [tools["tx-opt"], lower],
-        [tools["tx-opt"]] + LOWER_TO_LLVM,
+        [tools["tx-opt"]] + lowering(backend_loops),
         [tools["mlir-runner"], "-e", "main", "-entry-point-result=void",
-         f"-shared-libs={tools['libs']}"],
+         f"-shared-libs={libs}"],
     ]
     data = text
     for i, step in enumerate(steps):
@@ -808,13 +843,19 @@ def main():
     ap.add_argument("-k", dest="filter", default="",
                     help="only run cases whose name contains this")
     ap.add_argument("--keep", help="write each case's module to this dir")
+    ap.add_argument("--backend-loops", action="store_true",
+                    help="lower loops as the CPU backend does (vectorized, "
+                    "threaded, approximated math) instead of "
+                    "convert-linalg-to-loops")
     args = ap.parse_args()
     tools = find_tools()
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
     cases = [c for make in CASES for c in make() if args.filter in c.name]
     with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 2) as pool:
-        results = list(pool.map(lambda c: run_case(tools, c, args.keep), cases))
+        results = list(pool.map(
+            lambda c: run_case(tools, c, args.keep, args.backend_loops),
+            cases))
     failed = 0
     for c, (ok, detail) in zip(cases, results):
         print(f"{'PASS' if ok else 'FAIL'} {c.name}: {detail}")
