@@ -11,6 +11,7 @@
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
@@ -28,7 +29,14 @@ std::string txc::cpuLinalgPipeline() {
          "tx-decompose-aggregates,canonicalize,cse)";
 }
 
-std::string txc::cpuLLVMPipeline() {
+std::string txc::cpuLLVMPipeline(const CPULoopOptions &loops) {
+  std::string linalgToLoops =
+      llvm::formatv("tx-linalg-to-loops{{parallel={0} min-parallel-work={1} "
+                    "vector-bits={2}},",
+                    loops.parallel ? "true" : "false", loops.minParallelWork,
+                    loops.vectorBits)
+          .str();
+  std::string approximate = loops.approximateMath ? "tx-approximate-math," : "";
   return "builtin.module(tx-fuse-elementwise,"
          "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
          "one-shot-bufferize{bufferize-function-boundaries "
@@ -38,7 +46,7 @@ std::string txc::cpuLLVMPipeline() {
          "convert-bufferization-to-memref,tx-lower-strided-copies,"
          "tx-matmul-to-kernels,"
          "tx-attention-to-kernels,"
-         "tx-linalg-to-loops,convert-linalg-to-loops,tx-approximate-math,"
+         + linalgToLoops + "convert-linalg-to-loops," + approximate +
          "convert-scf-to-openmp,canonicalize,"
          "lower-affine,convert-scf-to-cf,"
          "expand-strided-metadata,convert-vector-to-llvm,"

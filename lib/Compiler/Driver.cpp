@@ -86,6 +86,26 @@ cl::opt<unsigned> optLevel("O",
                            cl::desc("LLVM optimization level (-O0 .. -O3, "
                                     "default -O3)"),
                            cl::Prefix, cl::init(3), cl::cat(txcCategory));
+cl::opt<bool> loopThreads(
+    "loop-threads",
+    cl::desc("Run the outer loops of large generated loop nests on the "
+             "model's OpenMP threads (default: true)"),
+    cl::init(true), cl::cat(txcCategory));
+cl::opt<int64_t> parallelWork(
+    "parallel-work",
+    cl::desc("Estimated work (iterations x payload ops) from which a "
+             "generated loop nest is threaded (default: 65536)"),
+    cl::value_desc("N"), cl::init(65536), cl::cat(txcCategory));
+cl::opt<int64_t> vectorBits(
+    "vector-bits",
+    cl::desc("Vector width of generated innermost loops in bits; 0 leaves "
+             "them scalar (default: 512)"),
+    cl::value_desc("BITS"), cl::init(512), cl::cat(txcCategory));
+cl::opt<bool> approximateMath(
+    "approximate-math",
+    cl::desc("Compute exp, tanh, erf, log, ... with polynomial "
+             "approximations instead of libm calls (default: true)"),
+    cl::init(true), cl::cat(txcCategory));
 cl::opt<std::string> graphPipeline(
     "pipeline",
     cl::desc("Pass pipeline to run on the raised tx IR (textual MLIR "
@@ -283,7 +303,12 @@ int txc::runCompilerMain(int argc, char **argv) {
   }
   if (stop >= Emit::Linalg && !runPipeline("linalg", cpuLinalgPipeline()))
     return 1;
-  if (stop >= Emit::LLVM && !runPipeline("llvm", cpuLLVMPipeline()))
+  CPULoopOptions loopOptions;
+  loopOptions.parallel = loopThreads;
+  loopOptions.minParallelWork = parallelWork;
+  loopOptions.vectorBits = vectorBits;
+  loopOptions.approximateMath = approximateMath;
+  if (stop >= Emit::LLVM && !runPipeline("llvm", cpuLLVMPipeline(loopOptions)))
     return 1;
 
   // Weights go beside the output.

@@ -23,11 +23,24 @@ struct CPUTargetOptions {
   unsigned optLevel = 3;
 };
 
+/// How the CPU backend generates the loops of everything that is not a
+/// kernel call (docs/backend-cpu.md, "Generated loops").
+struct CPULoopOptions {
+  /// Run the outer loops of nests with at least `minParallelWork`
+  /// estimated work (iterations x payload ops) on the OpenMP threads.
+  bool parallel = true;
+  int64_t minParallelWork = 65536;
+  /// Vector width of innermost loops in bits; 0 leaves them scalar.
+  int64_t vectorBits = 512;
+  /// Polynomial approximations instead of libm for exp, tanh, erf, ...
+  bool approximateMath = true;
+};
+
 /// Textual pass pipelines of the CPU backend: raised tx IR to linalg on
 /// tensors (weights become entry arguments), then linalg to the LLVM
 /// dialect with the runtime entry points.
 std::string cpuLinalgPipeline();
-std::string cpuLLVMPipeline();
+std::string cpuLLVMPipeline(const CPULoopOptions &loops = {});
 
 /// Translates an LLVM-dialect module to LLVM IR and optimizes it for the
 /// target.
