@@ -11,6 +11,8 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -48,7 +50,10 @@ struct FuseElementwisePass
     : public txc::impl::FuseElementwisePassBase<FuseElementwisePass> {
   using FuseElementwisePassBase::FuseElementwisePassBase;
 
+  void duplicateSharedFills();
+
   void runOnOperation() override {
+    duplicateSharedFills();
     RewritePatternSet patterns(&getContext());
     linalg::populateElementwiseOpsFusionPatterns(
         patterns, [](OpOperand *operand) {
@@ -59,6 +64,32 @@ struct FuseElementwisePass
       return signalPassFailure();
   }
 };
+
+/// A fill of an empty tensor used by several ops (the zeros two matmuls
+/// accumulate into) bufferizes to one buffer plus a copy for every user
+/// but one; recomputing the fill per user is cheaper than the copies.
+void FuseElementwisePass::duplicateSharedFills() {
+  SmallVector<linalg::FillOp> fills;
+  getOperation()->walk([&](linalg::FillOp fill) {
+    if (fill.hasPureTensorSemantics() && !fill->hasOneUse() &&
+        fill.getOutputs()[0].getDefiningOp<tensor::EmptyOp>())
+      fills.push_back(fill);
+  });
+  OpBuilder b(&getContext());
+  for (linalg::FillOp fill : fills) {
+    auto empty = fill.getOutputs()[0].getDefiningOp<tensor::EmptyOp>();
+    SmallVector<OpOperand *> uses;
+    for (OpOperand &use : fill->getResult(0).getUses())
+      uses.push_back(&use);
+    for (OpOperand *use : llvm::drop_begin(uses)) {
+      b.setInsertionPoint(use->getOwner());
+      Operation *init = b.clone(*empty);
+      IRMapping mapping;
+      mapping.map(empty.getResult(), init->getResult(0));
+      use->set(b.clone(*fill, mapping)->getResult(0));
+    }
+  }
+}
 
 struct LowerStridedCopiesPass
     : public txc::impl::LowerStridedCopiesPassBase<LowerStridedCopiesPass> {

@@ -79,6 +79,10 @@ def FuseElementwisePass : Pass<"tx-fuse-elementwise"> {
     residual adds, norms' tails) make one loop nest. Unlike upstream's
     `linalg-fuse-elementwise-ops` it does not propagate reshapes through
     named ops, so matrix products stay `linalg.matmul` for the kernels.
+
+    It also gives every user of a `linalg.fill` of an empty tensor its own
+    fill (the zeros several matmuls accumulate into), which bufferization
+    would otherwise turn into one filled buffer copied for each user.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
