@@ -50,7 +50,7 @@ std::string txc::cpuLLVMPipeline(const CPULoopOptions &loops) {
          "convert-scf-to-openmp,canonicalize,"
          "lower-affine,convert-scf-to-cf,"
          "expand-strided-metadata,convert-vector-to-llvm,"
-         "finalize-memref-to-llvm,"
+         "finalize-memref-to-llvm{use-generic-functions},"
          "convert-math-to-llvm,convert-math-to-libm,"
          "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
          "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
