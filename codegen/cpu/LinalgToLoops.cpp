@@ -76,6 +76,34 @@ public:
   bool usesRegisters() const { return registerReduction; }
   bool isVectorized() const { return vectorWidth != 0; }
 
+  /// One line on the nest's shape, for remarks.
+  std::string describe() const {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    if (parallelDims.empty()) {
+      os << "serial";
+    } else {
+      int64_t total = 1;
+      for (unsigned d : parallelDims)
+        total *= ranges[d];
+      os << "parallel over " << total << " iterations (dims";
+      for (unsigned d : parallelDims)
+        os << " " << d;
+      os << ")";
+    }
+    if (vectorWidth != 0) {
+      unsigned v = serialDims.back();
+      os << ", dim " << v << " in vectors of " << vectorWidth;
+      if (vectorEnd < ranges[v])
+        os << " + " << ranges[v] - vectorEnd << " scalar";
+    } else {
+      os << ", scalar";
+    }
+    if (registerReduction)
+      os << ", reduction in registers";
+    return text;
+  }
+
   void build(OpBuilder &b) {
     constants = b.saveInsertionPoint();
     // Unit dimensions have no loop: their index is 0 everywhere.
@@ -596,6 +624,8 @@ struct LinalgToLoopsPass
         continue;
       }
       NestBuilder nest(op, parallel, minParallelWork, vectorBits);
+      if (remarks)
+        op->emitRemark() << "loops: " << nest.describe();
       b.setInsertionPoint(op);
       nest.build(b);
       numParallel += nest.isParallel();

@@ -124,7 +124,10 @@ def LinalgToLoopsPass : Pass<"tx-linalg-to-loops"> {
            "a nest gets a parallel outer loop">,
     Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
            "Width of the vectors of the innermost loop in bits (lanes = "
-           "vector-bits / widest element type); 0 leaves loops scalar">
+           "vector-bits / widest element type); 0 leaves loops scalar">,
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Report how each op's loops are laid out (threads, vectors, "
+           "register reductions) as a remark">
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::memref::MemRefDialect",

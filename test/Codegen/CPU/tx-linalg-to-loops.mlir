@@ -1,6 +1,9 @@
 // RUN: tx-opt %s --tx-linalg-to-loops --split-input-file | FileCheck %s
 // RUN: tx-opt %s --tx-linalg-to-loops="parallel=false vector-bits=0" --split-input-file | FileCheck %s --check-prefix=SCALAR
 // RUN: tx-opt %s --tx-linalg-to-loops=min-parallel-work=0 --split-input-file | FileCheck %s --check-prefix=ALL
+// RUN: tx-opt %s --tx-linalg-to-loops=remarks --split-input-file --verify-diagnostics -o /dev/null
+
+// The expected-remark lines give each op's layout as `remarks` reports it.
 
 // An RMSNorm. The sum of squares accumulates in a vector register (16 f32
 // lanes from the neutral element, one reassociated horizontal add with
@@ -52,6 +55,7 @@ func.func @rms_norm(%x: memref<1x128x768xf32>, %w: memref<768xf32>,
                     %out: memref<1x128x768xf32>, %acc: memref<1x128xf32>) {
   %n = arith.constant 7.680000e+02 : f32
   %eps = arith.constant 9.99999997E-7 : f32
+  // expected-remark @below {{loops: parallel over 128 iterations (dims 1), dim 2 in vectors of 16, reduction in registers}}
   linalg.generic {indexing_maps = [#id3, #row], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%x : memref<1x128x768xf32>) outs(%acc : memref<1x128xf32>) {
   ^bb0(%in: f32, %o: f32):
@@ -59,6 +63,7 @@ func.func @rms_norm(%x: memref<1x128x768xf32>, %w: memref<768xf32>,
     %a = arith.addf %o, %m : f32
     linalg.yield %a : f32
   }
+  // expected-remark @below {{loops: parallel over 128 iterations (dims 1), dim 2 in vectors of 16}}
   linalg.generic {indexing_maps = [#id3, #row, #col, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
       ins(%x, %acc, %w : memref<1x128x768xf32>, memref<1x128xf32>, memref<768xf32>) outs(%out : memref<1x128x768xf32>) {
   ^bb0(%in: f32, %s: f32, %g: f32, %o: f32):
@@ -85,6 +90,7 @@ func.func @rms_norm(%x: memref<1x128x768xf32>, %w: memref<768xf32>,
 // ALL-LABEL: func.func @small
 // ALL: scf.parallel
 func.func @small(%a: memref<4x8xf32>, %b: memref<4x8xf32>) {
+  // expected-remark @below {{loops: serial, scalar}}
   linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]}
       ins(%a : memref<4x8xf32>) outs(%b : memref<4x8xf32>) {
   ^bb0(%x: f32, %o: f32):
@@ -108,6 +114,7 @@ func.func @small(%a: memref<4x8xf32>, %b: memref<4x8xf32>) {
 // ALL:     %[[S:.+]] = arith.addf %[[O]], %[[X]]
 // ALL:     vector.store %[[S]], %{{.+}}[%[[J]]]
 func.func @column_sum(%a: memref<64x32xf32>, %b: memref<32xf32>) {
+  // expected-remark @below {{loops: serial, dim 1 in vectors of 16}}
   linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j)>], iterator_types = ["reduction", "parallel"]}
       ins(%a : memref<64x32xf32>) outs(%b : memref<32xf32>) {
   ^bb0(%x: f32, %o: f32):
@@ -136,6 +143,7 @@ func.func @column_sum(%a: memref<64x32xf32>, %b: memref<32xf32>) {
 // ALL:     %[[X:.+]] = memref.load %{{.+}}[%[[I0]], %[[FLIP]], %[[K]]]
 // ALL:     arith.addf %[[X]], %[[JF]]
 func.func @linearized(%a: memref<3x4x8xf32>, %b: memref<3x4x8xf32>) {
+  // expected-remark @below {{loops: serial, scalar}}
   linalg.generic {indexing_maps = [affine_map<(i, j, k) -> (i, -j + 3, k)>, affine_map<(i, j, k) -> (i, j, k)>], iterator_types = ["parallel", "parallel", "parallel"]}
       ins(%a : memref<3x4x8xf32>) outs(%b : memref<3x4x8xf32>) {
   ^bb0(%x: f32, %o: f32):
@@ -169,6 +177,7 @@ func.func @linearized(%a: memref<3x4x8xf32>, %b: memref<3x4x8xf32>) {
 // CHECK:   arith.maximumf %[[B]], %{{.+}} fastmath<reassoc> : f32
 // CHECK: memref.store %[[MAX]]
 func.func @remainder(%a: memref<40xf32>, %m: memref<f32>) {
+  // expected-remark @below {{loops: serial, dim 0 in vectors of 16 + 8 scalar, reduction in registers}}
   linalg.generic {indexing_maps = [affine_map<(k) -> (k)>, affine_map<(k) -> ()>], iterator_types = ["reduction"]}
       ins(%a : memref<40xf32>) outs(%m : memref<f32>) {
   ^bb0(%x: f32, %o: f32):
@@ -191,6 +200,7 @@ func.func @remainder(%a: memref<40xf32>, %m: memref<f32>) {
 // CHECK: memref.load %{{.+}}[%[[J:.+]], %[[I:.+]]] : memref<32x32xf32>
 // CHECK: memref.store %{{.+}}, %{{.+}}[%[[I]], %[[J]]]
 func.func @transposed(%a: memref<32x32xf32>, %b: memref<32x32xf32>) {
+  // expected-remark @below {{loops: serial, scalar}}
   linalg.transpose ins(%a : memref<32x32xf32>) outs(%b : memref<32x32xf32>) permutation = [1, 0]
   return
 }
@@ -211,6 +221,7 @@ func.func @transposed(%a: memref<32x32xf32>, %b: memref<32x32xf32>) {
 // CHECK: return
 func.func @fill(%b: memref<2x1x32xf32>, %e: memref<0x8xf32>) {
   %c = arith.constant 1.0 : f32
+  // expected-remark @below {{loops: serial, dim 2 in vectors of 16}}
   linalg.fill ins(%c : f32) outs(%b : memref<2x1x32xf32>)
   linalg.fill ins(%c : f32) outs(%e : memref<0x8xf32>)
   return
@@ -226,6 +237,7 @@ func.func @fill(%b: memref<2x1x32xf32>, %e: memref<0x8xf32>) {
 // CHECK: return
 func.func @aliased(%a: memref<4x32xf32>) {
   %row = memref.subview %a[0, 0] [4, 1] [1, 1] : memref<4x32xf32> to memref<4xf32, strided<[32]>>
+  // expected-remark @below {{loops: serial, scalar}}
   linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>], iterator_types = ["parallel", "reduction"]}
       ins(%a : memref<4x32xf32>) outs(%row : memref<4xf32, strided<[32]>>) {
   ^bb0(%x: f32, %o: f32):
@@ -247,6 +259,7 @@ func.func @aliased(%a: memref<4x32xf32>) {
 // CHECK: vector.load {{.+}} : memref<8x64xbf16>, vector<32xbf16>
 // CHECK: arith.negf {{.+}} : vector<32xbf16>
 func.func @bf16(%a: memref<8x64xbf16>, %b: memref<8x64xf32>) {
+  // expected-remark @below {{loops: serial, dim 1 in vectors of 16}}
   linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]}
       ins(%a : memref<8x64xbf16>) outs(%b : memref<8x64xf32>) {
   ^bb0(%x: bf16, %o: f32):
@@ -257,6 +270,7 @@ func.func @bf16(%a: memref<8x64xbf16>, %b: memref<8x64xf32>) {
 }
 
 func.func @bf16_only(%a: memref<8x64xbf16>, %b: memref<8x64xbf16>) {
+  // expected-remark @below {{loops: serial, dim 1 in vectors of 32}}
   linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]}
       ins(%a : memref<8x64xbf16>) outs(%b : memref<8x64xbf16>) {
   ^bb0(%x: bf16, %o: bf16):
