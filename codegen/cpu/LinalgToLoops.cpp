@@ -68,8 +68,20 @@ public:
               int64_t vectorBits)
       : op(op) {
     plan(allowParallel, minParallelWork);
-    if (vectorBits > 0)
-      planVectors(vectorBits);
+    if (vectorBits <= 0 || planVectors(vectorBits))
+      return;
+    // The innermost dimension cannot be vectorized (an operand is strided
+    // along it, as V in attention's P x V): try a parallel dimension
+    // along which everything is contiguous as the innermost loop instead.
+    int other = contiguousParallelDim();
+    if (other < 0)
+      return;
+    plan(allowParallel, minParallelWork, other);
+    if (planVectors(vectorBits)) {
+      interchanged = true;
+      return;
+    }
+    plan(allowParallel, minParallelWork);
   }
 
   bool isParallel() const { return !parallelDims.empty(); }
@@ -93,7 +105,8 @@ public:
     }
     if (vectorWidth != 0) {
       unsigned v = serialDims.back();
-      os << ", dim " << v << " in vectors of " << vectorWidth;
+      os << ", dim " << v << (interchanged ? " (moved innermost)" : "")
+         << " in vectors of " << vectorWidth;
       if (vectorEnd < ranges[v])
         os << " + " << ranges[v] - vectorEnd << " scalar";
     } else {
@@ -126,8 +139,9 @@ private:
     return slot;
   }
 
-  void plan(bool allowParallel, int64_t minParallelWork);
-  void planVectors(int64_t vectorBits);
+  void plan(bool allowParallel, int64_t minParallelWork, int innermost = -1);
+  bool planVectors(int64_t vectorBits);
+  int contiguousParallelDim();
   bool isContiguousIn(OpOperand &operand, unsigned d);
   unsigned levelOfValue(Value v);
   void computeLevels();
@@ -158,6 +172,8 @@ private:
   /// started at `neutralElements`.
   unsigned vectorWidth = 0;
   int64_t vectorEnd = 0;
+  /// Whether a dimension other than the last became the innermost loop.
+  bool interchanged = false;
   SmallVector<vector::CombiningKind> combiningKinds;
   SmallVector<TypedAttr> neutralElements;
   /// Set while the body of the vector loop is emitted.
@@ -172,47 +188,37 @@ private:
   DenseMap<int64_t, Value> constantCache;
 };
 
-void NestBuilder::plan(bool allowParallel, int64_t minParallelWork) {
+void NestBuilder::plan(bool allowParallel, int64_t minParallelWork,
+                       int innermost) {
   ranges = op.getStaticLoopRanges();
   unsigned n = ranges.size();
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   unsigned numInputs = op.getNumDpsInputs();
   ArrayRef<AffineMap> outputMaps = ArrayRef<AffineMap>(maps).drop_front(numInputs);
+  parallelDims.clear();
+  serialDims.clear();
+  accLevel = 0;
 
-  // Trailing reduction dimensions, if some of them have a loop and no
-  // output is indexed by them, accumulate in registers.
-  unsigned suffix = n;
-  while (suffix > 0 && iterators[suffix - 1] == utils::IteratorType::reduction)
-    --suffix;
-  bool suffixHasLoop = false, outputsFree = true;
-  for (unsigned d = suffix; d < n; ++d) {
-    suffixHasLoop |= ranges[d] != 1;
-    for (AffineMap m : outputMaps)
-      outputsFree &= !m.isFunctionOfDim(d);
-  }
-  bool aliased = false;
-  for (Value init : op.getDpsInits())
-    for (Value input : op.getDpsInputs())
-      aliased |= isa<MemRefType>(input.getType()) && rootOf(input) == rootOf(init);
-  registerReduction = suffixHasLoop && outputsFree && !aliased;
+  // The dimensions with a loop, in loop order: the op's order, or with
+  // `innermost` moved to the end.
+  SmallVector<unsigned> order;
+  for (unsigned d = 0; d < n; ++d)
+    if (ranges[d] != 1 && (int)d != innermost)
+      order.push_back(d);
+  if (innermost >= 0)
+    order.push_back(innermost);
 
   // Leading parallel dimensions every output is indexed by, short of the
-  // innermost loop (which LLVM vectorizes).
-  int lastLoopDim = -1;
-  for (unsigned d = 0; d < n; ++d)
-    if (ranges[d] != 1)
-      lastLoopDim = d;
+  // innermost loop (the vector loop).
   SmallVector<unsigned> candidates;
   int64_t parallelIterations = 1;
-  for (int d = 0; d < lastLoopDim; ++d) {
+  for (unsigned d : ArrayRef<unsigned>(order).drop_back(order.empty() ? 0 : 1)) {
     if (iterators[d] != utils::IteratorType::parallel ||
         !llvm::all_of(outputMaps, [&](AffineMap m) { return indexesDim(m, d); }))
       break;
-    if (ranges[d] != 1) {
-      candidates.push_back(d);
-      parallelIterations *= ranges[d];
-    }
+    candidates.push_back(d);
+    parallelIterations *= ranges[d];
   }
   int64_t iterations = 1;
   for (int64_t r : ranges)
@@ -221,6 +227,25 @@ void NestBuilder::plan(bool allowParallel, int64_t minParallelWork) {
   int64_t work = iterations * bodyOps;
   if (allowParallel && parallelIterations >= 2 && work >= minParallelWork)
     parallelDims = candidates;
+  for (unsigned d : order)
+    if (!llvm::is_contained(parallelDims, d))
+      serialDims.push_back(d);
+
+  // Trailing reduction loops accumulate in registers if no output is
+  // indexed by them and no input is a view of an output.
+  unsigned suffix = serialDims.size();
+  while (suffix > 0 &&
+         iterators[serialDims[suffix - 1]] == utils::IteratorType::reduction)
+    --suffix;
+  bool outputsFree = true;
+  for (unsigned d : ArrayRef<unsigned>(serialDims).drop_front(suffix))
+    for (AffineMap m : outputMaps)
+      outputsFree &= !m.isFunctionOfDim(d);
+  bool aliased = false;
+  for (Value init : op.getDpsInits())
+    for (Value input : op.getDpsInputs())
+      aliased |= isa<MemRefType>(input.getType()) && rootOf(input) == rootOf(init);
+  registerReduction = suffix < serialDims.size() && outputsFree && !aliased;
 
   // Levels.
   levelOfDim.assign(n, 0);
@@ -229,18 +254,14 @@ void NestBuilder::plan(bool allowParallel, int64_t minParallelWork) {
     ++level;
     for (unsigned d : parallelDims)
       levelOfDim[d] = level;
-    accLevel = level;
   }
-  for (unsigned d = 0; d < n; ++d) {
-    if (ranges[d] == 1 || llvm::is_contained(parallelDims, d))
-      continue;
-    serialDims.push_back(d);
+  accLevel = level + suffix;
+  for (unsigned d : serialDims)
     levelOfDim[d] = ++level;
-    if (d < suffix)
-      accLevel = level;
-  }
   numLevels = level;
   ivs.assign(n, Value());
+  levelOfOperand.clear();
+  levelOfOp.clear();
   computeLevels();
 }
 
@@ -271,15 +292,18 @@ static bool isLaneType(Type t) {
   return t.isIntOrIndexOrFloat();
 }
 
-void NestBuilder::planVectors(int64_t vectorBits) {
+bool NestBuilder::planVectors(int64_t vectorBits) {
+  vectorWidth = 0;
+  combiningKinds.clear();
+  neutralElements.clear();
   if (serialDims.empty())
-    return;
+    return false;
   unsigned v = serialDims.back();
   bool isReduction =
       op.getIteratorTypesArray()[v] == utils::IteratorType::reduction;
   // A reduction carried through memory would need its stores ordered.
   if (isReduction && !registerReduction)
-    return;
+    return false;
   unsigned numInputs = op.getNumDpsInputs();
   Block *body = op.getBlock();
   unsigned widest = 0;
@@ -294,24 +318,24 @@ void NestBuilder::planVectors(int64_t vectorBits) {
       // output the parallel vector dimension does not index would be
       // written by every lane.
       if (isInit && !registerReduction)
-        return;
+        return false;
       continue;
     }
     if (!isContiguousIn(operand, v))
-      return;
+      return false;
     Type element = type.getElementType();
     if (!element.isIntOrFloat() || element.getIntOrFloatBitWidth() % 8 != 0)
-      return;
+      return false;
     widest = std::max(widest, element.getIntOrFloatBitWidth());
   }
   for (Operation &bodyOp : body->without_terminator()) {
     if (levelOfOp.lookup(&bodyOp) != numLevels || isa<linalg::IndexOp>(bodyOp))
       continue;
     if (bodyOp.getNumRegions() != 0 || !OpTrait::hasElementwiseMappableTraits(&bodyOp))
-      return;
+      return false;
     if (!llvm::all_of(bodyOp.getOperandTypes(), isLaneType) ||
         !llvm::all_of(bodyOp.getResultTypes(), isLaneType))
-      return;
+      return false;
   }
   if (registerReduction) {
     // Each accumulator must feed only its combining op, whose result is
@@ -322,12 +346,12 @@ void NestBuilder::planVectors(int64_t vectorBits) {
       Operation *combine = yield.getOperand(k).getDefiningOp();
       if (!combine || !acc.hasOneUse() || *acc.user_begin() != combine ||
           combine->getNumResults() != 1 || !combine->getResult(0).hasOneUse())
-        return;
+        return false;
       std::optional<vector::CombiningKind> kind =
           linalg::getCombinerOpKind(combine);
       std::optional<TypedAttr> neutral = arith::getNeutralElement(combine);
       if (!kind || !neutral)
-        return;
+        return false;
       combiningKinds.push_back(*kind);
       neutralElements.push_back(*neutral);
     }
@@ -337,9 +361,40 @@ void NestBuilder::planVectors(int64_t vectorBits) {
   int64_t lanes = vectorBits / widest;
   int64_t range = ranges[v];
   if (lanes < 2 || range < lanes)
-    return;
+    return false;
   vectorWidth = lanes;
   vectorEnd = range - range % lanes;
+  return true;
+}
+
+/// A non-unit parallel dimension, other than the innermost loop's, that
+/// indexes every output and along which every operand is contiguous or
+/// invariant; -1 if none (the last such dimension otherwise).
+int NestBuilder::contiguousParallelDim() {
+  if (serialDims.empty())
+    return -1;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  unsigned numInputs = op.getNumDpsInputs();
+  for (int d = ranges.size() - 1; d >= 0; --d) {
+    if (ranges[d] == 1 || (unsigned)d == serialDims.back() ||
+        iterators[d] != utils::IteratorType::parallel)
+      continue;
+    bool ok = true;
+    for (OpOperand &operand : op->getOpOperands()) {
+      if (!isa<MemRefType>(operand.get().getType()))
+        continue;
+      AffineMap map = op.getMatchingIndexingMap(&operand);
+      bool isInit = operand.getOperandNumber() >= numInputs;
+      if (isInit ? !indexesDim(map, d)
+                 : map.isFunctionOfDim(d) && !isContiguousIn(operand, d))
+        ok = false;
+      if (isInit && !isContiguousIn(operand, d))
+        ok = false;
+    }
+    if (ok)
+      return d;
+  }
+  return -1;
 }
 
 unsigned NestBuilder::levelOfValue(Value v) {

@@ -88,22 +88,31 @@ def FuseElementwisePass : Pass<"tx-fuse-elementwise"> {
 }
 
 def LinalgToLoopsPass : Pass<"tx-linalg-to-loops"> {
-  let summary = "Lowers linalg ops on buffers to loops LLVM vectorizes, with a parallel outer loop";
+  let summary = "Lowers linalg ops on buffers to vectorized loop nests with a parallel outer loop";
   let description = [{
     Replaces each linalg op on static memrefs (after bufferization and
-    tx-matmul-to-kernels) by a loop nest that LLVM's loop vectorizer can
-    vectorize and that can run on several threads:
+    tx-matmul-to-kernels) by a loop nest whose innermost loop works on
+    vectors and whose outer loops can run on several threads:
 
     * The loops follow the op's iteration dimensions in order; unit
       dimensions get no loop.
-    * Trailing reduction dimensions accumulate in registers: the outputs
-      are loaded before the reduction loops, carried through `scf.for`
-      iteration arguments and stored once after them. The payload op that
-      combines the accumulator gets the `reassoc` fast-math flag so that
-      LLVM may vectorize the reduction (partial sums in vector lanes).
     * Every input is loaded, and every payload op computed, in the
       outermost loop where all its indices are defined, so per-row values
       (a norm's scale) are computed once per row, not per element.
+    * Trailing reduction dimensions accumulate in registers: the outputs
+      are loaded before the reduction loops, carried through `scf.for`
+      iteration arguments and stored once after them. The combining op
+      gets the `reassoc` fast-math flag; float add, sub and mul get
+      `contract`.
+    * The innermost loop works on vectors (`vector-bits` / widest element
+      type lanes) when every operand it touches is contiguous along it and
+      the payload is elementwise: vector loads and stores, values from
+      outer loops broadcast, `linalg.index` as lane indices, reductions in
+      vector accumulators (started at the combiner's neutral element)
+      reduced once after the loop, then a scalar remainder loop. When an
+      operand is strided along the innermost dimension, a parallel
+      dimension along which everything is contiguous becomes the innermost
+      loop instead (attention's P x V).
     * When the nest's estimated work (iterations times payload ops plus
       operands) reaches `min-parallel-work`, its leading parallel
       dimensions (all but the innermost loop, and only dimensions every
@@ -113,7 +122,9 @@ def LinalgToLoopsPass : Pass<"tx-linalg-to-loops"> {
       on the thread count.
 
     Ops with dynamic shapes or tensor operands stay for
-    convert-linalg-to-loops.
+    convert-linalg-to-loops. With `remarks`, each op's layout is reported
+    as a remark (`loops: parallel over 1536 iterations (dims 1 2 3), dim 4
+    in vectors of 16, reduction in registers`).
   }];
   let options = [
     Option<"parallel", "parallel", "bool", /*default=*/"true",

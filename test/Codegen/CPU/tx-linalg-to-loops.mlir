@@ -279,3 +279,32 @@ func.func @bf16_only(%a: memref<8x64xbf16>, %b: memref<8x64xbf16>) {
   }
   return
 }
+
+// -----
+
+// Attention's P x V: the reduction over keys (k) reads V across rows, so
+// the output's dimension d, along which V and the output are contiguous,
+// becomes the innermost (vector) loop; the output is then updated in
+// memory for every key, and rows are threaded.
+// ALL-LABEL: func.func @probs_times_values
+// ALL: scf.parallel (%[[I:.+]]) =
+// ALL:   scf.for %[[K:.+]] =
+// ALL:     %[[P:.+]] = memref.load %{{.+}}[%[[I]], %[[K]]] : memref<32x48xf32>
+// ALL:     scf.for %[[D:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
+// ALL:       %[[V:.+]] = vector.load %{{.+}}[%[[K]], %[[D]]] : memref<48x64xf32>, vector<16xf32>
+// ALL:       %[[O:.+]] = vector.load %{{.+}}[%[[I]], %[[D]]] : memref<32x64xf32>, vector<16xf32>
+// ALL:       %[[PV:.+]] = vector.broadcast %[[P]] : f32 to vector<16xf32>
+// ALL:       %[[M:.+]] = arith.mulf %[[PV]], %[[V]]
+// ALL:       %[[S:.+]] = arith.addf %[[O]], %[[M]]
+// ALL:       vector.store %[[S]], %{{.+}}[%[[I]], %[[D]]]
+func.func @probs_times_values(%p: memref<32x48xf32>, %v: memref<48x64xf32>, %o: memref<32x64xf32>) {
+  // expected-remark @below {{loops: parallel over 32 iterations (dims 0), dim 1 (moved innermost) in vectors of 16}}
+  linalg.generic {indexing_maps = [affine_map<(i, d, k) -> (i, k)>, affine_map<(i, d, k) -> (k, d)>, affine_map<(i, d, k) -> (i, d)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%p, %v : memref<32x48xf32>, memref<48x64xf32>) outs(%o : memref<32x64xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
