@@ -1,7 +1,7 @@
-//===- LinalgToLoops.cpp - linalg on buffers to vectorizable loops --------===//
+//===- LinalgToLoops.cpp - linalg on buffers to vectorized loops ----------===//
 //
 // tx-linalg-to-loops: each linalg op on static memrefs becomes a loop nest
-// shaped for LLVM's loop vectorizer (trailing reductions accumulate in
+// whose innermost loop works on vectors (trailing reductions accumulate in
 // registers, loads and payload ops sit in the outermost loop where their
 // operands are defined) with, for nests with enough work, a linearized
 // scf.parallel over the leading parallel dimensions.
@@ -128,7 +128,9 @@ public:
   }
 
 private:
-  /// An index constant, created once before the nest.
+  /// An index constant, created once before the nest. (It lands before
+  /// the op being replaced, after what the nest has inserted there so far,
+  /// and every use is inserted later.)
   Value constant(int64_t value) {
     Value &slot = constantCache[value];
     if (!slot) {
