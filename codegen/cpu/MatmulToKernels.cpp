@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/DenseSet.h"
@@ -101,6 +102,26 @@ bool canDelay(ArrayRef<linalg::MatmulOp> members, Operation *last, Value a) {
       return false;
   }
   return true;
+}
+
+/// The zero fill of `op`'s result buffer that the GEMM can take over (it
+/// overwrites C instead of accumulating): the last op before `op` touching
+/// that buffer is a linalg.fill of +0.0 into exactly it.
+linalg::FillOp zeroFillOf(linalg::MatmulOp op) {
+  Value c = op.getDpsInits()[0];
+  llvm::DenseSet<Value> buffer = {rootBuffer(c)};
+  for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    auto fill = dyn_cast<linalg::FillOp>(prev);
+    if (fill && fill.getOutputs()[0] == c) {
+      FloatAttr value;
+      if (!matchPattern(fill.getInputs()[0], m_Constant(&value)) ||
+          !value.getValue().isPosZero())
+        return {};
+      return interferes(fill, op, Value(), buffer, {}) ? linalg::FillOp()
+                                                        : fill;
+    }
+  }
+  return {};
 }
 
 /// Groups the products with packed weights that read the same A (same M
@@ -232,9 +253,19 @@ struct MatmulToKernelsPass
     // A, the threads splitting the panels of all of them).
     SmallVector<SmallVector<linalg::MatmulOp>> groups = groupByA(matmuls, packedWeights);
     if (!packedWeights.empty())
-      declare(kGemmPacked, b.getFunctionType({i64, i64, i64, i64, i64, i64}, {}));
+      declare(kGemmPacked, b.getFunctionType({i64, i64, i64, i64, i64, i64, b.getI32Type()}, {}));
     if (llvm::any_of(groups, [](auto &g) { return g.size() > 1; }))
-      declare(kGemmGroup, b.getFunctionType(SmallVector<Type>(16, i64), {}));
+      declare(kGemmGroup, b.getFunctionType(SmallVector<Type>(17, i64), {}));
+
+    // Packed products whose C was just zero-filled overwrite C instead of
+    // accumulating into it; the fills go.
+    llvm::DenseSet<Operation *> overwrites;
+    for (auto [op, transB] : matmuls)
+      if (packedWeights.count(op.getDpsInputs()[1]))
+        if (linalg::FillOp fill = zeroFillOf(op)) {
+          fill.erase();
+          overwrites.insert(op);
+        }
 
     auto ptrAt = [&](Location loc, Value v) -> Value {
       Value idx = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, v);
@@ -254,9 +285,14 @@ struct MatmulToKernelsPass
       Location loc = last.getLoc();
       Value a = last.getDpsInputs()[0];
       auto at = cast<MemRefType>(a.getType());
+      int64_t overwriteMask = 0;
+      for (auto [i, op] : llvm::enumerate(group))
+        if (overwrites.count(op))
+          overwriteMask |= int64_t(1) << i;
       SmallVector<Value> args = {ptrAt(loc, a), cstAt(loc, at.getDimSize(0)),
                                  cstAt(loc, at.getDimSize(1)),
-                                 cstAt(loc, group.size())};
+                                 cstAt(loc, group.size()),
+                                 cstAt(loc, overwriteMask)};
       for (unsigned i = 0; i < kMaxGroup; ++i) {
         if (i < group.size()) {
           Value c = group[i].getDpsInits()[0];
@@ -289,6 +325,8 @@ struct MatmulToKernelsPass
                                  cst(ct.getDimSize(0)), cst(ct.getDimSize(1)),
                                  cst(at.getDimSize(1))};
       if (packedWeights.count(bm)) {
+        args.push_back(arith::ConstantOp::create(
+            b, loc, b.getI32IntegerAttr(overwrites.count(op) ? 1 : 0)));
         func::CallOp::create(b, loc, kGemmPacked, TypeRange{}, args);
       } else {
         args.push_back(

@@ -12,6 +12,7 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -73,12 +74,13 @@ TEST(Kernels, SgemmMatchesReference) {
 std::vector<float> packedGemm(const std::vector<float> &a,
                               const std::vector<float> &b,
                               std::vector<float> c, int64_t m, int64_t n,
-                              int64_t k, bool transB) {
+                              int64_t k, bool transB, bool overwrite = false) {
   std::vector<float> packed(txc_gemm_packed_size(n, k), -7.0f);
   txc_gemm_pack_b(b.data(), packed.data(), n, k, transB);
   txc_sgemm_packed(reinterpret_cast<intptr_t>(a.data()),
                    reinterpret_cast<intptr_t>(packed.data()),
-                   reinterpret_cast<intptr_t>(c.data()), m, n, k);
+                   reinterpret_cast<intptr_t>(c.data()), m, n, k,
+                   overwrite);
   return c;
 }
 
@@ -110,6 +112,14 @@ TEST(Kernels, PackedSgemmMatchesReferenceOnEveryIsa) {
           ASSERT_NEAR(got[i], expected[i], 1e-4 * std::sqrt(double(k)))
               << "isa=" << static_cast<int>(isa) << " m=" << m << " n=" << n
               << " k=" << k << " transB=" << transB << " at " << i;
+        // Overwriting ignores C's contents: same as accumulating into 0.
+        std::vector<float> zero(m * n, 0.0f);
+        std::vector<float> product = reference(a, b, zero, m, n, k, transB);
+        got = packedGemm(a, b, c, m, n, k, transB, /*overwrite=*/true);
+        for (int64_t i = 0; i < m * n; ++i)
+          ASSERT_NEAR(got[i], product[i], 1e-4 * std::sqrt(double(k)))
+              << "overwrite: isa=" << static_cast<int>(isa) << " m=" << m
+              << " n=" << n << " k=" << k << " at " << i;
       }
   }
   txc::kernels::setGemmIsa(GemmIsa::Auto);
@@ -135,9 +145,10 @@ TEST(Kernels, PackedGroupMatchesSeparateProducts) {
          {std::vector<int64_t>{96, 32, 32}, {7, 45}, {64, 33, 1, 100}}) {
       int64_t k = 37;
       std::vector<float> a = random(m * k, 10);
-      std::vector<std::vector<float>> packed, c, expected;
+      std::vector<std::vector<float>> packed, c, expected, bs;
       for (size_t i = 0; i < ns.size(); ++i) {
-        std::vector<float> b = random(ns[i] * k, 11 + i);
+        bs.push_back(random(ns[i] * k, 11 + i));
+        const std::vector<float> &b = bs.back();
         packed.emplace_back(txc_gemm_packed_size(ns[i], k));
         txc_gemm_pack_b(b.data(), packed.back().data(), ns[i], k, 1);
         c.push_back(random(m * ns[i], 20 + i));
@@ -149,8 +160,15 @@ TEST(Kernels, PackedGroupMatchesSeparateProducts) {
         args[i][1] = reinterpret_cast<intptr_t>(c[i].data());
         args[i][2] = ns[i];
       }
+      // Member 1 overwrites its C (expected: the product alone).
+      if (ns.size() > 1) {
+        std::fill(c[1].begin(), c[1].end(), 0.0f);
+        expected[1] = reference(a, bs[1], c[1], m, ns[1], k, true);
+        std::vector<float> garbage = random(m * ns[1], 30);
+        std::copy(garbage.begin(), garbage.end(), c[1].begin());
+      }
       txc_sgemm_packed_group(reinterpret_cast<intptr_t>(a.data()), m, k,
-                             ns.size(), args[0][0], args[0][1], args[0][2],
+                             ns.size(), /*overwrite=*/2, args[0][0], args[0][1], args[0][2],
                              args[1][0], args[1][1], args[1][2], args[2][0],
                              args[2][1], args[2][2], args[3][0], args[3][1],
                              args[3][2]);

@@ -190,7 +190,9 @@ def MatmulToKernelsPass : Pass<"tx-matmul-to-kernels", "::mlir::ModuleOp"> {
     packs it once at load time. Packed products reading the same A become
     one `txc_sgemm_packed_group` call (up to 4 members) at the position of
     the last, when nothing in between reads an earlier member's result,
-    writes A, or has unknown memory effects.
+    writes A, or has unknown memory effects. A packed product whose C was
+    last written by a zero `linalg.fill` overwrites C instead, and the fill
+    is removed.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect",

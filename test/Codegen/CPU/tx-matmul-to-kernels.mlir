@@ -72,9 +72,11 @@ module attributes {tx.signature = "{\"format\":\"txc-model\",\"inputs\":[{\"dtyp
 // of them; a write to A in between (the second A content) starts a new
 // group, and a read of an earlier member's result in between keeps that
 // member out.
+// The zero fill right before the second product goes: that member
+// overwrites its C (bit 1 of the mask) instead of accumulating.
 // CHECK-LABEL: func.func @txc_main({{.*}}%arg9: memref<4x16xf32>)
-// CHECK: linalg.fill ins(%{{.+}} : f32) outs(%arg6
-// CHECK: call @txc_sgemm_packed_group({{[^,]+}}, {{[^,]+}}, {{[^,]+}}, %c2_i64,
+// CHECK-NOT: linalg.fill ins(%{{.+}} : f32) outs(%arg6
+// CHECK: call @txc_sgemm_packed_group({{[^,]+}}, {{[^,]+}}, {{[^,]+}}, %c2_i64{{[_0-9]*}}, %c2_i64{{[_0-9]*}},
 // CHECK: linalg.fill ins(%{{.+}} : f32) outs(%arg0
 // CHECK: call @txc_sgemm_packed(
 // CHECK: memref.copy %arg7, %arg9

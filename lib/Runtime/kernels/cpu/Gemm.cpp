@@ -229,6 +229,7 @@ struct Member {
   float *c;
   int64_t n;
   int64_t firstPanel; // index of its first panel in the group
+  bool overwrite;     // C = A * op(B): C's old contents are ignored
 };
 
 /// C[m0:m1, ...] += A[m0:m1, :] * panels u0:u1 of the group (panels of
@@ -253,6 +254,9 @@ void gemmBlock(const Kernels &ks, const float *a, const Member *members,
       Tile t;
       t.ldc = g.n;
       t.cols = static_cast<int>(std::min(kPanel, g.n - p * kPanel));
+      if (g.overwrite) // zero the tile while it is about to be in cache
+        for (int64_t i = mb; i < me; ++i)
+          std::memset(g.c + i * g.n + p * kPanel, 0, sizeof(float) * t.cols);
       for (int64_t k0 = 0; k0 < k; k0 += kKBlock) {
         t.kc = std::min(kKBlock, k - k0);
         t.b = g.packed + (p * k + k0) * kPanel;
@@ -332,27 +336,27 @@ void txc_gemm_pack_b(const float *b, float *packed, int64_t n, int64_t k,
 }
 
 void txc_sgemm_packed(intptr_t a, intptr_t b, intptr_t c, int64_t m,
-                      int64_t n, int64_t k) {
+                      int64_t n, int64_t k, int32_t overwrite) {
   Member member{reinterpret_cast<const float *>(b),
-                reinterpret_cast<float *>(c), n, 0};
+                reinterpret_cast<float *>(c), n, 0, overwrite != 0};
   if (n > 0)
     groupGemm(reinterpret_cast<const float *>(a), m, k, &member, 1);
 }
 
 void txc_sgemm_packed_group(intptr_t a, int64_t m, int64_t k, int64_t count,
-                            intptr_t b0, intptr_t c0, int64_t n0, intptr_t b1,
-                            intptr_t c1, int64_t n1, intptr_t b2, intptr_t c2,
-                            int64_t n2, intptr_t b3, intptr_t c3, int64_t n3) {
-  Member all[4] = {
-      {reinterpret_cast<const float *>(b0), reinterpret_cast<float *>(c0), n0, 0},
-      {reinterpret_cast<const float *>(b1), reinterpret_cast<float *>(c1), n1, 0},
-      {reinterpret_cast<const float *>(b2), reinterpret_cast<float *>(c2), n2, 0},
-      {reinterpret_cast<const float *>(b3), reinterpret_cast<float *>(c3), n3, 0}};
+                            int64_t overwrite, intptr_t b0, intptr_t c0,
+                            int64_t n0, intptr_t b1, intptr_t c1, int64_t n1,
+                            intptr_t b2, intptr_t c2, int64_t n2, intptr_t b3,
+                            intptr_t c3, int64_t n3) {
+  intptr_t bs[4] = {b0, b1, b2, b3}, cs[4] = {c0, c1, c2, c3};
+  int64_t ns[4] = {n0, n1, n2, n3};
   Member members[4];
   int used = 0;
   for (int i = 0; i < std::min<int64_t>(count, 4); ++i)
-    if (all[i].n > 0)
-      members[used++] = all[i];
+    if (ns[i] > 0)
+      members[used++] = Member{reinterpret_cast<const float *>(bs[i]),
+                               reinterpret_cast<float *>(cs[i]), ns[i], 0,
+                               ((overwrite >> i) & 1) != 0};
   groupGemm(reinterpret_cast<const float *>(a), m, k, members, used);
 }
 
