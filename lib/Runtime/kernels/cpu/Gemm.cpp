@@ -41,7 +41,8 @@ struct Tile {
   const float *b; // packed panel at row k0 (stride kPanel)
   float *c;       // C[i0, j0], row stride ldc
   int64_t ldc, kc;
-  int cols; // valid columns of the panel (<= kPanel)
+  int cols;        // valid columns of the panel (<= kPanel)
+  bool accumulate; // C += product; otherwise C = product
 };
 
 //===----------------------------------------------------------------------===//
@@ -69,9 +70,12 @@ __attribute__((target("avx512f"))) void microAvx512(const Tile &t) {
   if (t.cols == kPanel) {
     for (int r = 0; r < MR; ++r) {
       float *c = t.c + r * t.ldc;
-      _mm512_storeu_ps(c, _mm512_add_ps(_mm512_loadu_ps(c), acc0[r]));
-      _mm512_storeu_ps(c + 16,
-                       _mm512_add_ps(_mm512_loadu_ps(c + 16), acc1[r]));
+      if (t.accumulate) {
+        acc0[r] = _mm512_add_ps(_mm512_loadu_ps(c), acc0[r]);
+        acc1[r] = _mm512_add_ps(_mm512_loadu_ps(c + 16), acc1[r]);
+      }
+      _mm512_storeu_ps(c, acc0[r]);
+      _mm512_storeu_ps(c + 16, acc1[r]);
     }
     return;
   }
@@ -81,11 +85,12 @@ __attribute__((target("avx512f"))) void microAvx512(const Tile &t) {
       t.cols <= 16 ? 0 : (1u << (t.cols - 16)) - 1);
   for (int r = 0; r < MR; ++r) {
     float *c = t.c + r * t.ldc;
-    _mm512_mask_storeu_ps(
-        c, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, c), acc0[r]));
-    _mm512_mask_storeu_ps(
-        c + 16, m1,
-        _mm512_add_ps(_mm512_maskz_loadu_ps(m1, c + 16), acc1[r]));
+    if (t.accumulate) {
+      acc0[r] = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, c), acc0[r]);
+      acc1[r] = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, c + 16), acc1[r]);
+    }
+    _mm512_mask_storeu_ps(c, m0, acc0[r]);
+    _mm512_mask_storeu_ps(c + 16, m1, acc1[r]);
   }
 }
 
@@ -114,15 +119,19 @@ __attribute__((target("avx2,fma"))) void halfAvx2(const Tile &t, int half) {
   for (int r = 0; r < MR; ++r) {
     float *c = t.c + r * t.ldc + half * 16;
     if (cols == 16) {
-      _mm256_storeu_ps(c, _mm256_add_ps(_mm256_loadu_ps(c), acc0[r]));
-      _mm256_storeu_ps(c + 8, _mm256_add_ps(_mm256_loadu_ps(c + 8), acc1[r]));
+      if (t.accumulate) {
+        acc0[r] = _mm256_add_ps(_mm256_loadu_ps(c), acc0[r]);
+        acc1[r] = _mm256_add_ps(_mm256_loadu_ps(c + 8), acc1[r]);
+      }
+      _mm256_storeu_ps(c, acc0[r]);
+      _mm256_storeu_ps(c + 8, acc1[r]);
       continue;
     }
     alignas(32) float tmp[16];
     _mm256_store_ps(tmp, acc0[r]);
     _mm256_store_ps(tmp + 8, acc1[r]);
     for (int j = 0; j < cols; ++j)
-      c[j] += tmp[j];
+      c[j] = t.accumulate ? c[j] + tmp[j] : tmp[j];
   }
 }
 
@@ -146,7 +155,7 @@ template <int MR> void microScalar(const Tile &t) {
         acc[j] += x * t.b[k * kPanel + j];
     }
     for (int j = 0; j < t.cols; ++j)
-      t.c[r * t.ldc + j] += acc[j];
+      t.c[r * t.ldc + j] = t.accumulate ? t.c[r * t.ldc + j] + acc[j] : acc[j];
   }
 }
 
@@ -254,15 +263,25 @@ void gemmBlock(const Kernels &ks, const float *a, const Member *members,
       Tile t;
       t.ldc = g.n;
       t.cols = static_cast<int>(std::min(kPanel, g.n - p * kPanel));
-      if (g.overwrite) // zero the tile while it is about to be in cache
-        for (int64_t i = mb; i < me; ++i)
-          std::memset(g.c + i * g.n + p * kPanel, 0, sizeof(float) * t.cols);
       for (int64_t k0 = 0; k0 < k; k0 += kKBlock) {
         t.kc = std::min(kKBlock, k - k0);
+        t.accumulate = k0 > 0 || !g.overwrite;
         t.b = g.packed + (p * k + k0) * kPanel;
+        // The weights stream from memory: while the row blocks use this
+        // slice, fetch the next one (it follows in the packed layout) into
+        // L2, a share per row block.
+        const char *next = reinterpret_cast<const char *>(t.b + t.kc * kPanel);
+        const char *end = reinterpret_cast<const char *>(
+            g.packed + (g.n + kPanel - 1) / kPanel * k * kPanel);
+        int64_t lines = std::max<int64_t>(
+            0, std::min<int64_t>(kKBlock * kPanel * 4, end - next) / 64);
+        int64_t blocks = (me - mb + ks.rows - 1) / ks.rows;
+        int64_t share = (lines + blocks - 1) / std::max<int64_t>(1, blocks);
         const float *ablock = aPacked.data();
         for (int64_t i = mb; i < me; i += ks.rows) {
           int rows = static_cast<int>(std::min<int64_t>(ks.rows, me - i));
+          for (int64_t l = 0; l < share && lines > 0; ++l, --lines, next += 64)
+            _mm_prefetch(next, _MM_HINT_T1);
           t.a = ablock + k0 * rows;
           t.c = g.c + i * g.n + p * kPanel;
           ks.byRows[rows](t);
