@@ -20,6 +20,8 @@
 
 #include <cstring>
 #include <dlfcn.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <memory>
 
 using namespace llvm;
@@ -227,6 +229,19 @@ txrt_status loadWeights(txrt_model &model, const char *weightsPath) {
              weight.transposed ? 1 : 0);
       model.buffers.push_back(packed.get());
       model.weightCopies.push_back(std::move(packed));
+#ifdef MADV_COLD
+      // The model never reads the plain copy again: let the kernel reclaim
+      // its pages first under memory pressure (a hint; nothing is lost).
+      if (!staging) {
+        uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+        uintptr_t begin = (reinterpret_cast<uintptr_t>(entry->data.data()) +
+                           page - 1) & ~(page - 1);
+        uintptr_t end = (reinterpret_cast<uintptr_t>(entry->data.data()) +
+                         entry->data.size()) & ~(page - 1);
+        if (end > begin)
+          madvise(reinterpret_cast<void *>(begin), end - begin, MADV_COLD);
+      }
+#endif
       continue;
     }
 
