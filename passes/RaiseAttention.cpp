@@ -1006,7 +1006,7 @@ void AttentionMatcher::rewrite(llvm::SetVector<Operation *> &maybeDead) {
   }
 
   auto attention = tx::AttentionOp::create(
-      b, loc, pv->getResult(0).getType(), query, key, value, mask, Value(),
+      b, loc, pv->getResult(0).getType(), query, key, value, mask, Value(), Value(),
       kind, scaleAttr, windowAttr, sinksAttr, tx::TreeAttr(), IntegerAttr());
   pv->getResult(0).replaceAllUsesWith(attention.getResult());
   maybeDead.insert(pv);

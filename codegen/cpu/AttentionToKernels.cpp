@@ -143,8 +143,14 @@ struct AttentionToKernelsPass
                  v = c.describe(op.getValue()), o = c.describe(op.getInit());
       SmallVector<Value> args = {q.pointer, k.pointer, v.pointer, o.pointer};
       // batch, heads, kvHeads, queries, keys, headDim, valueDim
+      // With kv_length, the keys are the cache's first kv_length entries
+      // (the strides stay those of the whole cache).
+      Value keys = c.size(k, 2);
+      if (Value length = op.getKvLength())
+        keys = arith::IndexCastOp::create(b, op.getLoc(), b.getI64Type(),
+                                          length);
       args.append({c.size(q, 0), c.size(q, 1), c.size(k, 1), c.size(q, 2),
-                   c.size(k, 2), c.size(q, 3), c.size(v, 3)});
+                   keys, c.size(q, 3), c.size(v, 3)});
       for (MemRefArgs *m : {&q, &k, &v, &o})
         args.append(m->strides.begin(), m->strides.end());
 

@@ -41,7 +41,11 @@ static bool compatible(int64_t a, int64_t b) {
 
 LogicalResult AttentionOp::verify() {
   const bool buffers = hasBufferSemantics();
+  SmallVector<Value> shaped;
   for (Value operand : getOperands())
+    if (operand != getKvLength())
+      shaped.push_back(operand);
+  for (Value operand : shaped)
     if (isa<MemRefType>(operand.getType()) != buffers)
       return emitOpError()
              << "expects all operands to be tensors or all to be memrefs";
@@ -50,7 +54,7 @@ LogicalResult AttentionOp::verify() {
     return emitOpError() << "expects one result of the type of 'init' with "
                             "tensor operands and none with memref operands";
 
-  for (Value operand : getOperands()) {
+  for (Value operand : shaped) {
     auto type = cast<ShapedType>(operand.getType());
     if (!type.hasRank() || type.getRank() != 4)
       return emitOpError() << "expects rank-4 operands, got "
@@ -109,6 +113,8 @@ void AttentionOp::getEffects(
   if (!hasBufferSemantics())
     return;
   for (OpOperand &operand : getOperation()->getOpOperands()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
     if (isDpsInit(&operand))
       effects.emplace_back(MemoryEffects::Write::get(), &operand,
                            SideEffects::DefaultResource::get());
@@ -139,6 +145,10 @@ struct AttentionOpBufferization
                           bufferization::BufferizationState &state) const {
     SmallVector<Value> buffers;
     for (Value operand : op->getOperands()) {
+      if (!isa<TensorType>(operand.getType())) { // kv_length
+        buffers.push_back(operand);
+        continue;
+      }
       FailureOr<Value> buffer =
           bufferization::getBuffer(rewriter, operand, options, state);
       if (failed(buffer))

@@ -89,6 +89,20 @@ struct TxLowerToLinalgPass
     root->walk([&](Operation *op) {
       if (isTxOp(op) && failed(checkLowerable(op)))
         lowerable = false;
+      // Only the kernel reads a cache up to a run-time length.
+      auto attention = dyn_cast<tx::AttentionOp>(op);
+      if (lowerable && attention && attention.getKvLength() &&
+          (!attentionKernel ||
+           !llvm::all_of(attention->getOperandTypes(), [](Type t) {
+             auto tensor = dyn_cast<RankedTensorType>(t);
+             return !tensor || tensor.getElementType().isF32() ||
+                    tensor.getElementType().isInteger(1);
+           }))) {
+        op->emitError() << "tx-lower-to-linalg: tx.attention with kv_length "
+                           "needs the attention kernel (f32 query, key and "
+                           "value, attention-kernel=true)";
+        lowerable = false;
+      }
     });
     if (!lowerable)
       return signalPassFailure();

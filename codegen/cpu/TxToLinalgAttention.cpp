@@ -132,6 +132,8 @@ struct LowerAttention : public OpRewritePattern<tx::AttentionOp> {
     if (kind != tx::MaskKind::none && kind != tx::MaskKind::causal &&
         kind != tx::MaskKind::sliding_window)
       return rewriter.notifyMatchFailure(op, "unsupported mask kind");
+    if (op.getKvLength())
+      return rewriter.notifyMatchFailure(op, "kv_length needs the kernel");
 
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
@@ -317,7 +319,8 @@ struct LowerAttentionToKernel : public OpRewritePattern<tx::AttentionOp> {
     Value init =
         tensor::EmptyOp::create(rewriter, loc, op.getType().getShape(), f32);
     rewriter.replaceOpWithNewOp<txcpu::AttentionOp>(
-        op, op.getType(), op.getQuery(), op.getKey(), op.getValue(), mask, init,
+        op, op.getType(), op.getQuery(), op.getKey(), op.getValue(), mask,
+        op.getKvLength(), init,
         op.getMaskAttr(), rewriter.getF64FloatAttr(op.getEffectiveScale()),
         op.getWindowAttr(), op.getSinksAttr());
     return success();

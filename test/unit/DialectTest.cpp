@@ -86,7 +86,7 @@ TEST_F(TxDialectTest, BuildAttentionVerifyPrintParse) {
   FuncFixture f(&context, {q, kv, kv});
   auto attn = AttentionOp::create(
       f.builder, f.loc(), q, f.arg(0), f.arg(1), f.arg(2), Value(), Value(),
-      MaskKindAttr::get(&context, MaskKind::sliding_window), FloatAttr(),
+      Value(), MaskKindAttr::get(&context, MaskKind::sliding_window), FloatAttr(),
       f.builder.getI64IntegerAttr(4), f.builder.getI64IntegerAttr(1),
       TreeAttr(), IntegerAttr());
   f.finish();
@@ -109,7 +109,7 @@ TEST_F(TxDialectTest, AttentionVerifierRejectsBadGrouping) {
   auto q = f32({1, 6, 16, 64}), kv = f32({1, 4, 16, 64});
   FuncFixture f(&context, {q, kv, kv});
   AttentionOp::create(f.builder, f.loc(), q, f.arg(0), f.arg(1), f.arg(2),
-                      Value(), Value(),
+                      Value(), Value(), Value(),
                       MaskKindAttr::get(&context, MaskKind::causal),
                       FloatAttr(), IntegerAttr(), IntegerAttr(), TreeAttr(),
                       IntegerAttr());

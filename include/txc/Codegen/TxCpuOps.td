@@ -34,7 +34,7 @@ class TxCpu_Op<string mnemonic, list<Trait> traits = []>
     : Op<TxCpu_Dialect, mnemonic, traits>;
 
 def TxCpu_AttentionOp : TxCpu_Op<"attention", [
-    DestinationStyleOpInterface,
+    AttrSizedOperandSegments, DestinationStyleOpInterface,
     DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
   let summary = "f32 attention through the kernel txc_attention_f32";
   let description = [{
@@ -45,7 +45,9 @@ def TxCpu_AttentionOp : TxCpu_Op<"attention", [
     `scale` is the scale actually applied. Either every shaped operand is a
     tensor and the op has one result of the type of `init`, or every operand
     is a memref (any strided layout) and the op writes `init` and has no
-    result. `init` is only written, never read.
+    result. `init` is only written, never read. `kv_length`, as in
+    tx.attention, limits the valid keys to the first `kv_length` (queries
+    at `kv_length - Sq + i`).
 
     ```mlir
     %o = txcpu.attention mask(causal)
@@ -62,6 +64,7 @@ def TxCpu_AttentionOp : TxCpu_Op<"attention", [
                        TensorOrMemRef<[F32]>:$key,
                        TensorOrMemRef<[F32]>:$value,
                        Optional<TensorOrMemRef<[I1, F32]>>:$explicit_mask,
+                       Optional<Index>:$kv_length,
                        TensorOrMemRef<[F32]>:$init,
                        Tx_MaskKindAttr:$mask,
                        F64Attr:$scale,
@@ -73,6 +76,7 @@ def TxCpu_AttentionOp : TxCpu_Op<"attention", [
     `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,`
       type($value) `)`
     (`explicit_mask` `(` $explicit_mask^ `:` type($explicit_mask) `)`)?
+    (`kv_length` `(` $kv_length^ `)`)?
     `outs` `(` $init `:` type($init) `)`
     attr-dict (`->` type($result)^)?
   }];

@@ -93,7 +93,7 @@ FailureOr<Value> attention(NodeContext &ctx, Value q, Value k, Value v,
     }
   }
   auto op = tx::AttentionOp::create(
-      ctx.b, ctx.loc, type, q, k, v, mask, Value(),
+      ctx.b, ctx.loc, type, q, k, v, mask, Value(), Value(),
       tx::MaskKindAttr::get(ctx.b.getContext(), kind), scaleAttr, windowAttr,
       IntegerAttr(), tx::TreeAttr(), IntegerAttr());
   if (failed(mlir::verify(op))) {

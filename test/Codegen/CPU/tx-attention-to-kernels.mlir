@@ -111,3 +111,20 @@ func.func @dynamic_float_mask(%q: memref<?x2x4x8xf32, strided<[?, ?, ?, ?], offs
       explicit_mask(%m : memref<?x1x4x4xf32, strided<[?, ?, ?, ?], offset: ?>>) outs(%out : memref<?x2x4x8xf32>) {scale = 0.25 : f64}
   return
 }
+
+// -----
+
+// With kv_length, the kernel gets it as the number of keys; the strides
+// stay those of the whole cache.
+// CHECK-LABEL: func.func @kv_length
+// CHECK-SAME: %[[N:[^:]+]]: index
+// CHECK-DAG: %[[KEYS:.+]] = arith.index_cast %[[N]] : index to i64
+// CHECK-DAG: %[[KV:.+]] = arith.constant 2 : i64
+// CHECK-DAG: %[[ONE:.+]] = arith.constant 1 : i64
+// CHECK-DAG: %[[EIGHT:.+]] = arith.constant 8 : i64
+// CHECK: call @txc_attention_f32({{(%[^,]+, ){4}()}}%[[ONE]], %[[EIGHT]], %[[KV]], %[[ONE]], %[[KEYS]],
+func.func @kv_length(%q: memref<1x8x1x64xf32>, %k: memref<1x2x256x64xf32>, %n: index, %o: memref<1x8x1x64xf32>) {
+  txcpu.attention mask(causal) ins(%q, %k, %k : memref<1x8x1x64xf32>, memref<1x2x256x64xf32>, memref<1x2x256x64xf32>)
+      kv_length(%n) outs(%o : memref<1x8x1x64xf32>) {scale = 0.125 : f64}
+  return
+}

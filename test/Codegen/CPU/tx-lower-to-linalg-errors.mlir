@@ -118,3 +118,14 @@ func.func @qweight_returned(%codes: tensor<8x64xi8>, %scales: tensor<8x1xf32>)
       : tensor<8x64xi8>, tensor<8x1xf32> -> !tx.qweight<8x64, int8, group = 64, scale = f32>
   return %w : !tx.qweight<8x64, int8, group = 64, scale = f32>
 }
+
+// -----
+
+// Only the attention kernel reads a cache up to a run-time length; f16
+// attention lowers to loops, which cannot.
+func.func @kv_length_f16(%q: tensor<1x2x1x8xf16>, %k: tensor<1x2x16x8xf16>, %n: index) -> tensor<1x2x1x8xf16> {
+  // expected-error @below {{tx-lower-to-linalg: tx.attention with kv_length needs the attention kernel (f32 query, key and value, attention-kernel=true)}}
+  %o = tx.attention %q, %k, %k mask(causal) kv_length(%n)
+      : tensor<1x2x1x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16> -> tensor<1x2x1x8xf16>
+  return %o : tensor<1x2x1x8xf16>
+}

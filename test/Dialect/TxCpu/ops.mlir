@@ -41,3 +41,11 @@ func.func @dynamic(%q: memref<?x8x?x64xf32>, %k: memref<?x2x?x64xf32>, %out: mem
       outs(%out : memref<?x8x?x64xf32>) {scale = 0.125 : f64}
   return
 }
+
+// CHECK-LABEL: func.func @kv_length
+// CHECK: txcpu.attention mask(causal) ins(%{{.+}}, %{{.+}}, %{{.+}} : memref<1x8x1x64xf32>, memref<1x2x256x64xf32>, memref<1x2x256x64xf32>) kv_length(%{{.+}}) outs(%{{.+}} : memref<1x8x1x64xf32>) {scale = 1.250000e-01 : f64}
+func.func @kv_length(%q: memref<1x8x1x64xf32>, %k: memref<1x2x256x64xf32>, %n: index, %o: memref<1x8x1x64xf32>) {
+  txcpu.attention mask(causal) ins(%q, %k, %k : memref<1x8x1x64xf32>, memref<1x2x256x64xf32>, memref<1x2x256x64xf32>)
+      kv_length(%n) outs(%o : memref<1x8x1x64xf32>) {scale = 0.125 : f64}
+  return
+}

@@ -29,6 +29,14 @@ def Tx_AttentionOp : Tx_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     | `tree` | `j < Sk - Sq` (the prefix), or key `j` is draft-tree node `t = j - (Sk - Sq)` and `t` is an ancestor of (or is) query node `i` | `tree` (with `Sq` nodes) |
     | `block_sparse` | `j <= p(i)` and key block `j / block_size` is listed in `blocks[b, h, i / block_size, :]` (`blocks` is `[B, H, ceil(Sq / block_size), n]`; entries `< 0` are padding) | `blocks` operand, `block_size` |
 
+    An optional `kv_length` (an `index`, e.g. a decode step's cache length)
+    says that only the first `kv_length` keys and values are valid: `key`
+    and `value` may then be a whole fixed-capacity cache (`Sk` its
+    capacity), keys `j >= kv_length` are never visible, and query `i` sits
+    at position `p(i) = kv_length - Sq + i`. `Sq <= kv_length <= Sk` must
+    hold at run time. Only mask kinds `none`, `causal` and `sliding_window`
+    take it.
+
     An optional `explicit_mask` (`[B|1, H|1, Sq|1, Sk]`, size-1 dimensions broadcast; `i1` where true means
     "may attend", or a float tensor added to the scores) further restricts any
     kind, e.g. to drop padding tokens. A query that sees no key produces zeros.
@@ -38,6 +46,8 @@ def Tx_AttentionOp : Tx_Op<"attention", [Pure, AttrSizedOperandSegments]> {
         : tensor<1x8x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32> -> tensor<1x8x16x64xf32>
     %o = tx.attention %q, %k, %v mask(sliding_window) {window = 4096, sinks = 4, scale = 0.125 : f64}
         : tensor<1x8x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32> -> tensor<1x8x16x64xf32>
+    %o = tx.attention %q, %kc, %vc mask(causal) kv_length(%n)
+        : tensor<1x8x1x64xf32>, tensor<1x2x4096x64xf32>, tensor<1x2x4096x64xf32> -> tensor<1x8x1x64xf32>
     %o = tx.attention %q, %k, %v mask(none) explicit_mask(%m : tensor<1x1x16x16xi1>)
         : tensor<1x8x16x64xf32>, tensor<1x8x16x64xf32>, tensor<1x8x16x64xf32> -> tensor<1x8x16x64xf32>
     ```
@@ -46,6 +56,7 @@ def Tx_AttentionOp : Tx_Op<"attention", [Pure, AttrSizedOperandSegments]> {
                        Tx_FloatTensor:$value,
                        Optional<Tx_BoolOrFloatTensor>:$explicit_mask,
                        Optional<Tx_IntTensor>:$blocks,
+                       Optional<Index>:$kv_length,
                        Tx_MaskKindAttr:$mask,
                        OptionalAttr<F64Attr>:$scale,
                        OptionalAttr<I64Attr>:$window,
@@ -57,6 +68,7 @@ def Tx_AttentionOp : Tx_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     $query `,` $key `,` $value `mask` `(` custom<EnumKeyword>($mask) `)`
     (`explicit_mask` `(` $explicit_mask^ `:` type($explicit_mask) `)`)?
     (`blocks` `(` $blocks^ `:` type($blocks) `)`)?
+    (`kv_length` `(` $kv_length^ `)`)?
     attr-dict `:` type($query) `,` type($key) `,` type($value) `->` type($result)
   }];
   let hasVerifier = 1;

@@ -341,3 +341,12 @@ func.func @explicit_mask_int_type(%q: tensor<1x8x16x64xf32>, %k: tensor<1x2x16x6
   %o = tx.attention %q, %k, %v mask(none) explicit_mask(%m : tensor<1x1x16x16xi8>) : tensor<1x8x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32> -> tensor<1x8x16x64xf32>
   return %o : tensor<1x8x16x64xf32>
 }
+
+// -----
+
+func.func @kv_length_tree(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x16x8xf32>, %n: index) -> tensor<1x2x3x8xf32> {
+  // expected-error @+1 {{'kv_length' is only valid with mask kinds none, causal and sliding_window, not tree}}
+  %o = tx.attention %q, %k, %k mask(tree) kv_length(%n) {tree = #tx.tree<parents = [-1, 0, 0]>}
+      : tensor<1x2x3x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32> -> tensor<1x2x3x8xf32>
+  return %o : tensor<1x2x3x8xf32>
+}

@@ -186,3 +186,12 @@ func.func @padding_mask_broadcast(%q: tensor<2x4x16x8xf32>, %k: tensor<2x4x16x8x
   %o = tx.attention %q, %k, %v mask(none) explicit_mask(%m : tensor<2x1x1x16xi1>) : tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32> -> tensor<2x4x16x8xf32>
   return %o : tensor<2x4x16x8xf32>
 }
+
+// A decode step over a fixed-capacity cache: only the first %n keys count.
+// CHECK-LABEL: func.func @kv_length
+// CHECK: tx.attention %{{.+}}, %{{.+}}, %{{.+}} mask(causal) kv_length(%{{.+}}) : tensor<1x8x1x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32> -> tensor<1x8x1x64xf32>
+func.func @kv_length(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x256x64xf32>, %v: tensor<1x2x256x64xf32>, %n: index) -> tensor<1x8x1x64xf32> {
+  %o = tx.attention %q, %k, %v mask(causal) kv_length(%n)
+      : tensor<1x8x1x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32> -> tensor<1x8x1x64xf32>
+  return %o : tensor<1x8x1x64xf32>
+}
