@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LoweringUtils.h"
 #include "txc/Codegen/Passes.h"
 #include "txc/Codegen/TxCpuOps.h"
 
@@ -125,16 +126,11 @@ struct AttentionToKernelsPass
 
     OpBuilder b(&getContext());
     Type i64 = b.getI64Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
-    if (!module.lookupSymbol<func::FuncOp>(kAttention)) {
-      // Pointers q, k, v, out; 7 sizes; 4 x 4 strides; scale, mask kind,
-      // window, sinks; explicit mask pointer, kind and 4 strides.
-      SmallVector<Type> inputs(4 + 7 + 16, i64);
-      inputs.append({f32, i32, i64, i64, i64, i32, i64, i64, i64, i64});
-      b.setInsertionPointToStart(module.getBody());
-      auto decl = func::FuncOp::create(b, module.getLoc(), kAttention,
-                                       b.getFunctionType(inputs, {}));
-      decl.setPrivate();
-    }
+    // Pointers q, k, v, out; 7 sizes; 4 x 4 strides; scale, mask kind,
+    // window, sinks; explicit mask pointer, kind and 4 strides.
+    SmallVector<Type> inputs(4 + 7 + 16, i64);
+    inputs.append({f32, i32, i64, i64, i64, i32, i64, i64, i64, i64});
+    txc::cpu::declareKernel(module, kAttention, b.getFunctionType(inputs, {}));
 
     for (txcpu::AttentionOp op : ops) {
       b.setInsertionPoint(op);

@@ -7,6 +7,7 @@
 #include "LoweringUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
@@ -165,3 +166,11 @@ Value buildLinear(OpBuilder &b, Location loc, Value x, Value w, Value bias,
 }
 
 } // namespace txc::cpu
+
+void txc::cpu::declareKernel(ModuleOp module, StringRef name,
+                             FunctionType type) {
+  if (module.lookupSymbol<func::FuncOp>(name))
+    return;
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  func::FuncOp::create(b, module.getLoc(), name, type).setPrivate();
+}

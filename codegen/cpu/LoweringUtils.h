@@ -14,6 +14,7 @@
 
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/AffineMap.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Value.h"
@@ -90,6 +91,11 @@ mlir::Value buildLinear(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
 /// through tx.layer block arguments and results; null when there is none
 /// (e.g. a function argument).
 tx::QPackOp findQPack(mlir::Value weight);
+
+/// Declares the runtime kernel `name` (a private external func.func) at the
+/// start of `module`, unless it is declared already.
+void declareKernel(mlir::ModuleOp module, llvm::StringRef name,
+                   mlir::FunctionType type);
 
 //===----------------------------------------------------------------------===//
 // Pattern families

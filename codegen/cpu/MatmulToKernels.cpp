@@ -1,5 +1,6 @@
 //===- MatmulToKernels.cpp - f32 matmuls to the runtime GEMM kernel -------===//
 
+#include "LoweringUtils.h"
 #include "txc/Codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -52,6 +53,18 @@ Value rootBuffer(Value v) {
   return v;
 }
 
+/// Whether `op` (or an op nested in it) has an operand viewing one of the
+/// buffers of `roots`.
+bool touchesAny(Operation *op, const llvm::DenseSet<Value> &roots) {
+  WalkResult result = op->walk([&](Operation *nested) {
+    for (Value v : nested->getOperands())
+      if (isa<MemRefType>(v.getType()) && roots.count(rootBuffer(v)))
+        return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  return result.wasInterrupted();
+}
+
 /// Whether ops between `from` and `to` (same block, both excluded, and
 /// skipping `skip`) may write `aRoot` or touch any buffer of `avoid`.
 bool interferes(Operation *from, Operation *to, Value aRoot,
@@ -63,13 +76,7 @@ bool interferes(Operation *from, Operation *to, Value aRoot,
     // rootBuffer.
     if (skip.count(op) || isMemoryEffectFree(op))
       continue;
-    bool touches = false;
-    op->walk([&](Operation *nested) {
-      for (Value v : nested->getOperands())
-        if (isa<MemRefType>(v.getType()) && avoid.count(rootBuffer(v)))
-          touches = true;
-    });
-    if (touches)
+    if (touchesAny(op, avoid))
       return true;
     if (!aRoot)
       continue;
@@ -111,15 +118,15 @@ linalg::FillOp zeroFillOf(linalg::MatmulOp op) {
   Value c = op.getDpsInits()[0];
   llvm::DenseSet<Value> buffer = {rootBuffer(c)};
   for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    if (isMemoryEffectFree(prev) || !touchesAny(prev, buffer))
+      continue;
     auto fill = dyn_cast<linalg::FillOp>(prev);
-    if (fill && fill.getOutputs()[0] == c) {
-      FloatAttr value;
-      if (!matchPattern(fill.getInputs()[0], m_Constant(&value)) ||
-          !value.getValue().isPosZero())
-        return {};
-      return interferes(fill, op, Value(), buffer, {}) ? linalg::FillOp()
-                                                        : fill;
-    }
+    FloatAttr value;
+    if (fill && fill.getOutputs()[0] == c &&
+        matchPattern(fill.getInputs()[0], m_Constant(&value)) &&
+        value.getValue().isPosZero())
+      return fill;
+    return {};
   }
   return {};
 }
@@ -240,10 +247,7 @@ struct MatmulToKernelsPass
     OpBuilder b(ctx);
     Type i64 = b.getI64Type();
     auto declare = [&](StringRef name, FunctionType type) {
-      if (module.lookupSymbol<func::FuncOp>(name))
-        return;
-      b.setInsertionPointToStart(module.getBody());
-      func::FuncOp::create(b, module.getLoc(), name, type).setPrivate();
+      txc::cpu::declareKernel(module, name, type);
     };
     if (llvm::any_of(matmuls, [&](auto &m) {
           return !packedWeights.count(m.first.getDpsInputs()[1]);

@@ -87,8 +87,7 @@ LogicalResult AttentionOp::verify() {
   }
 
   tx::MaskKind kind = getMask();
-  if (kind != tx::MaskKind::none && kind != tx::MaskKind::causal &&
-      kind != tx::MaskKind::sliding_window)
+  if (!tx::isPositionalMask(kind))
     return emitOpError() << "supports mask kinds none, causal and "
                             "sliding_window, not "
                          << tx::stringifyMaskKind(kind);

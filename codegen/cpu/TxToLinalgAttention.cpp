@@ -128,9 +128,7 @@ struct LowerAttention : public OpRewritePattern<tx::AttentionOp> {
 
   LogicalResult matchAndRewrite(tx::AttentionOp op,
                                 PatternRewriter &rewriter) const override {
-    tx::MaskKind kind = op.getMask();
-    if (kind != tx::MaskKind::none && kind != tx::MaskKind::causal &&
-        kind != tx::MaskKind::sliding_window)
+    if (!tx::isPositionalMask(op.getMask()))
       return rewriter.notifyMatchFailure(op, "unsupported mask kind");
     if (op.getKvLength())
       return rewriter.notifyMatchFailure(op, "kv_length needs the kernel");
@@ -204,7 +202,7 @@ struct LowerAttention : public OpRewritePattern<tx::AttentionOp> {
               score = arith::AddFOp::create(b, l, score,
                                             castFloat(b, l, m, elementType));
           }
-          if (kind != tx::MaskKind::none) {
+          if (op.getMask() != tx::MaskKind::none) {
             Value structured =
                 buildStructuredVisibility(b, l, op, keys - queries);
             visible = visible ? arith::AndIOp::create(b, l, visible, structured)
@@ -293,9 +291,7 @@ struct LowerAttentionToKernel : public OpRewritePattern<tx::AttentionOp> {
 
   LogicalResult matchAndRewrite(tx::AttentionOp op,
                                 PatternRewriter &rewriter) const override {
-    tx::MaskKind kind = op.getMask();
-    if (kind != tx::MaskKind::none && kind != tx::MaskKind::causal &&
-        kind != tx::MaskKind::sliding_window)
+    if (!tx::isPositionalMask(op.getMask()))
       return rewriter.notifyMatchFailure(op, "no kernel for the mask kind");
     for (Value v : {op.getQuery(), op.getKey(), op.getValue(), op.getResult()})
       if (!cast<RankedTensorType>(v.getType()).getElementType().isF32())

@@ -93,8 +93,7 @@ LogicalResult AttentionOp::verify() {
       failed(verifyKindAttr(*this, "block_size", getBlockSize().has_value(),
                             MaskKind::block_sparse)))
     return failure();
-  if (getKvLength() && getMask() != MaskKind::none &&
-      getMask() != MaskKind::causal && getMask() != MaskKind::sliding_window)
+  if (getKvLength() && !isPositionalMask(getMask()))
     return emitOpError() << "'kv_length' is only valid with mask kinds none, "
                             "causal and sliding_window, not "
                          << stringifyMaskKind(getMask());

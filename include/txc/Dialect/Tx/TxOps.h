@@ -20,6 +20,13 @@ struct KVCacheResource
     : public mlir::SideEffects::Resource::Base<KVCacheResource> {
   llvm::StringRef getName() override { return "<KVCache>"; }
 };
+
+/// Mask kinds decided by query and key positions alone (no draft tree or
+/// block list): none, causal and sliding_window.
+inline bool isPositionalMask(MaskKind kind) {
+  return kind == MaskKind::none || kind == MaskKind::causal ||
+         kind == MaskKind::sliding_window;
+}
 } // namespace txc::tx
 
 #define GET_OP_CLASSES
