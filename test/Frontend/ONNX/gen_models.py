@@ -10,6 +10,7 @@ torch or downloaded checkpoints.
     gen_models.py MODEL -o OUT.onnx [--layers N] [--hidden D] [--heads H]
                   [--kv-heads HKV] [--seq S] [--vocab V] [--opset K]
                   [--dynamic] [--external-data] [--seed N] [...]
+    gen_models.py MODEL --past-kv [--past P] ...   (a decode step: past_key_values in, present out)
     gen_models.py MODEL -o OUT.onnx --inputs IN.npz --reference-out REF.npz
     gen_models.py --op OPTYPE -o OUT.onnx [--opset K]
     gen_models.py --list | --op-list | --self-test
@@ -75,6 +76,7 @@ class Config:
     opset: int | None = None
     dynamic: bool = False
     with_mask: bool = False
+    past_kv: bool = False
     decomposed_ln: bool = False
     block_size: int = 32
     symmetric: bool = False
@@ -114,6 +116,7 @@ class Config:
         need(self.past >= 0, "--past must not be negative")
         need(self.past + self.seq <= self.max_pos, "--past + --seq must not exceed --max-pos")
         need(self.window is None or self.window > 0, "--window must be positive")
+        need(not (self.past_kv and self.with_mask), "--past-kv models take no attention_mask (--with-mask)")
         need(self.block_size >= 16 and self.block_size & (self.block_size - 1) == 0,
              "--block-size must be a power of two >= 16")
 
@@ -277,6 +280,15 @@ class GraphBuilder:
 
     def expand(self, x: str, dims: Sequence, scope: str) -> str:
         return self.op("Expand", [x, self.shape_tensor(dims, scope)], scope)
+
+    def prune(self) -> None:
+        """Drop nodes none of whose outputs is used (as the exporter's dead-code pass does)."""
+        while True:
+            used = {name for node in self.nodes for name in node.input} | {name for name, _, _ in self.outputs}
+            live = [node for node in self.nodes if any(out in used for out in node.output)]
+            if len(live) == len(self.nodes):
+                return
+            self.nodes = live
 
     # -- model --------------------------------------------------------------
 
@@ -551,6 +563,40 @@ def token_samplers(cfg: Config) -> dict[str, Sampler]:
             "token_type_ids": sample_ints(0, 2), "position_ids": sample_positions(cfg.past)}
 
 
+def past_kv_dims(cfg: Config) -> tuple:
+    """(B, S, P, P + S) of a --past-kv model's inputs and outputs: ints, or the symbolic names."""
+    if cfg.dynamic:
+        return BATCH, SEQUENCE, PAST_SEQUENCE, TOTAL_SEQUENCE
+    return cfg.batch, cfg.seq, cfg.past, cfg.past + cfg.seq
+
+
+def past_kv_inputs(g: GraphBuilder, cfg: Config, kv_heads: int) -> None:
+    """A decode step of a torch export of an HF model called with past_key_values
+    (and no attention_mask): input_ids and position_ids [B, S], then
+    past_key_values.{i}.key / .value [B, kv_heads, P, D] per layer."""
+    b, s, p, _ = past_kv_dims(cfg)
+    g.input("input_ids", INT64, [b, s], sample_ints(0, cfg.vocab))
+    g.input("position_ids", INT64, [b, s], sample_positions(cfg.past))
+    for i in range(cfg.layers):
+        for kind in ("key", "value"):
+            g.input(f"past_key_values.{i}.{kind}", FLOAT, [b, kv_heads, p, cfg.head_dim])
+
+
+def past_kv_outputs(g: GraphBuilder, cfg: Config, kv_heads: int) -> None:
+    """logits [B, S, vocab], then present.{i}.key / .value [B, kv_heads, P + S, D]."""
+    b, s, _, t = past_kv_dims(cfg)
+    g.output("logits", FLOAT, [b, s, cfg.vocab])
+    for i in range(cfg.layers):
+        for kind in ("key", "value"):
+            g.output(f"present.{i}.{kind}", FLOAT, [b, kv_heads, t, cfg.head_dim])
+
+
+def cache_update(g: GraphBuilder, i: int, k: str, v: str, scope: str, axis: int = 2) -> tuple[str, str]:
+    """DynamicCache.update: present = cat(past, new) along the sequence axis, for keys and values."""
+    return tuple(g.op("Concat", [f"past_key_values.{i}.{kind}", new], scope, axis=axis, outputs=[f"present.{i}.{kind}"])
+                 for kind, new in (("key", k), ("value", v)))
+
+
 def batch_and_seq(g: GraphBuilder, cfg: Config, x: str, scope: str) -> tuple:
     """(B, S) of a [B, S, ...] tensor: ints when static, else 1-element tensors
     from Shape -> Gather -> Unsqueeze, ready to Concat into a shape."""
@@ -681,12 +727,15 @@ def sdpa(g: GraphBuilder, q: str, k: str, v: str, mask: str, head_dim: int, scop
     return g.op("MatMul", [g.op("Softmax", [scores], scope, axis=-1), v], scope)
 
 
-def causal_mask(g: GraphBuilder, cfg: Config, positions: str, b, s, window: int | None = None) -> str:
-    """Additive mask [B, 1, S, S] built in-graph: key j is visible to query i when
-    j <= i (and i - j < window), and, with an attention_mask, j is not padding."""
+def causal_mask(g: GraphBuilder, cfg: Config, positions: str, b, s, window: int | None = None,
+                keys: str | None = None, t=None) -> str:
+    """Additive mask [B, 1, S, T] built in-graph: key j is visible to query i when
+    j <= i (and i - j < window), and, with an attention_mask, j is not padding.
+    `positions` are the queries' (cache) positions, `keys` those of the keys
+    (default: the same, T = S; with a past, 0..P+S-1)."""
     scope = "/model"
     rows = g.unsqueeze(positions, [1], scope)  # i, [S, 1]
-    cols = g.unsqueeze(positions, [0], scope)  # j, [1, S]
+    cols = g.unsqueeze(positions if keys is None else keys, [0], scope)  # j, [1, T]
     allowed = g.op("GreaterOrEqual", [rows, cols], scope)
     if window is not None:
         in_window = g.op("Less", [g.op("Sub", [rows, cols], scope), g.ints(window, scope)], scope)
@@ -696,7 +745,7 @@ def causal_mask(g: GraphBuilder, cfg: Config, positions: str, b, s, window: int 
         not_padding = g.op("Cast", [g.unsqueeze("attention_mask", [1, 2], scope)], scope, to=BOOL)
         allowed = g.op("And", [allowed, not_padding], scope)
     mask = g.op("Where", [allowed, g.scalar(0.0, scope), g.scalar(FLOAT_MIN, scope)], scope)
-    return g.expand(mask, [b, 1, s, s], scope)
+    return g.expand(mask, [b, 1, s, s if t is None else t], scope)
 
 
 def separate_qkv(g: GraphBuilder, cfg: Config, i: int, x: str, bias: bool = False) -> tuple:
@@ -750,24 +799,47 @@ def llama_attention(g: GraphBuilder, cfg: Config, i: int, x: str, cos: str, sin:
     sin = g.unsqueeze(sin, [1], scope)
     q = apply_rope(g, q, cos, sin, hd, scope)
     k = apply_rope(g, k, cos, sin, hd, scope)
-    k = repeat_kv(g, k, b, s, cfg.kv_heads, cfg.n_rep, hd, scope)
-    v = repeat_kv(g, v, b, s, cfg.kv_heads, cfg.n_rep, hd, scope)
+    t = s
+    if cfg.past_kv:
+        k, v = cache_update(g, i, k, v, scope)
+        # repeat_kv reads the key length off the concatenated keys
+        t = g.unsqueeze(g.size(k, 2, scope), [0], scope) if cfg.dynamic else cfg.past + cfg.seq
+    k = repeat_kv(g, k, b, t, cfg.kv_heads, cfg.n_rep, hd, scope)
+    v = repeat_kv(g, v, b, t, cfg.kv_heads, cfg.n_rep, hd, scope)
     out = merge_heads(g, sdpa(g, q, k, v, mask, hd, scope), b, s, cfg.heads * hd, scope)
     return linear(g, out, f"model.layers.{i}.self_attn.o_proj", f"{scope}/o_proj", bias=False)
 
 
 def hf_decoder(cfg: Config, w: dict, name: str, doc: str, *, project=separate_qkv, mlp=swiglu_mlp,
                window: int | None = None) -> Generated:
-    """The Llama decoder skeleton as torch.onnx (dynamo) exports it, opset 18 by default."""
+    """The Llama decoder skeleton as torch.onnx (dynamo) exports it, opset 18 by default.
+
+    With --past-kv, a decode step: position_ids and past_key_values.* are
+    inputs, cache_position is P..P+S-1 (P read off the first past key), the
+    mask covers keys 0..P+S-1, and the concatenated keys/values are present.*."""
     g = GraphBuilder(cfg.opset or 18, weights=w)
-    token_inputs(g, cfg, ["input_ids"] + (["attention_mask"] if cfg.with_mask else []), token_samplers(cfg))
+    if cfg.past_kv:
+        past_kv_inputs(g, cfg, cfg.kv_heads)
+    else:
+        token_inputs(g, cfg, ["input_ids"] + (["attention_mask"] if cfg.with_mask else []), token_samplers(cfg))
     eps = 1e-6
     x = g.op("Gather", [g.weight("model.embed_tokens.weight"), "input_ids"], "/model/embed_tokens", axis=0)
     b, s = batch_and_seq(g, cfg, "input_ids", "/model")
-    positions = arange(g, seq_scalar(g, cfg, "input_ids", "/model"), "/model")  # cache_position
-    position_ids = g.unsqueeze(positions, [0], "/model")
-    cos, sin = rotary_cos_sin(g, cfg, position_ids)
-    mask = causal_mask(g, cfg, positions, b, s, window)
+    if cfg.past_kv:
+        scope = "/model"
+        past = (g.size("past_key_values.0.key", 2, scope) if cfg.dynamic  # past_key_values.get_seq_length()
+                else g.ints(cfg.past, scope))
+        total = g.op("Add", [past, seq_scalar(g, cfg, "input_ids", scope)], scope)
+        positions = g.op("Range", [past, total, g.ints(1, scope)], scope)  # cache_position
+        keys = arange(g, total, scope)
+        t = g.unsqueeze(total, [0], scope) if cfg.dynamic else cfg.past + cfg.seq
+        cos, sin = rotary_cos_sin(g, cfg, "position_ids")
+        mask = causal_mask(g, cfg, positions, b, s, window, keys=keys, t=t)
+    else:
+        positions = arange(g, seq_scalar(g, cfg, "input_ids", "/model"), "/model")  # cache_position
+        position_ids = g.unsqueeze(positions, [0], "/model")
+        cos, sin = rotary_cos_sin(g, cfg, position_ids)
+        mask = causal_mask(g, cfg, positions, b, s, window)
     for i in range(cfg.layers):
         p, scope = f"model.layers.{i}", f"/model/layers.{i}"
         h = rms_norm(g, x, g.weight(f"{p}.input_layernorm.weight"), eps, f"{scope}/input_layernorm")
@@ -776,7 +848,10 @@ def hf_decoder(cfg: Config, w: dict, name: str, doc: str, *, project=separate_qk
         x = g.op("Add", [x, mlp(g, cfg, i, h)], scope)
     x = rms_norm(g, x, g.weight("model.norm.weight"), eps, "/model/norm")
     g.op("MatMul", [x, g.weight("lm_head.weight")], "/lm_head", outputs=["logits"])
-    g.output("logits", FLOAT, [BATCH, SEQUENCE, cfg.vocab] if cfg.dynamic else [cfg.batch, cfg.seq, cfg.vocab])
+    if cfg.past_kv:
+        past_kv_outputs(g, cfg, cfg.kv_heads)
+    else:
+        g.output("logits", FLOAT, [BATCH, SEQUENCE, cfg.vocab] if cfg.dynamic else [cfg.batch, cfg.seq, cfg.vocab])
     return g.generated(cfg, "main_graph", doc, name)
 
 
@@ -804,6 +879,29 @@ class DynamoSizes:
     s_scalar: str | None = None
 
 
+@dataclasses.dataclass
+class DynamoPast:
+    """A decode step's sizes: T = P + S (an int, or a 1-element tensor), and with
+    --dynamic cache_position = arange(P, P + S) and the key positions arange(T)."""
+
+    t: int | str
+    cache_position: str | None = None
+    kv_arange: str | None = None
+
+
+def dynamo_past(g: GraphBuilder, cfg: Config, sz: DynamoSizes) -> DynamoPast:
+    """past_key_values.get_seq_length() (the first past key's dim 2), cache_position and kv_arange."""
+    if not cfg.dynamic:
+        return DynamoPast(cfg.past + cfg.seq)
+    scope = "/model"
+    p = g.op("Shape", ["past_key_values.0.key"], scope, start=2, end=3)
+    p_scalar = g.op("Squeeze", [p], scope)
+    end = g.op("Add", [p_scalar, sz.s_scalar], scope)
+    cache_position = g.op("Range", [p_scalar, end, g.ints(1, scope)], scope)
+    kv_arange = g.op("Range", [g.ints(0, scope), end, g.ints(1, scope)], scope)
+    return DynamoPast(g.op("Add", [p, sz.s], scope), cache_position, kv_arange)
+
+
 def dynamo_sizes(g: GraphBuilder, cfg: Config, x: str) -> DynamoSizes:
     if not cfg.dynamic:
         return DynamoSizes(cfg.batch, cfg.seq)
@@ -821,9 +919,10 @@ def dynamo_index_grid(batch: int, seq: int, index: str) -> np.ndarray:
     return np.stack([b, i], axis=-1).astype(np.int64)
 
 
-def dynamo_allowed(cfg: Config, causal: bool, window: int | None) -> np.ndarray:
-    """The folded structural part of the mask, bool [1, 1, S, S] ([1, 1, S, 1] bidirectional)."""
-    q, kv = np.arange(cfg.seq)[:, None], np.arange(cfg.seq)[None, :]
+def dynamo_allowed(cfg: Config, causal: bool, window: int | None, past: int = 0) -> np.ndarray:
+    """The folded structural part of the mask, bool [1, 1, S, P + S] ([1, 1, S, 1]
+    bidirectional): queries at cache positions P..P+S-1, keys 0..P+S-1."""
+    q, kv = past + np.arange(cfg.seq)[:, None], np.arange(past + cfg.seq)[None, :]
     if not causal:
         return np.ones((1, 1, cfg.seq, 1), dtype=bool)
     allowed = kv <= q
@@ -848,6 +947,28 @@ class DynamoMaskBuilder:
 
     def build(self, arange: str | None = None, position_ids: str | None = None) -> tuple[str, str]:
         return self._dynamic(arange, position_ids) if self.cfg.dynamic else self._folded()
+
+    def build_past(self, past: DynamoPast) -> tuple[str, str]:
+        """A decode step's mask (no attention_mask, so no padding and no packed-sequence
+        check): queries at cache_position P..P+S-1 against keys 0..P+S-1."""
+        g, cfg, sz, scope = self.g, self.cfg, self.sz, self.scope
+        if not cfg.dynamic:
+            allowed = dynamo_allowed(cfg, True, self.window, cfg.past)
+            additive = np.where(allowed, np.float32(0), np.float32(FLOAT_MIN)).astype(np.float32)
+            additive = np.broadcast_to(additive, (cfg.batch, 1, cfg.seq, cfg.past + cfg.seq)).copy()
+            return "add", g.param("val_attention_mask", additive)
+        true = g.const(True, scope, np.bool_)
+        q_pos = g.unsqueeze(g.unsqueeze(past.cache_position, [0, 1], scope), [3], scope)  # [1, 1, S, 1]
+        kv_pos = g.unsqueeze(g.unsqueeze(past.kv_arange, [0, 1], scope), [2], scope)  # [1, 1, 1, T]
+        if self.window is not None:
+            lower = g.op("Sub", [q_pos, g.ints(self.window, scope)], scope)
+            allowed = g.op("And", [true, g.op("Greater", [kv_pos, lower], scope)], scope)
+            allowed = g.op("And", [allowed, g.op("LessOrEqual", [kv_pos, q_pos], scope)], scope)
+            allowed = g.op("And", [true, allowed], scope)
+        else:
+            allowed = g.op("And", [true, g.op("LessOrEqual", [kv_pos, q_pos], scope)], scope)
+        shape = g.op("Concat", [sz.b, g.ints([1], scope), sz.s, past.t], scope, axis=0)
+        return "bool", g.op("Expand", [allowed, shape], scope)
 
     def _folded(self) -> tuple[str, str]:
         g, cfg = self.g, self.cfg
@@ -943,7 +1064,7 @@ def dynamo_rotary_tables(g: GraphBuilder, cfg: Config, arange: str | None, posit
     MatMul, once the exporter has simplified the [D/2, 1] @ [1, S] product),
     Concat(freqs, freqs), Cos / Sin, Unsqueeze(1)."""
     scope = "/model/rotary_emb"
-    if not cfg.dynamic:
+    if not cfg.dynamic and not cfg.past_kv:  # with --past-kv the positions are an input
         freqs = np.arange(cfg.seq, dtype=np.float32)[:, None] * rope_inv_freq(cfg.head_dim)[None, :]
         emb = np.concatenate([freqs, freqs], axis=-1)[None, None]
         return (g.param("unsqueeze_cos", np.cos(emb).astype(np.float32)),
@@ -974,13 +1095,14 @@ def dynamo_heads(g: GraphBuilder, x: str, sz: DynamoSizes, head_dim: int, scope:
 
 
 def dynamo_sdpa(g: GraphBuilder, cfg: Config, q: str, k: str, v: str, mask: str, sz: DynamoSizes,
-                heads: int, kv_heads: int, scope: str) -> str:
+                heads: int, kv_heads: int, scope: str, kv=None) -> str:
     """repeat_kv and torch's SDPA decomposition: the keys go through 3-D
     ([B*H, S, D], transposed, reshaped to [B, H, D, S]), q and k^T are each
     scaled by sqrt(1/sqrt(D)), the additive mask (see dynamo_additive_mask)
-    is added, and the probabilities are guarded by Where(IsNaN(p), 0, p)."""
+    is added, and the probabilities are guarded by Where(IsNaN(p), 0, p).
+    `kv` is the key length when it is not S (a decode step: P + S)."""
     hd, n_rep = cfg.head_dim, heads // kv_heads
-    b, s = sz.b, sz.s
+    b, s = sz.b, (sz.s if kv is None else kv)
     if n_rep > 1:
         expand = g.shape_tensor([b, kv_heads, n_rep, s, hd], scope)
         k = g.op("Expand", [g.unsqueeze(k, [2], scope), expand], scope)
@@ -998,9 +1120,9 @@ def dynamo_sdpa(g: GraphBuilder, cfg: Config, q: str, k: str, v: str, mask: str,
         k_t = g.op("Transpose", [k3], scope, perm=[0, 2, 1])
         k_t = g.op("Reshape", [k_t, g.op("Concat", [leading, last, second], scope, axis=0)], scope, allowzero=0)
     else:
-        k3 = g.op("Reshape", [k, g.ints([cfg.batch * heads if n_rep > 1 else -1, cfg.seq, hd], scope)], scope)
+        k3 = g.op("Reshape", [k, g.ints([cfg.batch * heads if n_rep > 1 else -1, s, hd], scope)], scope)
         k_t = g.op("Transpose", [k3], scope, perm=[0, 2, 1])
-        k_t = g.op("Reshape", [k_t, g.ints([cfg.batch, heads, hd, cfg.seq], scope)], scope, allowzero=0)
+        k_t = g.op("Reshape", [k_t, g.ints([cfg.batch, heads, hd, s], scope)], scope, allowzero=0)
     sqrt_scale = g.scalar(math.sqrt(1.0 / math.sqrt(hd)), scope)
     q = g.op("Mul", [q, sqrt_scale], scope)
     k_t = g.op("Mul", [k_t, sqrt_scale], scope)
@@ -1022,22 +1144,33 @@ def dynamo_token_inputs(g: GraphBuilder, cfg: Config) -> None:
 
 def dynamo_decoder(cfg: Config, w: dict, name: str, doc: str, *, fused: bool = False, qkv_bias: bool = False,
                    window: int | None = None) -> Generated:
-    """The transformers 5 Llama skeleton (Llama, Qwen2, Mistral, Phi-3)."""
+    """The transformers 5 Llama skeleton (Llama, Qwen2, Mistral, Phi-3).
+
+    With --past-kv, a decode step with a DynamicCache: the rotary tables come
+    from the position_ids input, the mask from cache_position P..P+S-1 (folded
+    when static), and cat(past, new, dim=-2) gives present.*."""
     g = GraphBuilder(cfg.opset or 18, weights=w)
-    dynamo_token_inputs(g, cfg)
+    if cfg.past_kv:
+        past_kv_inputs(g, cfg, cfg.kv_heads)
+    else:
+        dynamo_token_inputs(g, cfg)
     eps, hd = 1e-6, cfg.head_dim
     sz = dynamo_sizes(g, cfg, "attention_mask" if cfg.with_mask else "input_ids")
     x = g.op("Gather", [g.param("model.model.embed_tokens.weight", w["model.embed_tokens.weight"]), "input_ids"],
              "/model/embed_tokens", axis=0)
-    arange = position_ids = None
-    if cfg.dynamic:
+    arange = position_ids = past = None
+    if cfg.past_kv:
+        past = dynamo_past(g, cfg, sz)
+        position_ids = "position_ids"
+    elif cfg.dynamic:
         arange = g.op("Range", [g.ints(0, "/model"), sz.s_scalar, g.ints(1, "/model")], "/model")
         if not cfg.with_mask:
             # position_ids = cache_position.unsqueeze(0).expand(B, -1)
             position_ids = g.op("Expand", [g.unsqueeze(arange, [0], "/model"),
                                            g.op("Concat", [sz.b, g.ints([1], "/model")], "/model", axis=0)],
                                 "/model")
-    mask = dynamo_additive_mask(g, DynamoMaskBuilder(g, cfg, sz, window=window).build(arange, position_ids))
+    builder = DynamoMaskBuilder(g, cfg, sz, window=window)
+    mask = dynamo_additive_mask(g, builder.build_past(past) if past else builder.build(arange, position_ids))
     cos, sin = dynamo_rotary_tables(g, cfg, arange, position_ids)
     q_width, kv_width = cfg.heads * hd, cfg.kv_heads * hd
     for i in range(cfg.layers):
@@ -1056,7 +1189,10 @@ def dynamo_decoder(cfg: Config, w: dict, name: str, doc: str, *, fused: bool = F
         q, k, v = (dynamo_heads(g, t, sz, hd, attn) for t in (q, k, v))
         q = dynamo_rope(g, q, cos, sin, hd, attn)
         k = dynamo_rope(g, k, cos, sin, hd, attn)
-        out = dynamo_sdpa(g, cfg, q, k, v, mask, sz, cfg.heads, cfg.kv_heads, attn)
+        if past:
+            k, v = cache_update(g, i, k, v, attn, axis=-2)
+        out = dynamo_sdpa(g, cfg, q, k, v, mask, sz, cfg.heads, cfg.kv_heads, attn,
+                          kv=past.t if past else None)
         out = dynamo_linear(g, dynamo_merge_heads(g, out, sz, attn), w, f"{p}.self_attn.o_proj", f"{attn}/o_proj")
         x = g.op("Add", [x, out], scope)
         h = dynamo_rms_norm(g, x, g.param(f"model.{p}.post_attention_layernorm.weight",
@@ -1074,7 +1210,11 @@ def dynamo_decoder(cfg: Config, w: dict, name: str, doc: str, *, fused: bool = F
         x = g.op("Add", [x, dynamo_linear(g, h, w, f"{p}.mlp.down_proj", f"{mlp}/down_proj")], scope)
     x = dynamo_rms_norm(g, x, g.param("model.model.norm.weight", w["model.norm.weight"]), eps, "/model/norm")
     g.op("MatMul", [x, g.param("model.lm_head.weight", w["lm_head.weight"])], "/lm_head", outputs=["logits"])
-    g.output("logits", FLOAT, [BATCH, SEQUENCE, cfg.vocab] if cfg.dynamic else [cfg.batch, cfg.seq, cfg.vocab])
+    if past:
+        past_kv_outputs(g, cfg, cfg.kv_heads)
+        g.prune()  # the batch size's scalar is unused
+    else:
+        g.output("logits", FLOAT, [BATCH, SEQUENCE, cfg.vocab] if cfg.dynamic else [cfg.batch, cfg.seq, cfg.vocab])
     return g.generated(cfg, "main_graph", doc, name)
 
 
@@ -1109,9 +1249,14 @@ def build_qwen2_dynamo(cfg: Config, weights: dict | None = None) -> Generated:
                           qkv_bias=True)
 
 
+def default_window(cfg: Config) -> int:
+    """--window, else half the sequence (with --past-kv, half of past + sequence)."""
+    return cfg.window or max(1, (cfg.seq + (cfg.past if cfg.past_kv else 0)) // 2)
+
+
 def build_mistral_dynamo(cfg: Config, weights: dict | None = None) -> Generated:
     """Mistral (dynamo): llama-dynamo with the sliding-window overlay (kv > q - window)."""
-    window = cfg.window or max(1, cfg.seq // 2)
+    window = default_window(cfg)
     return dynamo_decoder(cfg, weights or llama_weights(cfg), "mistral-dynamo", build_mistral_dynamo.__doc__,
                           window=window)
 
@@ -1127,14 +1272,20 @@ def build_gpt2_dynamo(cfg: Config, weights: dict | None = None) -> Generated:
     gelu_new, and the LM head tied to wte."""
     w = weights or gpt2_weights(cfg)
     g = GraphBuilder(cfg.opset or 18, weights=w)
-    dynamo_token_inputs(g, cfg)
+    if cfg.past_kv:
+        past_kv_inputs(g, cfg, cfg.heads)
+    else:
+        dynamo_token_inputs(g, cfg)
     d, eps = cfg.hidden, 1e-5
     sz = dynamo_sizes(g, cfg, "attention_mask" if cfg.with_mask else "input_ids")
     scope = "/model/transformer"
     ids = g.op("Reshape", ["input_ids", g.shape_tensor([-1, sz.s], scope)], scope, allowzero=1)
     wte = g.param("model.lm_head.weight", w["transformer.wte.weight"])
     x = g.op("Gather", [wte, ids], f"{scope}/wte", axis=0)
-    if cfg.dynamic:
+    past = dynamo_past(g, cfg, sz) if cfg.past_kv else None
+    if past:
+        arange, positions = None, "position_ids"
+    elif cfg.dynamic:
         arange = g.op("Range", [g.ints(0, scope), sz.s_scalar, g.ints(1, scope)], scope)
         positions = g.unsqueeze(arange, [0], scope)
     else:
@@ -1142,13 +1293,13 @@ def build_gpt2_dynamo(cfg: Config, weights: dict | None = None) -> Generated:
     wpe = g.param("model.transformer.wpe.weight", w["transformer.wpe.weight"])
     x = g.op("Add", [x, g.op("Gather", [wpe, positions], f"{scope}/wpe", axis=0)], scope)
     position_ids = None
-    if cfg.dynamic and not cfg.with_mask:
+    if cfg.dynamic and not cfg.with_mask and not past:
         position_ids = g.op("Expand", [positions, g.op("Concat", [sz.b, g.ints([1], scope)], scope, axis=0)], scope)
     attention_mask = "attention_mask"
     if cfg.with_mask:  # attention_mask.view(batch_size, -1)
         attention_mask = g.op("Reshape", [attention_mask, g.shape_tensor([sz.b, -1], scope)], scope, allowzero=1)
     builder = DynamoMaskBuilder(g, cfg, sz, attention_mask=attention_mask)
-    mask = dynamo_additive_mask(g, builder.build(arange, position_ids))
+    mask = dynamo_additive_mask(g, builder.build_past(past) if past else builder.build(arange, position_ids))
     for i in range(cfg.layers):
         p, scope = f"transformer.h.{i}", f"/model/transformer/h.{i}"
         attn = f"{scope}/attn"
@@ -1156,7 +1307,10 @@ def build_gpt2_dynamo(cfg: Config, weights: dict | None = None) -> Generated:
         qkv = dynamo_gemm(g, h, w, f"{p}.attn.c_attn", sz, 3 * d, f"{attn}/c_attn")
         q, k, v = g.op("Split", [qkv], attn, n_out=3, axis=2, num_outputs=3)
         q, k, v = (dynamo_heads(g, t, sz, cfg.head_dim, attn) for t in (q, k, v))
-        out = dynamo_sdpa(g, cfg, q, k, v, mask, sz, cfg.heads, cfg.heads, attn)
+        if past:
+            k, v = cache_update(g, i, k, v, attn, axis=-2)
+        out = dynamo_sdpa(g, cfg, q, k, v, mask, sz, cfg.heads, cfg.heads, attn,
+                          kv=past.t if past else None)
         out = dynamo_merge_heads(g, out, sz, attn)
         x = g.op("Add", [dynamo_gemm(g, out, w, f"{p}.attn.c_proj", sz, d, f"{attn}/c_proj"), x], scope)
         h = dynamo_layer_norm(g, x, w, f"{p}.ln_2", eps, f"{scope}/ln_2")
@@ -1167,7 +1321,11 @@ def build_gpt2_dynamo(cfg: Config, weights: dict | None = None) -> Generated:
     x = g.op("Reshape", [x, g.shape_tensor([-1, sz.s, d], "/model")], "/model", allowzero=1)
     lm_head = g.param("val_lm_head_t", w["transformer.wte.weight"].T.copy())
     g.op("MatMul", [x, lm_head], "/lm_head", outputs=["logits"])
-    g.output("logits", FLOAT, [BATCH, SEQUENCE, cfg.vocab] if cfg.dynamic else [cfg.batch, cfg.seq, cfg.vocab])
+    if past:
+        past_kv_outputs(g, cfg, cfg.heads)
+        g.prune()  # the batch size's scalar is unused
+    else:
+        g.output("logits", FLOAT, [BATCH, SEQUENCE, cfg.vocab] if cfg.dynamic else [cfg.batch, cfg.seq, cfg.vocab])
     return g.generated(cfg, "main_graph", build_gpt2_dynamo.__doc__, "gpt2-dynamo")
 
 
@@ -1341,7 +1499,7 @@ def build_qwen2(cfg: Config, weights: dict | None = None) -> Generated:
 
 def build_mistral(cfg: Config, weights: dict | None = None) -> Generated:
     """Mistral: Llama with a sliding-window causal mask (j <= i and i - j < --window)."""
-    window = cfg.window or max(1, cfg.seq // 2)
+    window = default_window(cfg)
     return hf_decoder(cfg, weights or llama_weights(cfg), "mistral", build_mistral.__doc__, window=window)
 
 
@@ -1356,13 +1514,19 @@ def build_gpt2(cfg: Config, weights: dict | None = None) -> Generated:
     (or its decomposition with --decomposed-ln), Conv1D c_attn + Split, causal
     mask sliced from the `bias` buffer + Where, gelu_new, lm_head tied to wte."""
     g = GraphBuilder(cfg.opset or 17, weights=weights or gpt2_weights(cfg), constant_nodes=True)
-    token_inputs(g, cfg, ["input_ids"] + (["attention_mask"] if cfg.with_mask else []), token_samplers(cfg))
+    if cfg.past_kv:
+        past_kv_inputs(g, cfg, cfg.heads)
+    else:
+        token_inputs(g, cfg, ["input_ids"] + (["attention_mask"] if cfg.with_mask else []), token_samplers(cfg))
     d, hd, eps = cfg.hidden, cfg.head_dim, 1e-5
     ln = functools.partial(layer_norm, g, eps=eps, decomposed=cfg.decomposed_ln)
 
     scope = "/transformer"
-    positions = arange(g, seq_scalar(g, cfg, "input_ids", scope), scope)
-    position_ids = g.unsqueeze(positions, [0], scope)
+    if cfg.past_kv:
+        position_ids = "position_ids"
+    else:
+        positions = arange(g, seq_scalar(g, cfg, "input_ids", scope), scope)
+        position_ids = g.unsqueeze(positions, [0], scope)
     x = g.op("Gather", [g.weight("transformer.wte.weight"), "input_ids"], f"{scope}/wte", axis=0)
     x = g.op("Add", [x, g.op("Gather", [g.weight("transformer.wpe.weight"), position_ids], f"{scope}/wpe", axis=0)],
              scope)
@@ -1375,6 +1539,8 @@ def build_gpt2(cfg: Config, weights: dict | None = None) -> Generated:
         b, s = batch_and_seq(g, cfg, h, attn)
         q, k, v = g.split(linear(g, h, f"{p}.attn.c_attn", f"{attn}/c_attn"), [d, d, d], 2, attn)
         q, k, v = (split_heads(g, t, b, s, cfg.heads, hd, attn) for t in (q, k, v))
+        if cfg.past_kv:  # key = torch.cat((past_key, key), dim=-2); present = (key, value)
+            k, v = cache_update(g, i, k, v, attn, axis=-2)
         scores = g.op("MatMul", [q, g.op("Transpose", [k], attn, perm=[0, 1, 3, 2])], attn)
         scores = g.op("Div", [scores, g.scalar(math.sqrt(hd), attn)], attn)
         # causal_mask = bias[:, :, key_length - query_length : key_length, :key_length]
@@ -1383,7 +1549,7 @@ def build_gpt2(cfg: Config, weights: dict | None = None) -> Generated:
             start = g.unsqueeze(g.op("Sub", [k_len, q_len], attn), [0], attn)
             end = g.unsqueeze(k_len, [0], attn)
         else:
-            start, end = [0], [cfg.seq]
+            start, end = [cfg.past if cfg.past_kv else 0], [cfg.past + cfg.seq if cfg.past_kv else cfg.seq]
         causal = g.slice(g.weight(f"{p}.attn.bias"), start, end, [2], attn)
         causal = g.slice(causal, [0], end, [3], attn)
         scores = g.op("Where", [causal, scores, g.scalar(FLOAT_MIN, attn)], attn)
@@ -1399,7 +1565,10 @@ def build_gpt2(cfg: Config, weights: dict | None = None) -> Generated:
     x = ln(x, g.weight("transformer.ln_f.weight"), g.weight("transformer.ln_f.bias"), scope="/transformer/ln_f")
     wte_t = g.op("Transpose", [g.weight("transformer.wte.weight")], "/lm_head", perm=[1, 0])
     g.op("MatMul", [x, wte_t], "/lm_head", outputs=["logits"])
-    g.output("logits", FLOAT, [BATCH, SEQUENCE, cfg.vocab] if cfg.dynamic else [cfg.batch, cfg.seq, cfg.vocab])
+    if cfg.past_kv:
+        past_kv_outputs(g, cfg, cfg.heads)
+    else:
+        g.output("logits", FLOAT, [BATCH, SEQUENCE, cfg.vocab] if cfg.dynamic else [cfg.batch, cfg.seq, cfg.vocab])
     return g.generated(cfg, "main_graph", build_gpt2.__doc__, "gpt2")
 
 
@@ -1681,6 +1850,10 @@ def corrupt_garbage(cfg: Config) -> bytes:
 
 # Models with multi-head attention, which ignore --kv-heads.
 MHA_MODELS = {"gpt2", "bert", "bert-ort", "gpt2-dynamo", "bert-dynamo", "gpt2-ts-sdpa"}
+
+# Models with a --past-kv (decode step) form.
+PAST_KV_MODELS = {"llama", "qwen2", "mistral", "phi3", "gpt2", "llama-dynamo", "qwen2-dynamo", "mistral-dynamo",
+                  "phi3-dynamo", "gpt2-dynamo"}
 
 # --opset may lower a model's opset this far; the helpers emit each op's form for it.
 MODEL_OLDEST_OPSET = 13
@@ -2019,7 +2192,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                                    ("--batch", "batch", "batch size of static shapes and of generated inputs"),
                                    ("--intermediate", "intermediate", "MLP inner size"),
                                    ("--max-pos", "max_pos", "positions of learned/cached position tables"),
-                                   ("--past", "past", "llama-ort: past sequence length (static shapes, inputs)"),
+                                   ("--past", "past", "llama-ort, --past-kv: past length (static shapes, inputs)"),
                                    ("--block-size", "block_size", "llama-ort: MatMulNBits block size")):
         sizes.add_argument(flag, type=int, default=getattr(defaults, field), help=f"{help_text} (default %(default)s)")
     sizes.add_argument("--window", type=int, help="mistral: sliding window (default seq/2)")
@@ -2034,6 +2207,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     form.add_argument("--seed", type=int, default=0, help="seed of weights and inputs (default 0)")
     form.add_argument("--with-mask", action="store_true",
                       help="llama, qwen2, mistral, phi3, opset23, gpt2: add an attention_mask input")
+    form.add_argument("--past-kv", action="store_true",
+                      help="llama, qwen2, mistral, phi3, gpt2 (and their -dynamo forms): a decode step with\n"
+                           "position_ids and past_key_values.{i}.key/.value [B, kv_heads, --past, D] inputs\n"
+                           "and present.{i}.key/.value outputs after logits (with --dynamic: batch,\n"
+                           "sequence, past_sequence, total_sequence)")
     form.add_argument("--decomposed-ln", action="store_true", help="gpt2, bert: decompose LayerNorm")
     form.add_argument("--symmetric", action="store_true", help="llama-ort: symmetric int4, no zero points")
     form.add_argument("--rope-in-attn", action="store_true",
@@ -2079,6 +2257,8 @@ def generate(args: argparse.Namespace) -> None:
     else:
         if args.model in MHA_MODELS:
             cfg.kv_heads = cfg.heads
+        if cfg.past_kv and args.model not in PAST_KV_MODELS:
+            raise ValueError(f"--past-kv is for {', '.join(sorted(PAST_KV_MODELS))}, not {args.model}")
         cfg.validate()
         if cfg.opset is not None and cfg.opset < MODEL_OLDEST_OPSET:
             raise ValueError(f"models are generated at opset {MODEL_OLDEST_OPSET} or later")
@@ -2223,6 +2403,15 @@ MODEL_VARIANTS: dict[str, list[list[str]]] = {
     "bert-dynamo": [[], ["--with-mask"], ["--dynamic"], ["--dynamic", "--with-mask"]],
     "gpt2-ts-sdpa": [[], ["--with-mask"], ["--dynamic", "--with-mask"]],
 }
+# Decode steps (--past-kv): static with a past, static with an empty past,
+# one new token, and symbolic batch / sequence / past_sequence.
+for _name, _extra in (("llama", []), ("qwen2", []), ("mistral", ["--window", "4"]), ("phi3", []), ("gpt2", []),
+                      ("llama-dynamo", []), ("qwen2-dynamo", []), ("mistral-dynamo", ["--window", "4"]),
+                      ("phi3-dynamo", []), ("gpt2-dynamo", [])):
+    MODEL_VARIANTS[_name] += [["--past-kv", "--past", "4"] + _extra, ["--past-kv", "--past", "0"] + _extra,
+                              ["--past-kv", "--past", "1", "--seq", "1"] + _extra,
+                              ["--past-kv", "--past", "3", "--dynamic"] + _extra]
+MODEL_VARIANTS["llama"] += [["--past-kv", "--past", "2", "--kv-heads", "1", "--dynamic"]]
 
 # Ops whose form depends on the opset, generated again at older opsets.
 OP_OPSET_VARIANTS = [("Split", 13), ("Split", 11), ("Squeeze", 11), ("Unsqueeze", 11), ("ReduceMean", 13),
@@ -2296,6 +2485,7 @@ def self_test() -> int:
         _test_quantization(t)
         _test_equivalences(t)
         _test_masking(t)
+        _test_past_kv(t)
         _test_listings(t)
     print(f"self-test: {t.passed} passed, {t.failed} failed")
     return 1 if t.failed else 0
@@ -2519,6 +2709,66 @@ def _test_masking(t: SelfTest) -> None:
             if np.abs(before[1, seq // 2:] - after[1, seq // 2:]).max() == 0:
                 raise AssertionError("padded positions did not change")
         t.check(f"padding mask: {' '.join([model] + extra)}", padding)
+
+
+# Decode-step models checked against their full-sequence form: (model, arguments).
+PAST_KV_CASES = [("llama", []), ("llama", ["--kv-heads", "1"]), ("qwen2", []), ("mistral", ["--window", "3"]),
+                 ("phi3", []), ("gpt2", []), ("llama-dynamo", []), ("qwen2-dynamo", []),
+                 ("mistral-dynamo", ["--window", "3"]), ("phi3-dynamo", []), ("gpt2-dynamo", [])]
+
+
+def _test_past_kv(t: SelfTest) -> None:
+    """A --past-kv model run on the first P tokens with an empty past, then on the
+    next S with the presents as past (and token by token), computes the full
+    model's logits; the static decode step computes what the dynamic one does."""
+    past, seq = 5, 3
+    total = past + seq
+
+    def empty_past(path: str, batch: int) -> dict[str, np.ndarray]:
+        feeds = {}
+        for vi in onnx.load(path).graph.input:
+            if vi.name.startswith("past_key_values."):
+                dims = vi.type.tensor_type.shape.dim
+                feeds[vi.name] = np.zeros((batch, dims[1].dim_value, 0, dims[3].dim_value), np.float32)
+        return feeds
+
+    def step(path: str, ids: np.ndarray, start: int, past_feeds: dict) -> tuple[np.ndarray, dict]:
+        positions = np.broadcast_to(np.arange(start, start + ids.shape[1], dtype=np.int64), ids.shape).copy()
+        out = run_onnxruntime(path, {"input_ids": ids, "position_ids": positions, **past_feeds})
+        presents = {k.replace("present.", "past_key_values."): v for k, v in out.items() if k.startswith("present.")}
+        return out["logits"], presents
+
+    for model, extra in PAST_KV_CASES:
+        def run(model=model, extra=extra):
+            label = f"past-kv {model} {' '.join(extra)}"
+            full = t.cli(f"{label} full", [model, "--seq", str(total)] + extra + SCALE)
+            cfg = config_from_args(parse_args([model, "-o", full, "--seq", str(total)] + extra + SCALE))
+            ids = make_inputs(MODELS[model](cfg), input_rng(cfg))["input_ids"]
+            expected = run_onnxruntime(full, {"input_ids": ids})["logits"]
+            dynamic = t.cli(f"{label} dynamic", [model, "--past-kv", "--dynamic"] + extra + SCALE)
+            # prefill P tokens from an empty past, then S tokens on the presents
+            logits, presents = step(dynamic, ids[:, :past], 0, empty_past(dynamic, cfg.batch))
+            assert_close("prefill logits", expected[:, :past], logits)
+            logits, final = step(dynamic, ids[:, past:], past, presents)
+            assert_close("decode logits", expected[:, past:], logits)
+            for name, value in presents.items():
+                assert_close(f"{name} kept", value, final[name][:, :, :past], rtol=0)
+            # token by token
+            cache = empty_past(dynamic, cfg.batch)
+            for pos in range(total):
+                logits, cache = step(dynamic, ids[:, pos:pos + 1], pos, cache)
+                assert_close(f"logits at {pos}", expected[:, pos:pos + 1], logits)
+            for name, value in cache.items():
+                assert_close(name, final[name], value)
+            # the static form of the decode step
+            static = t.cli(f"{label} static", [model, "--past-kv", "--past", str(past), "--seq", str(seq)]
+                           + extra + SCALE)
+            logits, static_final = step(static, ids[:, past:], past, presents)
+            assert_close("static decode logits", expected[:, past:], logits)
+            for name, value in final.items():
+                assert_close(f"static {name}", value, static_final[name])
+            return f"P={past}, S={seq}: logits and presents match the full model"
+        t.check(f"past-kv = full sequence: {' '.join([model] + extra)}", run)
 
 
 def _test_listings(t: SelfTest) -> None:
