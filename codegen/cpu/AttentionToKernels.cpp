@@ -130,6 +130,8 @@ struct AttentionToKernelsPass
     // window, sinks; explicit mask pointer, kind and 4 strides.
     SmallVector<Type> inputs(4 + 7 + 16, i64);
     inputs.append({f32, i32, i64, i64, i64, i32, i64, i64, i64, i64});
+    // Paged cache: block table pointer, block size, table row stride.
+    inputs.append({i64, i64, i64});
     txc::cpu::declareKernel(module, kAttention, b.getFunctionType(inputs, {}));
 
     for (txcpu::AttentionOp op : ops) {
@@ -172,6 +174,15 @@ struct AttentionToKernelsPass
         args.push_back(c.i64(0));
         args.push_back(c.i32(0));
         for (int d = 0; d < 4; ++d)
+          args.push_back(c.i64(0));
+      }
+      if (Value table = op.getBlockTable()) {
+        MemRefArgs t = c.describe(table);
+        args.push_back(t.pointer);
+        args.push_back(c.i64(*op.getBlockSize()));
+        args.push_back(t.strides[0]);
+      } else {
+        for (int d = 0; d < 3; ++d)
           args.push_back(c.i64(0));
       }
       func::CallOp::create(b, op.getLoc(), kAttention, TypeRange{}, args);

@@ -207,6 +207,30 @@ struct WeightsToArgumentsPass
                                  {"inputs", std::move(inputs)},
                                  {"weights", std::move(weightInfo)},
                                  {"outputs", std::move(outputs)}};
+    // Generation models (tx-use-kv-cache): roles and cache geometry.
+    if (auto gen = func->getAttrOfType<DictionaryAttr>("tx.generation")) {
+      llvm::json::Object info;
+      for (NamedAttribute a : gen) {
+        if (auto str = dyn_cast<StringAttr>(a.getValue()))
+          info[a.getName().str()] = str.str();
+        else if (auto i = dyn_cast<IntegerAttr>(a.getValue()))
+          info[a.getName().str()] = i.getInt();
+        else if (auto t = dyn_cast<TypeAttr>(a.getValue()))
+          if (auto cache = dyn_cast<tx::KVCacheType>(t.getValue())) {
+            bool paged = cache.getLayout() == tx::KVLayout::paged;
+            info["layers"] = cache.getLayers();
+            info["kv_heads"] = cache.getKvHeads();
+            info["capacity"] = cache.getCapacity();
+            info["head_dim"] = cache.getHeadDim();
+            info["layout"] = paged ? "paged" : "contiguous";
+            info["block_size"] = paged ? cache.getBlockSize() : 0;
+            if (paged)
+              info["block_table"] = "block_table";
+          }
+      }
+      signature["generation"] = std::move(info);
+      func->removeAttr("tx.generation");
+    }
     if (auto file = module->getAttrOfType<StringAttr>("tx.weights");
         file && !weights.empty())
       signature["weights_file"] = file.str();
@@ -299,7 +323,7 @@ struct EmitEntryPointsPass
     // void txc_model_run(void **buffers)
     auto runType = LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx),
                                                {ptr});
-    auto run = LLVM::LLVMFuncOp::create(b, loc, "txc_model_run", runType);
+    auto run = LLVM::LLVMFuncOp::create(b, loc, prefix.getValue() + "_run", runType);
     Block *body = run.addEntryBlock(b);
     b.setInsertionPointToStart(body);
     // Empty tensors get a scratch byte, whatever the caller passed.
@@ -331,7 +355,7 @@ struct EmitEntryPointsPass
                            LLVM::Linkage::Internal, "txc_metadata_json",
                            b.getStringAttr(text));
     auto metaType = LLVM::LLVMFunctionType::get(ptr, {});
-    auto meta = LLVM::LLVMFuncOp::create(b, loc, "txc_model_metadata",
+    auto meta = LLVM::LLVMFuncOp::create(b, loc, prefix.getValue() + "_metadata",
                                          metaType);
     Block *metaBody = meta.addEntryBlock(b);
     b.setInsertionPointToStart(metaBody);

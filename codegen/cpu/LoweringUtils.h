@@ -12,6 +12,7 @@
 
 #include "txc/Dialect/Tx/TxOps.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -115,6 +116,11 @@ void populateAttentionLoweringPatterns(mlir::RewritePatternSet &patterns,
 void populateQuantLoweringPatterns(mlir::RewritePatternSet &patterns);
 /// tx.route, tx.gather_tokens, tx.scatter_tokens.
 void populateRoutingLoweringPatterns(mlir::RewritePatternSet &patterns);
+
+/// Lowers the entry function's `!tx.kv_cache` argument and the kv_append /
+/// kv_view ops on it to tensors written in place (TxToLinalgKVCache.cpp).
+/// Runs after the patterns, once tx.layer regions are inlined.
+mlir::LogicalResult lowerKVCache(mlir::func::FuncOp func);
 
 } // namespace txc::cpu
 

@@ -56,6 +56,8 @@ LogicalResult AttentionOp::verify() {
 
   for (Value operand : shaped) {
     auto type = cast<ShapedType>(operand.getType());
+    if (operand == getBlockTable())
+      continue;
     if (!type.hasRank() || type.getRank() != 4)
       return emitOpError() << "expects rank-4 operands, got "
                            << operand.getType();
@@ -64,9 +66,24 @@ LogicalResult AttentionOp::verify() {
                     k = getKey().getType().getShape(),
                     v = getValue().getType().getShape(),
                     o = getInit().getType().getShape();
-  if (!compatible(k[0], q[0]) || !compatible(v[0], q[0]) ||
+  const bool paged = static_cast<bool>(getBlockTable());
+  if (paged) {
+    auto table = cast<ShapedType>(getBlockTable().getType());
+    std::optional<int64_t> blockSize = getBlockSize();
+    if (!getKvLength() || !blockSize || *blockSize <= 0)
+      return emitOpError() << "expects kv_length and a positive 'block_size' "
+                              "with a block table";
+    if (table.getRank() != 2 || !compatible(table.getDimSize(0), q[0]) ||
+        !compatible(k[2], *blockSize) || !compatible(v[2], *blockSize) ||
+        !compatible(v[0], k[0]))
+      return emitOpError() << "expects a block table [B, blocks] and key and "
+                              "value pools [blocks, Hkv, block_size, D]";
+  } else if (getBlockSize()) {
+    return emitOpError() << "expects 'block_size' only with a block table";
+  }
+  if ((!paged && (!compatible(k[0], q[0]) || !compatible(v[0], q[0]))) ||
       !compatible(k[3], q[3]) || !compatible(v[1], k[1]) ||
-      !compatible(v[2], k[2]) || !compatible(o[0], q[0]) ||
+      (!paged && !compatible(v[2], k[2])) || !compatible(o[0], q[0]) ||
       !compatible(o[1], q[1]) || !compatible(o[2], q[2]) ||
       !compatible(o[3], v[3]))
     return emitOpError() << "expects query [B, H, Sq, D], key [B, Hkv, Sk, "

@@ -6,7 +6,7 @@
 // (TxToLinalg<Family>.cpp); this file drives them:
 //
 //  1. every tx op is checked first, so that an op the CPU backend cannot
-//     lower yet (KV cache, draft-tree verification, block-sparse selection,
+//     lower yet (tx.kv_commit, draft-tree verification, block-sparse selection,
 //     tree and block-sparse attention masks), a dynamic shape or a quantized
 //     weight that is not built by tx.qpack gets one clear error and the IR
 //     is left untouched;
@@ -45,7 +45,7 @@ static bool isLowerable(Operation *op) {
              tx::LayerNormOp, tx::RopeOp, tx::EmbeddingOp, tx::AttentionOp,
              tx::QPackOp, tx::DequantOp, tx::QLinearOp, tx::TreeMaskOp,
              tx::RouteOp, tx::GatherTokensOp, tx::ScatterTokensOp,
-             tx::WeightOp>(op);
+             tx::WeightOp, tx::KVAppendOp, tx::KVViewOp>(op);
 }
 
 /// Checks that the tx op `op` can be lowered, emitting an error when not.
@@ -116,6 +116,15 @@ struct TxLowerToLinalgPass
     cpu::populateQuantLoweringPatterns(patterns);
     cpu::populateRoutingLoweringPatterns(patterns);
     (void)applyPatternsGreedily(root, std::move(patterns));
+
+    // 2b. The KV cache, now that layer regions are inlined.
+    bool cacheLowered = true;
+    root->walk([&](func::FuncOp func) {
+      if (!func.isExternal() && failed(cpu::lowerKVCache(func)))
+        cacheLowered = false;
+    });
+    if (!cacheLowered)
+      return signalPassFailure();
 
     // 3. Only tx.weight may remain. A tx.qpack stays when its weight has a
     //    user other than tx.dequant / tx.qlinear (e.g. a return).

@@ -47,8 +47,15 @@ typedef enum txrt_status {
    *  (or holds it with another dtype, shape or byte size). */
   TXRT_ERROR_WEIGHTS = 4,
   /** A bad argument: a null pointer, an index out of range, a thread count
-   *  below 1. */
-  TXRT_ERROR_ARGUMENT = 5
+   *  below 1, a batch size other than the model's, a token outside the
+   *  vocabulary. */
+  TXRT_ERROR_ARGUMENT = 5,
+  /** Generation: the tokens do not fit in what is left of the session's KV
+   *  cache. Nothing was run; the session is unchanged. */
+  TXRT_ERROR_CAPACITY = 6,
+  /** Generation: the call does not fit the session's state (decode before
+   *  any prefill). Nothing was run; the session is unchanged. */
+  TXRT_ERROR_STATE = 7
 } txrt_status;
 
 /** Element types of tensors. */
@@ -183,6 +190,68 @@ TXRT_API void txrt_rng_seed(txrt_rng *rng, uint64_t seed);
 TXRT_API txrt_status txrt_sample(const float *logits, size_t vocab,
                                  const txrt_sampling *params, txrt_rng *rng,
                                  int64_t *token);
+
+
+/*===-- Generation sessions -----------------------------------------------===*/
+
+/** What a model compiled for generation (txc --max-seq) offers. */
+typedef struct txrt_generation_info {
+  /** Sequences generated together (every call takes this many rows). */
+  int64_t batch;
+  /** Positions the KV cache holds: prompt plus generated tokens. */
+  int64_t capacity;
+  /** Logits per position. */
+  int64_t vocab;
+  /** Tokens one prefill call runs at once (1: no prefill step; prompts are
+   *  fed one decode step at a time). */
+  int64_t prefill_chunk;
+  int64_t layers, kv_heads, head_dim;
+  /** 0 for a contiguous cache, else the positions per block of a paged one. */
+  int64_t block_size;
+} txrt_generation_info;
+
+/** Fails with TXRT_ERROR_ARGUMENT when `model` was not compiled for
+ *  generation. */
+TXRT_API txrt_status txrt_generation_info_get(const txrt_model *model,
+                                              txrt_generation_info *out);
+
+/** One generation in progress: the KV cache (owned by the session, zeroed at
+ *  creation) and how many positions of it are filled. A session belongs to
+ *  one model, which must outlive it; sessions of one model must not run at
+ *  the same time (they share its code). */
+typedef struct txrt_session txrt_session;
+
+TXRT_API txrt_status txrt_session_create(txrt_model *model,
+                                         txrt_session **out);
+/** NULL is accepted and ignored. */
+TXRT_API void txrt_session_free(txrt_session *session);
+
+/** Empties the cache (length 0; paged blocks go back to the pool). */
+TXRT_API txrt_status txrt_session_reset(txrt_session *session);
+
+/** Appends `count` tokens per row (`tokens` is [batch][count], row-major)
+ *  and computes the logits of the last one. Runs the prefill step on
+ *  chunks (the last one padded) and single decode steps where a chunk would
+ *  not fit the cache. Fails without running anything on a batch other than
+ *  the model's, count == 0, a token outside [0, vocab), or when
+ *  length + count exceeds the capacity (TXRT_ERROR_CAPACITY). May be called
+ *  again to extend the prompt. */
+TXRT_API txrt_status txrt_session_prefill(txrt_session *session,
+                                          const int64_t *tokens, size_t batch,
+                                          size_t count);
+
+/** Appends one token per row (`tokens` is [batch]) with one decode step and
+ *  computes its logits. TXRT_ERROR_STATE before any prefill;
+ *  TXRT_ERROR_CAPACITY when the cache is full; nothing runs then. */
+TXRT_API txrt_status txrt_session_decode(txrt_session *session,
+                                         const int64_t *tokens, size_t batch);
+
+/** The logits of the last position, [batch][vocab], valid until the next
+ *  call on the session; NULL before any prefill. */
+TXRT_API const float *txrt_session_logits(const txrt_session *session);
+
+/** Positions filled (0 when `session` is NULL). */
+TXRT_API int64_t txrt_session_length(const txrt_session *session);
 
 #ifdef __cplusplus
 }

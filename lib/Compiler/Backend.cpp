@@ -29,7 +29,8 @@ std::string txc::cpuLinalgPipeline() {
          "tx-decompose-aggregates,canonicalize,cse)";
 }
 
-std::string txc::cpuLLVMPipeline(const CPULoopOptions &loops) {
+std::string txc::cpuLLVMPipeline(const CPULoopOptions &loops,
+                                 llvm::StringRef entryPrefix) {
   std::string linalgToLoops =
       llvm::formatv("tx-linalg-to-loops{{parallel={0} min-parallel-work={1} "
                     "vector-bits={2}},",
@@ -49,13 +50,14 @@ std::string txc::cpuLLVMPipeline(const CPULoopOptions &loops) {
          + linalgToLoops + "convert-linalg-to-loops," + approximate +
          "convert-scf-to-openmp,canonicalize,"
          "lower-affine,convert-scf-to-cf,"
-         "expand-strided-metadata,convert-vector-to-llvm,"
+         "expand-strided-metadata,lower-affine,convert-vector-to-llvm,"
          "finalize-memref-to-llvm{use-generic-functions},"
          "convert-math-to-llvm,convert-math-to-libm,"
          "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
          "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
          "convert-openmp-to-llvm,"
-         "reconcile-unrealized-casts,tx-emit-entry-points)";
+         "reconcile-unrealized-casts,tx-emit-entry-points{prefix=" +
+         entryPrefix.str() + "})";
 }
 
 /// The target machine for `opts` (host triple).
@@ -158,7 +160,7 @@ static std::string kernelLibraryPath() {
   return {};
 }
 
-LogicalResult txc::linkSharedLibrary(llvm::StringRef object,
+LogicalResult txc::linkSharedLibrary(llvm::ArrayRef<std::string> objects,
                                      llvm::StringRef output,
                                      std::string &error) {
   std::string linker;
@@ -179,11 +181,11 @@ LogicalResult txc::linkSharedLibrary(llvm::StringRef object,
             "the txc executable and in the build tree)";
     return failure();
   }
-  SmallVector<llvm::StringRef> args = {linker,  "-shared", "-o", output,
-                                       object,  kernels,   "-lopenblas",
-                                       "-lstdc++", "-lpthread", "-lm",
-                                       "-L" TXC_LIBOMP_DIR, "-lomp",
-                                       "-Wl,-rpath," TXC_LIBOMP_DIR};
+  SmallVector<llvm::StringRef> args = {linker, "-shared", "-o", output};
+  for (const std::string &object : objects)
+    args.push_back(object);
+  args.append({kernels, "-lopenblas", "-lstdc++", "-lpthread", "-lm",
+               "-L" TXC_LIBOMP_DIR, "-lomp", "-Wl,-rpath," TXC_LIBOMP_DIR});
   std::string message;
   int rc = llvm::sys::ExecuteAndWait(linker, args, std::nullopt, {}, 0, 0,
                                      &message);

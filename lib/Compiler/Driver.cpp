@@ -30,6 +30,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -129,6 +130,31 @@ cl::opt<std::string>
                          "extension .safetensors; not written when the IR "
                          "goes to standard output)"),
                 cl::value_desc("FILE"), cl::cat(txcCategory));
+cl::OptionCategory genCategory(
+    "generation (autoregressive decoding over an in-place KV cache)");
+cl::opt<int64_t> maxSeq(
+    "max-seq",
+    cl::desc("Compile for generation: put every attention's keys and values "
+             "on an in-place KV cache of N positions (prompt plus generated "
+             "tokens) and emit a decode step and, when the model's sequence "
+             "length is dynamic, a prefill step (txc-run MODEL generate)"),
+    cl::value_desc("N"), cl::init(0), cl::cat(genCategory));
+cl::opt<int64_t> kvBlock(
+    "kv-block",
+    cl::desc("Paged KV cache with blocks of N positions (N divides "
+             "--max-seq); default: one contiguous slab per layer"),
+    cl::value_desc("N"), cl::init(0), cl::cat(genCategory));
+cl::opt<int64_t> prefillChunk(
+    "prefill-chunk",
+    cl::desc("Tokens the prefill step takes at once (default 64, at most "
+             "--max-seq); prompts are cut into chunks, the last padded"),
+    cl::value_desc("N"), cl::init(64), cl::cat(genCategory));
+cl::opt<int64_t> genBatch(
+    "batch",
+    cl::desc("Batch size of a dynamic-batch model compiled for generation "
+             "(default 1)"),
+    cl::value_desc("N"), cl::init(1), cl::cat(genCategory));
+
 cl::opt<bool> quiet("q", cl::desc("Do not print stage names and times"),
                     cl::cat(txcCategory));
 cl::opt<bool> printDebugInfo(
@@ -152,7 +178,7 @@ void reportStage(StringRef name,
 
 int txc::runCompilerMain(int argc, char **argv) {
   InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions(txcCategory);
+  cl::HideUnrelatedOptions({&txcCategory, &genCategory});
   cl::ParseCommandLineOptions(
       argc, argv,
       "txc: ahead-of-time compiler for transformer inference\n\n"
@@ -246,36 +272,36 @@ int txc::runCompilerMain(int argc, char **argv) {
       module->print(os);
   };
 
-  auto start = std::chrono::steady_clock::now();
-  OwningOpRef<ModuleOp> module;
-  SafetensorsWriter weights;
-  bool isMLIR = StringRef(inputFile).ends_with(".mlir");
-  if (isMLIR) {
-    std::string error;
-    auto file = openInputFile(inputFile, &error);
-    if (!file) {
-      errs() << "txc: error: " << error << "\n";
-      return 1;
-    }
-    sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
-    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
-    if (!module)
-      return 1;
-    reportStage("parse", start);
-  } else {
-    if (!sys::fs::exists(inputFile)) {
-      errs() << "txc: error: cannot open '" << inputFile
-             << "': no such file\n";
-      return 1;
-    }
-    module = importONNXFile(inputFile, context, options, &weights);
-    if (!module)
-      return 1;
-    reportStage("import", start);
+  // Generation: the decode step (and a prefill step) over an in-place cache.
+  const bool generate = maxSeq > 0;
+  if (maxSeq < 0 || kvBlock < 0 || prefillChunk <= 0 || genBatch <= 0) {
+    errs() << "txc: error: --max-seq and --kv-block must not be negative, "
+              "--prefill-chunk and --batch must be positive\n";
+    return 1;
   }
-  dump("import", *module);
+  if (!generate && kvBlock > 0) {
+    errs() << "txc: error: --kv-block needs --max-seq (it pages the KV cache "
+              "of a generation model)\n";
+    return 1;
+  }
+  if (generate && kvBlock > 0 && maxSeq % kvBlock != 0) {
+    errs() << "txc: error: --kv-block " << kvBlock
+           << " must divide --max-seq " << maxSeq << "\n";
+    return 1;
+  }
+  if (generate && stop == Emit::Import) {
+    errs() << "txc: error: --max-seq rewrites the raised model; use "
+              "--emit=tx or a later stage\n";
+    return 1;
+  }
+  bool isMLIR = StringRef(inputFile).ends_with(".mlir");
+  if (!isMLIR && !sys::fs::exists(inputFile)) {
+    errs() << "txc: error: cannot open '" << inputFile << "': no such file\n";
+    return 1;
+  }
 
-  auto runPipeline = [&](StringRef name, StringRef pipeline) -> bool {
+  auto runPipeline = [&](ModuleOp module, StringRef name,
+                         StringRef pipeline) -> bool {
     auto t0 = std::chrono::steady_clock::now();
     PassManager pm(&context);
     // Pipelines are written anchored on the module; the pass manager already
@@ -285,31 +311,126 @@ int txc::runCompilerMain(int argc, char **argv) {
       pipeline = text;
     if (failed(parsePassPipeline(pipeline, pm, errs())))
       return false;
-    if (failed(pm.run(*module)))
+    if (failed(pm.run(module)))
       return false;
     reportStage(name, t0);
-    dump(name, *module);
+    dump(name, module);
     return true;
   };
-
-  if (stop >= Emit::Tx) {
-    if (!isMLIR && !runPipeline("raise", "builtin.module(tx-raise-pipeline)"))
-      return 1;
-    std::string graph = graphPipeline.empty()
-                            ? std::string("builtin.module(tx-default-pipeline)")
-                            : graphPipeline.getValue();
-    if (!runPipeline("tx", graph))
-      return 1;
-  }
-  if (stop >= Emit::Linalg && !runPipeline("linalg", cpuLinalgPipeline()))
-    return 1;
   CPULoopOptions loopOptions;
   loopOptions.parallel = loopThreads;
   loopOptions.minParallelWork = parallelWork;
   loopOptions.vectorBits = vectorBits;
   loopOptions.approximateMath = approximateMath;
-  if (stop >= Emit::LLVM && !runPipeline("llvm", cpuLLVMPipeline(loopOptions)))
+
+  // Imports (or parses) the model with `step` tokens per call (generation;
+  // -1 otherwise) and runs the pipelines up to `stop` (at most the LLVM
+  // dialect). `prefix` names the entry points.
+  SafetensorsWriter weights, scratchWeights;
+  auto build = [&](int64_t step, SafetensorsWriter *w,
+                   StringRef prefix) -> OwningOpRef<ModuleOp> {
+    auto start = std::chrono::steady_clock::now();
+    OwningOpRef<ModuleOp> module;
+    if (isMLIR) {
+      std::string error;
+      auto file = openInputFile(inputFile, &error);
+      if (!file) {
+        errs() << "txc: error: " << error << "\n";
+        return nullptr;
+      }
+      sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
+      module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+      if (!module)
+        return nullptr;
+      reportStage("parse", start);
+    } else {
+      ONNXImportOptions stepOptions = options;
+      if (step > 0) {
+        stepOptions.generation.batch = genBatch;
+        stepOptions.generation.sequence = step;
+        stepOptions.generation.past = 1;
+      }
+      module = importONNXFile(inputFile, context, stepOptions, w);
+      if (!module)
+        return nullptr;
+      reportStage("import", start);
+    }
+    dump("import", *module);
+    if (stop >= Emit::Tx) {
+      if (!isMLIR &&
+          !runPipeline(*module, "raise", "builtin.module(tx-raise-pipeline)"))
+        return nullptr;
+      std::string graph =
+          graphPipeline.empty()
+              ? std::string("builtin.module(tx-default-pipeline)")
+              : graphPipeline.getValue();
+      if (!runPipeline(*module, "tx", graph))
+        return nullptr;
+      if (generate &&
+          !runPipeline(*module, "kv-cache",
+                       formatv("builtin.module(tx-use-kv-cache{{capacity={0} "
+                               "block-size={1}})",
+                               maxSeq.getValue(), kvBlock.getValue())
+                           .str()))
+        return nullptr;
+    }
+    if (stop >= Emit::Linalg &&
+        !runPipeline(*module, "linalg", cpuLinalgPipeline()))
+      return nullptr;
+    if (stop >= Emit::LLVM &&
+        !runPipeline(*module, "llvm", cpuLLVMPipeline(loopOptions, prefix)))
+      return nullptr;
+    return module;
+  };
+
+  // The step length of the token input, from the signature of a module
+  // lowered at least to linalg (-1: none).
+  auto stepOf = [](ModuleOp module) -> int64_t {
+    auto sig = module->getAttrOfType<StringAttr>("tx.signature");
+    if (!sig)
+      return -1;
+    Expected<json::Value> parsed = json::parse(sig.getValue());
+    if (!parsed) {
+      consumeError(parsed.takeError());
+      return -1;
+    }
+    const json::Object *root = parsed->getAsObject();
+    const json::Array *inputs = root ? root->getArray("inputs") : nullptr;
+    if (!inputs)
+      return -1;
+    for (const json::Value &in : *inputs) {
+      const json::Object *o = in.getAsObject();
+      if (!o || o->getString("name") != "input_ids")
+        continue;
+      const json::Array *shape = o->getArray("shape");
+      if (shape && shape->size() == 2)
+        return (*shape)[1].getAsInteger().value_or(-1);
+    }
+    return -1;
+  };
+
+  // Generation compiles the decode step (one token) and, when the model's
+  // sequence length is dynamic, a prefill step of --prefill-chunk tokens.
+  OwningOpRef<ModuleOp> module, prefill;
+  if (generate && !quiet && !isMLIR && stop >= Emit::LLVM)
+    errs() << "txc: decode step\n";
+  module = build(generate ? 1 : -1, &weights, "txc_model");
+  if (!module)
     return 1;
+  int64_t chunk = std::min<int64_t>(prefillChunk, maxSeq);
+  if (generate && !isMLIR && stop >= Emit::LLVM && stepOf(*module) == 1 &&
+      chunk > 1) {
+    if (!quiet)
+      errs() << "txc: prefill step (" << chunk << " tokens)\n";
+    prefill = build(chunk, &scratchWeights, "txc_prefill");
+    if (!prefill)
+      return 1;
+    if (stepOf(*prefill) == 1)
+      prefill = nullptr;
+  }
+  if (generate && !isMLIR && stop == Emit::Obj && prefill)
+    errs() << "txc: warning: --emit=obj writes only the decode step; the "
+              "prefill step needs --emit=so\n";
 
   // Weights go beside the output.
   auto writeWeights = [&]() -> bool {
@@ -390,12 +511,35 @@ int txc::runCompilerMain(int argc, char **argv) {
   }
   if (failed(emitObject(*llvmModule, objectPath, targetOptions)))
     return 1;
+  SmallVector<std::string> objects = {objectPath};
+  if (stop == Emit::So && prefill) {
+    // The prefill step: its own object, linked beside the decode step.
+    llvm::LLVMContext prefillContext;
+    std::unique_ptr<llvm::Module> prefillModule =
+        translateAndOptimize(*prefill, prefillContext, targetOptions);
+    if (!prefillModule)
+      return 1;
+    SmallString<256> prefillObject;
+    if (std::error_code ec = sys::fs::createTemporaryFile(
+            "txc-prefill", "o", prefillObject)) {
+      errs() << "txc: error: cannot create a temporary file: " << ec.message()
+             << "\n";
+      return 1;
+    }
+    objects.push_back(std::string(prefillObject));
+    if (failed(emitObject(*prefillModule, prefillObject, targetOptions))) {
+      sys::fs::remove(objectPath);
+      sys::fs::remove(prefillObject);
+      return 1;
+    }
+  }
   reportStage("codegen", t0);
   if (stop == Emit::So) {
     t0 = std::chrono::steady_clock::now();
     std::string error;
-    LogicalResult linked = linkSharedLibrary(objectPath, outputFile, error);
-    sys::fs::remove(objectPath);
+    LogicalResult linked = linkSharedLibrary(objects, outputFile, error);
+    for (const std::string &object : objects)
+      sys::fs::remove(object);
     if (failed(linked)) {
       errs() << "txc: error: " << error << "\n";
       return 1;

@@ -231,6 +231,100 @@ std::string formatShape(ArrayRef<int64_t> shape) {
   return text + "]";
 }
 
+/// Parses and checks the "generation" section against the tensor lists.
+static bool parseGeneration(const json::Value &value, ModelMetadata &out,
+                     std::string &error) {
+  const json::Object *gen = value.getAsObject();
+  if (!gen) {
+    error = "has a \"generation\" that is not an object";
+    return false;
+  }
+  GenerationDesc g;
+  auto integer = [&](StringRef key, int64_t &field, int64_t min) {
+    std::optional<int64_t> v = gen->getInteger(key);
+    if (!v || *v < min) {
+      error = ("has no \"generation\" \"" + key + "\" integer >= " +
+               Twine(min))
+                  .str();
+      return false;
+    }
+    field = *v;
+    return true;
+  };
+  if (!integer("batch", g.batch, 1) || !integer("step", g.step, 1) ||
+      !integer("layers", g.layers, 1) || !integer("kv_heads", g.kvHeads, 1) ||
+      !integer("capacity", g.capacity, 1) ||
+      !integer("head_dim", g.headDim, 1) ||
+      !integer("block_size", g.blockSize, 0))
+    return false;
+  std::optional<StringRef> layout = gen->getString("layout");
+  if (!layout || (*layout != "contiguous" && *layout != "paged")) {
+    error = "has a \"generation\" \"layout\" that is neither 'contiguous' "
+            "nor 'paged'";
+    return false;
+  }
+  g.paged = *layout == "paged";
+  if (g.paged && (g.blockSize < 1 || g.capacity % g.blockSize != 0)) {
+    error = "has a paged cache whose block size does not divide its capacity";
+    return false;
+  }
+  // A role names a tensor of the expected dtype and shape.
+  auto find = [&](StringRef key, const std::vector<TensorDesc> &list,
+                  bool required, txrt_dtype dtype,
+                  SmallVector<int64_t> shape, int &index) {
+    std::optional<StringRef> name = gen->getString(key);
+    if (!name) {
+      if (required)
+        error = ("has no \"generation\" \"" + key + "\"").str();
+      return !required;
+    }
+    for (size_t i = 0; i < list.size(); ++i)
+      if (list[i].name == *name) {
+        if (list[i].dtype != dtype ||
+            (!shape.empty() && ArrayRef<int64_t>(list[i].shape) !=
+                                   ArrayRef<int64_t>(shape))) {
+          error = ("has a generation \"" + key + "\" tensor '" + *name +
+                   "' of another dtype or shape than its role needs")
+                      .str();
+          return false;
+        }
+        index = int(i);
+        return true;
+      }
+    error = ("names generation \"" + key + "\" '" + *name +
+             "', which is not in its tensor list")
+                .str();
+    return false;
+  };
+  SmallVector<int64_t> cacheShape =
+      g.paged ? SmallVector<int64_t>{g.layers, 2, g.batch * g.capacity / g.blockSize,
+                                     g.kvHeads, g.blockSize, g.headDim}
+              : SmallVector<int64_t>{g.layers, 2, g.batch, g.kvHeads,
+                                     g.capacity, g.headDim};
+  if (!find("tokens", out.inputs, true, TXRT_DTYPE_I64, {g.batch, g.step},
+            g.tokens) ||
+      !find("positions", out.inputs, false, TXRT_DTYPE_I64, {g.batch, g.step},
+            g.positions) ||
+      !find("cache", out.inputs, true, TXRT_DTYPE_F32, cacheShape, g.cache) ||
+      !find("cache_position", out.inputs, true, TXRT_DTYPE_I64, {1},
+            g.cachePosition) ||
+      !find("block_table", out.inputs, g.paged, TXRT_DTYPE_I32,
+            {g.batch, g.paged ? g.capacity / g.blockSize : 0}, g.blockTable) ||
+      !find("logits", out.outputs, true, TXRT_DTYPE_F32, {}, g.logits))
+    return false;
+  const TensorDesc &logits = out.outputs[g.logits];
+  if (logits.shape.size() != 3 || logits.shape[0] != g.batch ||
+      (logits.shape[1] != g.step && logits.shape[1] != 1) ||
+      logits.shape[2] < 1) {
+    error = "has generation logits '" + logits.name +
+            "' that are not [batch, step or 1, vocab]";
+    return false;
+  }
+  g.vocab = logits.shape[2];
+  out.generation = g;
+  return true;
+}
+
 txrt_status parseModelMetadata(StringRef text, ModelMetadata &out,
                                std::string &error) {
   Expected<json::Value> parsed = json::parse(text);
@@ -274,6 +368,9 @@ txrt_status parseModelMetadata(StringRef text, ModelMetadata &out,
       !parseTensorList(*root, "weights", Role::Weight, out.weights, error) ||
       !parseTensorList(*root, "outputs", Role::Output, out.outputs, error))
     return TXRT_ERROR_NOT_A_MODEL;
+  if (const json::Value *gen = root->get("generation"))
+    if (!parseGeneration(*gen, out, error))
+      return TXRT_ERROR_NOT_A_MODEL;
   return TXRT_OK;
 }
 

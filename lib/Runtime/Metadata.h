@@ -38,11 +38,23 @@ struct TensorDesc {
   bool transposed = false;
 };
 
+/// The `generation` section of a model compiled for generation (txc
+/// --max-seq): which inputs and outputs play which role, and the cache.
+/// Indices are into ModelMetadata::inputs / outputs; -1 when absent.
+struct GenerationDesc {
+  int tokens = -1, positions = -1, cache = -1, cachePosition = -1,
+      blockTable = -1, logits = -1;
+  int64_t batch = 0, step = 0, layers = 0, kvHeads = 0, capacity = 0,
+          headDim = 0, blockSize = 0, vocab = 0;
+  bool paged = false;
+};
+
 /// The parsed and validated metadata of a model.
 struct ModelMetadata {
   /// `weights_file`, when the metadata names one.
   std::optional<std::string> weightsFile;
   std::vector<TensorDesc> inputs, weights, outputs;
+  std::optional<GenerationDesc> generation;
 };
 
 /// Parses `text` into `out`. On failure returns TXRT_ERROR_NOT_A_MODEL (or

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Metadata.h"
+#include "Model.h"
 #include "Status.h"
 
 #include "txc-c/txrt.h"
@@ -32,8 +33,6 @@ namespace {
 
 /// The entry points a compiled model exports (docs/runtime.md).
 using MetadataFn = const char *(*)();
-using RunFn = void (*)(void **);
-using SetNumThreadsFn = void (*)(int);
 
 constexpr const char *kMetadataSymbol = "txc_model_metadata";
 constexpr const char *kRunSymbol = "txc_model_run";
@@ -44,39 +43,11 @@ using PackedSizeFn = int64_t (*)(int64_t, int64_t);
 using PackFn = void (*)(const float *, float *, int64_t, int64_t, int32_t);
 constexpr const char *kPackedSizeSymbol = "txc_gemm_packed_size";
 constexpr const char *kPackSymbol = "txc_gemm_pack_b";
-
-/// Alignment of the copies the runtime makes of misaligned weights.
-constexpr size_t kCopyAlignment = 64;
-
-/// A heap block aligned to kCopyAlignment.
-struct AlignedDeleter {
-  size_t size;
-  void operator()(char *p) const { deallocate_buffer(p, size, kCopyAlignment); }
-};
-using AlignedBuffer = std::unique_ptr<char, AlignedDeleter>;
-
-/// Closes a dlopen handle.
-struct LibraryCloser {
-  void operator()(void *handle) const { dlclose(handle); }
-};
+/// The prefill step of a generation model (optional).
+constexpr const char *kPrefillMetadataSymbol = "txc_prefill_metadata";
+constexpr const char *kPrefillRunSymbol = "txc_prefill_run";
 
 } // namespace
-
-/// The opaque model handle of the C API.
-struct txrt_model {
-  std::string soPath;
-  std::string weightsPath;
-  std::unique_ptr<void, LibraryCloser> library;
-  ModelMetadata metadata;
-  std::unique_ptr<SafetensorsFile> weightsFile;
-  /// Copies of weights whose mapped data was not aligned to their element.
-  std::vector<AlignedBuffer> weightCopies;
-  /// The `buffers` argument of txc_model_run: inputs, weights and outputs.
-  /// The weight slots are filled at load; run fills the others in a copy.
-  std::vector<void *> buffers;
-  RunFn run = nullptr;
-  SetNumThreadsFn setNumThreads = nullptr;
-};
 
 namespace {
 
@@ -136,6 +107,45 @@ txrt_status loadLibrary(txrt_model &model) {
   txrt_status result = parseModelMetadata(text, model.metadata, error);
   if (result != TXRT_OK)
     return fail(result, "the metadata of '" + path + "' " + error);
+
+  // A generation model may have a prefill step beside its decode step.
+  auto prefillMetadataFn =
+      reinterpret_cast<MetadataFn>(dlsym(handle, kPrefillMetadataSymbol));
+  if (!prefillMetadataFn)
+    return TXRT_OK;
+  model.prefillRun = reinterpret_cast<RunFn>(dlsym(handle, kPrefillRunSymbol));
+  const char *prefillText = prefillMetadataFn();
+  if (!model.prefillRun || !prefillText)
+    return fail(TXRT_ERROR_NOT_A_MODEL,
+                "'" + path + "' exports " + kPrefillMetadataSymbol +
+                    " but no usable " + kPrefillRunSymbol);
+  ModelMetadata prefill;
+  result = parseModelMetadata(prefillText, prefill, error);
+  if (result != TXRT_OK)
+    return fail(result, "the prefill metadata of '" + path + "' " + error);
+  const ModelMetadata &decode = model.metadata;
+  auto sameWeights = [&]() {
+    if (prefill.weights.size() != decode.weights.size())
+      return false;
+    for (size_t i = 0; i < decode.weights.size(); ++i) {
+      const TensorDesc &a = decode.weights[i], &b = prefill.weights[i];
+      if (a.name != b.name || a.dtype != b.dtype || a.shape != b.shape ||
+          a.gemmPacked != b.gemmPacked || a.transposed != b.transposed)
+        return false;
+    }
+    return true;
+  };
+  if (!decode.generation || !prefill.generation || !sameWeights() ||
+      prefill.generation->capacity != decode.generation->capacity ||
+      prefill.generation->batch != decode.generation->batch ||
+      prefill.generation->paged != decode.generation->paged ||
+      prefill.generation->vocab != decode.generation->vocab ||
+      prefill.inputs[prefill.generation->cache].shape !=
+          decode.inputs[decode.generation->cache].shape)
+    return fail(TXRT_ERROR_NOT_A_MODEL,
+                "the prefill and decode steps of '" + path +
+                    "' disagree (weights, cache or batch)");
+  model.prefillMetadata = std::move(prefill);
   return TXRT_OK;
 }
 
@@ -306,6 +316,17 @@ txrt_status txrt_model_load(const char *soPath, const char *weightsPath,
   if (txrt_status status = loadWeights(*model, weightsPath); status != TXRT_OK)
     return status;
   model->buffers.resize(model->buffers.size() + model->metadata.outputs.size());
+  if (model->prefillMetadata) {
+    // The prefill step reads the same weights (same order, checked above).
+    const ModelMetadata &prefill = *model->prefillMetadata;
+    size_t numWeights = prefill.weights.size();
+    model->prefillBuffers.assign(prefill.inputs.size(), nullptr);
+    auto first = model->buffers.begin() + model->metadata.inputs.size();
+    model->prefillBuffers.insert(model->prefillBuffers.end(), first,
+                                 first + numWeights);
+    model->prefillBuffers.resize(model->prefillBuffers.size() +
+                                 prefill.outputs.size());
+  }
   *out = model.release();
   return TXRT_OK;
 }
@@ -328,6 +349,10 @@ const char *txrt_status_name(txrt_status status) {
     return "TXRT_ERROR_WEIGHTS";
   case TXRT_ERROR_ARGUMENT:
     return "TXRT_ERROR_ARGUMENT";
+  case TXRT_ERROR_CAPACITY:
+    return "TXRT_ERROR_CAPACITY";
+  case TXRT_ERROR_STATE:
+    return "TXRT_ERROR_STATE";
   }
   return "unknown";
 }

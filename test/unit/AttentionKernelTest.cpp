@@ -434,7 +434,8 @@ TEST(AttentionKernel, CEntryPoint) {
       p.kvHeads, p.queries, p.keys, p.headDim, p.valueDim, qs[0], qs[1], qs[2],
       qs[3], ks[0], ks[1], ks[2], ks[3], vs[0], vs[1], vs[2], vs[3], os[0],
       os[1], os[2], os[3], p.scale, int32_t(p.mask), p.window, p.sinks,
-      ptr(p.explicitMask), int32_t(p.explicitKind), ms[0], ms[1], ms[2], ms[3]);
+      ptr(p.explicitMask), int32_t(p.explicitKind), ms[0], ms[1], ms[2], ms[3],
+      0, 0, 0);
   int64_t emptyRows = 0;
   std::vector<double> expected = reference(p, emptyRows);
   for (size_t i = 0; i < expected.size(); ++i)
@@ -489,6 +490,82 @@ TEST(AttentionKernel, ExpIsAccurate) {
     EXPECT_EQ(y.back(), 0.0f) << "isa " << int(isa);
     EXPECT_EQ(y[x.size() - 7], 1.0f) << "exp(0), isa " << int(isa);
   }
+}
+
+// A paged cache (blocks of a pool in permuted order, named by a block table)
+// gives what the same keys and values laid out contiguously give, for a
+// decode step and a prefill chunk, with causal and sliding-window masks.
+TEST(AttentionKernel, PagedCacheMatchesContiguous) {
+  const int64_t batch = 2, heads = 4, kvHeads = 2, d = 16, capacity = 96,
+                blockSize = 16, blocksPerRow = capacity / blockSize;
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal;
+  std::vector<float> k(batch * kvHeads * capacity * d),
+      v(batch * kvHeads * capacity * d);
+  for (float &x : k)
+    x = normal(rng);
+  for (float &x : v)
+    x = normal(rng);
+  // Pools [blocks, kvHeads, blockSize, d]; row b's block i is pool block
+  // table[b][i], assigned in reverse order.
+  const int64_t blocks = batch * blocksPerRow;
+  std::vector<int32_t> table(blocks);
+  for (int64_t i = 0; i < blocks; ++i)
+    table[i] = int32_t(blocks - 1 - i);
+  std::vector<float> kp(k.size()), vp(v.size());
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < kvHeads; ++h)
+      for (int64_t j = 0; j < capacity; ++j)
+        for (int64_t x = 0; x < d; ++x) {
+          int64_t blk = table[b * blocksPerRow + j / blockSize];
+          int64_t dst = ((blk * kvHeads + h) * blockSize + j % blockSize) * d + x;
+          int64_t src = ((b * kvHeads + h) * capacity + j) * d + x;
+          kp[dst] = k[src];
+          vp[dst] = v[src];
+        }
+  for (int64_t queries : {1, 7})
+    for (AttentionMask mask : {AttentionMask::Causal, AttentionMask::SlidingWindow})
+      for (int64_t length : {int64_t(7), int64_t(40), int64_t(90)}) {
+        std::vector<float> q(batch * heads * queries * d);
+        for (float &x : q)
+          x = normal(rng);
+        AttentionParams p;
+        p.query = q.data();
+        p.batch = batch;
+        p.heads = heads;
+        p.kvHeads = kvHeads;
+        p.queries = queries;
+        p.keys = length;
+        p.headDim = p.valueDim = d;
+        const int64_t qs[4] = {heads * queries * d, queries * d, d, 1};
+        std::copy(qs, qs + 4, p.queryStrides);
+        std::copy(qs, qs + 4, p.outStrides);
+        p.scale = 0.25f;
+        p.mask = mask;
+        p.window = mask == AttentionMask::SlidingWindow ? 20 : 0;
+        std::vector<float> contiguous(q.size()), paged(q.size());
+        p.key = k.data();
+        p.value = v.data();
+        const int64_t cs[4] = {kvHeads * capacity * d, capacity * d, d, 1};
+        std::copy(cs, cs + 4, p.keyStrides);
+        std::copy(cs, cs + 4, p.valueStrides);
+        p.out = contiguous.data();
+        attentionF32(p);
+        p.key = kp.data();
+        p.value = vp.data();
+        const int64_t ps[4] = {kvHeads * blockSize * d, blockSize * d, d, 1};
+        std::copy(ps, ps + 4, p.keyStrides);
+        std::copy(ps, ps + 4, p.valueStrides);
+        p.blockTable = table.data();
+        p.blockSize = blockSize;
+        p.tableStride = blocksPerRow;
+        p.out = paged.data();
+        attentionF32(p);
+        for (size_t i = 0; i < q.size(); ++i)
+          ASSERT_NEAR(paged[i], contiguous[i], 1e-5)
+              << "queries " << queries << " mask " << int(mask) << " length "
+              << length << " at " << i;
+      }
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 //
 // txc-run MODEL.so --in NAME=FILE.npy... [--out-dir DIR] [--bench N]
 //         [--threads N] [--weights FILE]
+// txc-run MODEL.so generate ... (Generate.cpp)
 //
 // A thin command-line layer over libtxrt: loads the model, reads each input
 // from a .npy file (checking its dtype and shape against the model), runs
@@ -9,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "TxcRun.h"
 #include "txc-c/txrt.h"
 #include "txc/Support/Npy.h"
 
@@ -32,6 +34,7 @@
 #include <vector>
 
 using namespace llvm;
+using namespace txcrun;
 
 namespace {
 
@@ -80,11 +83,6 @@ void releaseOptionNames() {
       option->removeArgument();
 }
 
-/// Prints "txc-run: error: MESSAGE" and returns the exit status for errors.
-int error(const Twine &message) {
-  errs() << "txc-run: error: " << message << "\n";
-  return 1;
-}
 
 /// The .npy dtype holding a tensor of `dtype`; bf16 travels as its bits.
 StringRef npyDType(txrt_dtype dtype) {
@@ -136,25 +134,6 @@ std::string sanitizeFileName(StringRef name) {
   return file;
 }
 
-/// The number of threads requested by --threads or TXC_NUM_THREADS, 0 for
-/// none; an error message on a bad value.
-std::string threadsRequested(const Options &options, int &threads) {
-  threads = 0;
-  if (options.numThreads.getNumOccurrences()) {
-    if (options.numThreads < 1)
-      return "--threads must be at least 1, got " +
-             std::to_string(options.numThreads);
-    threads = options.numThreads;
-    return "";
-  }
-  std::optional<std::string> env = sys::Process::GetEnv("TXC_NUM_THREADS");
-  if (!env || env->empty())
-    return "";
-  if (StringRef(*env).getAsInteger(10, threads) || threads < 1)
-    return "TXC_NUM_THREADS must be a positive integer, got '" + *env + "'";
-  return "";
-}
-
 /// A zero-filled output buffer aligned to 64 bytes.
 std::unique_ptr<WritableMemoryBuffer> allocateOutput(size_t size) {
   std::unique_ptr<WritableMemoryBuffer> buffer =
@@ -164,10 +143,6 @@ std::unique_ptr<WritableMemoryBuffer> allocateOutput(size_t size) {
   return buffer;
 }
 
-/// Owns a loaded model.
-struct ModelDeleter {
-  void operator()(txrt_model *model) const { txrt_model_free(model); }
-};
 
 int runMain(int argc, char **argv) {
   InitLLVM init(argc, argv);
@@ -187,7 +162,7 @@ int runMain(int argc, char **argv) {
       "status 1.\n");
 
   int threads = 0;
-  if (std::string message = threadsRequested(options, threads);
+  if (std::string message = threadsRequested(options.numThreads, threads);
       !message.empty())
     return error(message);
   if (options.benchRuns.getNumOccurrences() && options.benchRuns == 0)
@@ -336,4 +311,9 @@ int runMain(int argc, char **argv) {
 
 } // namespace
 
-int main(int argc, char **argv) { return runMain(argc, argv); }
+int main(int argc, char **argv) {
+  // txc-run MODEL.so generate ...: the generation subcommand.
+  if (argc >= 3 && StringRef(argv[2]) == "generate")
+    return txcrun::runGenerate(argc, argv);
+  return runMain(argc, argv);
+}

@@ -45,7 +45,7 @@ def TxLowerToLinalgPass : Pass<"tx-lower-to-linalg"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect", "::mlir::tensor::TensorDialect",
-    "::txc::txcpu::TxCpuDialect"
+    "::mlir::scf::SCFDialect", "::txc::txcpu::TxCpuDialect"
   ];
 }
 
@@ -244,8 +244,14 @@ def EmitEntryPointsPass : Pass<"tx-emit-entry-points", "::mlir::ModuleOp"> {
     as out-parameters, adds `txc_model_run(void **buffers)`, which unpacks
     the buffer array (inputs, weights, outputs) and calls the entry
     function, and `txc_model_metadata()`, which returns the `tx.signature`
-    JSON. See docs/runtime.md for the contract.
+    JSON. See docs/runtime.md for the contract. `prefix` renames both
+    (`<prefix>_run`, `<prefix>_metadata`): a generation model links a
+    prefill step (`txc_prefill_*`) beside its decode step (`txc_model_*`).
   }];
+  let options = [
+    Option<"prefix", "prefix", "std::string", /*default=*/"\"txc_model\"",
+           "Prefix of the entry point symbols">
+  ];
 }
 
 #endif // TXC_CODEGEN_PASSES_TD

@@ -49,6 +49,11 @@ def TxCpu_AttentionOp : TxCpu_Op<"attention", [
     tx.attention, limits the valid keys to the first `kv_length` (queries
     at `kv_length - Sq + i`).
 
+    With a `block_table` (`[B, capacity / block_size]` i32, paged KV cache)
+    `key` and `value` are block pools `[blocks, Hkv, block_size, D]`: key
+    position `j` of batch row `b` is row `j % block_size` of pool block
+    `block_table[b, j / block_size]`. A block table needs `kv_length`.
+
     ```mlir
     %o = txcpu.attention mask(causal)
         ins(%q, %k, %v : tensor<1x8x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>)
@@ -65,11 +70,13 @@ def TxCpu_AttentionOp : TxCpu_Op<"attention", [
                        TensorOrMemRef<[F32]>:$value,
                        Optional<TensorOrMemRef<[I1, F32]>>:$explicit_mask,
                        Optional<Index>:$kv_length,
+                       Optional<TensorOrMemRef<[I32]>>:$block_table,
                        TensorOrMemRef<[F32]>:$init,
                        Tx_MaskKindAttr:$mask,
                        F64Attr:$scale,
                        OptionalAttr<I64Attr>:$window,
-                       OptionalAttr<I64Attr>:$sinks);
+                       OptionalAttr<I64Attr>:$sinks,
+                       OptionalAttr<I64Attr>:$block_size);
   let results = (outs Optional<AnyRankedTensor>:$result);
   let assemblyFormat = [{
     `mask` `(` custom<EnumKeyword>($mask) `)`
@@ -77,6 +84,7 @@ def TxCpu_AttentionOp : TxCpu_Op<"attention", [
       type($value) `)`
     (`explicit_mask` `(` $explicit_mask^ `:` type($explicit_mask) `)`)?
     (`kv_length` `(` $kv_length^ `)`)?
+    (`block_table` `(` $block_table^ `:` type($block_table) `)`)?
     `outs` `(` $init `:` type($init) `)`
     attr-dict (`->` type($result)^)?
   }];

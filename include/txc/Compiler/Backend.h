@@ -4,6 +4,7 @@
 #define TXC_COMPILER_BACKEND_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <memory>
@@ -40,7 +41,9 @@ struct CPULoopOptions {
 /// tensors (weights become entry arguments), then linalg to the LLVM
 /// dialect with the runtime entry points.
 std::string cpuLinalgPipeline();
-std::string cpuLLVMPipeline(const CPULoopOptions &loops = {});
+/// `entryPrefix` names the entry points (`<prefix>_run`, `<prefix>_metadata`).
+std::string cpuLLVMPipeline(const CPULoopOptions &loops = {},
+                            llvm::StringRef entryPrefix = "txc_model");
 
 /// Translates an LLVM-dialect module to LLVM IR and optimizes it for the
 /// target.
@@ -52,9 +55,9 @@ std::unique_ptr<llvm::Module> translateAndOptimize(mlir::ModuleOp module,
 mlir::LogicalResult emitObject(llvm::Module &module, llvm::StringRef path,
                                const CPUTargetOptions &opts);
 
-/// Links `object` into the shared library `output` with the system linker
+/// Links `objects` into the shared library `output` with the system linker
 /// driver (clang-22, or $TXC_LINKER).
-mlir::LogicalResult linkSharedLibrary(llvm::StringRef object,
+mlir::LogicalResult linkSharedLibrary(llvm::ArrayRef<std::string> objects,
                                       llvm::StringRef output,
                                       std::string &error);
 

@@ -48,6 +48,55 @@ def LayerSkipPass : Pass<"tx-layer-skip"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Generation: the in-place KV cache
+//===----------------------------------------------------------------------===//
+
+def UseKVCachePass : Pass<"tx-use-kv-cache", "::mlir::ModuleOp"> {
+  let summary = "Puts every attention's keys and values on an in-place KV cache";
+  let description = [{
+    Turns a decoder into one step of autoregressive generation over an
+    in-place `!tx.kv_cache` of fixed capacity:
+
+    * the entry function gets two new inputs: `kv_cache` (the cache, owned by
+      the runtime and written in place) and `cache_position` (`tensor<1xi64>`,
+      how many positions the cache already holds);
+    * each `tx.attention` with a positional mask (`none`, `causal`,
+      `sliding_window`), in program order, becomes layer `l` of the cache: its
+      new keys and values are written with `tx.kv_append` at
+      `cache_position`, and it attends to `tx.kv_view` of the whole capacity
+      with `kv_length(cache_position + S)`;
+    * keys and values that are `tensor.concat(past, new)` along the sequence
+      axis with `past` an input of the function (a past/present export, or
+      GroupQueryAttention with past inputs) use `new`: the past inputs, the
+      present outputs (the concatenations returned) and inputs left unused
+      (e.g. an attention_mask only GroupQueryAttention read) are removed;
+    * otherwise (a single-pass export) the keys and values themselves are
+      the new entries.
+
+    Requirements, each with an error naming the op or input: an input
+    `input_ids` of rank 2 (`[batch, S]`); an input `position_ids` when any
+    position is read from the model's inputs (rotary positions computed from
+    the export's shapes are constants and are rejected); every attention
+    without explicit mask, with the same batch, KV heads, head size and
+    element type; `S <= capacity`. `block-size` > 0 makes the cache paged
+    (`paged<block-size>`, a divisor of `capacity`).
+
+    The function's attribute `tx.generation` records the roles of the inputs
+    and outputs for the runtime.
+  }];
+  let options = [
+    Option<"capacity", "capacity", "int64_t", /*default=*/"0",
+           "Positions the cache holds (txc --max-seq)">,
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"0",
+           "Paged layout with blocks of this many positions; 0: contiguous "
+           "(txc --kv-block)">
+  ];
+  let dependentDialects = ["::txc::tx::TxDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+//===----------------------------------------------------------------------===//
 // Raising: exporter patterns to tx ops
 //===----------------------------------------------------------------------===//
 

@@ -489,6 +489,32 @@ LogicalResult GraphImporter::declareInputs(ModuleOp module) {
 
   // --shape overrides; symbolic dimensions learn their size from them.
   std::map<std::string, int64_t> symbols;
+  // Generation shapes by role: dynamic dimensions of the token ids, the past
+  // keys/values and the attention mask.
+  const auto &gen = options.generation;
+  auto byRole = [&](Input &in, size_t d, int64_t size) {
+    if (size < 0 || d >= in.shape.size() || !ShapedType::isDynamic(in.shape[d]))
+      return;
+    in.shape[d] = size;
+    if (!in.dimParams[d].empty())
+      symbols.emplace(in.dimParams[d], size);
+  };
+  for (Input &in : inputs) {
+    if (in.name == "input_ids" && in.shape.size() == 2) {
+      byRole(in, 0, gen.batch);
+      byRole(in, 1, gen.sequence);
+    } else if (StringRef(in.name).contains("past") && in.shape.size() == 4) {
+      byRole(in, 0, gen.batch);
+      byRole(in, 2, gen.past);
+    } else if (in.name == "attention_mask" && in.shape.size() == 2) {
+      byRole(in, 0, gen.batch);
+      if (gen.past >= 0 && gen.sequence >= 0)
+        byRole(in, 1, gen.past + gen.sequence);
+    } else if (in.name == "position_ids" && in.shape.size() == 2) {
+      byRole(in, 0, gen.batch);
+      byRole(in, 1, gen.sequence);
+    }
+  }
   for (const auto &shapeOption : options.shapes) {
     const std::string &name = shapeOption.first;
     const SmallVector<int64_t> &dims = shapeOption.second;

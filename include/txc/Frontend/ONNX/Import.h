@@ -32,6 +32,15 @@ class SafetensorsWriter;
 struct ONNXImportOptions {
   /// `--shape NAME=DIMS`: input name -> dims (-1 keeps a dimension dynamic).
   std::vector<std::pair<std::string, llvm::SmallVector<int64_t>>> shapes;
+  /// Generation (txc --max-seq): sizes for the dynamic dimensions of a
+  /// decoder's inputs by role, applied before `shapes`. `input_ids`
+  /// [batch, sequence]; inputs whose name contains "past" (rank 4, the
+  /// sequence axis 2) get `past`; `attention_mask` [batch, past + sequence].
+  /// Values < 0 leave a dimension alone.
+  struct GenerationShapes {
+    int64_t batch = -1, sequence = -1, past = -1;
+  };
+  GenerationShapes generation;
   /// Value of the module's `tx.weights` attribute (the weights file name the
   /// IR refers to); empty leaves it unset.
   std::string weightsFileName;

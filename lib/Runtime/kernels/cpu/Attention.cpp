@@ -284,7 +284,8 @@ extern "C" void txc_attention_f32(
     int64_t vStrideS, int64_t vStrideD, int64_t oStrideB, int64_t oStrideH,
     int64_t oStrideS, int64_t oStrideD, float scale, int32_t maskKind,
     int64_t window, int64_t sinks, int64_t explicitMask, int32_t explicitKind,
-    int64_t mStrideB, int64_t mStrideH, int64_t mStrideQ, int64_t mStrideK) {
+    int64_t mStrideB, int64_t mStrideH, int64_t mStrideQ, int64_t mStrideK,
+    int64_t blockTable, int64_t blockSize, int64_t tableStride) {
   using namespace txc::kernels;
   AttentionParams p;
   p.query = reinterpret_cast<const float *>(query);
@@ -316,5 +317,8 @@ extern "C" void txc_attention_f32(
   p.explicitStrides[1] = mStrideH;
   p.explicitStrides[2] = mStrideQ;
   p.explicitStrides[3] = mStrideK;
+  p.blockTable = reinterpret_cast<const int32_t *>(blockTable);
+  p.blockSize = blockSize;
+  p.tableStride = tableStride;
   attentionF32(p);
 }

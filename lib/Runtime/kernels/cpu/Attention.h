@@ -57,6 +57,12 @@ struct AttentionParams {
   const void *explicitMask = nullptr;
   AttentionExplicitMask explicitKind = AttentionExplicitMask::None;
   int64_t explicitStrides[4] = {};
+  /// Paged KV cache: when set, `key` and `value` are block pools and key
+  /// position j of batch row b lies in block blockTable[b * tableStride +
+  /// j / blockSize], row j % blockSize; keyStrides[0] / valueStrides[0] are
+  /// then the strides between blocks (not batch rows).
+  const int32_t *blockTable = nullptr;
+  int64_t blockSize = 0, tableStride = 0;
 };
 
 /// Whether this CPU can run the code for `isa` (Auto and Scalar: always).
@@ -82,7 +88,8 @@ void attentionExp(AttentionIsa isa, const float *x, float *y, int64_t n);
 extern "C" {
 /// The entry point compiled models call (pointers as integers, as for
 /// txc_sgemm): the fields of AttentionParams in order; `maskKind` and
-/// `explicitKind` are the enum values above.
+/// `explicitKind` are the enum values above; `blockTable` 0 for a
+/// contiguous cache.
 void txc_attention_f32(
     int64_t query, int64_t key, int64_t value, int64_t out, int64_t batch,
     int64_t heads, int64_t kvHeads, int64_t queries, int64_t keys,
@@ -92,7 +99,8 @@ void txc_attention_f32(
     int64_t vStrideS, int64_t vStrideD, int64_t oStrideB, int64_t oStrideH,
     int64_t oStrideS, int64_t oStrideD, float scale, int32_t maskKind,
     int64_t window, int64_t sinks, int64_t explicitMask, int32_t explicitKind,
-    int64_t mStrideB, int64_t mStrideH, int64_t mStrideQ, int64_t mStrideK);
+    int64_t mStrideB, int64_t mStrideH, int64_t mStrideQ, int64_t mStrideK,
+    int64_t blockTable, int64_t blockSize, int64_t tableStride);
 }
 
 #endif // TXC_RUNTIME_KERNELS_CPU_ATTENTION_H

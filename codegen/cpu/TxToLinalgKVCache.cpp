@@ -1,0 +1,248 @@
+//===- TxToLinalgKVCache.cpp - the in-place KV cache on tensors ------------===//
+//
+// Lowers a `!tx.kv_cache` argument of the entry function to one f32 tensor
+// argument the runtime owns and the model writes in place:
+//
+//   contiguous: [layers, 2, batch, kv_heads, capacity, head_dim]
+//   paged<bs>:  [layers, 2, batch * capacity / bs, kv_heads, bs, head_dim]
+//               plus an input `block_table` [batch, capacity / bs] i32
+//
+// (index 1: 0 keys, 1 values). The kv ops become a chain of tensor ops on
+// that argument in program order: tx.kv_append an insert_slice at the
+// run-time position (paged: one per batch row and position, at the block the
+// table names), tx.kv_view an extract_slice of the whole capacity (paged:
+// the layer's block pools, with the attention reading through the table).
+// One-shot bufferization then writes the argument's buffer in place.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
+#include "txc/Codegen/TxCpuOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace txc;
+
+namespace {
+
+SmallVector<OpFoldResult> indexAttrs(OpBuilder &b, ArrayRef<int64_t> values) {
+  SmallVector<OpFoldResult> out;
+  for (int64_t v : values)
+    out.push_back(b.getIndexAttr(v));
+  return out;
+}
+
+} // namespace
+
+LogicalResult txc::cpu::lowerKVCache(func::FuncOp func) {
+  Block &entry = func.getBody().front();
+  BlockArgument cacheArg;
+  for (BlockArgument arg : entry.getArguments())
+    if (isa<tx::KVCacheType>(arg.getType())) {
+      if (cacheArg)
+        return func.emitError() << "tx-lower-to-linalg: more than one "
+                                   "!tx.kv_cache argument";
+      cacheArg = arg;
+    }
+  SmallVector<Operation *> kvOps;
+  bool misplaced = false;
+  func.walk([&](Operation *op) {
+    if (!isa<tx::KVAppendOp, tx::KVViewOp, tx::KVCommitOp>(op))
+      return;
+    kvOps.push_back(op);
+    if (op->getBlock() != &entry || op->getOperand(0) != cacheArg) {
+      op->emitError() << "tx-lower-to-linalg: KV cache ops must use the "
+                         "entry function's !tx.kv_cache argument, outside "
+                         "any region";
+      misplaced = true;
+    }
+    if (isa<tx::KVCommitOp>(op)) {
+      op->emitError() << "tx-lower-to-linalg: tx.kv_commit is not "
+                         "supported by the CPU backend yet";
+      misplaced = true;
+    }
+  });
+  if (misplaced)
+    return failure();
+  if (!cacheArg)
+    return success();
+  if (kvOps.empty())
+    return func.emitError() << "tx-lower-to-linalg: the !tx.kv_cache "
+                               "argument is never appended to or viewed";
+
+  auto cache = cast<tx::KVCacheType>(cacheArg.getType());
+  Type elem = cache.getElementType();
+  if (!elem.isF32() || cache.getFormat())
+    return func.emitError() << "tx-lower-to-linalg: only f32 KV caches "
+                               "without a quantized format are supported by "
+                               "the CPU backend yet, got "
+                            << cache;
+  // The batch comes from the tensors the ops read and write.
+  int64_t batch = isa<tx::KVAppendOp>(kvOps.front())
+                      ? cast<tx::KVAppendOp>(kvOps.front()).getKey().getType()
+                            .getDimSize(0)
+                      : cast<tx::KVViewOp>(kvOps.front()).getKey().getType()
+                            .getDimSize(0);
+  const int64_t layers = cache.getLayers(), heads = cache.getKvHeads(),
+                cap = cache.getCapacity(), dim = cache.getHeadDim();
+  const bool paged = cache.getLayout() == tx::KVLayout::paged;
+  const int64_t bs = paged ? cache.getBlockSize() : 0;
+  const int64_t tableWidth = paged ? cap / bs : 0;
+  const int64_t blocks = paged ? batch * tableWidth : 0;
+  auto storage =
+      paged ? RankedTensorType::get({layers, 2, blocks, heads, bs, dim}, elem)
+            : RankedTensorType::get({layers, 2, batch, heads, cap, dim}, elem);
+  MLIRContext *ctx = func.getContext();
+  cacheArg.setType(storage);
+  Value table;
+  if (paged) {
+    unsigned index = func.getNumArguments();
+    auto tableType = RankedTensorType::get({batch, tableWidth},
+                                           IntegerType::get(ctx, 32));
+    if (failed(func.insertArgument(index, tableType, {}, func.getLoc())))
+      return failure();
+    func.setArgAttr(index, "tx.name", StringAttr::get(ctx, "block_table"));
+    table = entry.getArgument(index);
+  }
+  func.setFunctionType(FunctionType::get(ctx, entry.getArgumentTypes(),
+                                         func.getResultTypes()));
+
+  Value current = cacheArg;
+  OpBuilder b(ctx);
+  auto unit = [&](int64_t n) { return SmallVector<int64_t>(n, 1); };
+  for (Operation *op : kvOps) {
+    b.setInsertionPoint(op);
+    Location loc = op->getLoc();
+    if (auto append = dyn_cast<tx::KVAppendOp>(op)) {
+      int64_t layer = append.getLayer();
+      auto type = append.getKey().getType();
+      int64_t seq = type.getDimSize(2);
+      Value pos = append.getPosition();
+      if (!type.hasStaticShape() || type.getDimSize(0) != batch)
+        return append.emitError() << "tx-lower-to-linalg: kv_append needs "
+                                     "static [batch, kv_heads, S, head_dim] "
+                                     "with one batch size";
+      if (!paged) {
+        Value sources[2] = {append.getKey(), append.getValue()};
+        for (auto [kv, src] : llvm::enumerate(sources)) {
+          SmallVector<OpFoldResult> offsets =
+              indexAttrs(b, {layer, int64_t(kv), 0, 0, 0, 0});
+          offsets[4] = pos;
+          current = tensor::InsertSliceOp::create(
+              b, loc, src, current, offsets,
+              indexAttrs(b, {1, 1, batch, heads, seq, dim}),
+              indexAttrs(b, unit(6)));
+        }
+      } else {
+        // One [kv_heads, head_dim] slice per batch row and position.
+        Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
+        Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
+        Value nb = arith::ConstantIndexOp::create(b, loc, batch);
+        Value ns = arith::ConstantIndexOp::create(b, loc, seq);
+        Value cbs = arith::ConstantIndexOp::create(b, loc, bs);
+        Value sources[2] = {append.getKey(), append.getValue()};
+        auto rows = scf::ForOp::create(
+            b, loc, c0, nb, c1, ValueRange{current},
+            [&](OpBuilder &rb, Location rl, Value bi, ValueRange rowIter) {
+              auto cols = scf::ForOp::create(
+                  rb, rl, c0, ns, c1, rowIter,
+                  [&](OpBuilder &cb, Location cl, Value si, ValueRange it) {
+                    Value p = arith::AddIOp::create(cb, cl, pos, si);
+                    Value which = arith::DivUIOp::create(cb, cl, p, cbs);
+                    Value off = arith::RemUIOp::create(cb, cl, p, cbs);
+                    Value id = tensor::ExtractOp::create(
+                        cb, cl, table, ValueRange{bi, which});
+                    Value blk = arith::IndexCastOp::create(
+                        cb, cl, cb.getIndexType(), id);
+                    Value acc = it[0];
+                    for (auto [kv, src] : llvm::enumerate(sources)) {
+                      SmallVector<OpFoldResult> from =
+                          indexAttrs(cb, {0, 0, 0, 0});
+                      from[0] = bi;
+                      from[2] = si;
+                      auto sliceType = RankedTensorType::get({heads, dim}, elem);
+                      Value slice = tensor::ExtractSliceOp::create(
+                          cb, cl, sliceType, src, from,
+                          indexAttrs(cb, {1, heads, 1, dim}),
+                          indexAttrs(cb, unit(4)));
+                      SmallVector<OpFoldResult> to =
+                          indexAttrs(cb, {layer, int64_t(kv), 0, 0, 0, 0});
+                      to[2] = blk;
+                      to[4] = off;
+                      acc = tensor::InsertSliceOp::create(
+                          cb, cl, slice, acc, to,
+                          indexAttrs(cb, {1, 1, 1, heads, 1, dim}),
+                          indexAttrs(cb, unit(6)));
+                    }
+                    scf::YieldOp::create(cb, cl, acc);
+                  });
+              scf::YieldOp::create(rb, rl, cols.getResult(0));
+            });
+        current = rows.getResult(0);
+      }
+      append.erase();
+      continue;
+    }
+    auto view = cast<tx::KVViewOp>(op);
+    int64_t layer = view.getLayer();
+    auto viewType = view.getKey().getType();
+    if (!paged) {
+      if (viewType != RankedTensorType::get({batch, heads, cap, dim}, elem))
+        return view.emitError() << "tx-lower-to-linalg: kv_view must read the "
+                                   "whole capacity [batch, kv_heads, "
+                                   "capacity, head_dim] (the consumer limits "
+                                   "it with kv_length)";
+      Value results[2] = {view.getKey(), view.getValue()};
+      for (auto [kv, result] : llvm::enumerate(results)) {
+        Value slice = tensor::ExtractSliceOp::create(
+            b, loc, cast<RankedTensorType>(result.getType()), current,
+            indexAttrs(b, {layer, int64_t(kv), 0, 0, 0, 0}),
+            indexAttrs(b, {1, 1, batch, heads, cap, dim}),
+            indexAttrs(b, unit(6)));
+        result.replaceAllUsesWith(slice);
+      }
+      view.erase();
+      continue;
+    }
+    // Paged: the attention kernel reads the pools through the table.
+    auto poolType = RankedTensorType::get({blocks, heads, bs, dim}, elem);
+    Value pools[2];
+    for (int kv = 0; kv < 2; ++kv)
+      pools[kv] = tensor::ExtractSliceOp::create(
+          b, loc, poolType, current, indexAttrs(b, {layer, kv, 0, 0, 0, 0}),
+          indexAttrs(b, {1, 1, blocks, heads, bs, dim}),
+          indexAttrs(b, unit(6)));
+    SmallVector<txcpu::AttentionOp> users;
+    for (Value result : view.getResults())
+      for (Operation *user : result.getUsers()) {
+        auto attention = dyn_cast<txcpu::AttentionOp>(user);
+        if (!attention || attention.getKey() != view.getKey() ||
+            attention.getValue() != view.getValue() ||
+            !attention.getKvLength())
+          return view.emitError()
+                 << "tx-lower-to-linalg: a paged kv_view can only be read "
+                    "by an attention with kv_length (keys and values of one "
+                    "view)";
+        if (!llvm::is_contained(users, attention))
+          users.push_back(attention);
+      }
+    for (txcpu::AttentionOp attention : users) {
+      b.setInsertionPoint(attention);
+      auto paged = txcpu::AttentionOp::create(
+          b, attention.getLoc(), attention->getResultTypes(),
+          attention.getQuery(), pools[0], pools[1],
+          attention.getExplicitMask(), attention.getKvLength(), table,
+          attention.getInit(), attention.getMaskAttr(),
+          attention.getScaleAttr(), attention.getWindowAttr(),
+          attention.getSinksAttr(), b.getI64IntegerAttr(bs));
+      attention->replaceAllUsesWith(paged);
+      attention.erase();
+    }
+    view.erase();
+  }
+  return success();
+}

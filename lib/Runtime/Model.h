@@ -1,0 +1,71 @@
+//===- Model.h - the model handle of libtxrt --------------------*- C++ -*-===//
+//
+// What txrt_model holds, shared by the C API's files (Runtime.cpp: loading
+// and running; Session.cpp: generation sessions).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TXC_RUNTIME_MODEL_H
+#define TXC_RUNTIME_MODEL_H
+
+#include "Metadata.h"
+
+#include "txc-c/txrt.h"
+#include "txc/Support/Safetensors.h"
+
+#include "llvm/Support/MemAlloc.h"
+
+#include <dlfcn.h>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace txc::runtime {
+
+/// The entry points a compiled model exports (docs/runtime.md).
+using RunFn = void (*)(void **);
+using SetNumThreadsFn = void (*)(int);
+
+/// Alignment of the copies the runtime makes of misaligned weights.
+constexpr size_t kCopyAlignment = 64;
+
+/// A heap block aligned to kCopyAlignment.
+struct AlignedDeleter {
+  size_t size;
+  void operator()(char *p) const {
+    llvm::deallocate_buffer(p, size, kCopyAlignment);
+  }
+};
+using AlignedBuffer = std::unique_ptr<char, AlignedDeleter>;
+
+/// Closes a dlopen handle.
+struct LibraryCloser {
+  void operator()(void *handle) const { dlclose(handle); }
+};
+
+} // namespace txc::runtime
+
+/// The opaque model handle of the C API.
+struct txrt_model {
+  std::string soPath;
+  std::string weightsPath;
+  std::unique_ptr<void, txc::runtime::LibraryCloser> library;
+  txc::runtime::ModelMetadata metadata;
+  std::unique_ptr<txc::SafetensorsFile> weightsFile;
+  /// Copies of weights whose mapped data was not aligned to their element.
+  std::vector<txc::runtime::AlignedBuffer> weightCopies;
+  /// The `buffers` argument of txc_model_run: inputs, weights and outputs.
+  /// The weight slots are filled at load; run fills the others in a copy.
+  std::vector<void *> buffers;
+  txc::runtime::RunFn run = nullptr;
+  txc::runtime::SetNumThreadsFn setNumThreads = nullptr;
+  /// Generation models with a prefill step (txc_prefill_*): its metadata,
+  /// entry and buffer array (weight slots shared with `buffers`).
+  std::optional<txc::runtime::ModelMetadata> prefillMetadata;
+  txc::runtime::RunFn prefillRun = nullptr;
+  std::vector<void *> prefillBuffers;
+};
+
+
+#endif // TXC_RUNTIME_MODEL_H

@@ -1,0 +1,313 @@
+//===- Session.cpp - generation sessions of the libtxrt C API -------------===//
+//
+// A session owns the KV cache of one generation and drives a model's
+// prefill and decode steps (compiled by txc --max-seq, metadata section
+// "generation"): it feeds token ids, positions and the cache position,
+// hands out paged blocks as the sequence grows, and keeps the last logits.
+// Every check happens before a step runs, so a failed call leaves the
+// session as it was.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Metadata.h"
+#include "Model.h"
+#include "Status.h"
+
+#include "txc-c/txrt.h"
+
+#include "llvm/ADT/Twine.h"
+
+#include <algorithm>
+#include <cstring>
+
+using namespace llvm;
+using namespace txc;
+using namespace txc::runtime;
+
+namespace {
+
+/// A zeroed, 64-byte aligned buffer of `bytes` (at least 1).
+AlignedBuffer zeroedBuffer(size_t bytes) {
+  bytes = std::max<size_t>(bytes, 1);
+  AlignedBuffer buffer(
+      static_cast<char *>(allocate_buffer(bytes, kCopyAlignment)),
+      AlignedDeleter{bytes});
+  std::memset(buffer.get(), 0, bytes);
+  return buffer;
+}
+
+/// The input and output buffers of one step (prefill or decode).
+struct StepBuffers {
+  const ModelMetadata *metadata = nullptr;
+  RunFn run = nullptr;
+  const std::vector<void *> *weightSlots = nullptr;
+  std::vector<AlignedBuffer> owned;
+  std::vector<void *> buffers;
+
+  void init(const ModelMetadata &m, RunFn fn, const std::vector<void *> &slots,
+            void *cache) {
+    metadata = &m;
+    run = fn;
+    buffers = slots;
+    const GenerationDesc &g = *m.generation;
+    for (size_t i = 0; i < m.inputs.size(); ++i) {
+      if (int(i) == g.cache) {
+        buffers[i] = cache;
+        continue;
+      }
+      owned.push_back(zeroedBuffer(m.inputs[i].byteSize));
+      buffers[i] = owned.back().get();
+    }
+    size_t firstOutput = m.inputs.size() + m.weights.size();
+    for (size_t i = 0; i < m.outputs.size(); ++i) {
+      owned.push_back(zeroedBuffer(m.outputs[i].byteSize));
+      buffers[firstOutput + i] = owned.back().get();
+    }
+  }
+  const GenerationDesc &gen() const { return *metadata->generation; }
+  template <typename T> T *input(int index) {
+    return static_cast<T *>(buffers[index]);
+  }
+  const float *logits() const {
+    return static_cast<const float *>(
+        buffers[metadata->inputs.size() + metadata->weights.size() +
+                gen().logits]);
+  }
+};
+
+} // namespace
+
+struct txrt_session {
+  txrt_model *model = nullptr;
+  GenerationDesc gen;
+  AlignedBuffer cache;
+  size_t cacheBytes = 0;
+  StepBuffers decode, prefill;
+  bool hasPrefill = false;
+  int64_t length = 0;
+  bool haveLogits = false;
+  std::vector<float> logits; // [batch][vocab]
+  /// Paged: the block table (shared by both steps' inputs), and the blocks
+  /// not handed out yet, taken from the back.
+  std::vector<int32_t> table;
+  std::vector<int32_t> freeBlocks;
+
+  int64_t tableWidth() const { return gen.capacity / gen.blockSize; }
+
+  void resetBlocks() {
+    if (!gen.paged)
+      return;
+    std::fill(table.begin(), table.end(), -1);
+    int64_t blocks = gen.batch * tableWidth();
+    freeBlocks.resize(blocks);
+    // Handed out from the back: block 0 last, so rows get blocks in an
+    // order unlike their positions (the table is really read).
+    for (int64_t i = 0; i < blocks; ++i)
+      freeBlocks[i] = int32_t(i);
+  }
+
+  /// Gives every row the blocks positions [0, end) need.
+  void ensureBlocks(int64_t end) {
+    if (!gen.paged)
+      return;
+    int64_t needed = (end + gen.blockSize - 1) / gen.blockSize;
+    for (int64_t b = 0; b < gen.batch; ++b)
+      for (int64_t i = 0; i < needed; ++i) {
+        int32_t &slot = table[b * tableWidth() + i];
+        if (slot < 0) {
+          slot = freeBlocks.back();
+          freeBlocks.pop_back();
+        }
+      }
+  }
+
+  /// Runs `step` on `count` (<= its step length) tokens per row from
+  /// `tokens` ([batch][stride], starting at column `first`); the rest of
+  /// the step is padding. Keeps the logits of the last real token.
+  void runStep(StepBuffers &step, const int64_t *tokens, size_t stride,
+               size_t first, int64_t count) {
+    const GenerationDesc &g = step.gen();
+    ensureBlocks(length + g.step);
+    int64_t *ids = step.input<int64_t>(g.tokens);
+    int64_t *pos = g.positions >= 0 ? step.input<int64_t>(g.positions)
+                                    : nullptr;
+    for (int64_t b = 0; b < g.batch; ++b)
+      for (int64_t i = 0; i < g.step; ++i) {
+        bool real = i < count;
+        ids[b * g.step + i] =
+            real ? tokens[b * stride + first + i] : tokens[b * stride + first];
+        // Padding repeats the last real position (in range of any table).
+        if (pos)
+          pos[b * g.step + i] = length + (real ? i : count - 1);
+      }
+    step.input<int64_t>(g.cachePosition)[0] = length;
+    if (g.paged)
+      std::memcpy(step.input<int32_t>(g.blockTable), table.data(),
+                  table.size() * sizeof(int32_t));
+    step.run(step.buffers.data());
+    length += count;
+    // Logits are [batch, step or 1, vocab]: the last real row.
+    const TensorDesc &out = step.metadata->outputs[g.logits];
+    int64_t rows = out.shape[1], row = rows == 1 ? 0 : count - 1;
+    for (int64_t b = 0; b < g.batch; ++b)
+      std::memcpy(logits.data() + b * g.vocab,
+                  step.logits() + (b * rows + row) * g.vocab,
+                  g.vocab * sizeof(float));
+    haveLogits = true;
+  }
+
+  /// Checks a call's batch and tokens before anything runs.
+  txrt_status checkTokens(const char *fn, const int64_t *tokens, size_t batch,
+                          size_t count) {
+    if (!tokens)
+      return fail(TXRT_ERROR_ARGUMENT, Twine(fn) + ": tokens is NULL");
+    if (int64_t(batch) != gen.batch)
+      return fail(TXRT_ERROR_ARGUMENT,
+                  Twine(fn) + ": batch " + Twine(batch) + " given, but model '" +
+                      model->soPath + "' was compiled for batch " +
+                      Twine(gen.batch));
+    if (count == 0)
+      return fail(TXRT_ERROR_ARGUMENT, Twine(fn) + ": no tokens given");
+    for (size_t i = 0; i < batch * count; ++i)
+      if (tokens[i] < 0 || tokens[i] >= gen.vocab)
+        return fail(TXRT_ERROR_ARGUMENT,
+                    Twine(fn) + ": token " + Twine(tokens[i]) + " (row " +
+                        Twine(i / count) + ", position " + Twine(i % count) +
+                        ") is outside the vocabulary [0, " + Twine(gen.vocab) +
+                        ")");
+    if (length + int64_t(count) > gen.capacity)
+      return fail(TXRT_ERROR_CAPACITY,
+                  Twine(fn) + ": " + Twine(count) + " more tokens do not fit: " +
+                      Twine(length) + " of the KV cache's " +
+                      Twine(gen.capacity) +
+                      " positions are filled (compile with a larger "
+                      "--max-seq, or reset the session)");
+    return TXRT_OK;
+  }
+};
+
+extern "C" {
+
+txrt_status txrt_generation_info_get(const txrt_model *model,
+                                     txrt_generation_info *out) {
+  if (!model || !out)
+    return fail(TXRT_ERROR_ARGUMENT,
+                Twine("txrt_generation_info_get: ") +
+                    (model ? "out" : "model") + " is NULL");
+  if (!model->metadata.generation)
+    return fail(TXRT_ERROR_ARGUMENT,
+                "model '" + model->soPath +
+                    "' was not compiled for generation (txc --max-seq N)");
+  const GenerationDesc &g = *model->metadata.generation;
+  out->batch = g.batch;
+  out->capacity = g.capacity;
+  out->vocab = g.vocab;
+  out->prefill_chunk = model->prefillMetadata
+                           ? model->prefillMetadata->generation->step
+                           : g.step;
+  out->layers = g.layers;
+  out->kv_heads = g.kvHeads;
+  out->head_dim = g.headDim;
+  out->block_size = g.paged ? g.blockSize : 0;
+  return TXRT_OK;
+}
+
+txrt_status txrt_session_create(txrt_model *model, txrt_session **out) {
+  if (out)
+    *out = nullptr;
+  if (!model || !out)
+    return fail(TXRT_ERROR_ARGUMENT, Twine("txrt_session_create: ") +
+                                         (model ? "out" : "model") +
+                                         " is NULL");
+  txrt_generation_info info;
+  if (txrt_status status = txrt_generation_info_get(model, &info))
+    return status;
+  const ModelMetadata &m = model->metadata;
+  if (m.generation->step != 1)
+    return fail(TXRT_ERROR_NOT_A_MODEL,
+                "model '" + model->soPath + "' has a decode step of " +
+                    Twine(m.generation->step) +
+                    " tokens; generation needs one of 1 token (export the "
+                    "model with a dynamic or unit sequence length)");
+  auto session = std::make_unique<txrt_session>();
+  session->model = model;
+  session->gen = *m.generation;
+  session->cacheBytes = m.inputs[session->gen.cache].byteSize;
+  session->cache = zeroedBuffer(session->cacheBytes);
+  session->decode.init(m, model->run, model->buffers, session->cache.get());
+  if (model->prefillMetadata) {
+    session->hasPrefill = true;
+    session->prefill.init(*model->prefillMetadata, model->prefillRun,
+                          model->prefillBuffers, session->cache.get());
+  }
+  session->logits.assign(session->gen.batch * session->gen.vocab, 0.0f);
+  if (session->gen.paged)
+    session->table.assign(session->gen.batch * session->tableWidth(), -1);
+  session->resetBlocks();
+  *out = session.release();
+  return TXRT_OK;
+}
+
+void txrt_session_free(txrt_session *session) { delete session; }
+
+txrt_status txrt_session_reset(txrt_session *session) {
+  if (!session)
+    return fail(TXRT_ERROR_ARGUMENT, "txrt_session_reset: session is NULL");
+  session->length = 0;
+  session->haveLogits = false;
+  session->resetBlocks();
+  return TXRT_OK;
+}
+
+txrt_status txrt_session_prefill(txrt_session *session, const int64_t *tokens,
+                                 size_t batch, size_t count) {
+  if (!session)
+    return fail(TXRT_ERROR_ARGUMENT, "txrt_session_prefill: session is NULL");
+  if (txrt_status status =
+          session->checkTokens("txrt_session_prefill", tokens, batch, count))
+    return status;
+  size_t done = 0;
+  while (done < count) {
+    int64_t left = int64_t(count - done);
+    // A prefill chunk writes its whole length (padding included) into the
+    // cache, so it must fit; otherwise the rest goes one decode step at a
+    // time.
+    if (session->hasPrefill && left > 1) {
+      int64_t chunk = session->prefill.gen().step;
+      if (session->length + chunk <= session->gen.capacity) {
+        int64_t n = std::min(chunk, left);
+        session->runStep(session->prefill, tokens, count, done, n);
+        done += n;
+        continue;
+      }
+    }
+    session->runStep(session->decode, tokens, count, done, 1);
+    ++done;
+  }
+  return TXRT_OK;
+}
+
+txrt_status txrt_session_decode(txrt_session *session, const int64_t *tokens,
+                                size_t batch) {
+  if (!session)
+    return fail(TXRT_ERROR_ARGUMENT, "txrt_session_decode: session is NULL");
+  if (session->length == 0)
+    return fail(TXRT_ERROR_STATE,
+                "txrt_session_decode: the session is empty; prefill a prompt "
+                "first");
+  if (txrt_status status =
+          session->checkTokens("txrt_session_decode", tokens, batch, 1))
+    return status;
+  session->runStep(session->decode, tokens, 1, 0, 1);
+  return TXRT_OK;
+}
+
+const float *txrt_session_logits(const txrt_session *session) {
+  return session && session->haveLogits ? session->logits.data() : nullptr;
+}
+
+int64_t txrt_session_length(const txrt_session *session) {
+  return session ? session->length : 0;
+}
+
+} // extern "C"

@@ -1,0 +1,332 @@
+//===- UseKVCache.cpp - put attention keys and values on the KV cache -----===//
+//
+// tx-use-kv-cache: one step of autoregressive generation over an in-place
+// cache (see Passes.td for the contract).
+//
+//===----------------------------------------------------------------------===//
+
+#include "txc/Dialect/Tx/TxOps.h"
+#include "txc/Passes/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/BitVector.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/Support/FormatVariadic.h"
+
+namespace txc {
+#define GEN_PASS_DEF_USEKVCACHEPASS
+#include "txc/Passes/Passes.h.inc"
+} // namespace txc
+
+using namespace mlir;
+using namespace txc;
+using namespace txc::tx;
+
+namespace {
+
+StringRef argName(func::FuncOp func, unsigned i) {
+  if (auto name = func.getArgAttrOfType<StringAttr>(i, "tx.name"))
+    return name.getValue();
+  return "";
+}
+
+/// The entry function: @main, else the only public function with a body.
+func::FuncOp entryFunction(ModuleOp module) {
+  if (auto main = module.lookupSymbol<func::FuncOp>("main"))
+    return main;
+  func::FuncOp only;
+  for (auto f : module.getOps<func::FuncOp>())
+    if (f.isPublic() && !f.isExternal()) {
+      if (only)
+        return {};
+      only = f;
+    }
+  return only;
+}
+
+/// `new` when `v` is `tensor.concat dim(2) %past, %new` with %past an
+/// argument of `func`; `past` receives the argument.
+Value splitPast(Value v, func::FuncOp func, BlockArgument &past) {
+  auto concat = v.getDefiningOp<tensor::ConcatOp>();
+  if (!concat || concat.getDim() != 2 || concat.getInputs().size() != 2)
+    return v;
+  auto arg = dyn_cast<BlockArgument>(concat.getInputs()[0]);
+  if (!arg || arg.getOwner() != &func.getBody().front())
+    return v;
+  past = arg;
+  return concat.getInputs()[1];
+}
+
+/// Removes the results of `layer` that have no users (and the matching
+/// operands of its tx.yield). Returns the new op.
+LayerOp dropUnusedResults(LayerOp layer) {
+  llvm::BitVector keep(layer.getNumResults());
+  for (OpResult r : layer.getResults())
+    if (!r.use_empty())
+      keep.set(r.getResultNumber());
+  if (keep.all())
+    return layer;
+  auto yield = cast<YieldOp>(layer.getBody().front().getTerminator());
+  SmallVector<Value> operands;
+  SmallVector<Type> types;
+  for (unsigned i : keep.set_bits()) {
+    operands.push_back(yield.getOperand(i));
+    types.push_back(layer.getResult(i).getType());
+  }
+  OpBuilder b(layer);
+  auto fresh = LayerOp::create(b, layer.getLoc(), types, layer.getIndexAttr(),
+                               layer.getInputs());
+  fresh->setAttrs(layer->getAttrs());
+  fresh.getBody().takeBody(layer.getBody());
+  yield->setOperands(operands);
+  unsigned next = 0;
+  for (unsigned i : keep.set_bits())
+    layer.getResult(i).replaceAllUsesWith(fresh.getResult(next++));
+  layer.erase();
+  return fresh;
+}
+
+struct UseKVCachePass : public txc::impl::UseKVCachePassBase<UseKVCachePass> {
+  using UseKVCachePassBase::UseKVCachePassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    auto fail = [&](Operation *at, const Twine &msg) {
+      // At the op's location without printing the op (a whole function).
+      mlir::emitError(at->getLoc()) << "tx-use-kv-cache: " << msg;
+      signalPassFailure();
+    };
+    func::FuncOp func = entryFunction(module);
+    if (!func)
+      return fail(module, "no entry function (expected @main or a single "
+                          "public function)");
+    if (capacity <= 0)
+      return fail(module, "capacity must be positive (txc --max-seq N)");
+    if (blockSize < 0 || (blockSize > 0 && capacity % blockSize != 0))
+      return fail(module, "the block size (" + Twine(blockSize) +
+                              ") must divide the capacity (" +
+                              Twine(capacity) + ")");
+    Block &entry = func.getBody().front();
+
+    // Roles of the inputs.
+    int tokens = -1, positions = -1;
+    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+      if (argName(func, i) == "input_ids")
+        tokens = i;
+      if (argName(func, i) == "position_ids")
+        positions = i;
+    }
+    if (tokens < 0)
+      return fail(func, "the model has no input 'input_ids' (the token ids "
+                        "[batch, sequence])");
+    auto tokenType = cast<RankedTensorType>(entry.getArgument(tokens).getType());
+    if (tokenType.getRank() != 2 || !tokenType.hasStaticShape())
+      return fail(func, "input 'input_ids' must be [batch, sequence] with "
+                        "static sizes (specialize with --shape), got " +
+                        Twine(llvm::formatv("{0}", tokenType).str()));
+    int64_t batch = tokenType.getDimSize(0), seq = tokenType.getDimSize(1);
+    if (seq > capacity)
+      return fail(func, "a step of " + Twine(seq) +
+                            " tokens does not fit a cache of capacity " +
+                            Twine(capacity));
+
+    // Positions read from constants cannot follow the cache.
+    bool bad = false;
+    func.walk([&](RopeOp rope) {
+      if (matchPattern(rope.getPositions(), m_Constant())) {
+        fail(rope, "tx.rope takes constant positions (computed from the "
+                   "export's shapes); generation needs a model whose "
+                   "positions come from an input (position_ids)");
+        bad = true;
+      }
+    });
+    if (bad)
+      return;
+
+    // The attentions, in program order, and what they write to the cache.
+    struct Site {
+      AttentionOp op;
+      Value newKey, newValue;
+    };
+    SmallVector<Site> sites;
+    llvm::SetVector<BlockArgument> pasts;
+    func.walk([&](AttentionOp op) {
+      if (bad)
+        return;
+      if (!isPositionalMask(op.getMask()) || op.getExplicitMask() ||
+          op.getKvLength()) {
+        fail(op, "this attention cannot read the KV cache: only mask kinds "
+                 "none, causal and sliding_window without explicit mask "
+                 "(e.g. from an attention_mask input) or kv_length are "
+                 "supported");
+        bad = true;
+        return;
+      }
+      BlockArgument pastK, pastV;
+      Value k = splitPast(op.getKey(), func, pastK);
+      Value v = splitPast(op.getValue(), func, pastV);
+      if (bool(pastK) != bool(pastV)) {
+        fail(op, "only one of the keys and values continues a past input");
+        bad = true;
+        return;
+      }
+      if (pastK) {
+        pasts.insert(pastK);
+        pasts.insert(pastV);
+      }
+      sites.push_back({op, k, v});
+    });
+    if (bad)
+      return;
+    if (sites.empty())
+      return fail(func, "the model has no attention to put on a KV cache");
+
+    auto kType = cast<RankedTensorType>(sites.front().newKey.getType());
+    for (Site &s : sites) {
+      for (Value t : {s.newKey, s.newValue}) {
+        auto type = cast<RankedTensorType>(t.getType());
+        if (type != kType || type.getDimSize(2) != seq ||
+            type.getDimSize(0) != batch)
+          return fail(s.op, "keys and values of every attention must be "
+                            "[batch, kv_heads, S, head_dim] of one type (" +
+                            Twine(llvm::formatv("{0}", kType).str()) +
+                            " with S the input_ids length " + Twine(seq) +
+                            "), got " +
+                            Twine(llvm::formatv("{0}", type).str()));
+      }
+    }
+    for (BlockArgument past : pasts)
+      if (past.getType() != RankedTensorType::get(
+                                {batch, kType.getDimSize(1),
+                                 cast<RankedTensorType>(past.getType())
+                                     .getDimSize(2),
+                                 kType.getDimSize(3)},
+                                kType.getElementType()))
+        return fail(func, "past input '" +
+                              argName(func, past.getArgNumber()) +
+                              "' does not match the new keys " +
+                              Twine(llvm::formatv("{0}", kType).str()));
+    // Without position_ids the export computed positions from its shapes
+    // (the past length, or 0 .. S-1), which the cache makes meaningless.
+    if (positions < 0)
+      return fail(func, "the model has no input 'position_ids': its "
+                        "positions were computed from the export's shapes, "
+                        "which the cache replaces; export it with "
+                        "position_ids as an input");
+
+    // The cache and the position inputs.
+    auto cacheType = KVCacheType::get(
+        ctx, sites.size(), kType.getDimSize(1), capacity, kType.getDimSize(3),
+        kType.getElementType(),
+        blockSize > 0 ? KVLayout::paged : KVLayout::contiguous,
+        blockSize > 0 ? blockSize : 0, KVFormatAttr());
+    Location loc = func.getLoc();
+    unsigned cacheArg = func.getNumArguments();
+    if (failed(func.insertArgument(cacheArg, cacheType, {}, loc)))
+      return signalPassFailure();
+    func.setArgAttr(cacheArg, "tx.name", StringAttr::get(ctx, "kv_cache"));
+    auto posType = RankedTensorType::get({1}, IntegerType::get(ctx, 64));
+    unsigned posArg = func.getNumArguments();
+    if (failed(func.insertArgument(posArg, posType, {}, loc)))
+      return signalPassFailure();
+    func.setArgAttr(posArg, "tx.name", StringAttr::get(ctx, "cache_position"));
+    Value cache = entry.getArgument(cacheArg);
+
+    OpBuilder top = OpBuilder::atBlockBegin(&entry);
+    Value zero = arith::ConstantIndexOp::create(top, loc, 0);
+    Value pos64 = tensor::ExtractOp::create(top, loc, entry.getArgument(posArg),
+                                            ValueRange{zero});
+    Value pos = arith::IndexCastOp::create(top, loc, top.getIndexType(), pos64);
+    Value length = arith::AddIOp::create(
+        top, loc, pos, arith::ConstantIndexOp::create(top, loc, seq));
+
+    auto viewType = RankedTensorType::get(
+        {batch, kType.getDimSize(1), capacity, kType.getDimSize(3)},
+        kType.getElementType());
+    for (auto [layer, s] : llvm::enumerate(sites)) {
+      OpBuilder b(s.op);
+      KVAppendOp::create(b, s.op.getLoc(), cache, layer, s.newKey, s.newValue,
+                         pos);
+      auto view = KVViewOp::create(b, s.op.getLoc(), viewType, viewType, cache,
+                                   layer, length);
+      s.op.getKeyMutable().assign(view.getKey());
+      s.op.getValueMutable().assign(view.getValue());
+      s.op.getKvLengthMutable().assign(length);
+    }
+
+    // Present outputs (concatenations with a past, returned) go away with
+    // the past inputs; so do results of layers that only carried them.
+    auto ret = cast<func::ReturnOp>(entry.getTerminator());
+    auto isPresent = [&](Value v) -> bool {
+      while (auto r = dyn_cast<OpResult>(v)) {
+        auto layer = dyn_cast<LayerOp>(r.getOwner());
+        if (!layer)
+          break;
+        v = layer.getBody().front().getTerminator()->getOperand(
+            r.getResultNumber());
+      }
+      BlockArgument past;
+      return splitPast(v, func, past) != v;
+    };
+    llvm::BitVector dropResults(ret.getNumOperands());
+    for (auto [i, v] : llvm::enumerate(ret.getOperands()))
+      if (isPresent(v))
+        dropResults.set(i);
+    if (dropResults.count() == ret.getNumOperands())
+      return fail(func, "every output of the model is a present key/value: "
+                        "nothing is left to return (logits)");
+    ret->eraseOperands(dropResults);
+    if (failed(func.eraseResults(dropResults)))
+      return signalPassFailure();
+    SmallVector<LayerOp> layers;
+    func.walk([&](LayerOp l) { layers.push_back(l); });
+    for (LayerOp l : llvm::reverse(layers))
+      dropUnusedResults(l);
+    // Concatenations nothing reads any more.
+    SmallVector<tensor::ConcatOp> concats;
+    func.walk([&](tensor::ConcatOp c) {
+      if (c->use_empty())
+        concats.push_back(c);
+    });
+    for (tensor::ConcatOp c : concats)
+      c.erase();
+
+    // Inputs nothing reads: the pasts, and e.g. an attention_mask that only
+    // GroupQueryAttention's seqlens_k came from (folded away).
+    llvm::BitVector dropArgs(func.getNumArguments());
+    for (BlockArgument arg : entry.getArguments())
+      if (arg.use_empty() && arg.getArgNumber() != posArg &&
+          (int)arg.getArgNumber() != tokens)
+        dropArgs.set(arg.getArgNumber());
+    for (BlockArgument past : pasts)
+      if (!past.use_empty())
+        return fail(func, "past input '" + argName(func, past.getArgNumber()) +
+                              "' is read by something other than the "
+                              "concatenation with the new keys or values");
+    if (positions >= 0 && dropArgs.test(positions))
+      positions = -1;
+    if (failed(func.eraseArguments(dropArgs)))
+      return signalPassFailure();
+
+    // Roles for the runtime.
+    NamedAttrList roles;
+    roles.append("tokens", StringAttr::get(ctx, "input_ids"));
+    if (positions >= 0)
+      roles.append("positions", StringAttr::get(ctx, "position_ids"));
+    roles.append("cache", StringAttr::get(ctx, "kv_cache"));
+    roles.append("cache_position", StringAttr::get(ctx, "cache_position"));
+    roles.append("logits", func.getResultAttrOfType<StringAttr>(0, "tx.name")
+                               ? func.getResultAttrOfType<StringAttr>(0, "tx.name")
+                               : StringAttr::get(ctx, "output0"));
+    roles.append("batch", IntegerAttr::get(IntegerType::get(ctx, 64), batch));
+    roles.append("step", IntegerAttr::get(IntegerType::get(ctx, 64), seq));
+    roles.append("cache_type", TypeAttr::get(cacheType));
+    func->setAttr("tx.generation", roles.getDictionary(ctx));
+  }
+};
+
+} // namespace
