@@ -300,15 +300,14 @@ struct UseKVCachePass : public txc::impl::UseKVCachePassBase<UseKVCachePass> {
     llvm::BitVector dropArgs(func.getNumArguments());
     for (BlockArgument arg : entry.getArguments())
       if (arg.use_empty() && arg.getArgNumber() != posArg &&
-          (int)arg.getArgNumber() != tokens)
+          (int)arg.getArgNumber() != tokens &&
+          (int)arg.getArgNumber() != positions)
         dropArgs.set(arg.getArgNumber());
     for (BlockArgument past : pasts)
       if (!past.use_empty())
         return fail(func, "past input '" + argName(func, past.getArgNumber()) +
                               "' is read by something other than the "
                               "concatenation with the new keys or values");
-    if (positions >= 0 && dropArgs.test(positions))
-      positions = -1;
     if (failed(func.eraseArguments(dropArgs)))
       return signalPassFailure();
 

@@ -348,7 +348,10 @@ int txc::runCompilerMain(int argc, char **argv) {
       if (step > 0) {
         stepOptions.generation.batch = genBatch;
         stepOptions.generation.sequence = step;
-        stepOptions.generation.past = 1;
+        // A past that fills the cache: masks built from the shapes
+        // (causal, sliding window) then show their whole pattern, so that
+        // raising classifies them as it would at any length.
+        stepOptions.generation.past = std::max<int64_t>(1, maxSeq - step);
       }
       module = importONNXFile(inputFile, context, stepOptions, w);
       if (!module)

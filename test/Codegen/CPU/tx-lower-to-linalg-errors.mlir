@@ -13,21 +13,50 @@ func.func @tree_verify(%tokens: tensor<1x4xi64>, %logits: tensor<1x4x32xf32>)
 
 // -----
 
-// KV cache ops: every one is reported, not only the first.
-func.func @kv_cache(%cache: !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32>,
-                    %k: tensor<1x2x4x8xf32>, %pos: index, %path: tensor<1x4xi64>) -> tensor<1x2x8x8xf32> {
-  // expected-error @below {{tx-lower-to-linalg: tx.kv_append is not supported by the CPU backend yet}}
-  tx.kv_append %cache[0], %k, %k at %pos
-      : !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32>,
-        tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>
-  // expected-error @below {{tx-lower-to-linalg: tx.kv_view is not supported by the CPU backend yet}}
-  %kk, %vv = tx.kv_view %cache[0] length %pos
-      : !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32>
-        -> tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>
+// tx.kv_commit (draft-tree acceptance) is not lowered yet.
+func.func @kv_commit(%cache: !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32>,
+                     %pos: index, %path: tensor<1x4xi64>) {
   // expected-error @below {{tx-lower-to-linalg: tx.kv_commit is not supported by the CPU backend yet}}
   tx.kv_commit %cache, %path at %pos
       : !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32>, tensor<1x4xi64>
-  return %kk : tensor<1x2x8x8xf32>
+  return
+}
+
+// -----
+
+// A cache that is not the function's argument cannot be lowered in place.
+func.func @kv_region(%cache: !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32>,
+                     %k: tensor<1x2x1x8xf32>, %pos: index, %c: i1) {
+  scf.if %c {
+    // expected-error @below {{tx-lower-to-linalg: KV cache ops must use the entry function's !tx.kv_cache argument, outside any region}}
+    tx.kv_append %cache[0], %k, %k at %pos
+        : !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32>,
+          tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32>
+  }
+  return
+}
+
+// -----
+
+// The view must cover the whole capacity (its consumer masks with kv_length).
+func.func @kv_short_view(%cache: !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32>,
+                         %pos: index) -> tensor<1x2x8x8xf32> {
+  // expected-error @below {{tx-lower-to-linalg: kv_view must read the whole capacity [batch, kv_heads, capacity, head_dim] (the consumer limits it with kv_length)}}
+  %k, %v = tx.kv_view %cache[0] length %pos
+      : !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32>
+        -> tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>
+  return %k : tensor<1x2x8x8xf32>
+}
+
+// -----
+
+// expected-error @+1 {{tx-lower-to-linalg: only f32 KV caches without a quantized format are supported by the CPU backend yet}}
+func.func @kv_f16(%cache: !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f16>,
+                  %pos: index) -> tensor<1x2x16x8xf16> {
+  %k, %v = tx.kv_view %cache[0] length %pos
+      : !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f16>
+        -> tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>
+  return %k : tensor<1x2x16x8xf16>
 }
 
 // -----
