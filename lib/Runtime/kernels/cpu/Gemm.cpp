@@ -212,6 +212,9 @@ const Kernels &kernels() {
                                 : kScalar;
 }
 
+/// Row blocks of at most this many rows do not prefetch B (gemmBlock).
+constexpr int64_t kNoPrefetchRows = 4;
+
 /// Bytes of packed A kept per thread (in L2 with room for a panel).
 constexpr int64_t kABytes = 1 << 20;
 
@@ -273,8 +276,14 @@ void gemmBlock(const Kernels &ks, const float *a, const Member *members,
         const char *next = reinterpret_cast<const char *>(t.b + t.kc * kPanel);
         const char *end = reinterpret_cast<const char *>(
             g.packed + (g.n + kPanel - 1) / kPanel * k * kPanel);
-        int64_t lines = std::max<int64_t>(
-            0, std::min<int64_t>(kKBlock * kPanel * 4, end - next) / 64);
+        // A few rows (decode steps) stream B at memory speed already: the
+        // hardware prefetcher keeps up and explicit prefetches only queue.
+        int64_t lines =
+            me - mb <= kNoPrefetchRows
+                ? 0
+                : std::max<int64_t>(
+                      0, std::min<int64_t>(kKBlock * kPanel * 4, end - next) /
+                             64);
         int64_t blocks = (me - mb + ks.rows - 1) / ks.rows;
         int64_t share = (lines + blocks - 1) / std::max<int64_t>(1, blocks);
         const float *ablock = aPacked.data();
