@@ -20,11 +20,12 @@ full-sequence run over the same tokens does.
 The prompt is seeded random ids [B, prompt_len] (seed from --seed); greedy
 decoding takes the argmax of the last logits row (lowest index on ties).
 txc compiles model.onnx with `txc MODEL -q --max-seq M [--kv-block N]
-[--prefill-chunk N]` and `txc-run LIB generate --prompt-ids prompt.npy
---max-new-tokens N --greedy --out tokens.npy` generates; the tokens must be
-onnxruntime's. Where they part, txc's token is accepted only if onnxruntime's
-logits along txc's own path put it within 1e-4 * max(1, max |logits|) of the
-maximum (a near tie; the line says so), the tolerance compare_ort.py uses.
+[--prefill-chunk N]` (and --batch B for the --dynamic export) and
+`txc-run LIB generate --prompt-ids prompt.npy --max-new-tokens N --greedy
+--out tokens.npy` generates; the tokens must be onnxruntime's. Where they
+part, txc's token is accepted only if onnxruntime's logits along txc's own
+path put it within 1e-4 * max(1, max |logits|) of the maximum (a near tie;
+the line says so), the tolerance compare_ort.py uses.
 
   --check-paged N   compile again with --kv-block N: the same tokens
   --check-reset     txc-run generate --repeat 2: both runs print the same tokens
@@ -223,6 +224,8 @@ def check_reference(args, ref, static_path, prompt, tokens, steps):
 def compile_model(args, model, so, kv_block):
     os.makedirs(os.path.dirname(so), exist_ok=True)
     cmd = ["txc", model, "-q", "--max-seq", str(args.max_seq)]
+    if args.dynamic:  # the batch of a symbolic-batch model
+        cmd += ["--batch", str(args.batch)]
     if kv_block is not None:
         cmd += ["--kv-block", str(kv_block)]
     if args.prefill_chunk is not None:
