@@ -34,7 +34,11 @@ def Tx_KVViewOp : Tx_Op<"kv_view"> {
   let description = [{
     Returns keys and values `[B, kv_heads, length, head_dim]` of layer `layer`
     for positions `0 .. length - 1`. The result is a view: the lowering reads
-    the cache where it lies and does not copy it.
+    the cache where it lies and does not copy it. A static sequence
+    dimension equal to the capacity views the whole cache: entries from
+    `length` on are unspecified and the consumer must ignore them, e.g.
+    `tx.attention ... kv_length(%n)` (what `tx-use-kv-cache` builds and the
+    CPU backend lowers).
 
     ```mlir
     %k, %v = tx.kv_view %cache[0] length %n
