@@ -12,6 +12,7 @@
 #include "txc/Frontend/ONNX/Import.h"
 #include "txc/Support/Safetensors.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -327,6 +328,9 @@ int txc::runCompilerMain(int argc, char **argv) {
   // -1 otherwise) and runs the pipelines up to `stop` (at most the LLVM
   // dialect). `prefix` names the entry points.
   SafetensorsWriter weights, scratchWeights;
+  // Set by `build` when a prefill step was asked for but the model's
+  // sequence length is static (its import has another step length).
+  bool staticStep = false;
   auto build = [&](int64_t step, SafetensorsWriter *w,
                    StringRef prefix) -> OwningOpRef<ModuleOp> {
     auto start = std::chrono::steady_clock::now();
@@ -357,6 +361,22 @@ int txc::runCompilerMain(int argc, char **argv) {
       if (!module)
         return nullptr;
       reportStage("import", start);
+      if (step > 1) {
+        int64_t got = -1;
+        module->walk([&](func::FuncOp f) {
+          for (unsigned i = 0; i < f.getNumArguments(); ++i)
+            if (auto name = f.getArgAttrOfType<StringAttr>(i, "tx.name");
+                name && name.getValue() == "input_ids")
+              if (auto t = dyn_cast<RankedTensorType>(
+                      f.getArgument(i).getType());
+                  t && t.getRank() == 2)
+                got = t.getDimSize(1);
+        });
+        if (got != step) {
+          staticStep = true;
+          return nullptr;
+        }
+      }
     }
     dump("import", *module);
     if (stop >= Emit::Tx) {
@@ -426,10 +446,11 @@ int txc::runCompilerMain(int argc, char **argv) {
     if (!quiet)
       errs() << "txc: prefill step (" << chunk << " tokens)\n";
     prefill = build(chunk, &scratchWeights, "txc_prefill");
-    if (!prefill)
+    if (!prefill && !staticStep)
       return 1;
-    if (stepOf(*prefill) == 1)
-      prefill = nullptr;
+    if (staticStep && !quiet)
+      errs() << "txc: the model's sequence length is static: no prefill "
+                "step (prompts run one decode step at a time)\n";
   }
   if (generate && !isMLIR && stop == Emit::Obj && prefill)
     errs() << "txc: warning: --emit=obj writes only the decode step; the "
