@@ -12,6 +12,9 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/BitVector.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -89,6 +92,54 @@ LayerOp dropUnusedResults(LayerOp layer) {
   return fresh;
 }
 
+/// True when `v` is computed from `arg` and constants only (e.g. the
+/// padding mask an attention_mask input becomes).
+bool onlyFrom(Value v, BlockArgument arg) {
+  SmallVector<Value> work = {v};
+  llvm::SmallPtrSet<Operation *, 16> seen;
+  bool readsArg = false;
+  while (!work.empty()) {
+    Value x = work.pop_back_val();
+    if (x == arg) {
+      readsArg = true;
+      continue;
+    }
+    Operation *def = x.getDefiningOp();
+    if (!def)
+      return false; // another argument
+    if (!seen.insert(def).second)
+      continue;
+    llvm::append_range(work, def->getOperands());
+    // Values a region (a linalg.generic body) reads from outside.
+    llvm::SetVector<Value> above;
+    mlir::getUsedValuesDefinedAbove(def->getRegions(), above);
+    llvm::append_range(work, above);
+  }
+  return readsArg;
+}
+
+/// Erases the op defining `v` if nothing uses it any more, then the ops
+/// that computed its operands, transitively.
+void eraseDeadChain(Value v) {
+  SmallVector<Operation *> work;
+  if (Operation *def = v.getDefiningOp())
+    work.push_back(def);
+  while (!work.empty()) {
+    Operation *op = work.pop_back_val();
+    if (!isOpTriviallyDead(op))
+      continue;
+    llvm::SmallSetVector<Operation *, 4> defs;
+    for (Value operand : op->getOperands())
+      if (Operation *def = operand.getDefiningOp())
+        defs.insert(def);
+    op->erase();
+    // Each defining op once: erasing it twice would free it twice.
+    for (Operation *def : defs)
+      if (!llvm::is_contained(work, def))
+        work.push_back(def);
+  }
+}
+
 struct UseKVCachePass : public txc::impl::UseKVCachePassBase<UseKVCachePass> {
   using UseKVCachePassBase::UseKVCachePassBase;
 
@@ -154,9 +205,20 @@ struct UseKVCachePass : public txc::impl::UseKVCachePassBase<UseKVCachePass> {
     };
     SmallVector<Site> sites;
     llvm::SetVector<BlockArgument> pasts;
+    BlockArgument attentionMask;
+    for (BlockArgument arg : entry.getArguments())
+      if (argName(func, arg.getArgNumber()) == "attention_mask")
+        attentionMask = arg;
     func.walk([&](AttentionOp op) {
       if (bad)
         return;
+      // A padding mask from an attention_mask input: generation runs rows
+      // without padding (all ones), where it masks nothing.
+      if (Value mask = op.getExplicitMask();
+          mask && attentionMask && onlyFrom(mask, attentionMask)) {
+        op.getExplicitMaskMutable().clear();
+        eraseDeadChain(mask);
+      }
       if (!isPositionalMask(op.getMask()) || op.getExplicitMask() ||
           op.getKvLength()) {
         fail(op, "this attention cannot read the KV cache: only mask kinds "

@@ -66,3 +66,25 @@ func.func @main(%ids: tensor<1x4xi64> {tx.name = "input_ids"}, %pos: tensor<1x4x
   %o = tx.attention %q, %k, %k mask(causal) : tensor<1x4x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x4x4x8xf32>
   return %o : tensor<1x4x4x8xf32>
 }
+
+// -----
+
+// A padding mask computed from an attention_mask input masks nothing when
+// rows carry no padding, which is how generation runs them: it is dropped,
+// and with it the input.
+// CHECK-LABEL: func.func @main
+// CHECK-NOT: attention_mask
+// CHECK: tx.attention %{{[^,]+}}, %{{[^,]+}}, %{{[^ ]+}} mask(none) kv_length
+// CHECK-NOT: explicit_mask
+func.func @main(%ids: tensor<1x1xi64> {tx.name = "input_ids"}, %am: tensor<1x5xi64> {tx.name = "attention_mask"},
+                %pos: tensor<1x1xi64> {tx.name = "position_ids"},
+                %pk: tensor<1x2x4x8xf32> {tx.name = "past_key_values.0.key"}, %pv: tensor<1x2x4x8xf32> {tx.name = "past_key_values.0.value"},
+                %q: tensor<1x4x1x8xf32>, %k: tensor<1x2x1x8xf32>) -> (tensor<1x4x1x8xf32> {tx.name = "logits"}) {
+  %zero = arith.constant dense<0> : tensor<1x5xi64>
+  %keep = arith.cmpi ne, %am, %zero : tensor<1x5xi64>
+  %m = tensor.expand_shape %keep [[0], [1, 2, 3]] output_shape [1, 1, 1, 5] : tensor<1x5xi1> into tensor<1x1x1x5xi1>
+  %kk = tensor.concat dim(2) %pk, %k : (tensor<1x2x4x8xf32>, tensor<1x2x1x8xf32>) -> tensor<1x2x5x8xf32>
+  %vv = tensor.concat dim(2) %pv, %k : (tensor<1x2x4x8xf32>, tensor<1x2x1x8xf32>) -> tensor<1x2x5x8xf32>
+  %o = tx.attention %q, %kk, %vv mask(none) explicit_mask(%m : tensor<1x1x1x5xi1>) : tensor<1x4x1x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32> -> tensor<1x4x1x8xf32>
+  return %o : tensor<1x4x1x8xf32>
+}

@@ -71,7 +71,10 @@ def UseKVCachePass : Pass<"tx-use-kv-cache", "::mlir::ModuleOp"> {
       present outputs (the concatenations returned) and inputs left unused
       (e.g. an attention_mask only GroupQueryAttention read) are removed;
     * otherwise (a single-pass export) the keys and values themselves are
-      the new entries.
+      the new entries;
+    * an explicit mask computed only from an input `attention_mask` (a
+      padding mask) is dropped with that input: generation runs rows
+      without padding, where it masks nothing.
 
     Requirements, each with an error naming the op or input: an input
     `input_ids` of rank 2 (`[batch, S]`); an input `position_ids` when any
