@@ -141,6 +141,16 @@ struct RaiseLayersPass : public txc::impl::RaiseLayersPassBase<RaiseLayersPass> 
                           "follow the query back to its projection";
         return;
       }
+      // Reshapes between the stream and the projection (GPT-2's Conv1D
+      // flattens [B, S, D] to [B*S, D]; with S = 1 it is a collapse).
+      while (Operation *shape = p.getDefiningOp()) {
+        if (auto c = dyn_cast<tensor::CollapseShapeOp>(shape))
+          p = c.getSrc();
+        else if (auto e = dyn_cast<tensor::ExpandShapeOp>(shape))
+          p = e.getSrc();
+        else
+          break;
+      }
       Operation *def = p.getDefiningOp();
       // Pre-norm: the norm's input is the residual stream when something
       // else (the residual add) also reads it.
