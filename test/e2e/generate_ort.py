@@ -127,6 +127,8 @@ def run(cmd):
         return subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         return subprocess.CompletedProcess(cmd, -1, "", f"timed out after {TIMEOUT} s: {' '.join(cmd)}")
+    except OSError as e:  # e.g. the tool vanished while being rebuilt
+        return subprocess.CompletedProcess(cmd, -1, "", f"cannot run {cmd[0]}: {e}")
 
 
 def must(r, what):
