@@ -26,9 +26,11 @@ prompt of C tokens) and N = --new-tokens:
                copies a real decode loop makes included); the median step.
 
 Rounds alternate the two; each side's figure is the median over --rounds
-rounds. The ratio is onnxruntime time / txc time (> 1: txc is faster). The
-greedy tokens of the two are compared (`tokens same`, or the first step
-where they part: with random weights a near tie can part them legitimately).
+rounds, whose own figures close the line (on a shared machine a spell of
+someone else's work shows as a slow round). The ratio is onnxruntime time /
+txc time (> 1: txc is faster). The greedy tokens of the two are compared
+(`tokens same`, or the first step where they part: with random weights a
+near tie can part them legitimately).
 
 Bandwidth: a decode step is memory-bound, so each time is also given as the
 bytes it must read per token over the time: every weight the step reads (all
@@ -250,7 +252,9 @@ def main():
               f"onnxruntime {ort_ms:.2f} ms/step ({gbs(ort_ms)}), "
               f"ratio ort/txc = {ort_ms / txc_ms:.3f}; "
               f"{per_token / 1e6:.1f} MB/token; {same}; "
-              f"compile {compile_s:.1f} s{prefill}", flush=True)
+              f"compile {compile_s:.1f} s{prefill}; rounds txc "
+              f"{'/'.join(f'{t:.1f}' for t in txc_rounds)}, onnxruntime "
+              f"{'/'.join(f'{t:.1f}' for t in ort_rounds)} ms", flush=True)
 
 
 if __name__ == "__main__":
