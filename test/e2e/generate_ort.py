@@ -6,11 +6,12 @@ step, carrying present.* back in as past_key_values.*.
 usage: generate_ort.py WORKDIR STYLE [gen_models flags...] [--batch B]
            [--prompt-len 5] [--new-tokens 8] [--max-seq 32] [--kv-block N]
            [--prefill-chunk N] [--dynamic] [--ort-only] [--check-paged N]
-           [--check-reset] [--check-sampling]
+           [--check-reset] [--check-sampling] [--static-past P]
 
 STYLE and the flags this script does not know go to gen_models.py, which
 writes the model with --past-kv into WORKDIR/NAME/: model.onnx for txc (static
-shapes, --past 1 --seq 1; the symbolic-shape export with --dynamic) and, for
+shapes, --past P --seq 1 with P from --static-past, default 1; the
+symbolic-shape export with --dynamic) and, for
 onnxruntime, ref.onnx, the symbolic-shape export with the same seed and
 weights (onnxruntime prefills the prompt at once from an empty past). Before
 using ref.onnx it is checked to compute what model.onnx does on a decode
@@ -52,7 +53,7 @@ RTOL = 1e-4
 # This script's own flags: name -> number of values.
 OWN_FLAGS = {"--batch": 1, "--prompt-len": 1, "--new-tokens": 1, "--max-seq": 1, "--kv-block": 1,
              "--prefill-chunk": 1, "--dynamic": 0, "--ort-only": 0, "--check-paged": 1, "--check-reset": 0,
-             "--check-sampling": 0}
+             "--check-sampling": 0, "--static-past": 1}
 # gen_models.py flags the script sets itself.
 RESERVED = {"--seq", "--past", "--past-kv", "-o", "--output", "--inputs", "--reference-out", "--with-mask",
             "--list", "--op", "--op-list", "--self-test"}
@@ -93,6 +94,9 @@ def parse(argv):
     p.add_argument("--kv-block", type=int)
     p.add_argument("--prefill-chunk", type=int)
     p.add_argument("--dynamic", action="store_true")
+    p.add_argument("--static-past", type=int, default=1, metavar="P",
+                   help="past length of the static export (default 1); a sliding window only shows in a "
+                        "static export's mask when P + 1 > window")
     p.add_argument("--ort-only", action="store_true")
     p.add_argument("--check-paged", type=int, metavar="N")
     p.add_argument("--check-reset", action="store_true")
@@ -211,9 +215,12 @@ def check_reference(args, ref, static_path, prompt, tokens, steps):
         return
     static = Ort(static_path)
     seq = np.concatenate([prompt, tokens], axis=1)
-    _, past = ref.run(seq[:, :1], 0, ref.empty_past(args.batch))
-    want, want_present = ref.run(seq[:, 1:2], 1, past)
-    got, got_present = static.run(seq[:, 1:2], 1, past)
+    n = args.static_past
+    if seq.shape[1] <= n:
+        raise CheckFailed(f"--static-past {n} needs more than {n} prompt + new tokens")
+    _, past = ref.run(seq[:, :n], 0, ref.empty_past(args.batch))
+    want, want_present = ref.run(seq[:, n:n + 1], n, past)
+    got, got_present = static.run(seq[:, n:n + 1], n, past)
     if not close(want, got) or any(not close(want_present[k], got_present[k]) for k in want_present):
         raise CheckFailed("onnxruntime: the static model.onnx and the dynamic ref.onnx differ on a decode step")
 
@@ -317,7 +324,7 @@ def main(argv):
             model, static_path = ref_path, None
         else:
             model = static_path = os.path.join(d, "model.onnx")
-            gen_model(args, model, ["--past", "1", "--seq", "1"])
+            gen_model(args, model, ["--past", str(args.static_past), "--seq", "1"])
         ref = Ort(ref_path)
         rng = np.random.default_rng([args.seed, 2])
         prompt = rng.integers(0, ref.vocab, (args.batch, args.prompt_len)).astype(np.int64)
