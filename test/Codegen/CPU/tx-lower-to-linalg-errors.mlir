@@ -50,13 +50,50 @@ func.func @kv_short_view(%cache: !tx.kv_cache<layers = 1, kv_heads = 2, capacity
 
 // -----
 
-// expected-error @+1 {{tx-lower-to-linalg: only f32 KV caches without a quantized format are supported by the CPU backend yet}}
+// expected-error @+1 {{tx-lower-to-linalg: only f32 KV caches without a quantized format are supported by the CPU backend yet, got '!tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f16>'}}
 func.func @kv_f16(%cache: !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f16>,
                   %pos: index) -> tensor<1x2x16x8xf16> {
   %k, %v = tx.kv_view %cache[0] length %pos
       : !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f16>
         -> tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>
   return %k : tensor<1x2x16x8xf16>
+}
+
+// -----
+
+// expected-error @+1 {{tx-lower-to-linalg: more than one !tx.kv_cache argument}}
+func.func @two_caches(%a: !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32>,
+                      %b: !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32>) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{tx-lower-to-linalg: the !tx.kv_cache argument is never appended to or viewed}}
+func.func @unused_cache(%a: !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32>) {
+  return
+}
+
+// -----
+
+func.func @two_batches(%cache: !tx.kv_cache<layers = 2, kv_heads = 2, capacity = 16, head_dim = 8, f32>,
+                       %k1: tensor<1x2x1x8xf32>, %k2: tensor<2x2x1x8xf32>, %pos: index) {
+  tx.kv_append %cache[0], %k1, %k1 at %pos
+      : !tx.kv_cache<layers = 2, kv_heads = 2, capacity = 16, head_dim = 8, f32>, tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32>
+  // expected-error @+1 {{tx-lower-to-linalg: kv_append needs static [batch, kv_heads, S, head_dim] with one batch size}}
+  tx.kv_append %cache[1], %k2, %k2 at %pos
+      : !tx.kv_cache<layers = 2, kv_heads = 2, capacity = 16, head_dim = 8, f32>, tensor<2x2x1x8xf32>, tensor<2x2x1x8xf32>
+  return
+}
+
+// -----
+
+func.func @paged_view_returned(%cache: !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32, paged<4>>,
+                               %pos: index) -> tensor<1x2x16x8xf32> {
+  // expected-error @+1 {{tx-lower-to-linalg: a paged kv_view can only be read by an attention with kv_length (keys and values of one view)}}
+  %k, %v = tx.kv_view %cache[0] length %pos
+      : !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32, paged<4>> -> tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>
+  return %k : tensor<1x2x16x8xf32>
 }
 
 // -----

@@ -114,3 +114,30 @@ func.func @element_type(%q: memref<1x2x4x8xf16>) {
       outs(%q : memref<1x2x4x8xf16>) {scale = 1.0 : f64}
   return
 }
+
+// -----
+
+func.func @table_without_length(%q: memref<1x8x1x64xf32>, %k: memref<4x2x16x64xf32>, %t: memref<1x4xi32>) {
+  // expected-error @+1 {{'txcpu.attention' op expects kv_length and a positive 'block_size' with a block table}}
+  txcpu.attention mask(causal) ins(%q, %k, %k : memref<1x8x1x64xf32>, memref<4x2x16x64xf32>, memref<4x2x16x64xf32>)
+      block_table(%t : memref<1x4xi32>) outs(%q : memref<1x8x1x64xf32>) {block_size = 16 : i64, scale = 0.125 : f64}
+  return
+}
+
+// -----
+
+func.func @table_pool_shape(%q: memref<1x8x1x64xf32>, %k: memref<4x2x8x64xf32>, %t: memref<1x4xi32>, %n: index) {
+  // expected-error @+1 {{'txcpu.attention' op expects a block table [B, blocks] and key and value pools [blocks, Hkv, block_size, D]}}
+  txcpu.attention mask(causal) ins(%q, %k, %k : memref<1x8x1x64xf32>, memref<4x2x8x64xf32>, memref<4x2x8x64xf32>)
+      kv_length(%n) block_table(%t : memref<1x4xi32>) outs(%q : memref<1x8x1x64xf32>) {block_size = 16 : i64, scale = 0.125 : f64}
+  return
+}
+
+// -----
+
+func.func @block_size_without_table(%q: memref<1x8x1x64xf32>, %k: memref<1x2x16x64xf32>, %n: index) {
+  // expected-error @+1 {{'txcpu.attention' op expects 'block_size' only with a block table}}
+  txcpu.attention mask(causal) ins(%q, %k, %k : memref<1x8x1x64xf32>, memref<1x2x16x64xf32>, memref<1x2x16x64xf32>)
+      kv_length(%n) outs(%q : memref<1x8x1x64xf32>) {block_size = 16 : i64, scale = 0.125 : f64}
+  return
+}
