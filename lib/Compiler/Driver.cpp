@@ -440,6 +440,14 @@ int txc::runCompilerMain(int argc, char **argv) {
   module = build(generate ? 1 : -1, &weights, "txc_model");
   if (!module)
     return 1;
+  if (generate && stop >= Emit::Linalg && stepOf(*module) != 1) {
+    errs() << "txc: error: --max-seq: the model's input_ids has a static "
+              "sequence length of "
+           << stepOf(*module)
+           << "; generation needs a decode step of one token (export with a "
+              "dynamic sequence length, or a decode step with sequence 1)\n";
+    return 1;
+  }
   int64_t chunk = std::min<int64_t>(prefillChunk, maxSeq);
   if (generate && !isMLIR && stop >= Emit::LLVM && stepOf(*module) == 1 &&
       chunk > 1) {
