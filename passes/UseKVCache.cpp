@@ -185,15 +185,41 @@ struct UseKVCachePass : public txc::impl::UseKVCachePassBase<UseKVCachePass> {
                             " tokens does not fit a cache of capacity " +
                             Twine(capacity));
 
-    // Positions read from constants cannot follow the cache.
+    // Positions. A constant position operand (tx.rope positions, or the
+    // indices of a position-embedding lookup) that counts up from the past
+    // length, as exports that compute positions from their shapes have, is
+    // replaced by cache_position + i once the input exists; any other
+    // constant position, or rotary tables folded for the export's positions
+    // (tx.rope without positions and with constant tables), cannot follow
+    // the cache.
+    SmallVector<OpOperand *> positionConstants, runtimePositions;
     bool bad = false;
-    func.walk([&](RopeOp rope) {
-      if (matchPattern(rope.getPositions(), m_Constant())) {
-        fail(rope, "tx.rope takes constant positions (computed from the "
-                   "export's shapes); generation needs a model whose "
-                   "positions come from an input (position_ids)");
-        bad = true;
+    auto isConstant = [](Value v) {
+      return matchPattern(v, m_Constant()) ||
+             isa_and_present<WeightOp>(v.getDefiningOp());
+    };
+    func.walk([&](Operation *op) {
+      OpOperand *operand = nullptr;
+      if (auto rope = dyn_cast<RopeOp>(op)) {
+        if (!rope.getPositions()) {
+          if (isConstant(rope.getCos()) || isConstant(rope.getSin())) {
+            fail(rope, "tx.rope applies constant rotary tables computed for "
+                       "the export's positions; generation needs a model "
+                       "whose positions come from an input (position_ids)");
+            bad = true;
+          }
+          return;
+        }
+        operand = &rope.getPositionsMutable()[0];
+      } else if (auto lookup = dyn_cast<EmbeddingOp>(op)) {
+        operand = &lookup.getIdsMutable();
+      } else {
+        return;
       }
+      DenseIntElementsAttr values;
+      if (!matchPattern(operand->get(), m_Constant(&values)))
+        return;
+      positionConstants.push_back(operand);
     });
     if (bad)
       return;
@@ -272,9 +298,41 @@ struct UseKVCachePass : public txc::impl::UseKVCachePassBase<UseKVCachePass> {
                               argName(func, past.getArgNumber()) +
                               "' does not match the new keys " +
                               Twine(llvm::formatv("{0}", kType).str()));
-    // Without position_ids the export computed positions from its shapes
-    // (the past length, or 0 .. S-1), which the cache makes meaningless.
-    if (positions < 0)
+    // Constant positions must count up from the past length (0 without a
+    // past): [past, past + S) along the sequence, the same for every row.
+    int64_t pastLength = 0;
+    if (!pasts.empty())
+      pastLength =
+          cast<RankedTensorType>(pasts.front().getType()).getDimSize(2);
+    for (OpOperand *operand : positionConstants) {
+      DenseIntElementsAttr values;
+      (void)matchPattern(operand->get(), m_Constant(&values));
+      auto type = cast<RankedTensorType>(values.getType());
+      bool counts = type.getRank() >= 1 && type.getShape().back() == seq &&
+                    type.getNumElements() % seq == 0;
+      if (counts) {
+        int64_t i = 0;
+        for (const APInt &v : values.getValues<APInt>())
+          counts = counts && v.getSExtValue() == pastLength + (i++ % seq);
+      }
+      if (!counts) {
+        // A lookup with other constant indices is not about positions.
+        if (isa<EmbeddingOp>(operand->getOwner()))
+          continue;
+        return fail(operand->getOwner(),
+                    "tx.rope takes constant positions (computed from the "
+                    "export's shapes) that do not count up from the past "
+                    "length " + Twine(pastLength) +
+                        "; generation needs a model whose positions come from "
+                        "an input (position_ids)");
+      }
+      runtimePositions.push_back(operand);
+    }
+
+    // Without position_ids (and no positions recognized above) the export
+    // computed positions from its shapes some other way, which the cache
+    // makes meaningless.
+    if (positions < 0 && runtimePositions.empty())
       return fail(func, "the model has no input 'position_ids': its "
                         "positions were computed from the export's shapes, "
                         "which the cache replaces; export it with "
@@ -305,6 +363,19 @@ struct UseKVCachePass : public txc::impl::UseKVCachePassBase<UseKVCachePass> {
     Value pos = arith::IndexCastOp::create(top, loc, top.getIndexType(), pos64);
     Value length = arith::AddIOp::create(
         top, loc, pos, arith::ConstantIndexOp::create(top, loc, seq));
+    // Positions the export had folded: cache_position + i.
+    for (OpOperand *operand : runtimePositions) {
+      auto type = cast<RankedTensorType>(operand->get().getType());
+      auto elem = cast<IntegerType>(type.getElementType());
+      auto generate = tensor::GenerateOp::create(
+          top, loc, type, ValueRange{},
+          [&](OpBuilder &b, Location l, ValueRange indices) {
+            Value at = arith::AddIOp::create(b, l, pos, indices.back());
+            Value cast = arith::IndexCastOp::create(b, l, elem, at);
+            tensor::YieldOp::create(b, l, cast);
+          });
+      operand->set(generate);
+    }
 
     auto viewType = RankedTensorType::get(
         {batch, kType.getDimSize(1), capacity, kType.getDimSize(3)},

@@ -41,10 +41,11 @@ func.func @main(%ids: tensor<1x4xi64> {tx.name = "input_ids"}, %pos: tensor<1x4x
 
 func.func @main(%ids: tensor<1x4xi64> {tx.name = "input_ids"}, %pos: tensor<1x4xi64> {tx.name = "position_ids"},
                 %q: tensor<1x4x4x8xf32>, %cos: tensor<16x4xf32>) -> tensor<1x4x4x8xf32> {
-  %p = arith.constant dense<[[0, 1, 2, 3]]> : tensor<1x4xi64>
-  // expected-error @+1 {{tx-use-kv-cache: tx.rope takes constant positions (computed from the export's shapes); generation needs a model whose positions come from an input (position_ids)}}
+  %p = arith.constant dense<[[0, 2, 4, 6]]> : tensor<1x4xi64>
+  // expected-error @+1 {{tx-use-kv-cache: tx.rope takes constant positions (computed from the export's shapes) that do not count up from the past length 0; generation needs a model whose positions come from an input (position_ids)}}
   %r = tx.rope %q, %cos, %cos positions(%p : tensor<1x4xi64>) : tensor<1x4x4x8xf32>, tensor<16x4xf32>, tensor<16x4xf32> -> tensor<1x4x4x8xf32>
-  return %r : tensor<1x4x4x8xf32>
+  %o = tx.attention %r, %r, %r mask(causal) : tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32> -> tensor<1x4x4x8xf32>
+  return %o : tensor<1x4x4x8xf32>
 }
 
 // -----
@@ -104,5 +105,16 @@ func.func @main(%ids: tensor<1x1xi64> {tx.name = "input_ids"}, %pos: tensor<1x1x
 func.func @main(%ids: tensor<1x4xi64> {tx.name = "input_ids"}, %pos: tensor<1x4xi64> {tx.name = "position_ids"},
                 %q: tensor<1x4x4x8xf32>, %k: tensor<1x2x4x8xf32>) -> tensor<1x4x4x8xf32> {
   %o = tx.attention %q, %k, %k mask(causal) : tensor<1x4x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x4x4x8xf32>
+  return %o : tensor<1x4x4x8xf32>
+}
+
+// -----
+
+func.func @main(%ids: tensor<1x4xi64> {tx.name = "input_ids"}, %pos: tensor<1x4xi64> {tx.name = "position_ids"},
+                %q: tensor<1x4x4x8xf32>, %k: tensor<1x2x4x8xf32>) -> tensor<1x4x4x8xf32> {
+  %cos = arith.constant dense<1.0> : tensor<4x4xf32>
+  // expected-error @+1 {{tx-use-kv-cache: tx.rope applies constant rotary tables computed for the export's positions; generation needs a model whose positions come from an input (position_ids)}}
+  %r = tx.rope %q, %cos, %cos : tensor<1x4x4x8xf32>, tensor<4x4xf32>, tensor<4x4xf32> -> tensor<1x4x4x8xf32>
+  %o = tx.attention %r, %k, %k mask(causal) : tensor<1x4x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x4x4x8xf32>
   return %o : tensor<1x4x4x8xf32>
 }

@@ -76,10 +76,15 @@ def UseKVCachePass : Pass<"tx-use-kv-cache", "::mlir::ModuleOp"> {
       padding mask) is dropped with that input: generation runs rows
       without padding, where it masks nothing.
 
+    Positions: constant positions counting up from the past length
+    (`[past, past + S)` in every row) at a `tx.rope` position operand or
+    the indices of a `tx.embedding`, which exports compute from their
+    shapes, become `cache_position + i`.
+
     Requirements, each with an error naming the op or input: an input
-    `input_ids` of rank 2 (`[batch, S]`); an input `position_ids` when any
-    position is read from the model's inputs (rotary positions computed from
-    the export's shapes are constants and are rejected); every attention
+    `input_ids` of rank 2 (`[batch, S]`); an input `position_ids` unless
+    positions were recognized as above (other constant rotary positions, and
+    rotary tables folded for the export's positions, are rejected); every attention
     without explicit mask, with the same batch, KV heads, head size and
     element type; `S <= capacity`. `block-size` > 0 makes the cache paged
     (`paged<block-size>`, a divisor of `capacity`).
