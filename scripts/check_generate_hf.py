@@ -34,7 +34,8 @@ and exported with torch.onnx.export(dynamo=True, opset 18) in these forms
     dynamic       S and P symbolic (torch.export Dims "seq" and "past");
                   txc also builds a prefill step.
     static-mask,  as static / dynamic with an attention_mask [B, P + S]
-    dynamic-mask  input too (optimum-style); txc rejects these so far.
+    dynamic-mask  input too (optimum-style); txc drops the padding mask it
+                  becomes (rows carry no padding in generation).
 
 An exporter failure is reported in the table. The graph's inputs, outputs
 and op counts are printed for each export.
