@@ -36,18 +36,10 @@ StringRef argName(func::FuncOp func, unsigned i) {
   return "";
 }
 
-/// The entry function: @main, else the only public function with a body.
+/// The model's entry function (tx::findEntryFunction), if it is a func.func.
 func::FuncOp entryFunction(ModuleOp module) {
-  if (auto main = module.lookupSymbol<func::FuncOp>("main"))
-    return main;
-  func::FuncOp only;
-  for (auto f : module.getOps<func::FuncOp>())
-    if (f.isPublic() && !f.isExternal()) {
-      if (only)
-        return {};
-      only = f;
-    }
-  return only;
+  return dyn_cast_or_null<func::FuncOp>(
+      tx::findEntryFunction(module).getOperation());
 }
 
 /// `new` when `v` is `tensor.concat dim(2) %past, %new` with %past an

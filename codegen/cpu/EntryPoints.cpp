@@ -58,17 +58,10 @@ std::string dtypeName(Type t) {
   return "";
 }
 
+/// The model's entry function (tx::findEntryFunction), if it is a func.func.
 func::FuncOp entryFunction(ModuleOp module) {
-  if (auto main = module.lookupSymbol<func::FuncOp>("main"))
-    return main;
-  func::FuncOp only;
-  for (auto f : module.getOps<func::FuncOp>())
-    if (f.isPublic() && !f.isExternal()) {
-      if (only)
-        return {};
-      only = f;
-    }
-  return only;
+  return dyn_cast_or_null<func::FuncOp>(
+      tx::findEntryFunction(module).getOperation());
 }
 
 /// Unpacks `packed` (`[..., K/2] x i8`, two 4-bit codes per byte, low nibble

@@ -5,9 +5,11 @@
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "txc/Dialect/Tx/TxAsm.h"
@@ -27,6 +29,10 @@ inline bool isPositionalMask(MaskKind kind) {
   return kind == MaskKind::none || kind == MaskKind::causal ||
          kind == MaskKind::sliding_window;
 }
+
+/// The function of a model module that whole-model passes work on: `@main`,
+/// else the only public function with a body; null when there is neither.
+mlir::FunctionOpInterface findEntryFunction(mlir::ModuleOp module);
 } // namespace txc::tx
 
 #define GET_OP_CLASSES
