@@ -330,6 +330,35 @@ struct UseKVCachePass : public txc::impl::UseKVCachePassBase<UseKVCachePass> {
                         "which the cache replaces; export it with "
                         "position_ids as an input");
 
+    // Position tables must hold every position the cache can reach
+    // (positions are table rows: beyond the table a lookup reads garbage).
+    Value positionArg =
+        positions >= 0 ? Value(entry.getArgument(positions)) : Value();
+    auto readsPositions = [&](Value ids) {
+      return ids == positionArg ||
+             llvm::any_of(runtimePositions,
+                          [&](OpOperand *o) { return o->get() == ids; });
+    };
+    WalkResult tooShort = func.walk([&](Operation *op) {
+      int64_t rows = -1;
+      if (auto rope = dyn_cast<RopeOp>(op);
+          rope && rope.getPositions() &&
+          cast<RankedTensorType>(rope.getCos().getType()).getRank() == 2)
+        rows = cast<RankedTensorType>(rope.getCos().getType()).getDimSize(0);
+      if (auto lookup = dyn_cast<EmbeddingOp>(op);
+          lookup && readsPositions(lookup.getIds()))
+        rows = lookup.getTable().getType().getDimSize(0);
+      if (rows < 0 || ShapedType::isDynamic(rows) || rows >= capacity)
+        return WalkResult::advance();
+      fail(op, "the cache capacity " + Twine(capacity) +
+                   " exceeds the model's " + Twine(rows) +
+                   " positions (rows of this position table); compile with "
+                   "--max-seq " + Twine(rows) + " or less");
+      return WalkResult::interrupt();
+    });
+    if (tooShort.wasInterrupted())
+      return;
+
     // The cache and the position inputs.
     auto cacheType = KVCacheType::get(
         ctx, sites.size(), kType.getDimSize(1), capacity, kType.getDimSize(3),

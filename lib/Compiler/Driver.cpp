@@ -355,11 +355,18 @@ int txc::runCompilerMain(int argc, char **argv) {
         // A past that fills the cache: masks built from the shapes
         // (causal, sliding window) then show their whole pattern, so that
         // raising classifies them as it would at any length.
-        stepOptions.generation.past = std::max<int64_t>(1, maxSeq - step);
+        stepOptions.generation.past = std::max<int64_t>(0, maxSeq - step);
       }
       module = importONNXFile(inputFile, context, stepOptions, w);
-      if (!module)
+      if (!module) {
+        if (step > 0)
+          errs() << "txc: note: for --max-seq the model was imported with "
+                    "sequence "
+                 << step << " and past " << stepOptions.generation.past
+                 << " (filling the cache); a model whose position tables "
+                    "hold fewer positions needs a smaller --max-seq\n";
         return nullptr;
+      }
       reportStage("import", start);
       if (step > 1) {
         int64_t got = -1;

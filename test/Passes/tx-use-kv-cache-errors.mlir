@@ -118,3 +118,13 @@ func.func @main(%ids: tensor<1x4xi64> {tx.name = "input_ids"}, %pos: tensor<1x4x
   %o = tx.attention %r, %k, %k mask(causal) : tensor<1x4x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x4x4x8xf32>
   return %o : tensor<1x4x4x8xf32>
 }
+
+// -----
+
+func.func @main(%ids: tensor<1x1xi64> {tx.name = "input_ids"}, %pos: tensor<1x1xi64> {tx.name = "position_ids"},
+                %q: tensor<1x4x1x8xf32>, %k: tensor<1x2x1x8xf32>, %cos: tensor<8x4xf32>) -> tensor<1x4x1x8xf32> {
+  // expected-error @+1 {{tx-use-kv-cache: the cache capacity 16 exceeds the model's 8 positions (rows of this position table); compile with --max-seq 8 or less}}
+  %r = tx.rope %q, %cos, %cos positions(%pos : tensor<1x1xi64>) : tensor<1x4x1x8xf32>, tensor<8x4xf32>, tensor<8x4xf32> -> tensor<1x4x1x8xf32>
+  %o = tx.attention %r, %k, %k mask(causal) : tensor<1x4x1x8xf32>, tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32> -> tensor<1x4x1x8xf32>
+  return %o : tensor<1x4x1x8xf32>
+}

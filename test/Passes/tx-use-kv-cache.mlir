@@ -102,17 +102,17 @@ func.func @main(%ids: tensor<1x1xi64> {tx.name = "input_ids"}, %am: tensor<1x5xi
 // CHECK: %[[AT:.+]] = arith.addi %[[START]], %[[I]] : index
 // CHECK: arith.index_cast %[[AT]] : index to i64
 // CHECK: tx.embedding %{{.+}}, %{{.+}} : tensor<8x32xf32>, tensor<1x1xi64>
-// CHECK: tx.embedding %{{.+}}, %[[GEN2:[^ ]+]] : tensor<16x32xf32>
+// CHECK: tx.embedding %{{.+}}, %[[GEN2:[^ ]+]] : tensor<64x32xf32>
 // CHECK: tx.rope %{{.+}}, %{{.+}}, %{{.+}} positions(%[[GEN3:[^ ]+]] :
 func.func @main(%ids: tensor<1x1xi64> {tx.name = "input_ids"},
                 %pk: tensor<1x2x4x8xf32> {tx.name = "past_key_values.0.key"}, %pv: tensor<1x2x4x8xf32> {tx.name = "past_key_values.0.value"},
-                %q: tensor<1x4x1x8xf32>, %k: tensor<1x2x1x8xf32>, %wpe: tensor<16x32xf32>, %tt: tensor<8x32xf32>, %cos: tensor<16x4xf32>)
+                %q: tensor<1x4x1x8xf32>, %k: tensor<1x2x1x8xf32>, %wpe: tensor<64x32xf32>, %tt: tensor<8x32xf32>, %cos: tensor<64x4xf32>)
     -> (tensor<1x4x1x8xf32> {tx.name = "logits"}, tensor<1x1x32xf32>, tensor<1x1x32xf32>) {
   %zero = arith.constant dense<0> : tensor<1x1xi64>
   %p = arith.constant dense<4> : tensor<1x1xi64>
   %type = tx.embedding %tt, %zero : tensor<8x32xf32>, tensor<1x1xi64> -> tensor<1x1x32xf32>
-  %pe = tx.embedding %wpe, %p : tensor<16x32xf32>, tensor<1x1xi64> -> tensor<1x1x32xf32>
-  %qr = tx.rope %q, %cos, %cos positions(%p : tensor<1x1xi64>) : tensor<1x4x1x8xf32>, tensor<16x4xf32>, tensor<16x4xf32> -> tensor<1x4x1x8xf32>
+  %pe = tx.embedding %wpe, %p : tensor<64x32xf32>, tensor<1x1xi64> -> tensor<1x1x32xf32>
+  %qr = tx.rope %q, %cos, %cos positions(%p : tensor<1x1xi64>) : tensor<1x4x1x8xf32>, tensor<64x4xf32>, tensor<64x4xf32> -> tensor<1x4x1x8xf32>
   %kk = tensor.concat dim(2) %pk, %k : (tensor<1x2x4x8xf32>, tensor<1x2x1x8xf32>) -> tensor<1x2x5x8xf32>
   %vv = tensor.concat dim(2) %pv, %k : (tensor<1x2x4x8xf32>, tensor<1x2x1x8xf32>) -> tensor<1x2x5x8xf32>
   %o = tx.attention %qr, %kk, %vv mask(causal) : tensor<1x4x1x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32> -> tensor<1x4x1x8xf32>
