@@ -2,7 +2,8 @@
 //
 // txc-run MODEL.so generate (--prompt "1 2 3" | --prompt-ids FILE.npy)
 //         --max-new-tokens N [--greedy | --temperature T --top-k K
-//         --top-p P] [--seed S] [--repeat R] [--out FILE.npy] [--threads N]
+//         --top-p P] [--seed S] [--repeat R] [--stop-token ID]...
+//         [--out FILE.npy] [--threads N]
 //
 // Generates tokens with a model compiled by txc --max-seq: one session,
 // the prompt prefilled, then one decode step per new token, each token
@@ -14,6 +15,7 @@
 #include "TxcRun.h"
 #include "txc/Support/Npy.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
@@ -77,10 +79,16 @@ struct GenerateOptions {
       cl::desc("Generate R times, resetting the session (and the seed) "
                "before each; prints the tokens of every run (default 1)"),
       cl::value_desc("R"), cl::init(1), cl::cat(category)};
+  cl::list<int64_t> stopTokens{
+      "stop-token",
+      cl::desc("Stop once every row has generated this token (an end-of-"
+               "sequence id; repeatable). A row that stopped keeps repeating "
+               "its stop token while the others go on"),
+      cl::value_desc("ID"), cl::cat(category)};
   cl::opt<std::string> out{
       "out",
       cl::desc("Write the new tokens of the last run to FILE.npy (int64, "
-               "[batch, N])"),
+               "[batch, N], fewer columns when --stop-token ended it early)"),
       cl::value_desc("FILE.npy"), cl::cat(category)};
   cl::opt<int> numThreads{
       "threads",
@@ -179,7 +187,8 @@ int txcrun::runGenerate(int argc, char **argv) {
   auto &registered = cl::getRegisteredOptions();
   for (StringRef name :
        {"prompt", "prompt-ids", "max-new-tokens", "greedy", "temperature",
-        "top-k", "top-p", "seed", "repeat", "out", "threads", "weights"})
+        "top-k", "top-p", "seed", "repeat", "stop-token", "out", "threads",
+        "weights"})
     if (cl::Option *option = registered.lookup(name))
       option->removeArgument();
   GenerateOptions o;
@@ -250,20 +259,33 @@ int txcrun::runGenerate(int argc, char **argv) {
 
   const int64_t batch = info.batch, n = o.maxNewTokens;
   std::vector<int64_t> generated(batch * n), step(batch);
+  int64_t produced = n; // tokens per row of the last run
+  auto isStop = [&](int64_t token) {
+    return llvm::is_contained(o.stopTokens, token);
+  };
   for (unsigned run = 0; run < o.repeat; ++run) {
     if (txrt_session_reset(created) != TXRT_OK)
       return error(txrt_last_error());
     txrt_rng rng;
     txrt_rng_seed(&rng, o.seed);
+    std::vector<bool> stopped(batch, false);
     auto pick = [&](int64_t index) -> bool {
       const float *logits = txrt_session_logits(created);
       for (int64_t b = 0; b < batch; ++b) {
+        if (stopped[b]) { // keeps its stop token
+          generated[b * n + index] = step[b];
+          continue;
+        }
         if (txrt_sample(logits + b * info.vocab, size_t(info.vocab), &params,
                         &rng, &step[b]) != TXRT_OK)
           return false;
         generated[b * n + index] = step[b];
+        stopped[b] = isStop(step[b]);
       }
       return true;
+    };
+    auto allStopped = [&] {
+      return llvm::all_of(stopped, [](bool x) { return x; });
     };
     auto printTokens = [&](int64_t count) {
       for (int64_t b = 0; b < batch; ++b) {
@@ -283,7 +305,12 @@ int txcrun::runGenerate(int argc, char **argv) {
     if (!pick(0))
       return error(txrt_last_error());
     start = std::chrono::steady_clock::now();
+    produced = n;
     for (int64_t i = 1; i < n; ++i) {
+      if (allStopped()) {
+        produced = i;
+        break;
+      }
       if (txrt_session_decode(created, step.data(), size_t(batch)) !=
           TXRT_OK) {
         std::string why = txrt_last_error();
@@ -295,23 +322,27 @@ int txcrun::runGenerate(int argc, char **argv) {
         return error(txrt_last_error());
     }
     double decodeMs = msSince(start);
-    printTokens(n);
+    printTokens(produced);
     errs() << "prefill: " << promptLength << " tokens x " << batch << " rows in "
            << format("%.2f", prefillMs) << " ms ("
            << format("%.1f", batch * promptLength / (prefillMs / 1e3))
            << " tokens/s)\n";
-    if (n > 1)
-      errs() << "decode: " << (n - 1) << " steps x " << batch << " rows in "
-             << format("%.2f", decodeMs) << " ms ("
-             << format("%.1f", batch * (n - 1) / (decodeMs / 1e3))
-             << " tokens/s, " << format("%.3f", decodeMs / (n - 1))
+    if (produced > 1)
+      errs() << "decode: " << (produced - 1) << " steps x " << batch
+             << " rows in " << format("%.2f", decodeMs) << " ms ("
+             << format("%.1f", batch * (produced - 1) / (decodeMs / 1e3))
+             << " tokens/s, " << format("%.3f", decodeMs / (produced - 1))
              << " ms/step)\n";
   }
+  std::vector<int64_t> kept;
+  for (int64_t b = 0; b < batch; ++b)
+    kept.insert(kept.end(), generated.begin() + b * n,
+                generated.begin() + b * n + produced);
   if (!o.out.empty())
     if (Error err = txc::writeNpy(
-            o.out, "<i8", {batch, n},
-            ArrayRef<char>(reinterpret_cast<const char *>(generated.data()),
-                           generated.size() * sizeof(int64_t))))
+            o.out, "<i8", {batch, produced},
+            ArrayRef<char>(reinterpret_cast<const char *>(kept.data()),
+                           kept.size() * sizeof(int64_t))))
       return error("--out: " + toString(std::move(err)));
   return 0;
 }
