@@ -356,6 +356,10 @@ int txc::runCompilerMain(int argc, char **argv) {
         // (causal, sliding window) then show their whole pattern, so that
         // raising classifies them as it would at any length.
         stepOptions.generation.past = std::max<int64_t>(0, maxSeq - step);
+        // Masks built from shapes are [step, max-seq] constants: keep them
+        // inline however long the cache, so that raising classifies them.
+        stepOptions.foldedInlineLimit = std::max<int64_t>(
+            options.foldedInlineLimit, 2 * step * (maxSeq + step));
       }
       module = importONNXFile(inputFile, context, stepOptions, w);
       if (!module) {
