@@ -34,8 +34,7 @@ namespace {
 
 struct GenerateOptions {
   cl::OptionCategory category{"txc-run generate options"};
-  cl::opt<std::string> modelPath{cl::Positional, cl::desc("MODEL.so"),
-                                 cl::Required, cl::cat(category)};
+  ModelOptions model{category};
   cl::opt<std::string> prompt{
       "prompt",
       cl::desc("Prompt token ids, separated by spaces or commas; rows of a "
@@ -90,16 +89,6 @@ struct GenerateOptions {
       cl::desc("Write the new tokens of the last run to FILE.npy (int64, "
                "[batch, N], fewer columns when --stop-token ended it early)"),
       cl::value_desc("FILE.npy"), cl::cat(category)};
-  cl::opt<int> numThreads{
-      "threads",
-      cl::desc("Threads the model may use (default: the TXC_NUM_THREADS "
-               "environment variable, else the model's own default)"),
-      cl::value_desc("N"), cl::init(0), cl::cat(category)};
-  cl::opt<std::string> weightsPath{
-      "weights",
-      cl::desc("The safetensors weights file (default: the file the model's "
-               "metadata names, next to MODEL.so)"),
-      cl::value_desc("FILE"), cl::cat(category)};
 };
 
 /// Reads the prompt ([batch][P], row-major) from --prompt or --prompt-ids.
@@ -183,14 +172,9 @@ double msSince(std::chrono::steady_clock::time_point start) {
 
 int txcrun::runGenerate(int argc, char **argv) {
   InitLLVM init(argc, argv);
-  // libLLVM's own options could collide with ours.
-  auto &registered = cl::getRegisteredOptions();
-  for (StringRef name :
-       {"prompt", "prompt-ids", "max-new-tokens", "greedy", "temperature",
-        "top-k", "top-p", "seed", "repeat", "stop-token", "out", "threads",
-        "weights"})
-    if (cl::Option *option = registered.lookup(name))
-      option->removeArgument();
+  releaseOptionNames({"prompt", "prompt-ids", "max-new-tokens", "greedy",
+                      "temperature", "top-k", "top-p", "seed", "repeat",
+                      "stop-token", "out"});
   GenerateOptions o;
   cl::HideUnrelatedOptions(o.category);
   // Drop the word "generate".
@@ -211,7 +195,7 @@ int txcrun::runGenerate(int argc, char **argv) {
       "capacity, ...).\n");
 
   int threads = 0;
-  if (std::string message = threadsRequested(o.numThreads, threads);
+  if (std::string message = threadsRequested(o.model, threads);
       !message.empty())
     return error(message);
   bool sampling = o.temperature.getNumOccurrences() ||
@@ -234,14 +218,10 @@ int txcrun::runGenerate(int argc, char **argv) {
       return error(txrt_last_error());
   }
 
-  txrt_model *loaded = nullptr;
-  if (txrt_model_load(o.modelPath.c_str(),
-                      o.weightsPath.empty() ? nullptr : o.weightsPath.c_str(),
-                      &loaded) != TXRT_OK)
-    return error(txrt_last_error());
-  std::unique_ptr<txrt_model, ModelDeleter> model(loaded);
-  if (threads && txrt_set_num_threads(loaded, threads) != TXRT_OK)
-    return error(txrt_last_error());
+  ModelPtr model = loadModel(o.model, threads);
+  if (!model)
+    return 1;
+  txrt_model *loaded = model.get();
   txrt_generation_info info;
   if (txrt_generation_info_get(loaded, &info) != TXRT_OK)
     return error(txrt_last_error());

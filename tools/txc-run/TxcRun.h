@@ -5,13 +5,13 @@
 
 #include "txc-c/txrt.h"
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <optional>
+#include <memory>
 #include <string>
 
 namespace txcrun {
@@ -26,26 +26,30 @@ inline int error(const llvm::Twine &message) {
 struct ModelDeleter {
   void operator()(txrt_model *model) const { txrt_model_free(model); }
 };
+using ModelPtr = std::unique_ptr<txrt_model, ModelDeleter>;
+
+/// The flags of every txc-run command: the model, its weights, its threads.
+/// A command's options struct holds one, after its option category.
+struct ModelOptions {
+  explicit ModelOptions(llvm::cl::OptionCategory &category);
+  llvm::cl::opt<std::string> modelPath;
+  llvm::cl::opt<int> numThreads;
+  llvm::cl::opt<std::string> weightsPath;
+};
+
+/// libLLVM registers command-line options of its own when it loads, among
+/// them one called "threads". txc-run never runs LLVM code that reads them,
+/// so any named like a txc-run flag (`names`, plus those of ModelOptions)
+/// are unregistered. Call before constructing the options.
+void releaseOptionNames(llvm::ArrayRef<llvm::StringRef> names);
 
 /// The number of threads requested by --threads or TXC_NUM_THREADS, 0 for
 /// none; an error message on a bad value.
-inline std::string threadsRequested(const llvm::cl::opt<int> &flag,
-                                    int &threads) {
-  threads = 0;
-  if (flag.getNumOccurrences()) {
-    if (flag < 1)
-      return "--threads must be at least 1, got " + std::to_string(flag);
-    threads = flag;
-    return "";
-  }
-  std::optional<std::string> env =
-      llvm::sys::Process::GetEnv("TXC_NUM_THREADS");
-  if (!env || env->empty())
-    return "";
-  if (llvm::StringRef(*env).getAsInteger(10, threads) || threads < 1)
-    return "TXC_NUM_THREADS must be a positive integer, got '" + *env + "'";
-  return "";
-}
+std::string threadsRequested(const ModelOptions &options, int &threads);
+
+/// Loads the model `options` names and gives it `threads` (0: its own
+/// default). On failure prints the error and returns null.
+ModelPtr loadModel(const ModelOptions &options, int threads);
 
 /// `txc-run MODEL.so generate ...` (Generate.cpp).
 int runGenerate(int argc, char **argv);

@@ -41,8 +41,7 @@ namespace {
 /// txc-run's command line. Constructed in main, after releaseOptionNames().
 struct Options {
   cl::OptionCategory category{"txc-run options"};
-  cl::opt<std::string> modelPath{cl::Positional, cl::desc("MODEL.so"),
-                                 cl::Required, cl::cat(category)};
+  ModelOptions model{category};
   cl::list<std::string> inputs{
       "in",
       cl::desc("Read input NAME from FILE.npy; give one for every input of "
@@ -61,28 +60,7 @@ struct Options {
       cl::desc("After one warm-up run, time N runs and print the median and "
                "minimum latency in ms and the runs per second at the median"),
       cl::value_desc("N"), cl::init(0), cl::cat(category)};
-  cl::opt<int> numThreads{
-      "threads",
-      cl::desc("Threads the model may use (default: the TXC_NUM_THREADS "
-               "environment variable, else the model's own default)"),
-      cl::value_desc("N"), cl::init(0), cl::cat(category)};
-  cl::opt<std::string> weightsPath{
-      "weights",
-      cl::desc("The safetensors weights file (default: the file the model's "
-               "metadata names, next to MODEL.so)"),
-      cl::value_desc("FILE"), cl::cat(category)};
 };
-
-/// libLLVM registers command-line options of its own when it loads, among
-/// them one called "threads". txc-run never runs LLVM code that reads them,
-/// so any that would collide with txc-run's flags are unregistered.
-void releaseOptionNames() {
-  auto &registered = cl::getRegisteredOptions();
-  for (StringRef name : {"in", "out-dir", "bench", "threads", "weights"})
-    if (cl::Option *option = registered.lookup(name))
-      option->removeArgument();
-}
-
 
 /// The .npy dtype holding a tensor of `dtype`; bf16 travels as its bits.
 StringRef npyDType(txrt_dtype dtype) {
@@ -146,7 +124,7 @@ std::unique_ptr<WritableMemoryBuffer> allocateOutput(size_t size) {
 
 int runMain(int argc, char **argv) {
   InitLLVM init(argc, argv);
-  releaseOptionNames();
+  releaseOptionNames({"in", "out-dir", "bench"});
   Options options;
   cl::HideUnrelatedOptions(options.category);
   cl::ParseCommandLineOptions(
@@ -162,21 +140,16 @@ int runMain(int argc, char **argv) {
       "status 1.\n");
 
   int threads = 0;
-  if (std::string message = threadsRequested(options.numThreads, threads);
+  if (std::string message = threadsRequested(options.model, threads);
       !message.empty())
     return error(message);
   if (options.benchRuns.getNumOccurrences() && options.benchRuns == 0)
     return error("--bench needs at least 1 run");
 
-  txrt_model *loaded = nullptr;
-  if (txrt_model_load(options.modelPath.c_str(),
-                      options.weightsPath.empty() ? nullptr
-                                                  : options.weightsPath.c_str(),
-                      &loaded) != TXRT_OK)
-    return error(txrt_last_error());
-  std::unique_ptr<txrt_model, ModelDeleter> model(loaded);
-  if (threads && txrt_set_num_threads(model.get(), threads) != TXRT_OK)
-    return error(txrt_last_error());
+  ModelPtr model = loadModel(options.model, threads);
+  if (!model)
+    return 1;
+  txrt_model *loaded = model.get();
 
   std::vector<txrt_tensor_info> inputInfos(txrt_model_num_inputs(loaded)),
       outputInfos(txrt_model_num_outputs(loaded));
@@ -203,7 +176,7 @@ int runMain(int argc, char **argv) {
     auto it = inputIndex.find(name);
     if (it == inputIndex.end())
       return error("--in names '" + name + "', which is not an input of '" +
-                   options.modelPath + "' (inputs: " + inputList + ")");
+                   options.model.modelPath + "' (inputs: " + inputList + ")");
     if (!inputFiles[it->second].empty())
       return error("--in gives input '" + name + "' twice");
     inputFiles[it->second] = file.str();
@@ -214,7 +187,7 @@ int runMain(int argc, char **argv) {
       missing += (missing.empty() ? "" : ", ") + describe(inputInfos[i]);
   if (!missing.empty())
     return error("missing --in for input(s) " + missing + " of '" +
-                 options.modelPath + "' (inputs: " + inputList + ")");
+                 options.model.modelPath + "' (inputs: " + inputList + ")");
 
   // Read and check the inputs.
   std::vector<txc::NpyArray> arrays;

@@ -1,0 +1,70 @@
+//===- TxcRun.cpp - helpers shared by txc-run's commands ------------------===//
+
+#include "TxcRun.h"
+
+#include "llvm/Support/Process.h"
+
+#include <optional>
+
+using namespace llvm;
+
+txcrun::ModelOptions::ModelOptions(cl::OptionCategory &category)
+    : modelPath(cl::Positional, cl::desc("MODEL.so"), cl::Required,
+                cl::cat(category)),
+      numThreads("threads",
+                 cl::desc("Threads the model may use (default: the "
+                          "TXC_NUM_THREADS environment variable, else the "
+                          "model's own default)"),
+                 cl::value_desc("N"), cl::init(0), cl::cat(category)),
+      weightsPath("weights",
+                  cl::desc("The safetensors weights file (default: the file "
+                           "the model's metadata names, next to MODEL.so)"),
+                  cl::value_desc("FILE"), cl::cat(category)) {}
+
+void txcrun::releaseOptionNames(ArrayRef<StringRef> names) {
+  auto &registered = cl::getRegisteredOptions();
+  auto release = [&](StringRef name) {
+    if (cl::Option *option = registered.lookup(name))
+      option->removeArgument();
+  };
+  for (StringRef name : names)
+    release(name);
+  release("threads");
+  release("weights");
+}
+
+std::string txcrun::threadsRequested(const ModelOptions &options,
+                                     int &threads) {
+  threads = 0;
+  const cl::opt<int> &flag = options.numThreads;
+  if (flag.getNumOccurrences()) {
+    if (flag < 1)
+      return "--threads must be at least 1, got " + std::to_string(flag);
+    threads = flag;
+    return "";
+  }
+  std::optional<std::string> env = sys::Process::GetEnv("TXC_NUM_THREADS");
+  if (!env || env->empty())
+    return "";
+  if (StringRef(*env).getAsInteger(10, threads) || threads < 1)
+    return "TXC_NUM_THREADS must be a positive integer, got '" + *env + "'";
+  return "";
+}
+
+txcrun::ModelPtr txcrun::loadModel(const ModelOptions &options, int threads) {
+  txrt_model *loaded = nullptr;
+  if (txrt_model_load(options.modelPath.c_str(),
+                      options.weightsPath.empty()
+                          ? nullptr
+                          : options.weightsPath.c_str(),
+                      &loaded) != TXRT_OK) {
+    error(txrt_last_error());
+    return nullptr;
+  }
+  ModelPtr model(loaded);
+  if (threads && txrt_set_num_threads(loaded, threads) != TXRT_OK) {
+    error(txrt_last_error());
+    return nullptr;
+  }
+  return model;
+}
