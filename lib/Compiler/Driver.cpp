@@ -31,7 +31,6 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -327,12 +326,27 @@ int txc::runCompilerMain(int argc, char **argv) {
   // Imports (or parses) the model with `step` tokens per call (generation;
   // -1 otherwise) and runs the pipelines up to `stop` (at most the LLVM
   // dialect). `prefix` names the entry points.
+  // The length S of the token input `input_ids` [batch, S] (-1: none).
+  auto tokenStep = [](ModuleOp module) -> int64_t {
+    int64_t found = -1;
+    module->walk([&](func::FuncOp f) {
+      for (unsigned i = 0; i < f.getNumArguments(); ++i)
+        if (auto name = f.getArgAttrOfType<StringAttr>(i, "tx.name");
+            name && name.getValue() == "input_ids")
+          if (auto t = dyn_cast<RankedTensorType>(f.getArgument(i).getType());
+              t && t.getRank() == 2)
+            found = t.getDimSize(1);
+    });
+    return found;
+  };
+
   SafetensorsWriter weights, scratchWeights;
   // Set by `build` when a prefill step was asked for but the model's
   // sequence length is static (its import has another step length).
   bool staticStep = false;
-  auto build = [&](int64_t step, SafetensorsWriter *w,
-                   StringRef prefix) -> OwningOpRef<ModuleOp> {
+  // `importedStep` receives tokenStep() of the imported (or parsed) model.
+  auto build = [&](int64_t step, SafetensorsWriter *w, StringRef prefix,
+                   int64_t &importedStep) -> OwningOpRef<ModuleOp> {
     auto start = std::chrono::steady_clock::now();
     OwningOpRef<ModuleOp> module;
     if (isMLIR) {
@@ -372,22 +386,11 @@ int txc::runCompilerMain(int argc, char **argv) {
         return nullptr;
       }
       reportStage("import", start);
-      if (step > 1) {
-        int64_t got = -1;
-        module->walk([&](func::FuncOp f) {
-          for (unsigned i = 0; i < f.getNumArguments(); ++i)
-            if (auto name = f.getArgAttrOfType<StringAttr>(i, "tx.name");
-                name && name.getValue() == "input_ids")
-              if (auto t = dyn_cast<RankedTensorType>(
-                      f.getArgument(i).getType());
-                  t && t.getRank() == 2)
-                got = t.getDimSize(1);
-        });
-        if (got != step) {
-          staticStep = true;
-          return nullptr;
-        }
-      }
+    }
+    importedStep = tokenStep(*module);
+    if (step > 1 && importedStep != step) {
+      staticStep = true;
+      return nullptr;
     }
     dump("import", *module);
     if (stop >= Emit::Tx) {
@@ -417,54 +420,28 @@ int txc::runCompilerMain(int argc, char **argv) {
     return module;
   };
 
-  // The step length of the token input, from the signature of a module
-  // lowered at least to linalg (-1: none).
-  auto stepOf = [](ModuleOp module) -> int64_t {
-    auto sig = module->getAttrOfType<StringAttr>("tx.signature");
-    if (!sig)
-      return -1;
-    Expected<json::Value> parsed = json::parse(sig.getValue());
-    if (!parsed) {
-      consumeError(parsed.takeError());
-      return -1;
-    }
-    const json::Object *root = parsed->getAsObject();
-    const json::Array *inputs = root ? root->getArray("inputs") : nullptr;
-    if (!inputs)
-      return -1;
-    for (const json::Value &in : *inputs) {
-      const json::Object *o = in.getAsObject();
-      if (!o || o->getString("name") != "input_ids")
-        continue;
-      const json::Array *shape = o->getArray("shape");
-      if (shape && shape->size() == 2)
-        return (*shape)[1].getAsInteger().value_or(-1);
-    }
-    return -1;
-  };
-
   // Generation compiles the decode step (one token) and, when the model's
   // sequence length is dynamic, a prefill step of --prefill-chunk tokens.
   OwningOpRef<ModuleOp> module, prefill;
   if (generate && !quiet && !isMLIR && stop >= Emit::LLVM)
     errs() << "txc: decode step\n";
-  module = build(generate ? 1 : -1, &weights, "txc_model");
+  int64_t decodeStep = -1, prefillStep = -1;
+  module = build(generate ? 1 : -1, &weights, "txc_model", decodeStep);
   if (!module)
     return 1;
-  if (generate && stop >= Emit::Linalg && stepOf(*module) != 1) {
+  if (generate && stop >= Emit::Linalg && decodeStep != 1) {
     errs() << "txc: error: --max-seq: the model's input_ids has a static "
               "sequence length of "
-           << stepOf(*module)
+           << decodeStep
            << "; generation needs a decode step of one token (export with a "
               "dynamic sequence length, or a decode step with sequence 1)\n";
     return 1;
   }
   int64_t chunk = std::min<int64_t>(prefillChunk, maxSeq);
-  if (generate && !isMLIR && stop >= Emit::LLVM && stepOf(*module) == 1 &&
-      chunk > 1) {
+  if (generate && !isMLIR && stop >= Emit::LLVM && chunk > 1) {
     if (!quiet)
       errs() << "txc: prefill step (" << chunk << " tokens)\n";
-    prefill = build(chunk, &scratchWeights, "txc_prefill");
+    prefill = build(chunk, &scratchWeights, "txc_prefill", prefillStep);
     if (!prefill && !staticStep)
       return 1;
     if (staticStep && !quiet)
