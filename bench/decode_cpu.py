@@ -54,10 +54,7 @@ import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GEN = os.path.join(ROOT, "test", "Frontend", "ONNX", "gen_models.py")
-CONFIG = dict(layers=8, hidden=768, heads=12, kv_heads=4, intermediate=2048,
-              vocab=32000)
+from common import CONFIG, GEN, ROOT, probe
 MARGIN = 64  # cache positions beyond context + new tokens
 DTYPE_BYTES = {1: 4, 2: 1, 3: 1, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8,
                16: 2}  # onnx.TensorProto data types
@@ -65,21 +62,8 @@ DTYPE_BYTES = {1: 4, 2: 1, 3: 1, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8,
 
 def measured_bandwidth(threads, work):
     """Read bandwidth in bytes/s of `threads` threads (best of 3), or None."""
-    exe = os.path.join(work, "membw")
-    src = os.path.join(ROOT, "bench", "membw.c")
-    omp = "/usr/lib/llvm-22/lib"
-    try:
-        subprocess.run(["clang-22", "-O2", "-march=native", "-fopenmp", src,
-                        "-o", exe, "-L" + omp, "-Wl,-rpath," + omp],
-                       check=True, capture_output=True)
-        best = 0.0
-        for _ in range(3):
-            out = subprocess.run([exe, str(threads)], check=True,
-                                 capture_output=True, text=True).stdout
-            best = max(best, float(out.split()[-1]))
-        return best * 1e9
-    except (OSError, subprocess.CalledProcessError, ValueError):
-        return None
+    value = probe("membw", threads, work, runs=3)
+    return None if value is None else value * 1e9
 
 
 def weight_bytes(model):

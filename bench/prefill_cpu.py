@@ -27,26 +27,13 @@ import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GEN = os.path.join(ROOT, "test", "Frontend", "ONNX", "gen_models.py")
-CONFIG = dict(layers=8, hidden=768, heads=12, kv_heads=4, intermediate=2048,
-              vocab=32000)
+from common import CONFIG, GEN, ROOT, probe
 
 
 def measured_peak(threads, work):
     """GFLOP/s of FMA chains on `threads` threads, or None."""
-    exe = os.path.join(work, "peak_flops")
-    src = os.path.join(ROOT, "bench", "peak_flops.c")
-    omp = "/usr/lib/llvm-22/lib"
-    try:
-        subprocess.run(["clang-22", "-O2", "-march=native", "-fopenmp", src,
-                        "-o", exe, "-L" + omp, "-Wl,-rpath," + omp],
-                       check=True, capture_output=True)
-        out = subprocess.run([exe, str(threads)], check=True,
-                             capture_output=True, text=True).stdout
-        return float(out.split()[-1]) * 1e9
-    except (OSError, subprocess.CalledProcessError, ValueError):
-        return None
+    value = probe("peak_flops", threads, work, runs=1)
+    return None if value is None else value * 1e9
 
 
 def estimated_peak(threads):
