@@ -960,13 +960,7 @@ class DynamoMaskBuilder:
         true = g.const(True, scope, np.bool_)
         q_pos = g.unsqueeze(g.unsqueeze(past.cache_position, [0, 1], scope), [3], scope)  # [1, 1, S, 1]
         kv_pos = g.unsqueeze(g.unsqueeze(past.kv_arange, [0, 1], scope), [2], scope)  # [1, 1, 1, T]
-        if self.window is not None:
-            lower = g.op("Sub", [q_pos, g.ints(self.window, scope)], scope)
-            allowed = g.op("And", [true, g.op("Greater", [kv_pos, lower], scope)], scope)
-            allowed = g.op("And", [allowed, g.op("LessOrEqual", [kv_pos, q_pos], scope)], scope)
-            allowed = g.op("And", [true, allowed], scope)
-        else:
-            allowed = g.op("And", [true, g.op("LessOrEqual", [kv_pos, q_pos], scope)], scope)
+        allowed = self._positional(g, true, q_pos, kv_pos, scope)
         shape = g.op("Concat", [sz.b, g.ints([1], scope), sz.s, past.t], scope, axis=0)
         return "bool", g.op("Expand", [allowed, shape], scope)
 
@@ -981,6 +975,15 @@ class DynamoMaskBuilder:
                                     g.param("val_padding_grid", dynamo_index_grid(cfg.batch, cfg.seq, "kv"))],
                        self.scope, batch_dims=0)
         return "bool", g.op("And", [g.param("bitwise_and", allowed), padding], self.scope)
+
+    def _positional(self, g: GraphBuilder, true: str, q_pos: str, kv_pos: str, scope: str) -> str:
+        """kv_pos <= q_pos, and with a window q_pos - window < kv_pos, as And chains seeded with `true`."""
+        if self.window is None:
+            return g.op("And", [true, g.op("LessOrEqual", [kv_pos, q_pos], scope)], scope)
+        lower = g.op("Sub", [q_pos, g.ints(self.window, scope)], scope)
+        allowed = g.op("And", [true, g.op("Greater", [kv_pos, lower], scope)], scope)
+        allowed = g.op("And", [allowed, g.op("LessOrEqual", [kv_pos, q_pos], scope)], scope)
+        return g.op("And", [true, allowed], scope)
 
     def _grid(self, batch_index: str, index: str) -> str:
         """Concat(Expand(b)[..., None], Expand(i)[..., None]) over their broadcast shape."""
@@ -1010,13 +1013,8 @@ class DynamoMaskBuilder:
                 shape = g.op("Concat", [sz.b, g.ints([1], scope), sz.s, sz.s], scope, axis=0)
                 return "bool", g.op("Expand", [allowed, shape], scope)
             allowed = g.op("And", [true, allowed], scope)
-        elif self.window is not None:
-            lower = g.op("Sub", [q_pos, g.ints(self.window, scope)], scope)
-            allowed = g.op("And", [true, g.op("Greater", [kv_pos, lower], scope)], scope)
-            allowed = g.op("And", [allowed, g.op("LessOrEqual", [kv_pos, q_pos], scope)], scope)
-            allowed = g.op("And", [true, allowed], scope)
         else:
-            allowed = g.op("And", [true, g.op("LessOrEqual", [kv_pos, q_pos], scope)], scope)
+            allowed = self._positional(g, true, q_pos, kv_pos, scope)
         if cfg.with_mask:
             padding = g.op("GatherND", [g.op("Cast", [self.attention_mask], scope, to=BOOL),
                                         self._grid(batch_index, kv_index)], scope, batch_dims=0)
