@@ -81,6 +81,9 @@ try:
     import torch
     import transformers
     from transformers.cache_utils import DynamicCache
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import export_hf_models
 except ImportError as e:  # pragma: no cover - depends on the environment
     sys.exit(f"check_generate_hf.py needs torch, transformers, onnx, onnxscript and onnxruntime ({e}); "
              "use a venv that has them (e.g. /tmp/tvenv/bin/python)")
@@ -90,7 +93,7 @@ logging.disable(logging.WARNING)
 warnings.filterwarnings("ignore")
 
 FAMILIES = ["llama", "qwen2", "mistral", "gpt2"]
-VOCAB = 128
+VOCAB = export_hf_models.VOCAB
 # Export forms: example S and P, symbolic S and P, an attention_mask input.
 FORMS = {
     "static": dict(seq=1, past=5, dynamic=False, mask=False),
@@ -111,35 +114,19 @@ BUILD_BIN = os.path.join(HERE, "..", "build", "bin")
 
 
 def make_model(family: str, opts):
-    """A seeded random tiny model of `family`, eval mode, sdpa attention.
+    """A seeded random tiny model of `family` (export_hf_models.make_model),
+    eval mode, without BOS/EOS tokens.
 
     initializer_range is raised from 0.02 (opts.init_std, default 0.2) so that
     greedy decoding does not settle on one token and logit margins are well
     above float rounding."""
     torch.manual_seed(opts.seed)
-    t = transformers
-    common = dict(initializer_range=opts.init_std, vocab_size=VOCAB)
-    if family == "gpt2":
-        cfg = t.GPT2Config(n_embd=opts.hidden, n_layer=opts.layers, n_head=opts.heads, n_positions=256,
-                           bos_token_id=None, eos_token_id=None, **common)
-        model = t.GPT2LMHeadModel(cfg)
-    else:
-        dec = dict(hidden_size=opts.hidden, intermediate_size=2 * opts.hidden, num_hidden_layers=opts.layers,
-                   num_attention_heads=opts.heads, num_key_value_heads=opts.kv_heads,
-                   max_position_embeddings=256, bos_token_id=None, eos_token_id=None, **common)
-        if family == "llama":
-            model = t.LlamaForCausalLM(t.LlamaConfig(**dec))
-        elif family == "qwen2":
-            model = t.Qwen2ForCausalLM(t.Qwen2Config(**dec))
-        elif family == "mistral":
-            model = t.MistralForCausalLM(t.MistralConfig(**dec, sliding_window=opts.window))
-        else:
-            raise ValueError(f"unknown family {family!r}")
-    model.set_attn_implementation(opts.attn)
+    model = export_hf_models.make_model(family, opts, initializer_range=opts.init_std, bos_token_id=None,
+                                        eos_token_id=None)
     model.generation_config.eos_token_id = None
     model.generation_config.bos_token_id = None
     model.generation_config.pad_token_id = 0
-    return model.eval()
+    return model
 
 
 def kv_shape(model) -> tuple[int, int, int]:

@@ -45,31 +45,33 @@ logging.getLogger("torch.onnx").setLevel(logging.ERROR)
 VOCAB = 128
 
 
-def _decoder_common(opts) -> dict:
+def _decoder_common(opts, config: dict) -> dict:
     return dict(hidden_size=opts.hidden, intermediate_size=2 * opts.hidden, num_hidden_layers=opts.layers,
                 num_attention_heads=opts.heads, num_key_value_heads=opts.kv_heads, vocab_size=VOCAB,
-                max_position_embeddings=256)
+                max_position_embeddings=256, **config)
 
 
-def make_model(name: str, opts):
-    """A randomly initialized model of the family `name`, in eval mode."""
+def make_model(name: str, opts, **config):
+    """A randomly initialized model of the family `name`, in eval mode;
+    `config` adds settings to its transformers config."""
     t = transformers
     if name == "gpt2":
         cfg = t.GPT2Config(n_embd=opts.hidden, n_layer=opts.layers, n_head=opts.heads, vocab_size=VOCAB,
-                           n_positions=256)
+                           n_positions=256, **config)
         model = t.GPT2LMHeadModel(cfg)
     elif name == "bert":
         cfg = t.BertConfig(hidden_size=opts.hidden, num_hidden_layers=opts.layers, num_attention_heads=opts.heads,
-                           intermediate_size=2 * opts.hidden, vocab_size=VOCAB, max_position_embeddings=256)
+                           intermediate_size=2 * opts.hidden, vocab_size=VOCAB, max_position_embeddings=256,
+                           **config)
         model = t.BertModel(cfg)
     elif name == "llama":
-        model = t.LlamaForCausalLM(t.LlamaConfig(**_decoder_common(opts)))
+        model = t.LlamaForCausalLM(t.LlamaConfig(**_decoder_common(opts, config)))
     elif name == "qwen2":
-        model = t.Qwen2ForCausalLM(t.Qwen2Config(**_decoder_common(opts)))
+        model = t.Qwen2ForCausalLM(t.Qwen2Config(**_decoder_common(opts, config)))
     elif name == "mistral":
-        model = t.MistralForCausalLM(t.MistralConfig(**_decoder_common(opts), sliding_window=opts.window))
+        model = t.MistralForCausalLM(t.MistralConfig(**_decoder_common(opts, config), sliding_window=opts.window))
     elif name == "phi3":
-        model = t.Phi3ForCausalLM(t.Phi3Config(**_decoder_common(opts), pad_token_id=0))
+        model = t.Phi3ForCausalLM(t.Phi3Config(**_decoder_common(opts, config), pad_token_id=0))
     else:
         raise ValueError(f"unknown model {name!r}")
     model.set_attn_implementation(opts.attn)
