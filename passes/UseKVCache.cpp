@@ -184,7 +184,9 @@ struct UseKVCachePass : public txc::impl::UseKVCachePassBase<UseKVCachePass> {
     // constant position, or rotary tables folded for the export's positions
     // (tx.rope without positions and with constant tables), cannot follow
     // the cache.
-    SmallVector<OpOperand *> positionConstants, runtimePositions;
+    SmallVector<std::pair<OpOperand *, DenseIntElementsAttr>>
+        positionConstants;
+    SmallVector<OpOperand *> runtimePositions;
     bool bad = false;
     auto isConstant = [](Value v) {
       return matchPattern(v, m_Constant()) ||
@@ -211,7 +213,7 @@ struct UseKVCachePass : public txc::impl::UseKVCachePassBase<UseKVCachePass> {
       DenseIntElementsAttr values;
       if (!matchPattern(operand->get(), m_Constant(&values)))
         return;
-      positionConstants.push_back(operand);
+      positionConstants.push_back({operand, values});
     });
     if (bad)
       return;
@@ -296,9 +298,7 @@ struct UseKVCachePass : public txc::impl::UseKVCachePassBase<UseKVCachePass> {
     if (!pasts.empty())
       pastLength =
           cast<RankedTensorType>(pasts.front().getType()).getDimSize(2);
-    for (OpOperand *operand : positionConstants) {
-      DenseIntElementsAttr values;
-      (void)matchPattern(operand->get(), m_Constant(&values));
+    for (auto [operand, values] : positionConstants) {
       auto type = cast<RankedTensorType>(values.getType());
       bool counts = type.getRank() >= 1 && type.getShape().back() == seq &&
                     type.getNumElements() % seq == 0;
