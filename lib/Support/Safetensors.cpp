@@ -31,6 +31,30 @@ static int64_t numElements(ArrayRef<int64_t> shape) {
   return n;
 }
 
+/// Deepest nesting of JSON arrays and objects in `text` (strings skipped).
+/// llvm::json::parse recurses once per level, so a header of a million '['
+/// would overflow the stack: the reader checks the depth first.
+static unsigned jsonNestingDepth(StringRef text) {
+  unsigned depth = 0, deepest = 0;
+  bool inString = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (inString) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        inString = false;
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 Error SafetensorsWriter::add(StringRef name, StringRef dtype,
                              ArrayRef<int64_t> shape, ArrayRef<char> data) {
   if (index.count(name))
@@ -108,9 +132,15 @@ SafetensorsFile::open(StringRef path) {
     return createStringError(bufferOr.getError(), "cannot open '%s': %s",
                              path.str().c_str(),
                              bufferOr.getError().message().c_str());
+  return parse(std::move(*bufferOr));
+}
+
+Expected<std::unique_ptr<SafetensorsFile>>
+SafetensorsFile::parse(std::unique_ptr<MemoryBuffer> buffer) {
   auto file = std::unique_ptr<SafetensorsFile>(new SafetensorsFile());
-  file->buffer = std::move(*bufferOr);
+  file->buffer = std::move(buffer);
   StringRef bytes = file->buffer->getBuffer();
+  StringRef path = file->buffer->getBufferIdentifier();
   auto bad = [&](const Twine &why) {
     return createStringError("'%s' is not a valid safetensors file: %s",
                              path.str().c_str(), why.str().c_str());
@@ -123,6 +153,10 @@ SafetensorsFile::open(StringRef path) {
                   << (8 * i);
   if (headerSize > bytes.size() - 8)
     return bad("header length exceeds the file size");
+  // A real header nests 3 deep (entries, then shapes and offsets).
+  constexpr unsigned kMaxDepth = 32;
+  if (jsonNestingDepth(bytes.substr(8, headerSize)) > kMaxDepth)
+    return bad("header nests JSON deeper than " + Twine(kMaxDepth) + " levels");
   Expected<json::Value> header = json::parse(bytes.substr(8, headerSize));
   if (!header)
     return bad("header is not JSON: " + toString(header.takeError()));
@@ -156,8 +190,13 @@ SafetensorsFile::open(StringRef path) {
     if (!begin || !end || *begin < 0 || *end < *begin ||
         static_cast<uint64_t>(*end) > data.size())
       return bad("entry '" + key.str() + "' has byte range outside the file");
-    if (!elt || n < 0 || static_cast<uint64_t>(n) * elt !=
-                             static_cast<uint64_t>(*end - *begin))
+    if (!elt)
+      return bad("entry '" + key.str() + "' has unknown dtype '" + e.dtype +
+                 "'");
+    // Compare by division: n * elt can wrap around for huge shapes.
+    uint64_t size = static_cast<uint64_t>(*end - *begin);
+    if (n < 0 || static_cast<uint64_t>(n) > size / elt ||
+        static_cast<uint64_t>(n) * elt != size)
       return bad("entry '" + key.str() +
                  "' has a byte range that does not match its dtype and shape");
     e.data = ArrayRef<char>(data.data() + *begin, *end - *begin);

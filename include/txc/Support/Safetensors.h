@@ -61,6 +61,10 @@ public:
   /// file and consistent with dtype and shape).
   static llvm::Expected<std::unique_ptr<SafetensorsFile>>
   open(llvm::StringRef path);
+  /// Validates a file already in memory (the fuzzer and tests); takes the
+  /// buffer. Errors name the buffer's identifier.
+  static llvm::Expected<std::unique_ptr<SafetensorsFile>>
+  parse(std::unique_ptr<llvm::MemoryBuffer> buffer);
 
   /// The tensor called `name`, or null.
   const SafetensorsEntry *lookup(llvm::StringRef name) const;
