@@ -1,0 +1,558 @@
+//===- Quant.cpp - matrix products on ggml block-quantized weights --------===//
+//
+// Y = X * W^T with W in a GGUF block format (Quant.h), the decode and
+// prefill products of models whose weights stay quantized in memory.
+//
+// Numerics. For the integer formats (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K,
+// Q5_K, Q6_K) each call first rounds every 32 consecutive activations of a
+// row to int8: scale d_x = max|x| / 127, q = round-to-nearest-even(x / d_x)
+// clamped to [-127, 127], plus the exact integer sums of q over each
+// 16-value half (what the formats' offsets and mins multiply). A weight
+// unit of 32 values (a block, or a K-format sub-block) is w = s * code + c
+// (Q6_K: s * sc_h * (code - 32) with an integer scale per 16 values), with
+// the codes unsigned (Q8_0: signed) integers, so its dot product with the
+// activations is
+//   d_x * s * sum(code * q) + c * d_x * sum(q),
+// where the integer sums are exact in i32 and only the two scale products
+// and the accumulation over units are f32. Compared with the exact product
+// of the dequantized weights, the error is the activation rounding (at most
+// d_x / 2 per element, so per unit d_x / 2 * sum|w|) plus f32 rounding.
+// F32, F16 and BF16 rows are multiplied in f32 with FMA (no activation
+// rounding).
+//
+// Instruction sets: AVX2 (maddubs / madd for the unsigned x signed byte
+// products, F16C for the scales), AVX-512 VNNI (the same code on 256-bit
+// vectors with vpdpbusd), and scalar code doing the same integer
+// arithmetic; the code for each is QuantImpl.inc, included once per set.
+// Every ISA computes the same integers, so results differ between ISAs only
+// by the order of the f32 accumulation. A CPU with AVX-512 but no VNNI runs
+// the AVX2 code ("avx512" in quantIsaName).
+//
+// Blocking and threads: a pass keeps kRowTile activation rows in registers
+// against one weight row, so each weight block is decoded once per tile of
+// rows; the weight rows are taken kRowChunk at a time (they stay in L1
+// while a block of row tiles, about kActBytes of activations kept in L2,
+// passes). Threads split the weight rows, or the row tiles when the weight
+// rows are too few. Each output element is
+// computed by the same sequence of operations whatever the split, so
+// results do not depend on the thread count.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Quant.h"
+#include "Parallel.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include <immintrin.h>
+
+using namespace txc::kernels;
+
+#define TXC_QINLINE inline __attribute__((always_inline))
+
+namespace {
+
+/// Activation rows held against one weight row per pass.
+constexpr int kRowTile = 4;
+/// Weight rows per pass over the activation row tiles.
+constexpr int64_t kRowChunk = 16;
+/// Bytes of activations (quantized or f32) per pass over the weight rows.
+constexpr int64_t kActBytes = 256 << 10;
+
+/// IEEE half to float (exact; any CPU).
+float halfToFloat(uint16_t h) {
+  uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
+  uint32_t exp = (h >> 10) & 0x1f, man = h & 0x3ff;
+  uint32_t bits;
+  if (exp == 0x1f) {
+    bits = sign | 0x7f800000u | man << 13;
+  } else if (exp != 0) {
+    bits = sign | (exp + 112) << 23 | man << 13;
+  } else if (man == 0) {
+    bits = sign;
+  } else { // subnormal: man * 2^-24
+    float v = static_cast<float>(man) * 5.9604644775390625e-8f;
+    std::memcpy(&bits, &v, 4);
+    bits |= sign;
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+float bf16ToFloat(uint16_t h) {
+  uint32_t bits = static_cast<uint32_t>(h) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+/// One 32-value weight unit's scales (see the file comment): w = s * code
+/// + c, or for Q6_K s * sc0 / sc1 * (code - 32) with c = -32 s.
+struct UnitParams {
+  float s, c;
+  int32_t sc0, sc1;
+};
+
+/// 32 activations rounded to int8: x ~ d * q; ds = d * (s0 + s1), s0 and
+/// s1 the sums of q over the two 16-value halves.
+struct alignas(16) ActBlock {
+  int8_t q[32];
+  float d, ds;
+  int32_t s0, s1;
+};
+
+/// One call of txc_qmatmul.
+struct Job {
+  int32_t type;
+  const uint8_t *w;
+  int64_t rowBytes;
+  const float *x;      // f32 activations (float formats)
+  const ActBlock *act; // quantized activations, k / 32 per row
+  float *y;
+  int64_t m, n, k;
+};
+
+} // namespace
+
+// --- the instruction sets ------------------------------------------------
+
+#if defined(__clang__) && defined(__x86_64__)
+#define TXC_QUANT_HAVE_X86 1
+#define TXC_QUANT_VECTOR 1
+
+#pragma clang attribute push(                                                  \
+    __attribute__((                                                            \
+        target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni"))),        \
+    apply_to = function)
+namespace {
+namespace vnni {
+static TXC_QINLINE __m256i qdot(__m256i u, __m256i s) {
+  return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s);
+}
+#include "QuantImpl.inc"
+} // namespace vnni
+} // namespace
+#pragma clang attribute pop
+
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))),         \
+                             apply_to = function)
+namespace {
+namespace avx2 {
+static TXC_QINLINE __m256i qdot(__m256i u, __m256i s) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+#include "QuantImpl.inc"
+} // namespace avx2
+} // namespace
+#pragma clang attribute pop
+
+#undef TXC_QUANT_VECTOR
+#endif
+
+#define TXC_QUANT_VECTOR 0
+namespace {
+namespace scalar {
+#include "QuantImpl.inc"
+} // namespace scalar
+} // namespace
+#undef TXC_QUANT_VECTOR
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Formats and the reference dequantization
+//===----------------------------------------------------------------------===//
+
+/// Values and bytes per block of a supported type; false otherwise.
+bool blockLayout(int32_t type, int64_t &values, int64_t &bytes) {
+  switch (type) {
+  case 0:
+    values = 1, bytes = 4;
+    return true;
+  case 1:
+  case 30:
+    values = 1, bytes = 2;
+    return true;
+  case 2:
+    values = 32, bytes = 18;
+    return true;
+  case 3:
+    values = 32, bytes = 20;
+    return true;
+  case 6:
+    values = 32, bytes = 22;
+    return true;
+  case 7:
+    values = 32, bytes = 24;
+    return true;
+  case 8:
+    values = 32, bytes = 34;
+    return true;
+  case 12:
+    values = 256, bytes = 144;
+    return true;
+  case 13:
+    values = 256, bytes = 176;
+    return true;
+  case 14:
+    values = 256, bytes = 210;
+    return true;
+  default:
+    return false;
+  }
+}
+
+bool isFloatType(int32_t type) { return type == 0 || type == 1 || type == 30; }
+
+float loadHalf(const uint8_t *p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return halfToFloat(h);
+}
+
+/// The sub-block scale and min j of a Q4_K / Q5_K block's 12 bytes `s`.
+void scaleMinK(const uint8_t *s, int j, int &sc, int &mn) {
+  if (j < 4) {
+    sc = s[j] & 63;
+    mn = s[j + 4] & 63;
+  } else {
+    sc = (s[j + 4] & 15) | (s[j - 4] >> 6) << 4;
+    mn = (s[j + 4] >> 4) | (s[j] >> 6) << 4;
+  }
+}
+
+/// Dequantizes one block of `type` at `b` into `y` (ggml's formulas).
+void dequantizeBlock(int32_t type, const uint8_t *b, float *y) {
+  switch (type) {
+  case 2: { // Q4_0
+    float d = loadHalf(b);
+    for (int i = 0; i < 16; ++i) {
+      y[i] = d * static_cast<float>((b[2 + i] & 15) - 8);
+      y[i + 16] = d * static_cast<float>((b[2 + i] >> 4) - 8);
+    }
+    return;
+  }
+  case 3: { // Q4_1
+    float d = loadHalf(b), m = loadHalf(b + 2);
+    for (int i = 0; i < 16; ++i) {
+      y[i] = d * static_cast<float>(b[4 + i] & 15) + m;
+      y[i + 16] = d * static_cast<float>(b[4 + i] >> 4) + m;
+    }
+    return;
+  }
+  case 6:
+  case 7: { // Q5_0, Q5_1
+    bool one = type == 7;
+    float d = loadHalf(b), m = one ? loadHalf(b + 2) : 0.0f;
+    const uint8_t *qh = b + (one ? 4 : 2), *qs = b + (one ? 8 : 6);
+    uint32_t bits =
+        static_cast<uint32_t>(qh[0]) | static_cast<uint32_t>(qh[1]) << 8 |
+        static_cast<uint32_t>(qh[2]) << 16 | static_cast<uint32_t>(qh[3]) << 24;
+    for (int i = 0; i < 16; ++i) {
+      int lo = (qs[i] & 15) | ((bits >> i) & 1) << 4;
+      int hi = (qs[i] >> 4) | ((bits >> (i + 16)) & 1) << 4;
+      if (one) {
+        y[i] = d * static_cast<float>(lo) + m;
+        y[i + 16] = d * static_cast<float>(hi) + m;
+      } else {
+        y[i] = d * static_cast<float>(lo - 16);
+        y[i + 16] = d * static_cast<float>(hi - 16);
+      }
+    }
+    return;
+  }
+  case 8: { // Q8_0
+    float d = loadHalf(b);
+    for (int i = 0; i < 32; ++i)
+      y[i] = d * static_cast<float>(static_cast<int8_t>(b[2 + i]));
+    return;
+  }
+  case 12:
+  case 13: { // Q4_K, Q5_K
+    bool five = type == 13;
+    float d = loadHalf(b), dmin = loadHalf(b + 2);
+    const uint8_t *qh = b + 16, *qs = b + (five ? 48 : 16);
+    for (int j = 0; j < 8; ++j) {
+      int sc, mn;
+      scaleMinK(b + 4, j, sc, mn);
+      float scale = d * static_cast<float>(sc);
+      float min = dmin * static_cast<float>(mn);
+      const uint8_t *q = qs + 32 * (j / 2);
+      for (int i = 0; i < 32; ++i) {
+        int v = (q[i] >> (4 * (j & 1))) & 15;
+        if (five)
+          v |= ((qh[i] >> j) & 1) << 4;
+        y[32 * j + i] = scale * static_cast<float>(v) - min;
+      }
+    }
+    return;
+  }
+  case 14: { // Q6_K
+    float d = loadHalf(b + 208);
+    const int8_t *sc = reinterpret_cast<const int8_t *>(b + 192);
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t *ql = b + 64 * h, *qh = b + 128 + 32 * h;
+      for (int i = 0; i < 32; ++i) {
+        int q1 = ((ql[i] & 15) | (qh[i] & 3) << 4) - 32;
+        int q2 = ((ql[i + 32] & 15) | ((qh[i] >> 2) & 3) << 4) - 32;
+        int q3 = ((ql[i] >> 4) | ((qh[i] >> 4) & 3) << 4) - 32;
+        int q4 = ((ql[i + 32] >> 4) | ((qh[i] >> 6) & 3) << 4) - 32;
+        const int8_t *s = sc + 8 * h + i / 16;
+        float *o = y + 128 * h + i;
+        o[0] = d * static_cast<float>(s[0]) * static_cast<float>(q1);
+        o[32] = d * static_cast<float>(s[2]) * static_cast<float>(q2);
+        o[64] = d * static_cast<float>(s[4]) * static_cast<float>(q3);
+        o[96] = d * static_cast<float>(s[6]) * static_cast<float>(q4);
+      }
+    }
+    return;
+  }
+  default:
+    return;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Activations
+//===----------------------------------------------------------------------===//
+
+/// Rounds the k activations of a row to k / 32 ActBlocks (file comment).
+/// The same code serves every ISA, so all see the same integers.
+void quantizeRow(const float *x, int64_t k, ActBlock *out) {
+  for (int64_t b = 0; b < k / 32; ++b, x += 32) {
+    float amax = 0.0f;
+    for (int i = 0; i < 32; ++i)
+      amax = std::max(amax, std::fabs(x[i]));
+    ActBlock &a = out[b];
+    a.d = amax / 127.0f;
+    float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+    int32_t s[2] = {0, 0};
+    for (int i = 0; i < 32; ++i) {
+      float v = x[i] * inv;
+      // NaN and out-of-range values (inf activations) stay in int8 range;
+      // d carries the non-finite value into the result.
+      v = v >= -127.0f ? (v <= 127.0f ? std::nearbyint(v) : 127.0f)
+                       : (v < -127.0f ? -127.0f : 0.0f);
+      a.q[i] = static_cast<int8_t>(v);
+      s[i / 16] += a.q[i];
+    }
+    a.s0 = s[0];
+    a.s1 = s[1];
+    a.ds = a.d * static_cast<float>(s[0] + s[1]);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Dispatch
+//===----------------------------------------------------------------------===//
+
+using RowsFn = void (*)(const Job &, int64_t, int64_t, int64_t, int);
+
+enum class Level { Scalar, Avx2, Avx512, Avx512Vnni };
+
+Level bestLevel() {
+#if TXC_QUANT_HAVE_X86
+  static const Level best = [] {
+    bool avx2 = __builtin_cpu_supports("avx2") &&
+                __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    if (!avx2)
+      return Level::Scalar;
+    if (!__builtin_cpu_supports("avx512f"))
+      return Level::Avx2;
+    if (__builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512vnni"))
+      return Level::Avx512Vnni;
+    return Level::Avx512;
+  }();
+  return best;
+#else
+  return Level::Scalar;
+#endif
+}
+
+Level forcedLevel = Level::Scalar;
+bool forced = false;
+
+Level currentLevel() {
+  Level best = bestLevel();
+  return forced ? std::min(forcedLevel, best) : best;
+}
+
+RowsFn rowsFn() {
+  switch (currentLevel()) {
+#if TXC_QUANT_HAVE_X86
+  case Level::Avx512Vnni:
+    return vnni::rowsKernel;
+  case Level::Avx512:
+  case Level::Avx2:
+    return avx2::rowsKernel;
+#endif
+  default:
+    return scalar::rowsKernel;
+  }
+}
+
+/// Runs the job: threads split the weight rows in whole chunks, or the row
+/// tiles when there are too few weight rows to go round.
+void runJob(const Job &job) {
+  RowsFn fn = rowsFn();
+  int64_t tiles = (job.m + kRowTile - 1) / kRowTile;
+  // Row tiles per block: their activations (about kActBytes) stay in L2
+  // while the weight rows pass.
+  int64_t tileBytes = kRowTile * (isFloatType(job.type)
+                                      ? job.k * int64_t{sizeof(float)}
+                                      : job.k / 32 * int64_t{sizeof(ActBlock)});
+  int64_t tileBlock = std::max<int64_t>(1, kActBytes / tileBytes);
+  auto pass = [&](int64_t n0, int64_t n1, int64_t t0, int64_t t1) {
+    for (int64_t tb = t0; tb < t1; tb += tileBlock)
+      for (int64_t nb = n0; nb < n1; nb += kRowChunk)
+        for (int64_t t = tb; t < std::min(t1, tb + tileBlock); ++t) {
+          int64_t r0 = t * kRowTile;
+          fn(job, nb, std::min(n1, nb + kRowChunk), r0,
+             static_cast<int>(std::min<int64_t>(kRowTile, job.m - r0)));
+        }
+  };
+  // About 16K multiply-adds per task at least, so small products stay on
+  // the calling thread.
+  int64_t perRow = std::max<int64_t>(1, job.k * job.m);
+  int64_t grain = std::max<int64_t>(1, (int64_t{1} << 14) / perRow);
+  int threads = numThreads();
+  if (job.n >= 2 * threads * std::max<int64_t>(grain, kRowChunk) ||
+      tiles < 2 * threads) {
+    parallelFor(job.n, grain,
+                [&](int64_t n0, int64_t n1) { pass(n0, n1, 0, tiles); });
+    return;
+  }
+  parallelFor(tiles, 1,
+              [&](int64_t t0, int64_t t1) { pass(0, job.n, t0, t1); });
+}
+
+} // namespace
+
+void txc::kernels::setQuantIsa(QuantIsa isa) {
+  forced = isa != QuantIsa::Auto;
+  forcedLevel = isa == QuantIsa::Avx512 ? Level::Avx512Vnni
+                : isa == QuantIsa::Avx2 ? Level::Avx2
+                                        : Level::Scalar;
+  // An AVX-512 request on a CPU with AVX-512 but no VNNI gets "avx512".
+}
+
+const char *txc::kernels::quantIsaName() {
+  switch (currentLevel()) {
+  case Level::Avx512Vnni:
+    return "avx512-vnni";
+  case Level::Avx512:
+    return "avx512";
+  case Level::Avx2:
+    return "avx2";
+  default:
+    return "scalar";
+  }
+}
+
+extern "C" {
+
+int32_t txc_qtype_supported(int32_t type) {
+  int64_t values, bytes;
+  return blockLayout(type, values, bytes) ? 1 : 0;
+}
+
+int64_t txc_qblock_values(int32_t type) {
+  int64_t values, bytes;
+  return blockLayout(type, values, bytes) ? values : 0;
+}
+
+int64_t txc_qrow_bytes(int32_t type, int64_t k) {
+  int64_t values, bytes;
+  if (!blockLayout(type, values, bytes) || k < 0 || k % values != 0)
+    return -1;
+  return k / values * bytes;
+}
+
+void txc_qdequantize_row(int32_t type, const void *src, float *dst, int64_t k) {
+  int64_t values, bytes;
+  if (!blockLayout(type, values, bytes) || k <= 0 || k % values != 0)
+    return;
+  const uint8_t *p = static_cast<const uint8_t *>(src);
+  switch (type) {
+  case 0:
+    std::memcpy(dst, p, sizeof(float) * k);
+    return;
+  case 1:
+    for (int64_t i = 0; i < k; ++i)
+      dst[i] = loadHalf(p + 2 * i);
+    return;
+  case 30:
+    for (int64_t i = 0; i < k; ++i) {
+      uint16_t h;
+      std::memcpy(&h, p + 2 * i, 2);
+      dst[i] = bf16ToFloat(h);
+    }
+    return;
+  default:
+    for (int64_t b = 0; b < k / values; ++b)
+      dequantizeBlock(type, p + b * bytes, dst + b * values);
+  }
+}
+
+void txc_qmatmul(int32_t type, intptr_t x, intptr_t w, intptr_t y, int64_t m,
+                 int64_t n, int64_t k) {
+  if (m <= 0 || n <= 0)
+    return;
+  float *out = reinterpret_cast<float *>(y);
+  int64_t rowBytes = txc_qrow_bytes(type, k);
+  if (rowBytes < 0 || k == 0) {
+    // Unsupported type or k (the compiler checks both): NaN, not garbage.
+    std::fill(out, out + m * n,
+              k == 0 && rowBytes == 0
+                  ? 0.0f
+                  : std::numeric_limits<float>::quiet_NaN());
+    return;
+  }
+  Job job;
+  job.type = type;
+  job.w = reinterpret_cast<const uint8_t *>(w);
+  job.rowBytes = rowBytes;
+  job.x = reinterpret_cast<const float *>(x);
+  job.act = nullptr;
+  job.y = out;
+  job.m = m;
+  job.n = n;
+  job.k = k;
+  thread_local std::vector<ActBlock> act;
+  if (!isFloatType(type)) {
+    int64_t units = k / 32;
+    act.resize(m * units);
+    ActBlock *dst = act.data();
+    parallelFor(m, std::max<int64_t>(1, 8192 / k), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r)
+        quantizeRow(job.x + r * k, k, dst + r * units);
+    });
+    job.act = act.data();
+  }
+  runJob(job);
+}
+
+void txc_qembed(int32_t type, intptr_t table, int64_t rows, int64_t k,
+                intptr_t ids, int64_t count, intptr_t out) {
+  float *dst = reinterpret_cast<float *>(out);
+  const int64_t *id = reinterpret_cast<const int64_t *>(ids);
+  const uint8_t *base = reinterpret_cast<const uint8_t *>(table);
+  int64_t rowBytes = txc_qrow_bytes(type, k);
+  if (k <= 0 || count <= 0)
+    return;
+  for (int64_t i = 0; i < count; ++i) {
+    float *o = dst + i * k;
+    if (rowBytes < 0 || id[i] < 0 || id[i] >= rows)
+      std::fill(o, o + k, 0.0f);
+    else
+      txc_qdequantize_row(type, base + id[i] * rowBytes, o, k);
+  }
+}
+}
