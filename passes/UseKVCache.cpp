@@ -347,7 +347,7 @@ struct UseKVCachePass : public txc::impl::UseKVCachePassBase<UseKVCachePass> {
         rows = cast<RankedTensorType>(rope.getCos().getType()).getDimSize(0);
       if (auto lookup = dyn_cast<EmbeddingOp>(op);
           lookup && readsPositions(lookup.getIds()))
-        rows = lookup.getTable().getType().getDimSize(0);
+        rows = lookup.getVocabSize();
       if (rows < 0 || ShapedType::isDynamic(rows) || rows >= capacity)
         return WalkResult::advance();
       fail(op, "the cache capacity " + Twine(capacity) +

@@ -49,7 +49,7 @@ so onnxruntime checks it on one decode step against torch instead.
 
 txc: each export is compiled with `txc MODEL -q --max-seq 64` (plus
 --kv-block 16, and for dynamic forms --prefill-chunk 8 with and without
---kv-block), and `txc-run LIB generate --prompt IDS --max-new-tokens 20
+--kv-block), and `txc-run LIB generate --prompt-ids IDS --max-new-tokens 20
 --greedy --out tokens.npy` (prompt: 11 seeded random ids) must give exactly
 the reference tokens. Where they differ the report gives the first
 differing step and torch's logit margin of txc's token there (teacher
@@ -385,7 +385,7 @@ def check_txc(row: Row, opts, onnx_path: str, work: str, prompt: np.ndarray, wan
         return
     out = os.path.join(work, tag, "tokens.npy")
     prompt_text = " ".join(str(int(t)) for t in prompt[0])
-    gen_cmd = [opts.txc_run, so, "generate", "--prompt", prompt_text, "--max-new-tokens", str(opts.new_tokens),
+    gen_cmd = [opts.txc_run, so, "generate", "--prompt-ids", prompt_text, "--max-new-tokens", str(opts.new_tokens),
                "--greedy", "--out", out]
     row.repro.append(quote(gen_cmd))
     r = run(gen_cmd)

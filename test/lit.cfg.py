@@ -27,7 +27,7 @@ llvm_config.with_environment("PATH", config.txc_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.txc_tools_dir, config.llvm_tools_dir]
-tools = ["tx-opt", "txc", "txc-run", "llvm-nm"]
+tools = ["tx-opt", "txc", "txc-run", "txc-tokenize", "llvm-nm"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # Hand-written stand-ins for compiled models and the C API smoke test
@@ -38,3 +38,28 @@ config.substitutions.append(
 config.substitutions.append(
     ("%txrt_lib", os.path.join(config.txc_obj_root, "lib", "libtxrt.so"))
 )
+
+# Tokenizer vocabularies from scripts/fetch-test-data (build-data/vocab).
+tokenizer_vocab = os.path.join(config.txc_src_root, "build-data", "vocab")
+if os.path.isdir(tokenizer_vocab) and any(
+    f.endswith(".gguf") for f in os.listdir(tokenizer_vocab)
+):
+    config.available_features.add("tokenizer-vocab")
+config.substitutions.append(("%tokenizer_vocab", tokenizer_vocab))
+
+# Real models installed by scripts/setup (scripts/find-models): SmolLM2-135M
+# GGUF and the all-MiniLM-L6-v2 folder. Their tests need them.
+import subprocess
+
+try:
+    found = subprocess.run(
+        [config.python_executable,
+         os.path.join(config.txc_src_root, "scripts", "find-models")],
+        capture_output=True, text=True, timeout=60).stdout
+except (OSError, subprocess.SubprocessError):
+    found = ""
+for line in found.splitlines():
+    name, _, path = line.partition(" ")
+    if name in ("smollm2", "minilm") and path:
+        config.available_features.add(name)
+        config.substitutions.append(("%" + name, path))

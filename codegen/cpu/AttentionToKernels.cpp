@@ -25,82 +25,12 @@ namespace txc {
 
 using namespace mlir;
 using namespace txc;
+using txc::cpu::CallBuilder;
+using txc::cpu::MemRefArgs;
 
 static constexpr llvm::StringLiteral kAttention = "txc_attention_f32";
 
 namespace {
-
-/// The integer arguments describing one memref.
-struct MemRefArgs {
-  Value pointer;                 ///< i64 address of element [0, 0, 0, 0]
-  SmallVector<Value, 4> strides; ///< i64, in elements
-  memref::ExtractStridedMetadataOp meta;
-};
-
-class CallBuilder {
-public:
-  CallBuilder(OpBuilder &b, Location loc) : b(b), loc(loc) {}
-
-  Value i64(int64_t v) {
-    return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
-  }
-  Value i32(int64_t v) {
-    return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
-  }
-  Value toI64(Value index) {
-    return arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
-  }
-
-  /// Size `d` of the memref `args` describes.
-  Value size(MemRefArgs &args, unsigned d) {
-    auto type = cast<MemRefType>(args.meta.getSource().getType());
-    int64_t size = type.getDimSize(d);
-    return ShapedType::isDynamic(size) ? toI64(args.meta.getSizes()[d])
-                                       : i64(size);
-  }
-
-  /// Pointer and strides of `memref`; `broadcastUnitDims` passes stride 0
-  /// for size-1 dimensions.
-  MemRefArgs describe(Value memref, bool broadcastUnitDims = false) {
-    auto type = cast<MemRefType>(memref.getType());
-    auto meta = memref::ExtractStridedMetadataOp::create(b, loc, memref);
-    SmallVector<int64_t> strides;
-    int64_t offset;
-    if (failed(type.getStridesAndOffset(strides, offset))) {
-      strides.assign(type.getRank(), ShapedType::kDynamic);
-      offset = ShapedType::kDynamic;
-    }
-    MemRefArgs args;
-    args.meta = meta;
-    Value base = memref::ExtractAlignedPointerAsIndexOp::create(
-        b, loc, meta.getBaseBuffer());
-    if (offset != 0) {
-      // Element offset in bytes (i1 elements take one byte each).
-      unsigned bytes = std::max(1u, type.getElementTypeBitWidth() / 8);
-      Value off =
-          ShapedType::isDynamic(offset)
-              ? meta.getOffset()
-              : arith::ConstantIndexOp::create(b, loc, offset).getResult();
-      Value scaled = arith::MulIOp::create(
-          b, loc, off, arith::ConstantIndexOp::create(b, loc, bytes));
-      base = arith::AddIOp::create(b, loc, base, scaled);
-    }
-    args.pointer = toI64(base);
-    for (int64_t d = 0; d < type.getRank(); ++d) {
-      if (broadcastUnitDims && type.getDimSize(d) == 1)
-        args.strides.push_back(i64(0));
-      else if (ShapedType::isDynamic(strides[d]))
-        args.strides.push_back(toI64(meta.getStrides()[d]));
-      else
-        args.strides.push_back(i64(strides[d]));
-    }
-    return args;
-  }
-
-private:
-  OpBuilder &b;
-  Location loc;
-};
 
 struct AttentionToKernelsPass
     : public txc::impl::AttentionToKernelsPassBase<AttentionToKernelsPass> {

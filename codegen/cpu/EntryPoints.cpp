@@ -227,6 +227,10 @@ struct WeightsToArgumentsPass
     if (auto file = module->getAttrOfType<StringAttr>("tx.weights");
         file && !weights.empty())
       signature["weights_file"] = file.str();
+    // The tokenizer file a frontend wrote beside the model (GGUF, HF).
+    if (auto file = module->getAttrOfType<StringAttr>("tx.tokenizer");
+        file && !file.getValue().empty())
+      signature["tokenizer_file"] = file.str();
     std::string text;
     llvm::raw_string_ostream os(text);
     os << llvm::json::Value(std::move(signature));

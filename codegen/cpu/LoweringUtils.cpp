@@ -108,9 +108,7 @@ Value gatherRows(OpBuilder &b, Location loc, Value table, Value ids) {
   return gather.getResult(0);
 }
 
-/// Reshapes `x` (`[..., K]`, rank >= 1) to the matrix `[M, K]`, M the product
-/// of the leading dimensions (1 for a vector).
-static Value toMatrix(OpBuilder &b, Location loc, Value x) {
+Value toMatrix(OpBuilder &b, Location loc, Value x) {
   auto type = cast<RankedTensorType>(x.getType());
   int64_t rank = type.getRank();
   int64_t k = type.getShape().back();
@@ -127,9 +125,7 @@ static Value toMatrix(OpBuilder &b, Location loc, Value x) {
       b, loc, x, {leading, ReassociationIndices{rank - 1}});
 }
 
-/// Reshapes the matrix `y` (`[M, N]`) back to `type` (`[..., N]`), undoing
-/// toMatrix.
-static Value fromMatrix(OpBuilder &b, Location loc, Value y,
+Value fromMatrix(OpBuilder &b, Location loc, Value y,
                         RankedTensorType type) {
   int64_t rank = type.getRank();
   if (rank == 2)

@@ -12,7 +12,9 @@
 
 #include "txc/Dialect/Tx/TxOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -88,15 +90,106 @@ mlir::Value buildLinear(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
                         mlir::Value w, mlir::Value bias,
                         mlir::RankedTensorType resultType);
 
-/// The tx.qpack that builds the !tx.qweight `weight`, following the value
-/// through tx.layer block arguments and results; null when there is none
-/// (e.g. a function argument).
+/// Reshapes `x` (`[..., K]`, rank >= 1) to the matrix `[M, K]`, M the
+/// product of the leading dimensions (1 for a vector).
+mlir::Value toMatrix(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
+/// Reshapes the matrix `y` (`[M, N]`) back to `type` (`[..., N]`), undoing
+/// toMatrix.
+mlir::Value fromMatrix(mlir::OpBuilder &b, mlir::Location loc, mlir::Value y,
+                       mlir::RankedTensorType type);
+
+/// The op that builds the !tx.qweight `weight` (tx.qpack or tx.qblocks),
+/// following the value through tx.layer block arguments and results; null
+/// when there is none (e.g. a function argument).
+mlir::Operation *findQWeightDef(mlir::Value weight);
+/// findQWeightDef when it is a tx.qpack, else null.
 tx::QPackOp findQPack(mlir::Value weight);
+/// findQWeightDef when it is a tx.qblocks, else null.
+tx::QBlocksOp findQBlocks(mlir::Value weight);
 
 /// Declares the runtime kernel `name` (a private external func.func) at the
 /// start of `module`, unless it is declared already.
 void declareKernel(mlir::ModuleOp module, llvm::StringRef name,
                    mlir::FunctionType type);
+
+//===----------------------------------------------------------------------===//
+// Kernel calls (after bufferization)
+//===----------------------------------------------------------------------===//
+
+/// The integer arguments describing one memref.
+struct MemRefArgs {
+  mlir::Value pointer;                 ///< i64 address of element [0, 0, 0, 0]
+  llvm::SmallVector<mlir::Value, 4> strides; ///< i64, in elements
+  mlir::memref::ExtractStridedMetadataOp meta;
+};
+
+/// Builds the scalar arguments of kernel calls from memrefs: element
+/// pointers (aligned base + offset, as i64), sizes and strides.
+class CallBuilder {
+public:
+  CallBuilder(mlir::OpBuilder &b, mlir::Location loc) : b(b), loc(loc) {}
+
+  mlir::Value i64(int64_t v) {
+    return mlir::arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
+  }
+  mlir::Value i32(int64_t v) {
+    return mlir::arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
+  }
+  mlir::Value toI64(mlir::Value index) {
+    return mlir::arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
+  }
+
+  /// Size `d` of the memref `args` describes.
+  mlir::Value size(MemRefArgs &args, unsigned d) {
+    auto type = llvm::cast<mlir::MemRefType>(args.meta.getSource().getType());
+    int64_t size = type.getDimSize(d);
+    return mlir::ShapedType::isDynamic(size) ? toI64(args.meta.getSizes()[d])
+                                       : i64(size);
+  }
+
+  /// Pointer and strides of `memref`; `broadcastUnitDims` passes stride 0
+  /// for size-1 dimensions.
+  MemRefArgs describe(mlir::Value memref, bool broadcastUnitDims = false) {
+    auto type = llvm::cast<mlir::MemRefType>(memref.getType());
+    auto meta = mlir::memref::ExtractStridedMetadataOp::create(b, loc, memref);
+    llvm::SmallVector<int64_t> strides;
+    int64_t offset;
+    if (mlir::failed(type.getStridesAndOffset(strides, offset))) {
+      strides.assign(type.getRank(), mlir::ShapedType::kDynamic);
+      offset = mlir::ShapedType::kDynamic;
+    }
+    MemRefArgs args;
+    args.meta = meta;
+    mlir::Value base = mlir::memref::ExtractAlignedPointerAsIndexOp::create(
+        b, loc, meta.getBaseBuffer());
+    if (offset != 0) {
+      // Element offset in bytes (i1 elements take one byte each).
+      unsigned bytes = std::max(1u, type.getElementTypeBitWidth() / 8);
+      mlir::Value off =
+          mlir::ShapedType::isDynamic(offset)
+              ? meta.getOffset()
+              : mlir::arith::ConstantIndexOp::create(b, loc, offset).getResult();
+      mlir::Value scaled = mlir::arith::MulIOp::create(
+          b, loc, off, mlir::arith::ConstantIndexOp::create(b, loc, bytes));
+      base = mlir::arith::AddIOp::create(b, loc, base, scaled);
+    }
+    args.pointer = toI64(base);
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      if (broadcastUnitDims && type.getDimSize(d) == 1)
+        args.strides.push_back(i64(0));
+      else if (mlir::ShapedType::isDynamic(strides[d]))
+        args.strides.push_back(toI64(meta.getStrides()[d]));
+      else
+        args.strides.push_back(i64(strides[d]));
+    }
+    return args;
+  }
+
+private:
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+};
+
 
 //===----------------------------------------------------------------------===//
 // Pattern families
@@ -112,7 +205,8 @@ void populateRopeLoweringPatterns(mlir::RewritePatternSet &patterns);
 /// `useKernel`, f32 attention becomes txcpu.attention (the runtime kernel).
 void populateAttentionLoweringPatterns(mlir::RewritePatternSet &patterns,
                                        bool useKernel);
-/// tx.dequant, tx.qlinear (tx.qpack disappears once unused).
+/// tx.dequant, tx.qlinear, and tx.embedding of a block-format table
+/// (tx.qpack and tx.qblocks disappear once unused).
 void populateQuantLoweringPatterns(mlir::RewritePatternSet &patterns);
 /// tx.route, tx.gather_tokens, tx.scatter_tokens.
 void populateRoutingLoweringPatterns(mlir::RewritePatternSet &patterns);

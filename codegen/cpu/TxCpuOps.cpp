@@ -123,21 +123,117 @@ LogicalResult AttentionOp::verify() {
   return success();
 }
 
-void AttentionOp::getEffects(
-    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
-        &effects) {
-  if (!hasBufferSemantics())
+/// Memref operands are read, except the destination-style init, which is
+/// written (tensor forms have no effects).
+static void
+kernelOpEffects(Operation *op, bool buffers,
+                SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+                    &effects) {
+  if (!buffers)
     return;
-  for (OpOperand &operand : getOperation()->getOpOperands()) {
+  auto dps = cast<DestinationStyleOpInterface>(op);
+  for (OpOperand &operand : op->getOpOperands()) {
     if (!isa<MemRefType>(operand.get().getType()))
       continue;
-    if (isDpsInit(&operand))
+    if (dps.isDpsInit(&operand))
       effects.emplace_back(MemoryEffects::Write::get(), &operand,
                            SideEffects::DefaultResource::get());
     else
       effects.emplace_back(MemoryEffects::Read::get(), &operand,
                            SideEffects::DefaultResource::get());
   }
+}
+
+void AttentionOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  kernelOpEffects(*this, hasBufferSemantics(), effects);
+}
+
+//===----------------------------------------------------------------------===//
+// QMatmulOp, QEmbedOp
+//===----------------------------------------------------------------------===//
+
+/// Shared checks of the quantized kernel ops: all tensors or all memrefs,
+/// one result exactly with tensors, 2-D operands of static row bytes, a
+/// known block format whose block divides `in_features`.
+static LogicalResult verifyBlockKernelOp(Operation *op, bool buffers,
+                                         Value bytes, Value init,
+                                         Value result, int32_t ggmlType,
+                                         int64_t inFeatures) {
+  for (Value operand : op->getOperands())
+    if (isa<MemRefType>(operand.getType()) != buffers)
+      return op->emitOpError()
+             << "expects all operands to be tensors or all to be memrefs";
+  if (buffers ? static_cast<bool>(result)
+              : !result || result.getType() != init.getType())
+    return op->emitOpError()
+           << "expects one result of the type of 'init' with tensor operands "
+              "and none with memref operands";
+  std::optional<tx::QuantKind> kind =
+      tx::quantKindForGGMLType(static_cast<uint32_t>(ggmlType));
+  if (!kind)
+    return op->emitOpError() << "ggml_type " << ggmlType
+                             << " is not a block format txc supports";
+  tx::BlockLayout layout = *tx::blockLayout(*kind);
+  if (inFeatures <= 0 || inFeatures % layout.values != 0)
+    return op->emitOpError() << "in_features " << inFeatures
+                             << " is not a positive multiple of the block ("
+                             << layout.values << " values)";
+  auto bytesType = cast<ShapedType>(bytes.getType());
+  auto initType = cast<ShapedType>(init.getType());
+  if (bytesType.getRank() != 2 || initType.getRank() != 2)
+    return op->emitOpError() << "expects 2-D weight bytes and init";
+  int64_t rowBytes = inFeatures / layout.values * layout.bytes;
+  if (!compatible(bytesType.getDimSize(1), rowBytes))
+    return op->emitOpError()
+           << "expects rows of " << rowBytes << " bytes ("
+           << tx::stringifyQuantKind(*kind) << ", " << inFeatures
+           << " values), got " << bytesType.getDimSize(1);
+  return success();
+}
+
+LogicalResult QMatmulOp::verify() {
+  if (failed(verifyBlockKernelOp(*this, hasBufferSemantics(), getWeight(),
+                                 getInit(), getResult(), getGgmlType(),
+                                 getInFeatures())))
+    return failure();
+  auto input = cast<ShapedType>(getInput().getType());
+  auto weight = cast<ShapedType>(getWeight().getType());
+  auto init = cast<ShapedType>(getInit().getType());
+  if (input.getRank() != 2 || !compatible(input.getDimSize(1), getInFeatures()))
+    return emitOpError() << "expects input [M, " << getInFeatures() << "]";
+  if (!compatible(init.getDimSize(0), input.getDimSize(0)) ||
+      !compatible(init.getDimSize(1), weight.getDimSize(0)))
+    return emitOpError() << "expects init [M, N] for input [M, K] and "
+                            "weight rows N";
+  return success();
+}
+
+void QMatmulOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  kernelOpEffects(*this, hasBufferSemantics(), effects);
+}
+
+LogicalResult QEmbedOp::verify() {
+  if (failed(verifyBlockKernelOp(*this, hasBufferSemantics(), getTable(),
+                                 getInit(), getResult(), getGgmlType(),
+                                 getInFeatures())))
+    return failure();
+  auto ids = cast<ShapedType>(getIds().getType());
+  auto init = cast<ShapedType>(getInit().getType());
+  if (ids.getRank() != 1 || !compatible(init.getDimSize(0), ids.getDimSize(0)) ||
+      !compatible(init.getDimSize(1), getInFeatures()))
+    return emitOpError() << "expects ids [count] and init [count, "
+                         << getInFeatures() << "]";
+  return success();
+}
+
+void QEmbedOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  kernelOpEffects(*this, hasBufferSemantics(), effects);
 }
 
 //===----------------------------------------------------------------------===//
@@ -148,9 +244,10 @@ namespace {
 
 /// Inputs are read, `init` is only written (the kernel overwrites every
 /// element), so bufferization need not copy into a fresh `init` buffer.
-struct AttentionOpBufferization
+template <typename OpTy>
+struct KernelOpBufferization
     : public bufferization::DstBufferizableOpInterfaceExternalModel<
-          AttentionOpBufferization, AttentionOp> {
+          KernelOpBufferization<OpTy>, OpTy> {
   bool bufferizesToMemoryRead(Operation *op, OpOperand &operand,
                               const bufferization::AnalysisState &) const {
     return !cast<DestinationStyleOpInterface>(op).isDpsInit(&operand);
@@ -172,8 +269,8 @@ struct AttentionOpBufferization
       buffers.push_back(*buffer);
     }
     rewriter.setInsertionPoint(op);
-    AttentionOp::create(rewriter, op->getLoc(), TypeRange{}, buffers,
-                        op->getAttrs());
+    OpTy::create(rewriter, op->getLoc(), TypeRange{}, buffers,
+                 op->getAttrs());
     bufferization::replaceOpWithBufferizedValues(rewriter, op, buffers.back());
     return success();
   }
@@ -184,6 +281,8 @@ struct AttentionOpBufferization
 void txc::txcpu::registerBufferizableOpInterfaceExternalModels(
     DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *ctx, TxCpuDialect *) {
-    AttentionOp::attachInterface<AttentionOpBufferization>(*ctx);
+    AttentionOp::attachInterface<KernelOpBufferization<AttentionOp>>(*ctx);
+    QMatmulOp::attachInterface<KernelOpBufferization<QMatmulOp>>(*ctx);
+    QEmbedOp::attachInterface<KernelOpBufferization<QEmbedOp>>(*ctx);
   });
 }

@@ -43,7 +43,8 @@ static LogicalResult emitNotSupported(Operation *op, const Twine &what) {
 static bool isLowerable(Operation *op) {
   return isa<tx::LayerOp, tx::YieldOp, tx::LinearOp, tx::RMSNormOp,
              tx::LayerNormOp, tx::RopeOp, tx::EmbeddingOp, tx::AttentionOp,
-             tx::QPackOp, tx::DequantOp, tx::QLinearOp, tx::TreeMaskOp,
+             tx::QPackOp, tx::QBlocksOp, tx::DequantOp, tx::QLinearOp,
+             tx::TreeMaskOp,
              tx::RouteOp, tx::GatherTokensOp, tx::ScatterTokensOp,
              tx::WeightOp, tx::KVAppendOp, tx::KVViewOp>(op);
 }
@@ -66,11 +67,27 @@ static LogicalResult checkLowerable(Operation *op) {
                                 "supported by the CPU backend yet, got "
                              << type;
   }
-  if (isa<tx::DequantOp, tx::QLinearOp>(op))
-    for (Value operand : op->getOperands())
-      if (isa<tx::QWeightType>(operand.getType()) && !cpu::findQPack(operand))
-        return op->emitError() << "tx-lower-to-linalg: the quantized weight "
-                                  "must be built by tx.qpack";
+  if (isa<tx::DequantOp>(op) && !cpu::findQPack(op->getOperand(0)))
+    return op->emitError()
+           << "tx-lower-to-linalg: tx.dequant needs a weight built by "
+              "tx.qpack (block-format weights are only multiplied and "
+              "looked up, by the kernels)";
+  if (isa<tx::QLinearOp>(op) && !cpu::findQWeightDef(op->getOperand(1)))
+    return op->emitError() << "tx-lower-to-linalg: the quantized weight "
+                              "must be built by tx.qpack or tx.qblocks";
+  if (auto qlinear = dyn_cast<tx::QLinearOp>(op);
+      qlinear && cpu::findQBlocks(qlinear.getWeight()) &&
+      (!qlinear.getType().getElementType().isF32() ||
+       !qlinear.getInput().getType().getElementType().isF32()))
+    return op->emitError() << "tx-lower-to-linalg: tx.qlinear on a GGUF "
+                              "block-format weight needs f32 input and result";
+  if (auto embedding = dyn_cast<tx::EmbeddingOp>(op);
+      embedding && isa<tx::QWeightType>(embedding.getTable().getType()) &&
+      (!cpu::findQBlocks(embedding.getTable()) ||
+       !embedding.getType().getElementType().isF32()))
+    return op->emitError()
+           << "tx-lower-to-linalg: tx.embedding of a quantized table needs a "
+              "GGUF block-format table (tx.qblocks) and an f32 result";
   return success();
 }
 
@@ -131,9 +148,10 @@ struct TxLowerToLinalgPass
     root->walk([&](Operation *op) {
       if (!isTxOp(op) || isa<tx::WeightOp>(op))
         return;
-      if (isa<tx::QPackOp>(op))
+      if (isa<tx::QPackOp, tx::QBlocksOp>(op))
         op->emitError() << "tx-lower-to-linalg: a quantized weight can only "
-                           "be used by tx.dequant and tx.qlinear";
+                           "be used by tx.dequant, tx.qlinear and "
+                           "tx.embedding";
       else
         (void)emitNotSupported(op, op->getName().getStringRef());
       lowerable = false;

@@ -56,6 +56,9 @@ struct LowerEmbedding : public OpRewritePattern<tx::EmbeddingOp> {
 
   LogicalResult matchAndRewrite(tx::EmbeddingOp op,
                                 PatternRewriter &rewriter) const override {
+    // Quantized tables: populateQuantLoweringPatterns.
+    if (!isa<RankedTensorType>(op.getTable().getType()))
+      return failure();
     rewriter.replaceOp(
         op, cpu::gatherRows(rewriter, op.getLoc(), op.getTable(), op.getIds()));
     return success();

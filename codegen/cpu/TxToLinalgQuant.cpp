@@ -17,20 +17,27 @@
 //
 // tx.qlinear is tx.linear on the dequantized weight.
 //
+// Weights of a GGUF block format (tx.qblocks) stay in their blocks: a
+// tx.qlinear on one becomes txcpu.qmatmul (the runtime's txc_qmatmul, with
+// the bias added after), and a tx.embedding of one txcpu.qembed.
+//
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
+#include "txc/Codegen/TxCpuOps.h"
 #include "txc/Dialect/Tx/TxOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
+#include <numeric>
+
 using namespace mlir;
 using namespace txc;
 using namespace txc::cpu;
 
-tx::QPackOp txc::cpu::findQPack(Value weight) {
+Operation *txc::cpu::findQWeightDef(Value weight) {
   while (true) {
     if (auto arg = dyn_cast<BlockArgument>(weight)) {
       auto layer =
@@ -45,8 +52,17 @@ tx::QPackOp txc::cpu::findQPack(Value weight) {
                    .getValues()[cast<OpResult>(weight).getResultNumber()];
       continue;
     }
-    return weight.getDefiningOp<tx::QPackOp>();
+    Operation *def = weight.getDefiningOp();
+    return isa_and_present<tx::QPackOp, tx::QBlocksOp>(def) ? def : nullptr;
   }
+}
+
+tx::QPackOp txc::cpu::findQPack(Value weight) {
+  return dyn_cast_if_present<tx::QPackOp>(findQWeightDef(weight));
+}
+
+tx::QBlocksOp txc::cpu::findQBlocks(Value weight) {
+  return dyn_cast_if_present<tx::QBlocksOp>(findQWeightDef(weight));
 }
 
 namespace {
@@ -152,6 +168,8 @@ struct LowerQLinear : public OpRewritePattern<tx::QLinearOp> {
 
   LogicalResult matchAndRewrite(tx::QLinearOp op,
                                 PatternRewriter &rewriter) const override {
+    if (tx::QBlocksOp blocks = findQBlocks(op.getWeight()))
+      return lowerBlocks(op, blocks, rewriter);
     tx::QPackOp pack = findQPack(op.getWeight());
     if (!pack)
       return rewriter.notifyMatchFailure(op, "weight not built by tx.qpack");
@@ -162,10 +180,120 @@ struct LowerQLinear : public OpRewritePattern<tx::QLinearOp> {
                                        op.getBias(), op.getType()));
     return success();
   }
+
+  /// x [..., K] -> [M, K] -> txcpu.qmatmul [M, N] (+ bias) -> [..., N].
+  static LogicalResult lowerBlocks(tx::QLinearOp op, tx::QBlocksOp blocks,
+                                   PatternRewriter &rewriter) {
+    Location loc = op.getLoc();
+    tx::QWeightType weightType = blocks.getType();
+    RankedTensorType resultType = op.getType();
+    if (!resultType.getElementType().isF32() ||
+        !op.getInput().getType().getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "block formats need f32");
+    Value x = toMatrix(rewriter, loc, op.getInput());
+    int64_t m = cast<RankedTensorType>(x.getType()).getDimSize(0);
+    int64_t n = weightType.getOutFeatures();
+    Type f32 = rewriter.getF32Type();
+    Value init = createEmpty(rewriter, loc, {m, n}, f32);
+    Value y = txcpu::QMatmulOp::create(
+                  rewriter, loc, init.getType(), x, blocks.getBytes(), init,
+                  rewriter.getI32IntegerAttr(weightType.getGGMLType()),
+                  rewriter.getI64IntegerAttr(weightType.getInFeatures()))
+                  .getResult();
+    if (Value bias = op.getBias()) {
+      MLIRContext *ctx = rewriter.getContext();
+      SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(2, ctx),
+                                     getProjection(ctx, 2, {1}),
+                                     AffineMap::getMultiDimIdentityMap(2, ctx)};
+      Value out = createEmpty(rewriter, loc, {m, n}, f32);
+      y = linalg::GenericOp::create(
+              rewriter, loc, out.getType(), ValueRange{y, bias},
+              ValueRange{out}, maps, getIterators(2),
+              [](OpBuilder &b, Location l, ValueRange args) {
+                linalg::YieldOp::create(
+                    b, l, arith::AddFOp::create(b, l, args[0], args[1])
+                              .getResult());
+              })
+              .getResult(0);
+    }
+    rewriter.replaceOp(op, fromMatrix(rewriter, loc, y, resultType));
+    return success();
+  }
+};
+
+/// tx.embedding of a block-format table -> txcpu.qembed on the flattened
+/// ids (as i64), reshaped to ids.shape + [hidden].
+struct LowerBlockEmbedding : public OpRewritePattern<tx::EmbeddingOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tx::EmbeddingOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!isa<tx::QWeightType>(op.getTable().getType()))
+      return failure();
+    tx::QBlocksOp blocks = findQBlocks(op.getTable());
+    if (!blocks)
+      return rewriter.notifyMatchFailure(op, "table not built by tx.qblocks");
+    Location loc = op.getLoc();
+    tx::QWeightType tableType = blocks.getType();
+    auto idsType = op.getIds().getType();
+    int64_t count = idsType.getNumElements();
+    Value ids = op.getIds();
+    // Flatten the ids to [count].
+    auto flatType = RankedTensorType::get({count}, idsType.getElementType());
+    if (idsType.getRank() != 1) {
+      ReassociationIndices all(idsType.getRank());
+      std::iota(all.begin(), all.end(), 0);
+      ids = idsType.getRank() == 0
+                ? tensor::ExpandShapeOp::create(rewriter, loc, flatType, ids,
+                                                ArrayRef<ReassociationIndices>{})
+                      .getResult()
+                : tensor::CollapseShapeOp::create(rewriter, loc, ids,
+                                                  ArrayRef{all})
+                      .getResult();
+    }
+    if (!idsType.getElementType().isInteger(64)) {
+      Type i64 = rewriter.getI64Type();
+      Value out = createEmpty(rewriter, loc, {count}, i64);
+      MLIRContext *ctx = rewriter.getContext();
+      SmallVector<AffineMap> maps(2, AffineMap::getMultiDimIdentityMap(1, ctx));
+      ids = linalg::GenericOp::create(
+                rewriter, loc, out.getType(), ValueRange{ids}, ValueRange{out},
+                maps, getIterators(1),
+                [&](OpBuilder &b, Location l, ValueRange args) {
+                  linalg::YieldOp::create(
+                      b, l, arith::ExtSIOp::create(b, l, i64, args[0])
+                                .getResult());
+                })
+                .getResult(0);
+    }
+    int64_t hidden = tableType.getInFeatures();
+    Value init = createEmpty(rewriter, loc, {count, hidden},
+                             rewriter.getF32Type());
+    Value rows = txcpu::QEmbedOp::create(
+                     rewriter, loc, init.getType(), blocks.getBytes(), ids,
+                     init, rewriter.getI32IntegerAttr(tableType.getGGMLType()),
+                     rewriter.getI64IntegerAttr(hidden))
+                     .getResult();
+    RankedTensorType resultType = op.getType();
+    if (resultType.getRank() != 2) {
+      ReassociationIndices leading(idsType.getRank());
+      std::iota(leading.begin(), leading.end(), 0);
+      SmallVector<ReassociationIndices> groups;
+      if (idsType.getRank() == 0)
+        groups.push_back({0, 1});
+      else
+        groups = {leading, ReassociationIndices{idsType.getRank()}};
+      rows = tensor::ExpandShapeOp::create(rewriter, loc, resultType, rows,
+                                           groups);
+    }
+    rewriter.replaceOp(op, rows);
+    return success();
+  }
 };
 
 } // namespace
 
 void txc::cpu::populateQuantLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<LowerDequant, LowerQLinear>(patterns.getContext());
+  patterns.add<LowerDequant, LowerQLinear, LowerBlockEmbedding>(
+      patterns.getContext());
 }

@@ -189,11 +189,21 @@ LogicalResult RopeOp::verify() {
 // EmbeddingOp
 //===----------------------------------------------------------------------===//
 
+int64_t EmbeddingOp::getVocabSize() {
+  if (auto q = dyn_cast<QWeightType>(getTable().getType()))
+    return q.getOutFeatures();
+  return cast<RankedTensorType>(getTable().getType()).getDimSize(0);
+}
+
 LogicalResult EmbeddingOp::verify() {
-  auto tableType = getTable().getType();
+  SmallVector<int64_t> expected(getIds().getType().getShape());
+  if (auto q = dyn_cast<QWeightType>(getTable().getType())) {
+    expected.push_back(q.getInFeatures());
+    return verifyShape(*this, "result", getResult().getType(), expected);
+  }
+  auto tableType = cast<RankedTensorType>(getTable().getType());
   if (failed(verifyRank(*this, "table", tableType, 2, "[vocab, hidden]")))
     return failure();
-  SmallVector<int64_t> expected(getIds().getType().getShape());
   expected.push_back(tableType.getDimSize(1));
   if (failed(verifyShape(*this, "result", getResult().getType(), expected)))
     return failure();

@@ -9,6 +9,10 @@ using namespace txc::tx::detail;
 
 LogicalResult QPackOp::verify() {
   QWeightType weight = getResult().getType();
+  if (weight.isBlockFormat())
+    return emitOpError() << "cannot pack codes into the block format "
+                         << stringifyQuantKind(weight.getKind())
+                         << " (use tx.qblocks with the blocks' bytes)";
   auto codes = getCodes().getType();
   if (failed(verifyShape(*this, "codes", codes, weight.getShape())))
     return failure();
@@ -43,6 +47,16 @@ LogicalResult QPackOp::verify() {
                            << zpType.getElementType();
   }
   return success();
+}
+
+LogicalResult QBlocksOp::verify() {
+  QWeightType weight = getResult().getType();
+  if (!weight.isBlockFormat())
+    return emitOpError() << "result format "
+                         << stringifyQuantKind(weight.getKind())
+                         << " is not a GGUF block format (use tx.qpack)";
+  return verifyShape(*this, "bytes", getBytes().getType(),
+                     {weight.getOutFeatures(), weight.getRowBytes()});
 }
 
 LogicalResult DequantOp::verify() {

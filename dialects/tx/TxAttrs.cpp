@@ -69,5 +69,10 @@ LogicalResult KVFormatAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (group <= 0)
     return emitError() << "kv_format group size must be positive, got "
                        << group;
+  if (kind > QuantKind::fp4_e2m1)
+    return emitError() << "kv_format kind must be int8, int4, fp8_e4m3 or "
+                          "fp4_e2m1, got "
+                       << stringifyQuantKind(kind)
+                       << " (GGUF block formats are for weights)";
   return success();
 }

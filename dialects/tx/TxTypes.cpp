@@ -143,6 +143,42 @@ LogicalResult KVCacheType::verify(function_ref<InFlightDiagnostic()> emitError,
 // QWeightType
 //===----------------------------------------------------------------------===//
 
+std::optional<BlockLayout> txc::tx::blockLayout(QuantKind kind) {
+  // ggml type number, values and bytes per block (ggml's layouts).
+  switch (kind) {
+  case QuantKind::f16:
+    return BlockLayout{1, 1, 2};
+  case QuantKind::bf16:
+    return BlockLayout{30, 1, 2};
+  case QuantKind::q4_0:
+    return BlockLayout{2, 32, 18};
+  case QuantKind::q4_1:
+    return BlockLayout{3, 32, 20};
+  case QuantKind::q5_0:
+    return BlockLayout{6, 32, 22};
+  case QuantKind::q5_1:
+    return BlockLayout{7, 32, 24};
+  case QuantKind::q8_0:
+    return BlockLayout{8, 32, 34};
+  case QuantKind::q4_k:
+    return BlockLayout{12, 256, 144};
+  case QuantKind::q5_k:
+    return BlockLayout{13, 256, 176};
+  case QuantKind::q6_k:
+    return BlockLayout{14, 256, 210};
+  default:
+    return std::nullopt;
+  }
+}
+
+std::optional<QuantKind> txc::tx::quantKindForGGMLType(uint32_t ggmlType) {
+  for (uint32_t k = uint32_t(QuantKind::f16); k <= uint32_t(QuantKind::q6_k);
+       ++k)
+    if (blockLayout(QuantKind(k))->ggmlType == ggmlType)
+      return QuantKind(k);
+  return std::nullopt;
+}
+
 // !tx.qweight<NxK, kind, group = G, scale = T [, zero_point]>
 Type QWeightType::parse(AsmParser &parser) {
   SMLoc loc = parser.getCurrentLocation();
@@ -162,7 +198,9 @@ Type QWeightType::parse(AsmParser &parser) {
   std::optional<QuantKind> kind = symbolizeQuantKind(kindName);
   if (!kind) {
     parser.emitError(kindLoc) << "unknown quantized format '" << kindName
-                              << "' (expected int8, int4, fp8_e4m3 or fp4_e2m1)";
+                              << "' (expected int8, int4, fp8_e4m3, fp4_e2m1 or a GGUF "
+                                 "block format: f16, bf16, q4_0, q4_1, q5_0, "
+                                 "q5_1, q8_0, q4_k, q5_k, q6_k)";
     return {};
   }
   if (parser.parseComma() || parseNamedInt(parser, "group", group) ||
@@ -212,6 +250,16 @@ LogicalResult QWeightType::verify(function_ref<InFlightDiagnostic()> emitError,
   if (hasZeroPoint && kind != QuantKind::int8 && kind != QuantKind::int4)
     return emitError() << "zero points are only valid for integer formats, not "
                        << stringifyQuantKind(kind);
+  if (std::optional<BlockLayout> layout = blockLayout(kind)) {
+    if (group != layout->values)
+      return emitError() << "qweight of block format "
+                         << stringifyQuantKind(kind) << " must have group = "
+                         << layout->values << ", got " << group;
+    if (!scaleType.isF16())
+      return emitError() << "qweight of block format "
+                         << stringifyQuantKind(kind)
+                         << " must have scale = f16, got " << scaleType;
+  }
   return success();
 }
 
@@ -223,6 +271,9 @@ unsigned QWeightType::getBits() const {
   case QuantKind::int4:
   case QuantKind::fp4_e2m1:
     return 4;
+  default:
+    // Block formats: the stored element is a byte of the file's blocks.
+    return 8;
   }
   llvm_unreachable("unknown quant kind");
 }
@@ -238,10 +289,32 @@ Type QWeightType::getCodeType() const {
     return Float8E4M3FNType::get(ctx);
   case QuantKind::fp4_e2m1:
     return Float4E2M1FNType::get(ctx);
+  default:
+    // Block formats: the weight is its row bytes.
+    return IntegerType::get(ctx, 8);
   }
-  llvm_unreachable("unknown quant kind");
 }
 
 bool QWeightType::isInteger() const {
   return getKind() == QuantKind::int8 || getKind() == QuantKind::int4;
+}
+
+bool QWeightType::isBlockFormat() const {
+  return blockLayout(getKind()).has_value();
+}
+
+uint32_t QWeightType::getGGMLType() const {
+  std::optional<BlockLayout> layout = blockLayout(getKind());
+  assert(layout && "not a block format");
+  return layout->ggmlType;
+}
+
+int64_t QWeightType::getBlockBytes() const {
+  std::optional<BlockLayout> layout = blockLayout(getKind());
+  assert(layout && "not a block format");
+  return layout->bytes;
+}
+
+int64_t QWeightType::getRowBytes() const {
+  return getInFeatures() / getGroup() * getBlockBytes();
 }

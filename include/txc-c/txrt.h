@@ -151,6 +151,13 @@ TXRT_API txrt_status txrt_model_run(txrt_model *model,
                                     const void *const *inputs,
                                     void *const *outputs);
 
+/** The model's tokenizer file (txc's tokenizer JSON, docs/runtime.md,
+ *  "Tokenizers"): the metadata's `tokenizer_file`, absolute or resolved
+ *  against the folder of the model's library. NULL when the metadata names
+ *  none or `model` is NULL. Loading does not open or check the file. The
+ *  string stays valid until the model is freed. */
+TXRT_API const char *txrt_model_tokenizer_path(const txrt_model *model);
+
 /** Sets the number of threads the model's code may use (at least 1). When
  *  the model does not export txc_model_set_num_threads the call succeeds and
  *  has no effect. Must not overlap a run of the same model. */
@@ -239,6 +246,22 @@ TXRT_API txrt_status txrt_session_reset(txrt_session *session);
 TXRT_API txrt_status txrt_session_prefill(txrt_session *session,
                                           const int64_t *tokens, size_t batch,
                                           size_t count);
+
+/** Like txrt_session_prefill, but also writes the logits of every one of
+ *  the `count` positions to `logits_out`, [batch][count][vocab] (caller
+ *  owned, batch * count * vocab floats): position i holds the logits
+ *  predicting token i + 1. Chunks of the prefill step give the logits of all
+ *  their real positions when the step's logits output has one row per
+ *  position ([batch, step, vocab]); a prefill step that only outputs the
+ *  last position's logits is not used, every token then goes through a
+ *  decode step. txrt_session_logits() afterwards holds the last position's
+ *  logits, as after txrt_session_prefill. The same checks as
+ *  txrt_session_prefill, plus TXRT_ERROR_ARGUMENT when `logits_out` is
+ *  NULL; nothing runs on failure. */
+TXRT_API txrt_status txrt_session_prefill_logits(txrt_session *session,
+                                                 const int64_t *tokens,
+                                                 size_t batch, size_t count,
+                                                 float *logits_out);
 
 /** Appends one token per row (`tokens` is [batch]) with one decode step and
  *  computes its logits. TXRT_ERROR_STATE before any prefill;

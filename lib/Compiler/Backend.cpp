@@ -46,7 +46,7 @@ std::string txc::cpuLLVMPipeline(const CPULoopOptions &loops,
          "buffer-deallocation-pipeline,"
          "convert-bufferization-to-memref,tx-lower-strided-copies,"
          "tx-matmul-to-kernels,"
-         "tx-attention-to-kernels,"
+         "tx-attention-to-kernels,tx-quant-to-kernels,"
          + linalgToLoops + "convert-linalg-to-loops," + approximate +
          "convert-scf-to-openmp,canonicalize,"
          "lower-affine,convert-scf-to-cf,"

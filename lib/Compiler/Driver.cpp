@@ -9,6 +9,7 @@
 #include "txc/Compiler/Backend.h"
 #include "txc/Compiler/Pipelines.h"
 #include "txc/Compiler/Registration.h"
+#include "txc/Frontend/Model/ModelBuilder.h"
 #include "txc/Frontend/ONNX/Import.h"
 #include "txc/Support/Safetensors.h"
 
@@ -47,7 +48,9 @@ enum class Emit { Auto, Import, Tx, Linalg, LLVM, Obj, So };
 
 cl::OptionCategory txcCategory("txc options");
 
-cl::opt<std::string> inputFile(cl::Positional, cl::desc("MODEL.onnx | MODEL.mlir"),
+cl::opt<std::string> inputFile(cl::Positional,
+                               cl::desc("MODEL.onnx | MODEL.gguf | "
+                                        "HF-FOLDER | MODEL.mlir"),
                                cl::Required, cl::cat(txcCategory));
 cl::opt<std::string>
     outputFile("o",
@@ -130,6 +133,18 @@ cl::opt<std::string>
                          "extension .safetensors; not written when the IR "
                          "goes to standard output)"),
                 cl::value_desc("FILE"), cl::cat(txcCategory));
+enum class Quantize { Keep, F32 };
+cl::opt<Quantize> quantizeMode(
+    "quantize",
+    cl::desc("Weights of a GGUF file or Hugging Face folder (default: keep):"),
+    cl::values(clEnumValN(Quantize::Keep, "keep",
+                          "keep each tensor's encoding (F16, BF16, Q8_0, "
+                          "Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K are "
+                          "multiplied in their packed form)"),
+               clEnumValN(Quantize::F32, "f32",
+                          "dequantize every weight to f32: the dense "
+                          "reference lossy modes are judged against")),
+    cl::init(Quantize::Keep), cl::cat(txcCategory));
 cl::OptionCategory genCategory(
     "generation (autoregressive decoding over an in-place KV cache)");
 cl::opt<int64_t> maxSeq(
@@ -137,7 +152,10 @@ cl::opt<int64_t> maxSeq(
     cl::desc("Compile for generation: put every attention's keys and values "
              "on an in-place KV cache of N positions (prompt plus generated "
              "tokens) and emit a decode step and, when the model's sequence "
-             "length is dynamic, a prefill step (txc-run MODEL generate)"),
+             "length is dynamic, a prefill step (txc-run MODEL generate). "
+             "GGUF files and Hugging Face decoders compile for generation "
+             "by default, with the model's context length capped at 4096; "
+             "--max-seq 0 compiles one forward pass instead"),
     cl::value_desc("N"), cl::init(0), cl::cat(genCategory));
 cl::opt<int64_t> kvBlock(
     "kv-block",
@@ -182,9 +200,11 @@ int txc::runCompilerMain(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "txc: ahead-of-time compiler for transformer inference\n\n"
-      "  txc MODEL.onnx --emit=tx -o model.mlir --shape input_ids=1x128\n\n"
-      "Imports an ONNX model (or reads tx IR from a .mlir file), raises it "
-      "into tx ops and writes the IR of the requested stage.\n");
+      "  txc MODEL.onnx --emit=tx -o model.mlir --shape input_ids=1x128\n"
+      "  txc model.gguf -o out/model.so\n\n"
+      "Imports an ONNX model, a GGUF file or a Hugging Face folder (or reads "
+      "tx IR from a .mlir file), raises it into tx ops and writes the IR of "
+      "the requested stage.\n");
 
   registerTxcPasses();
   mlir::registerAllPasses();
@@ -272,8 +292,57 @@ int txc::runCompilerMain(int argc, char **argv) {
       module->print(os);
   };
 
+  bool isMLIR = StringRef(inputFile).ends_with(".mlir");
+  if (!isMLIR && !sys::fs::exists(inputFile)) {
+    errs() << "txc: error: cannot open '" << inputFile << "': no such file\n";
+    return 1;
+  }
+  // GGUF files and Hugging Face folders: configuration, tensors, tokenizer.
+  std::optional<LoadedModel> model;
+  if (!isMLIR && isModelFile(inputFile)) {
+    auto t0 = std::chrono::steady_clock::now();
+    Expected<LoadedModel> loaded = loadModelFile(inputFile);
+    if (!loaded) {
+      errs() << "txc: error: " << toString(loaded.takeError()) << "\n";
+      return 1;
+    }
+    model = std::move(*loaded);
+    reportStage("load", t0);
+  } else if (quantizeMode.getNumOccurrences()) {
+    errs() << "txc: error: --quantize applies to GGUF files and Hugging Face "
+              "folders\n";
+    return 1;
+  }
+  const bool decoderModel =
+      model && model->config.family != ArchConfig::Family::Bert;
+  // The tokenizer goes beside the output as OUT.tokenizer.json (txc's
+  // form), named in the model's metadata.
+  std::string tokenizerPath, tokenizerName;
+  if (model && !model->tokenizerJSON.empty() && outputFile != "-") {
+    SmallString<256> p(outputFile.getValue());
+    sys::path::replace_extension(p, ".tokenizer.json");
+    tokenizerPath = std::string(p);
+    tokenizerName = sys::path::filename(tokenizerPath).str();
+  } else if (model && model->tokenizerJSON.empty() && !quiet) {
+    errs() << "txc: note: no tokenizer (" << model->tokenizerNote
+           << "): txc-run needs --prompt-ids or --tokenizer\n";
+  }
+  // Decoders from GGUF / HF compile for generation unless told otherwise.
+  int64_t maxSeqValue = maxSeq;
+  if (decoderModel && !maxSeq.getNumOccurrences()) {
+    int64_t context = model->config.contextLength;
+    maxSeqValue = context > 0 ? std::min<int64_t>(context, 4096) : 4096;
+    if (kvBlock > 0 && maxSeqValue % kvBlock != 0)
+      maxSeqValue -= maxSeqValue % kvBlock;
+  }
+  if (model && !decoderModel && maxSeqValue > 0) {
+    errs() << "txc: error: --max-seq: '" << inputFile << "' is an encoder ("
+           << model->config.name << "); it has no generation step\n";
+    return 1;
+  }
+
   // Generation: the decode step (and a prefill step) over an in-place cache.
-  const bool generate = maxSeq > 0;
+  const bool generate = maxSeqValue > 0;
   if (maxSeq < 0 || kvBlock < 0 || prefillChunk <= 0 || genBatch <= 0) {
     errs() << "txc: error: --max-seq and --kv-block must not be negative, "
               "--prefill-chunk and --batch must be positive\n";
@@ -284,9 +353,9 @@ int txc::runCompilerMain(int argc, char **argv) {
               "of a generation model)\n";
     return 1;
   }
-  if (generate && kvBlock > 0 && maxSeq % kvBlock != 0) {
+  if (generate && kvBlock > 0 && maxSeqValue % kvBlock != 0) {
     errs() << "txc: error: --kv-block " << kvBlock
-           << " must divide --max-seq " << maxSeq << "\n";
+           << " must divide --max-seq " << maxSeqValue << "\n";
     return 1;
   }
   if (generate && stop == Emit::Import) {
@@ -294,12 +363,6 @@ int txc::runCompilerMain(int argc, char **argv) {
               "--emit=tx or a later stage\n";
     return 1;
   }
-  bool isMLIR = StringRef(inputFile).ends_with(".mlir");
-  if (!isMLIR && !sys::fs::exists(inputFile)) {
-    errs() << "txc: error: cannot open '" << inputFile << "': no such file\n";
-    return 1;
-  }
-
   auto runPipeline = [&](ModuleOp module, StringRef name,
                          StringRef pipeline) -> bool {
     auto t0 = std::chrono::steady_clock::now();
@@ -361,6 +424,31 @@ int txc::runCompilerMain(int argc, char **argv) {
       if (!module)
         return nullptr;
       reportStage("parse", start);
+    } else if (model) {
+      ModelBuildOptions mo;
+      mo.batch = genBatch;
+      mo.sequence = step > 0 ? step : 1;
+      for (auto &[name, dims] : options.shapes)
+        if (name == "input_ids" && dims.size() == 2 && step <= 0) {
+          mo.batch = dims[0];
+          mo.sequence = dims[1];
+        }
+      if (step <= 0 && !decoderModel && mo.sequence == 1)
+        mo.sequence = std::min<int64_t>(128, model->config.maxPositions);
+      mo.positions = generate ? maxSeqValue : mo.sequence;
+      mo.dequantize = quantizeMode == Quantize::F32;
+      mo.weightsFileName = options.weightsFileName;
+      Expected<OwningOpRef<ModuleOp>> built =
+          buildModel(model->config, *model->tensors, context, mo, w);
+      if (!built) {
+        errs() << "txc: error: " << toString(built.takeError()) << "\n";
+        return nullptr;
+      }
+      module = std::move(*built);
+      if (!tokenizerName.empty())
+        (*module)->setAttr("tx.tokenizer",
+                           StringAttr::get(&context, tokenizerName));
+      reportStage("build", start);
     } else {
       ONNXImportOptions stepOptions = options;
       if (step > 0) {
@@ -369,11 +457,11 @@ int txc::runCompilerMain(int argc, char **argv) {
         // A past that fills the cache: masks built from the shapes
         // (causal, sliding window) then show their whole pattern, so that
         // raising classifies them as it would at any length.
-        stepOptions.generation.past = std::max<int64_t>(0, maxSeq - step);
+        stepOptions.generation.past = std::max<int64_t>(0, maxSeqValue - step);
         // Masks built from shapes are [step, max-seq] constants: keep them
         // inline however long the cache, so that raising classifies them.
         stepOptions.foldedInlineLimit = std::max<int64_t>(
-            options.foldedInlineLimit, 2 * step * (maxSeq + step));
+            options.foldedInlineLimit, 2 * step * (maxSeqValue + step));
       }
       module = importONNXFile(inputFile, context, stepOptions, w);
       if (!module) {
@@ -394,7 +482,7 @@ int txc::runCompilerMain(int argc, char **argv) {
     }
     dump("import", *module);
     if (stop >= Emit::Tx) {
-      if (!isMLIR &&
+      if (!isMLIR && !model &&
           !runPipeline(*module, "raise", "builtin.module(tx-raise-pipeline)"))
         return nullptr;
       std::string graph =
@@ -407,7 +495,7 @@ int txc::runCompilerMain(int argc, char **argv) {
           !runPipeline(*module, "kv-cache",
                        formatv("builtin.module(tx-use-kv-cache{{capacity={0} "
                                "block-size={1}})",
-                               maxSeq.getValue(), kvBlock.getValue())
+                               maxSeqValue, kvBlock.getValue())
                            .str()))
         return nullptr;
     }
@@ -437,7 +525,7 @@ int txc::runCompilerMain(int argc, char **argv) {
               "dynamic sequence length, or a decode step with sequence 1)\n";
     return 1;
   }
-  int64_t chunk = std::min<int64_t>(prefillChunk, maxSeq);
+  int64_t chunk = std::min<int64_t>(prefillChunk, maxSeqValue);
   if (generate && !isMLIR && stop >= Emit::LLVM && chunk > 1) {
     if (!quiet)
       errs() << "txc: prefill step (" << chunk << " tokens)\n";
@@ -454,6 +542,16 @@ int txc::runCompilerMain(int argc, char **argv) {
 
   // Weights go beside the output.
   auto writeWeights = [&]() -> bool {
+    if (!tokenizerPath.empty()) {
+      std::error_code ec;
+      raw_fd_ostream os(tokenizerPath, ec);
+      if (ec) {
+        errs() << "txc: error: cannot write '" << tokenizerPath
+               << "': " << ec.message() << "\n";
+        return false;
+      }
+      os << model->tokenizerJSON;
+    }
     if (!weights.size())
       return true;
     if (weightsPath.empty()) {

@@ -364,6 +364,14 @@ txrt_status parseModelMetadata(StringRef text, ModelMetadata &out,
     }
     out.weightsFile = name->str();
   }
+  if (const json::Value *file = root->get("tokenizer_file")) {
+    std::optional<StringRef> name = file->getAsString();
+    if (!name || name->empty()) {
+      error = "has a \"tokenizer_file\" that is not a non-empty string";
+      return TXRT_ERROR_NOT_A_MODEL;
+    }
+    out.tokenizerFile = name->str();
+  }
   if (!parseTensorList(*root, "inputs", Role::Input, out.inputs, error) ||
       !parseTensorList(*root, "weights", Role::Weight, out.weights, error) ||
       !parseTensorList(*root, "outputs", Role::Output, out.outputs, error))

@@ -53,6 +53,9 @@ struct GenerationDesc {
 struct ModelMetadata {
   /// `weights_file`, when the metadata names one.
   std::optional<std::string> weightsFile;
+  /// `tokenizer_file`: the model's tokenizer in txc's JSON form, relative to
+  /// the model's library unless absolute, when the metadata names one.
+  std::optional<std::string> tokenizerFile;
   std::vector<TensorDesc> inputs, weights, outputs;
   std::optional<GenerationDesc> generation;
 };

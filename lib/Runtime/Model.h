@@ -50,6 +50,9 @@ struct LibraryCloser {
 struct txrt_model {
   std::string soPath;
   std::string weightsPath;
+  /// The metadata's `tokenizer_file` resolved against the library's folder;
+  /// empty when the metadata names none.
+  std::string tokenizerPath;
   std::unique_ptr<void, txc::runtime::LibraryCloser> library;
   txc::runtime::ModelMetadata metadata;
   std::unique_ptr<txc::SafetensorsFile> weightsFile;

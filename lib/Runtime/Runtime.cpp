@@ -149,21 +149,25 @@ txrt_status loadLibrary(txrt_model &model) {
   return TXRT_OK;
 }
 
+/// `file` as the metadata means it: absolute, or relative to the folder of
+/// the model's library.
+std::string besideLibrary(const txrt_model &model, StringRef file) {
+  if (sys::path::is_absolute(file))
+    return file.str();
+  SmallString<256> path(sys::path::parent_path(model.soPath));
+  if (path.empty())
+    path = ".";
+  sys::path::append(path, file);
+  return std::string(path);
+}
+
 /// Maps the weights file and checks every weight against the metadata.
 txrt_status loadWeights(txrt_model &model, const char *weightsPath) {
   const ModelMetadata &metadata = model.metadata;
   if (weightsPath) {
     model.weightsPath = weightsPath;
   } else if (metadata.weightsFile) {
-    if (sys::path::is_absolute(*metadata.weightsFile)) {
-      model.weightsPath = *metadata.weightsFile;
-    } else {
-      SmallString<256> path(sys::path::parent_path(model.soPath));
-      if (path.empty())
-        path = ".";
-      sys::path::append(path, *metadata.weightsFile);
-      model.weightsPath = std::string(path);
-    }
+    model.weightsPath = besideLibrary(model, *metadata.weightsFile);
   } else if (!metadata.weights.empty()) {
     return fail(TXRT_ERROR_WEIGHTS,
                 "model '" + model.soPath + "' has " +
@@ -312,6 +316,9 @@ txrt_status txrt_model_load(const char *soPath, const char *weightsPath,
   model->soPath = soPath;
   if (txrt_status status = loadLibrary(*model); status != TXRT_OK)
     return status;
+  if (model->metadata.tokenizerFile)
+    model->tokenizerPath =
+        besideLibrary(*model, *model->metadata.tokenizerFile);
   model->buffers.assign(model->metadata.inputs.size(), nullptr);
   if (txrt_status status = loadWeights(*model, weightsPath); status != TXRT_OK)
     return status;
@@ -439,6 +446,12 @@ txrt_status txrt_model_run(txrt_model *model, const void *const *inputs,
     buffers[firstOutput + i] = outputs[i];
   model->run(buffers.data());
   return TXRT_OK;
+}
+
+const char *txrt_model_tokenizer_path(const txrt_model *model) {
+  if (!model || model->tokenizerPath.empty())
+    return nullptr;
+  return model->tokenizerPath.c_str();
 }
 
 txrt_status txrt_set_num_threads(txrt_model *model, int numThreads) {

@@ -123,9 +123,12 @@ struct txrt_session {
 
   /// Runs `step` on `count` (<= its step length) tokens per row from
   /// `tokens` ([batch][stride], starting at column `first`); the rest of
-  /// the step is padding. Keeps the logits of the last real token.
+  /// the step is padding. Keeps the logits of the last real token, and when
+  /// `all` is given ([batch][stride][vocab]) writes those of every real
+  /// token to columns `first ..` (the step must output one row per
+  /// position, or run one token).
   void runStep(StepBuffers &step, const int64_t *tokens, size_t stride,
-               size_t first, int64_t count) {
+               size_t first, int64_t count, float *all = nullptr) {
     const GenerationDesc &g = step.gen();
     ensureBlocks(length + g.step);
     int64_t *ids = step.input<int64_t>(g.tokens);
@@ -154,6 +157,49 @@ struct txrt_session {
                   step.logits() + (b * rows + row) * g.vocab,
                   g.vocab * sizeof(float));
     haveLogits = true;
+    if (!all)
+      return;
+    // Rows past `count` belong to the padding and are dropped.
+    for (int64_t b = 0; b < g.batch; ++b)
+      for (int64_t i = 0; i < count; ++i)
+        std::memcpy(all + (b * int64_t(stride) + int64_t(first) + i) * g.vocab,
+                    step.logits() + (b * rows + (rows == 1 ? 0 : i)) * g.vocab,
+                    g.vocab * sizeof(float));
+  }
+
+  /// Whether the prefill step outputs the logits of every position of its
+  /// chunk (not only of the last).
+  bool prefillHasAllLogits() const {
+    if (!hasPrefill)
+      return false;
+    const GenerationDesc &g = prefill.gen();
+    return prefill.metadata->outputs[g.logits].shape[1] == g.step;
+  }
+
+  /// Appends `count` tokens per row: prefill chunks where a whole chunk
+  /// fits in the cache, single decode steps elsewhere. With `all`, every
+  /// position's logits are written there and chunks are used only when
+  /// the prefill step outputs all of them.
+  void append(const int64_t *tokens, size_t count, float *all) {
+    bool chunks = hasPrefill && (!all || prefillHasAllLogits());
+    size_t done = 0;
+    while (done < count) {
+      int64_t left = int64_t(count - done);
+      // A prefill chunk writes its whole length (padding included) into the
+      // cache, so it must fit; otherwise the rest goes one decode step at a
+      // time.
+      if (chunks && left > 1) {
+        int64_t chunk = prefill.gen().step;
+        if (length + chunk <= gen.capacity) {
+          int64_t n = std::min(chunk, left);
+          runStep(prefill, tokens, count, done, n, all);
+          done += n;
+          continue;
+        }
+      }
+      runStep(decode, tokens, count, done, 1, all);
+      ++done;
+    }
   }
 
   /// Checks a call's batch and tokens before anything runs.
@@ -266,24 +312,23 @@ txrt_status txrt_session_prefill(txrt_session *session, const int64_t *tokens,
   if (txrt_status status =
           session->checkTokens("txrt_session_prefill", tokens, batch, count))
     return status;
-  size_t done = 0;
-  while (done < count) {
-    int64_t left = int64_t(count - done);
-    // A prefill chunk writes its whole length (padding included) into the
-    // cache, so it must fit; otherwise the rest goes one decode step at a
-    // time.
-    if (session->hasPrefill && left > 1) {
-      int64_t chunk = session->prefill.gen().step;
-      if (session->length + chunk <= session->gen.capacity) {
-        int64_t n = std::min(chunk, left);
-        session->runStep(session->prefill, tokens, count, done, n);
-        done += n;
-        continue;
-      }
-    }
-    session->runStep(session->decode, tokens, count, done, 1);
-    ++done;
-  }
+  session->append(tokens, count, nullptr);
+  return TXRT_OK;
+}
+
+txrt_status txrt_session_prefill_logits(txrt_session *session,
+                                        const int64_t *tokens, size_t batch,
+                                        size_t count, float *logitsOut) {
+  if (!session)
+    return fail(TXRT_ERROR_ARGUMENT,
+                "txrt_session_prefill_logits: session is NULL");
+  if (!logitsOut)
+    return fail(TXRT_ERROR_ARGUMENT,
+                "txrt_session_prefill_logits: logits_out is NULL");
+  if (txrt_status status = session->checkTokens("txrt_session_prefill_logits",
+                                                tokens, batch, count))
+    return status;
+  session->append(tokens, count, logitsOut);
   return TXRT_OK;
 }
 

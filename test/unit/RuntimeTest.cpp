@@ -438,6 +438,57 @@ TEST_F(RuntimeTest, RejectsBadMetadata) {
   expectMetadataError(metadataWithInput("f32", "[1]", R"(, "weights_file": 3)"),
                       TXRT_ERROR_NOT_A_MODEL,
                       "has a \"weights_file\" that is not a non-empty string");
+  expectMetadataError(
+      metadataWithInput("f32", "[1]", R"(, "tokenizer_file": 3)"),
+      TXRT_ERROR_NOT_A_MODEL,
+      "has a \"tokenizer_file\" that is not a non-empty string");
+  expectMetadataError(
+      metadataWithInput("f32", "[1]", R"(, "tokenizer_file": "")"),
+      TXRT_ERROR_NOT_A_MODEL,
+      "has a \"tokenizer_file\" that is not a non-empty string");
+}
+
+TEST_F(RuntimeTest, TokenizerPath) {
+  EXPECT_EQ(txrt_model_tokenizer_path(nullptr), nullptr);
+  {
+    // No tokenizer_file: NULL.
+    ScopedEnv env("TXC_FAKE_MODEL_METADATA", metadataWithInput("f32", "[1]"));
+    std::string so = copyModel();
+    ModelPtr model;
+    ASSERT_EQ(txrt_model_load(so.c_str(), nullptr, &model.model), TXRT_OK)
+        << txrt_last_error();
+    EXPECT_EQ(txrt_model_tokenizer_path(model.model), nullptr);
+    llvm::sys::fs::remove(so);
+  }
+  {
+    // A relative name is resolved against the library's folder; the file
+    // need not exist for loading.
+    ScopedEnv env(
+        "TXC_FAKE_MODEL_METADATA",
+        metadataWithInput("f32", "[1]",
+                          R"(, "tokenizer_file": "m.tokenizer.json")"));
+    std::string so = copyModel();
+    ModelPtr model;
+    ASSERT_EQ(txrt_model_load(so.c_str(), nullptr, &model.model), TXRT_OK)
+        << txrt_last_error();
+    const char *tokenizer = txrt_model_tokenizer_path(model.model);
+    ASSERT_NE(tokenizer, nullptr);
+    EXPECT_EQ(std::string(tokenizer), path("m.tokenizer.json"));
+    llvm::sys::fs::remove(so);
+  }
+  {
+    // An absolute path is kept.
+    ScopedEnv env("TXC_FAKE_MODEL_METADATA",
+                  metadataWithInput("f32", "[1]",
+                                    R"(, "tokenizer_file": "/t/tok.json")"));
+    std::string so = copyModel();
+    ModelPtr model;
+    ASSERT_EQ(txrt_model_load(so.c_str(), nullptr, &model.model), TXRT_OK)
+        << txrt_last_error();
+    const char *tokenizer = txrt_model_tokenizer_path(model.model);
+    ASSERT_NE(tokenizer, nullptr);
+    EXPECT_EQ(std::string(tokenizer), "/t/tok.json");
+  }
 }
 
 TEST_F(RuntimeTest, ModelWithoutWeightsNeedsNoFile) {

@@ -1,14 +1,18 @@
 //===- Generate.cpp - txc-run MODEL.so generate ---------------------------===//
 //
-// txc-run MODEL.so generate (--prompt "1 2 3" | --prompt-ids FILE.npy)
-//         --max-new-tokens N [--greedy | --temperature T --top-k K
-//         --top-p P] [--seed S] [--repeat R] [--stop-token ID]...
+// txc-run MODEL.so generate (--prompt TEXT | --prompt-ids IDS|FILE.npy |
+//         --chat) [--max-new-tokens N] [--greedy | --temperature T
+//         --top-k K --top-p P] [--seed S] [--repeat R] [--stop STRING]...
+//         [--stop-token ID]... [--tokenizer PATH] [--print-ids]
 //         [--out FILE.npy] [--threads N]
 //
 // Generates tokens with a model compiled by txc --max-seq: one session,
 // the prompt prefilled, then one decode step per new token, each token
-// picked by txrt_sample. Prints the new token ids of every row on stdout
-// ("tokens: ..."), and prefill and decode speed on stderr.
+// picked by txrt_sample. A text prompt is tokenized with the model's
+// tokenizer (or --tokenizer) and the answer streamed to stdout as it is
+// generated; token ids given with --prompt-ids give "tokens: ..." lines.
+// --chat holds a conversation read from standard input, keeping the KV
+// cache across turns. Prefill and decode speed go to stderr.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,11 +23,14 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Process.h"
 
 #include <chrono>
 #include <cstring>
+#include <iostream>
 #include <memory>
 #include <vector>
 
@@ -37,19 +44,45 @@ struct GenerateOptions {
   ModelOptions model{category};
   cl::opt<std::string> prompt{
       "prompt",
-      cl::desc("Prompt token ids, separated by spaces or commas; rows of a "
-               "batch separated by ';' (one row is used for every row of the "
-               "batch)"),
-      cl::value_desc("IDS"), cl::cat(category)};
+      cl::desc("The prompt as text, tokenized with the model's tokenizer "
+               "(or --tokenizer): BOS/EOS as the tokenizer's rules say, and "
+               "the text of special tokens (e.g. <|im_start|>) read as those "
+               "tokens. The answer is streamed to stdout"),
+      cl::value_desc("TEXT"), cl::cat(category)};
   cl::opt<std::string> promptIds{
       "prompt-ids",
-      cl::desc("Prompt token ids from a .npy file of int64 or int32, [P] or "
-               "[batch, P]"),
-      cl::value_desc("FILE.npy"), cl::cat(category)};
+      cl::desc("The prompt as token ids: a list separated by spaces or "
+               "commas, rows of a batch separated by ';' (one row is used "
+               "for every row of the batch), or a .npy file of int64 or "
+               "int32, [P] or [batch, P]. Prints 'tokens: ...' lines; needs "
+               "no tokenizer"),
+      cl::value_desc("IDS|FILE.npy"), cl::cat(category)};
+  cl::opt<bool> chat{
+      "chat",
+      cl::desc("Hold a conversation: user turns from standard input, one "
+               "per line (a line \"\"\" starts and ends a multi-line turn; "
+               "end of input ends the chat), formatted with the model's "
+               "chat template; each answer is streamed and the KV cache is "
+               "kept across turns"),
+      cl::cat(category)};
+  cl::opt<std::string> chatTemplate{
+      "chat-template",
+      cl::desc("--chat: format turns as chatml, llama3, llama2 or phi3 "
+               "instead of the format detected from the tokenizer's chat "
+               "template"),
+      cl::value_desc("NAME"), cl::cat(category)};
+  cl::opt<std::string> system{
+      "system", cl::desc("--chat: a system message before the first turn"),
+      cl::value_desc("TEXT"), cl::cat(category)};
+  cl::opt<std::string> tokenizer{
+      "tokenizer",
+      cl::desc("The tokenizer, instead of the model's own (its metadata's "
+               "tokenizer_file): a Hugging Face tokenizer.json or its folder, "
+               "a .gguf file, or a txc tokenizer JSON"),
+      cl::value_desc("PATH"), cl::cat(category)};
   cl::opt<int64_t> maxNewTokens{
       "max-new-tokens",
-      cl::desc("Tokens to generate after the prompt (prompt + N - 1 "
-               "positions must fit in the model's --max-seq)"),
+      cl::desc("Tokens to generate after the prompt, at most (default 16)"),
       cl::value_desc("N"), cl::init(16), cl::cat(category)};
   cl::opt<bool> greedy{"greedy",
                        cl::desc("Pick the most likely token (the default "
@@ -76,51 +109,54 @@ struct GenerateOptions {
   cl::opt<unsigned> repeat{
       "repeat",
       cl::desc("Generate R times, resetting the session (and the seed) "
-               "before each; prints the tokens of every run (default 1)"),
+               "before each; prints the output of every run (default 1)"),
       cl::value_desc("R"), cl::init(1), cl::cat(category)};
+  cl::list<std::string> stops{
+      "stop",
+      cl::desc("Text prompts: stop when the text generated contains STRING "
+               "(repeatable); the string itself is not printed"),
+      cl::value_desc("STRING"), cl::cat(category)};
   cl::list<int64_t> stopTokens{
       "stop-token",
-      cl::desc("Stop once every row has generated this token (an end-of-"
-               "sequence id; repeatable). A row that stopped keeps repeating "
-               "its stop token while the others go on"),
+      cl::desc("Stop once every row has generated this token (repeatable). "
+               "With --prompt-ids a row that stopped keeps repeating its "
+               "stop token while the others go on; text prompts also stop "
+               "at the tokenizer's end-of-generation tokens"),
       cl::value_desc("ID"), cl::cat(category)};
+  cl::opt<bool> printIds{
+      "print-ids",
+      cl::desc("Text prompts: after each row's text, print the prompt's ids "
+               "('prompt: ...') and the generated ones ('tokens: ...')"),
+      cl::cat(category)};
+  cl::opt<bool> verbose{
+      "verbose",
+      cl::desc("--chat: print the prefill and decode speed of every turn on "
+               "stderr ('prefill: N tokens ...', N the new tokens of the "
+               "turn)"),
+      cl::cat(category)};
   cl::opt<std::string> out{
       "out",
       cl::desc("Write the new tokens of the last run to FILE.npy (int64, "
-               "[batch, N], fewer columns when --stop-token ended it early)"),
+               "[batch, N]; fewer columns when generation ended early, a "
+               "row that ended first repeating its last token)"),
       cl::value_desc("FILE.npy"), cl::cat(category)};
 };
 
-/// Reads the prompt ([batch][P], row-major) from --prompt or --prompt-ids.
-std::string readPrompt(const GenerateOptions &o, int64_t batch,
-                       std::vector<int64_t> &tokens, int64_t &length) {
+/// Reads --prompt-ids ([batch][P], row-major): a list or a .npy file.
+std::string readPromptIds(const GenerateOptions &o, int64_t batch,
+                          std::vector<int64_t> &tokens, int64_t &length) {
   std::vector<std::vector<int64_t>> rows;
-  if (!o.prompt.empty() == !o.promptIds.empty())
-    return "give the prompt with exactly one of --prompt and --prompt-ids";
-  if (!o.prompt.empty()) {
-    SmallVector<StringRef> parts;
-    StringRef(o.prompt).split(parts, ';');
-    for (StringRef part : parts) {
-      std::vector<int64_t> row;
-      SmallVector<StringRef> ids;
-      SplitString(part, ids, " ,\t");
-      for (StringRef id : ids) {
-        int64_t v;
-        if (id.getAsInteger(10, v))
-          return "--prompt: '" + id.str() + "' is not a token id";
-        row.push_back(v);
-      }
-      rows.push_back(std::move(row));
-    }
-  } else {
-    Expected<txc::NpyArray> array = txc::readNpy(o.promptIds);
+  StringRef value = o.promptIds;
+  if (value.ends_with(".npy") || sys::fs::is_regular_file(value)) {
+    Expected<txc::NpyArray> array = txc::readNpy(value);
     if (!array)
       return "--prompt-ids: " + toString(array.takeError());
     bool i64 = array->dtype == "<i8", i32 = array->dtype == "<i4";
     if ((!i64 && !i32) || array->shape.empty() || array->shape.size() > 2)
-      return "--prompt-ids: '" + o.promptIds.getValue() +
+      return "--prompt-ids: '" + value.str() +
              "' must hold int64 or int32 ids of shape [P] or [batch, P], got "
-             "dtype " + array->dtype;
+             "dtype " +
+             array->dtype;
     int64_t r = array->shape.size() == 2 ? array->shape[0] : 1;
     int64_t p = array->shape.back();
     for (int64_t i = 0; i < r; ++i) {
@@ -137,6 +173,16 @@ std::string readPrompt(const GenerateOptions &o, int64_t batch,
         }
         row.push_back(v);
       }
+      rows.push_back(std::move(row));
+    }
+  } else {
+    SmallVector<StringRef> parts;
+    value.split(parts, ';');
+    for (StringRef part : parts) {
+      std::vector<int64_t> row;
+      if (std::string message = parseIds(part, "--prompt-ids", row);
+          !message.empty())
+        return message;
       rows.push_back(std::move(row));
     }
   }
@@ -161,6 +207,7 @@ std::string readPrompt(const GenerateOptions &o, int64_t batch,
 struct SessionDeleter {
   void operator()(txrt_session *s) const { txrt_session_free(s); }
 };
+using SessionPtr = std::unique_ptr<txrt_session, SessionDeleter>;
 
 double msSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(
@@ -168,75 +215,198 @@ double msSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-} // namespace
+void printSpeed(int64_t promptLength, int64_t batch, double prefillMs,
+                int64_t decodeSteps, double decodeMs) {
+  errs() << "prefill: " << promptLength << " tokens x " << batch << " rows in "
+         << format("%.2f", prefillMs) << " ms ("
+         << format("%.1f", batch * promptLength / (prefillMs / 1e3))
+         << " tokens/s)\n";
+  if (decodeSteps > 0)
+    errs() << "decode: " << decodeSteps << " steps x " << batch << " rows in "
+           << format("%.2f", decodeMs) << " ms ("
+           << format("%.1f", batch * decodeSteps / (decodeMs / 1e3))
+           << " tokens/s, " << format("%.3f", decodeMs / decodeSteps)
+           << " ms/step)\n";
+}
 
-int txcrun::runGenerate(int argc, char **argv) {
-  InitLLVM init(argc, argv);
-  releaseOptionNames({"prompt", "prompt-ids", "max-new-tokens", "greedy",
-                      "temperature", "top-k", "top-p", "seed", "repeat",
-                      "stop-token", "out"});
-  GenerateOptions o;
-  cl::HideUnrelatedOptions(o.category);
-  // Drop the word "generate".
-  std::vector<char *> args(argv, argv + argc);
-  args.erase(args.begin() + 2);
-  cl::ParseCommandLineOptions(
-      int(args.size()), args.data(),
-      "txc-run MODEL.so generate: autoregressive generation\n\n"
-      "  txc out/model.onnx --max-seq 512 -o out/model.so\n"
-      "  txc-run out/model.so generate --prompt \"1 2 3\" --max-new-tokens 32\n"
-      "  txc-run out/model.so generate --prompt-ids ids.npy "
-      "--max-new-tokens 64 --temperature 0.8 --top-p 0.9 --seed 7\n\n"
-      "Prefills the prompt into the model's KV cache, then generates one "
-      "token per decode step. Prints the new token ids on stdout, one line "
-      "per batch row ('tokens: ...'), and prefill and decode speed on "
-      "stderr. Exits with status 1 on any error (a model not compiled with "
-      "--max-seq, a prompt of the wrong batch, tokens past the cache "
-      "capacity, ...).\n");
+/// The message printed (exit status 0) when generation ends on a full
+/// cache, as llama.cpp ends on a full context.
+void reportCacheFull(int64_t capacity) {
+  errs() << "txc-run: the KV cache is full (" << capacity
+         << " positions; compile with a larger --max-seq)\n";
+}
 
-  int threads = 0;
-  if (std::string message = threadsRequested(o.model, threads);
-      !message.empty())
-    return error(message);
-  bool sampling = o.temperature.getNumOccurrences() ||
-                  o.topK.getNumOccurrences() || o.topP.getNumOccurrences();
-  if (o.greedy && sampling)
-    return error("--greedy cannot be combined with --temperature, --top-k or "
-                 "--top-p");
-  if (o.maxNewTokens < 1)
-    return error("--max-new-tokens must be at least 1");
-  if (o.repeat < 1)
-    return error("--repeat must be at least 1");
-  txrt_sampling params{!sampling, o.temperature, o.topK, o.topP};
-  // Bad sampling parameters fail before any work.
-  if (sampling) {
-    float probe = 0.0f;
-    int64_t token;
-    txrt_rng rng;
-    txrt_rng_seed(&rng, 0);
-    if (txrt_sample(&probe, 1, &params, &rng, &token) != TXRT_OK)
-      return error(txrt_last_error());
+/// The text of one row as it is generated: token pieces go through
+/// Utf8Stream (a character is printed whole), and text that may still turn
+/// out to be the start of a stop string is held back until decided. What
+/// is final goes to `stream` (flushed) when given, and always to `text`.
+class RowText {
+public:
+  RowText(ArrayRef<std::string> stops, raw_ostream *stream)
+      : stops(stops), stream(stream) {}
+
+  /// Adds the bytes of one token; true when a stop string completed (the
+  /// text before it is emitted, the string itself is dropped).
+  bool push(StringRef bytes) {
+    held += utf8.push(bytes);
+    return settle(false);
+  }
+  /// Ends the row: emits everything held back.
+  void finish() {
+    held += utf8.flush();
+    if (!settle(true))
+      emit(held);
+    held.clear();
   }
 
-  ModelPtr model = loadModel(o.model, threads);
-  if (!model)
-    return 1;
-  txrt_model *loaded = model.get();
-  txrt_generation_info info;
-  if (txrt_generation_info_get(loaded, &info) != TXRT_OK)
-    return error(txrt_last_error());
+  std::string text;
 
+private:
+  /// Emits the held text that can no longer be part of a stop string;
+  /// true when a stop string is complete.
+  bool settle(bool final) {
+    size_t first = std::string::npos;
+    for (const std::string &stop : stops)
+      first = std::min(first, held.find(stop));
+    if (first != std::string::npos) {
+      emit(StringRef(held).take_front(first));
+      held.clear();
+      return true;
+    }
+    if (final)
+      return false;
+    // The longest end of `held` that begins some stop string.
+    size_t keep = 0;
+    for (const std::string &stop : stops)
+      for (size_t k = std::min(held.size(), stop.size() - 1); k > keep; --k)
+        if (StringRef(held).ends_with(StringRef(stop).take_front(k))) {
+          keep = k;
+          break;
+        }
+    emit(StringRef(held).drop_back(keep));
+    held.erase(0, held.size() - keep);
+    return false;
+  }
+  void emit(StringRef piece) {
+    if (piece.empty())
+      return;
+    text += piece;
+    if (stream) {
+      *stream << piece;
+      stream->flush();
+    }
+  }
+
+  ArrayRef<std::string> stops;
+  raw_ostream *stream;
+  txc::Utf8Stream utf8;
+  std::string held;
+};
+
+/// What one text generation did.
+struct TextRun {
+  /// Per row: the ids generated, the last one never fed back.
+  std::vector<std::vector<int64_t>> ids;
+  /// Per row: ended on an end-of-generation or --stop-token id.
+  std::vector<bool> endedOnToken;
+  std::vector<std::string> text;
+  int64_t decodeSteps = 0;
+  double decodeMs = 0;
+  bool cacheFull = false;
+};
+
+/// Generates text from the logits the session holds: one row per batch
+/// row, each ending at an end-of-generation id, a --stop-token id, a --stop
+/// string or --max-new-tokens; the run ends early when the cache fills. A
+/// batch of 1 streams to stdout. Returns an error message, or "".
+std::string generateText(const GenerateOptions &o, txrt_session *session,
+                         const txrt_generation_info &info,
+                         const txc::Tokenizer &tokenizer,
+                         const txrt_sampling &params, txrt_rng &rng,
+                         TextRun &run) {
+  const int64_t batch = info.batch, n = o.maxNewTokens;
+  std::vector<int32_t> ends = tokenizer.endOfGeneration();
+  auto isEnd = [&](int64_t token) {
+    return llvm::is_contained(ends, token) ||
+           llvm::is_contained(o.stopTokens, token);
+  };
+  std::vector<std::string> stops(o.stops.begin(), o.stops.end());
+  std::vector<RowText> rows;
+  for (int64_t b = 0; b < batch; ++b)
+    rows.emplace_back(stops, batch == 1 ? &outs() : nullptr);
+  run.ids.assign(batch, {});
+  run.endedOnToken.assign(batch, false);
+  std::vector<bool> done(batch, false);
+  std::vector<int64_t> step(batch, 0);
+  auto start = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < n; ++i) {
+    const float *logits = txrt_session_logits(session);
+    for (int64_t b = 0; b < batch; ++b) {
+      if (done[b])
+        continue; // feeds its last token again
+      if (txrt_sample(logits + b * info.vocab, size_t(info.vocab), &params,
+                      &rng, &step[b]) != TXRT_OK)
+        return txrt_last_error();
+      run.ids[b].push_back(step[b]);
+      if (isEnd(step[b])) {
+        done[b] = true;
+        run.endedOnToken[b] = true;
+      } else if (rows[b].push(tokenizer.tokenBytes(int32_t(step[b]), true))) {
+        done[b] = true;
+      }
+    }
+    if (i + 1 == n || llvm::all_of(done, [](bool x) { return x; }))
+      break;
+    if (txrt_session_length(session) >= info.capacity) {
+      run.cacheFull = true;
+      break;
+    }
+    if (txrt_session_decode(session, step.data(), size_t(batch)) != TXRT_OK)
+      return txrt_last_error();
+    ++run.decodeSteps;
+  }
+  run.decodeMs = msSince(start);
+  for (RowText &row : rows) {
+    row.finish();
+    run.text.push_back(row.text);
+  }
+  return "";
+}
+
+std::string joinIds(ArrayRef<int64_t> ids) {
+  std::string text;
+  for (int64_t id : ids)
+    text += (text.empty() ? "" : " ") + std::to_string(id);
+  return text;
+}
+
+/// Writes --out: [batch, longest row], shorter rows repeating their last id.
+std::string writeOut(StringRef path,
+                     const std::vector<std::vector<int64_t>> &rows) {
+  size_t width = 0;
+  for (const auto &row : rows)
+    width = std::max(width, row.size());
+  std::vector<int64_t> kept;
+  for (const auto &row : rows)
+    for (size_t i = 0; i < width; ++i)
+      kept.push_back(i < row.size() ? row[i] : row.empty() ? 0 : row.back());
+  if (Error err = txc::writeNpy(
+          path, "<i8", {int64_t(rows.size()), int64_t(width)},
+          ArrayRef<char>(reinterpret_cast<const char *>(kept.data()),
+                         kept.size() * sizeof(int64_t))))
+    return "--out: " + toString(std::move(err));
+  return "";
+}
+
+/// Generation from --prompt-ids: "tokens: ..." lines, the behaviour of
+/// txc-run before text prompts.
+int generateIds(const GenerateOptions &o, txrt_session *created,
+                const txrt_generation_info &info, const txrt_sampling &params) {
   std::vector<int64_t> prompt;
   int64_t promptLength = 0;
-  if (std::string message = readPrompt(o, info.batch, prompt, promptLength);
+  if (std::string message = readPromptIds(o, info.batch, prompt, promptLength);
       !message.empty())
     return error(message);
-
-  txrt_session *created = nullptr;
-  if (txrt_session_create(loaded, &created) != TXRT_OK)
-    return error(txrt_last_error());
-  std::unique_ptr<txrt_session, SessionDeleter> session(created);
-
   const int64_t batch = info.batch, n = o.maxNewTokens;
   std::vector<int64_t> generated(batch * n), step(batch);
   int64_t produced = n; // tokens per row of the last run
@@ -291,8 +461,7 @@ int txcrun::runGenerate(int argc, char **argv) {
         produced = i;
         break;
       }
-      if (txrt_session_decode(created, step.data(), size_t(batch)) !=
-          TXRT_OK) {
+      if (txrt_session_decode(created, step.data(), size_t(batch)) != TXRT_OK) {
         std::string why = txrt_last_error();
         printTokens(i);
         return error(why + " (after " + Twine(i) + " of " + Twine(n) +
@@ -303,26 +472,323 @@ int txcrun::runGenerate(int argc, char **argv) {
     }
     double decodeMs = msSince(start);
     printTokens(produced);
-    errs() << "prefill: " << promptLength << " tokens x " << batch << " rows in "
-           << format("%.2f", prefillMs) << " ms ("
-           << format("%.1f", batch * promptLength / (prefillMs / 1e3))
-           << " tokens/s)\n";
-    if (produced > 1)
-      errs() << "decode: " << (produced - 1) << " steps x " << batch
-             << " rows in " << format("%.2f", decodeMs) << " ms ("
-             << format("%.1f", batch * (produced - 1) / (decodeMs / 1e3))
-             << " tokens/s, " << format("%.3f", decodeMs / (produced - 1))
-             << " ms/step)\n";
+    printSpeed(promptLength, batch, prefillMs, produced - 1, decodeMs);
   }
-  std::vector<int64_t> kept;
-  for (int64_t b = 0; b < batch; ++b)
-    kept.insert(kept.end(), generated.begin() + b * n,
-                generated.begin() + b * n + produced);
-  if (!o.out.empty())
-    if (Error err = txc::writeNpy(
-            o.out, "<i8", {batch, produced},
-            ArrayRef<char>(reinterpret_cast<const char *>(kept.data()),
-                           kept.size() * sizeof(int64_t))))
-      return error("--out: " + toString(std::move(err)));
+  if (!o.out.empty()) {
+    std::vector<std::vector<int64_t>> rows;
+    for (int64_t b = 0; b < batch; ++b)
+      rows.emplace_back(generated.begin() + b * n,
+                        generated.begin() + b * n + produced);
+    if (std::string message = writeOut(o.out, rows); !message.empty())
+      return error(message);
+  }
   return 0;
+}
+
+/// Checks that the tokenizer's ids fit the model's logits.
+std::string checkVocabulary(const txc::Tokenizer &tokenizer, int64_t vocab,
+                            StringRef modelPath) {
+  if (tokenizer.vocabSize() > vocab)
+    return "the tokenizer has " + std::to_string(tokenizer.vocabSize()) +
+           " tokens but model '" + modelPath.str() + "' has a vocabulary of " +
+           std::to_string(vocab);
+  return "";
+}
+
+/// Generation from a text --prompt: streams the answer (batch 1) or prints
+/// each row's text after a "[row N]" header.
+int generateFromText(const GenerateOptions &o, txrt_session *session,
+                     const txrt_generation_info &info,
+                     const txc::Tokenizer &tokenizer,
+                     const txrt_sampling &params) {
+  std::vector<int32_t> encoded = tokenizer.encode(o.prompt, true, true);
+  if (encoded.empty())
+    return error("the prompt is empty (it has no tokens)");
+  const int64_t batch = info.batch, length = int64_t(encoded.size());
+  std::vector<int64_t> prompt;
+  for (int64_t b = 0; b < batch; ++b)
+    prompt.insert(prompt.end(), encoded.begin(), encoded.end());
+  TextRun last;
+  for (unsigned r = 0; r < o.repeat; ++r) {
+    if (txrt_session_reset(session) != TXRT_OK)
+      return error(txrt_last_error());
+    txrt_rng rng;
+    txrt_rng_seed(&rng, o.seed);
+    auto start = std::chrono::steady_clock::now();
+    if (txrt_session_prefill(session, prompt.data(), size_t(batch),
+                             size_t(length)) != TXRT_OK)
+      return error(txrt_last_error());
+    double prefillMs = msSince(start);
+    TextRun run;
+    if (std::string message =
+            generateText(o, session, info, tokenizer, params, rng, run);
+        !message.empty())
+      return error(message);
+    for (int64_t b = 0; b < batch; ++b) {
+      if (batch > 1)
+        outs() << "[row " << b << "]\n" << run.text[b];
+      outs() << "\n";
+      if (o.printIds)
+        outs() << "prompt: "
+               << joinIds(ArrayRef<int64_t>(prompt).take_front(length))
+               << "\ntokens: " << joinIds(run.ids[b]) << "\n";
+    }
+    outs().flush();
+    if (run.cacheFull)
+      reportCacheFull(info.capacity);
+    printSpeed(length, batch, prefillMs, run.decodeSteps, run.decodeMs);
+    last = std::move(run);
+  }
+  if (!o.out.empty())
+    if (std::string message = writeOut(o.out, last.ids); !message.empty())
+      return error(message);
+  return 0;
+}
+
+/// Reads the next user turn from standard input: one line, or the lines
+/// between two lines `"""`. False at the end of input with nothing read.
+bool readTurn(std::string &turn) {
+  turn.clear();
+  std::string line;
+  bool interactive = sys::Process::StandardInIsUserInput();
+  while (true) {
+    if (interactive)
+      errs() << "> ";
+    if (!std::getline(std::cin, line))
+      return false;
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();
+    if (line == "\"\"\"") {
+      bool closed = false;
+      std::vector<std::string> lines;
+      while (std::getline(std::cin, line)) {
+        if (!line.empty() && line.back() == '\r')
+          line.pop_back();
+        if (line == "\"\"\"") {
+          closed = true;
+          break;
+        }
+        lines.push_back(line);
+      }
+      turn = join(lines, "\n");
+      if (!turn.empty())
+        return true;
+      if (!closed)
+        return false;
+      continue;
+    }
+    if (!StringRef(line).trim().empty()) {
+      turn = line;
+      return true;
+    }
+  }
+}
+
+/// --chat: a conversation on standard input.
+int runChat(const GenerateOptions &o, txrt_session *session,
+            const txrt_generation_info &info, const txc::Tokenizer &tokenizer,
+            const txrt_sampling &params) {
+  if (info.batch != 1)
+    return error("--chat needs a model compiled for batch 1, not " +
+                 Twine(info.batch));
+  txc::ChatFormat format;
+  if (!o.chatTemplate.empty()) {
+    StringRef name = o.chatTemplate;
+    if (name == "chatml")
+      format = txc::ChatFormat::ChatML;
+    else if (name == "llama3")
+      format = txc::ChatFormat::Llama3;
+    else if (name == "llama2")
+      format = txc::ChatFormat::Llama2;
+    else if (name == "phi3")
+      format = txc::ChatFormat::Phi3;
+    else
+      return error("--chat-template: unknown format '" + name +
+                   "' (known: chatml, llama3, llama2, phi3)");
+  } else {
+    Expected<txc::ChatFormat> detected =
+        txc::detectChatFormat(tokenizer.chatTemplate());
+    if (!detected)
+      return error(toString(detected.takeError()) +
+                   " (give the format with --chat-template)");
+    format = *detected;
+  }
+  // The template writes BOS itself where the format wants it, when the
+  // tokenizer's rules add one.
+  std::string bosText;
+  std::vector<int32_t> rules = tokenizer.encode("", true, false);
+  if (tokenizer.bos() >= 0 && !rules.empty() &&
+      rules.front() == tokenizer.bos())
+    bosText = tokenizer.tokenBytes(tokenizer.bos(), false);
+
+  std::vector<txc::ChatMessage> messages;
+  if (!o.system.empty())
+    messages.push_back({"system", o.system});
+  txrt_rng rng;
+  txrt_rng_seed(&rng, o.seed);
+  // The rendered conversation whose tokens are in the cache (up to the last
+  // assistant header), the last answer, and its token never fed back.
+  std::string rendered, answer;
+  std::vector<int64_t> pending;
+  std::string turn;
+  while (readTurn(turn)) {
+    messages.push_back({"user", turn});
+    std::string next = txc::formatChat(format, messages, true, bosText);
+    std::vector<int64_t> ids;
+    // Only what follows the cached text is new: the end of the last answer
+    // (its end-of-turn marker), the user's turn and the assistant header.
+    size_t from = std::string::npos;
+    if (!rendered.empty() && StringRef(next).starts_with(rendered)) {
+      StringRef trimmed = StringRef(answer).trim();
+      size_t at = next.find(trimmed.str(), rendered.size());
+      if (at != std::string::npos &&
+          at <= rendered.size() + (answer.size() - trimmed.size()))
+        from = at + trimmed.size();
+    }
+    if (from != std::string::npos) {
+      ids = pending;
+      for (int32_t id :
+           tokenizer.encode(StringRef(next).drop_front(from), false, true))
+        ids.push_back(id);
+    } else {
+      // The first turn, or a template that rewrote earlier turns: start
+      // over with the whole conversation.
+      if (txrt_session_reset(session) != TXRT_OK)
+        return error(txrt_last_error());
+      for (int32_t id : tokenizer.encode(next, false, true))
+        ids.push_back(id);
+    }
+    if (txrt_session_length(session) + int64_t(ids.size()) > info.capacity) {
+      outs().flush();
+      reportCacheFull(info.capacity);
+      return 0;
+    }
+    auto start = std::chrono::steady_clock::now();
+    if (txrt_session_prefill(session, ids.data(), 1, ids.size()) != TXRT_OK)
+      return error(txrt_last_error());
+    double prefillMs = msSince(start);
+    rendered = next;
+    TextRun run;
+    if (std::string message =
+            generateText(o, session, info, tokenizer, params, rng, run);
+        !message.empty())
+      return error(message);
+    outs() << "\n";
+    outs().flush();
+    if (o.verbose)
+      printSpeed(int64_t(ids.size()), 1, prefillMs, run.decodeSteps,
+                 run.decodeMs);
+    if (run.cacheFull) {
+      reportCacheFull(info.capacity);
+      return 0;
+    }
+    answer = run.text[0];
+    messages.push_back({"assistant", answer});
+    pending.clear();
+    if (!run.endedOnToken[0] && !run.ids[0].empty())
+      pending.push_back(run.ids[0].back());
+  }
+  return 0;
+}
+
+} // namespace
+
+int txcrun::runGenerate(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  releaseOptionNames({"prompt", "prompt-ids", "chat", "chat-template", "system",
+                      "tokenizer", "max-new-tokens", "greedy", "temperature",
+                      "top-k", "top-p", "seed", "repeat", "stop", "stop-token",
+                      "print-ids", "verbose", "out"});
+  GenerateOptions o;
+  cl::HideUnrelatedOptions(o.category);
+  std::vector<char *> args = dropCommandWord(argc, argv, 2);
+  cl::ParseCommandLineOptions(
+      int(args.size()), args.data(),
+      "txc-run MODEL.so generate: autoregressive generation\n\n"
+      "  txc model.gguf --max-seq 2048 -o out/model.so\n"
+      "  txc-run out/model.so generate --prompt \"Once upon a time\" "
+      "--max-new-tokens 64\n"
+      "  txc-run out/model.so generate --chat --system \"Be brief.\"\n"
+      "  txc-run out/model.so generate --prompt-ids \"1 2 3\" "
+      "--max-new-tokens 32 --temperature 0.8 --top-p 0.9 --seed 7\n\n"
+      "Prefills the prompt into the model's KV cache, then generates one "
+      "token per decode step. A text prompt (--prompt) is tokenized with the "
+      "model's tokenizer or --tokenizer, and the text is streamed to stdout "
+      "as it is generated (special tokens are not printed), followed by a "
+      "newline; generation ends at an end-of-generation token of the "
+      "tokenizer, a --stop string, a --stop-token or --max-new-tokens. A "
+      "batch of several rows generates from the same prompt and prints each "
+      "row's text after a '[row N]' header once all are done. When the KV "
+      "cache fills first, the text so far is printed and a message on "
+      "stderr says so (exit status 0). Token ids (--prompt-ids) print one "
+      "'tokens: ...' line per batch row instead, and running past the cache "
+      "is an error. Prefill and decode speed go to stderr. Exits with status "
+      "1 on any error.\n");
+
+  int threads = 0;
+  if (std::string message = threadsRequested(o.model, threads);
+      !message.empty())
+    return error(message);
+  int given = !o.prompt.empty() + !o.promptIds.empty() + bool(o.chat);
+  if (given != 1)
+    return error("give the prompt with exactly one of --prompt, --prompt-ids "
+                 "and --chat");
+  bool sampling = o.temperature.getNumOccurrences() ||
+                  o.topK.getNumOccurrences() || o.topP.getNumOccurrences();
+  if (o.greedy && sampling)
+    return error("--greedy cannot be combined with --temperature, --top-k or "
+                 "--top-p");
+  if (o.maxNewTokens < 1)
+    return error("--max-new-tokens must be at least 1");
+  if (o.repeat < 1)
+    return error("--repeat must be at least 1");
+  for (const std::string &stop : o.stops)
+    if (stop.empty())
+      return error("--stop needs a non-empty string");
+  if (!o.promptIds.empty() && !o.stops.empty())
+    return error("--stop needs a text prompt (--prompt or --chat); with "
+                 "--prompt-ids use --stop-token");
+  if (!o.chat && (!o.chatTemplate.empty() || !o.system.empty()))
+    return error("--chat-template and --system need --chat");
+  txrt_sampling params{!sampling, o.temperature, o.topK, o.topP};
+  // Bad sampling parameters fail before any work.
+  if (sampling) {
+    float probe = 0.0f;
+    int64_t token;
+    txrt_rng rng;
+    txrt_rng_seed(&rng, 0);
+    if (txrt_sample(&probe, 1, &params, &rng, &token) != TXRT_OK)
+      return error(txrt_last_error());
+  }
+
+  ModelPtr model = loadModel(o.model, threads);
+  if (!model)
+    return 1;
+  txrt_model *loaded = model.get();
+  txrt_generation_info info;
+  if (txrt_generation_info_get(loaded, &info) != TXRT_OK)
+    return error(txrt_last_error());
+
+  std::unique_ptr<txc::Tokenizer> tokenizer;
+  if (o.promptIds.empty()) {
+    if (std::string message = findTokenizer(
+            loaded, o.model.modelPath, o.tokenizer,
+            "the prompt as token ids with --prompt-ids", tokenizer);
+        !message.empty())
+      return error(message);
+    if (std::string message =
+            checkVocabulary(*tokenizer, info.vocab, o.model.modelPath);
+        !message.empty())
+      return error(message);
+  }
+
+  txrt_session *created = nullptr;
+  if (txrt_session_create(loaded, &created) != TXRT_OK)
+    return error(txrt_last_error());
+  SessionPtr session(created);
+  if (!o.promptIds.empty())
+    return generateIds(o, created, info, params);
+  if (o.chat)
+    return runChat(o, created, info, *tokenizer, params);
+  return generateFromText(o, created, info, *tokenizer, params);
 }

@@ -1,9 +1,15 @@
 //===- TxcRun.h - helpers shared by txc-run's commands ----------*- C++ -*-===//
+//
+// The pieces every txc-run command uses: error reporting, the model flags
+// and loading, and finding a model's tokenizer.
+//
+//===----------------------------------------------------------------------===//
 
 #ifndef TXC_TOOLS_TXC_RUN_TXCRUN_H
 #define TXC_TOOLS_TXC_RUN_TXCRUN_H
 
 #include "txc-c/txrt.h"
+#include "txc/Runtime/Tokenizer.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
@@ -13,6 +19,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace txcrun {
 
@@ -29,9 +36,11 @@ struct ModelDeleter {
 using ModelPtr = std::unique_ptr<txrt_model, ModelDeleter>;
 
 /// The flags of every txc-run command: the model, its weights, its threads.
-/// A command's options struct holds one, after its option category.
+/// A command's options struct holds one, after its option category. The
+/// model is positional and required unless `modelOptional`.
 struct ModelOptions {
-  explicit ModelOptions(llvm::cl::OptionCategory &category);
+  explicit ModelOptions(llvm::cl::OptionCategory &category,
+                        bool modelOptional = false);
   llvm::cl::opt<std::string> modelPath;
   llvm::cl::opt<int> numThreads;
   llvm::cl::opt<std::string> weightsPath;
@@ -51,8 +60,44 @@ std::string threadsRequested(const ModelOptions &options, int &threads);
 /// default). On failure prints the error and returns null.
 ModelPtr loadModel(const ModelOptions &options, int threads);
 
+/// Loads a tokenizer from `path`: a Hugging Face tokenizer.json or the
+/// folder holding one, a .gguf file, or txc's own tokenizer JSON
+/// (Tokenizer::toJSON). Errors name the path.
+llvm::Expected<std::unique_ptr<txc::Tokenizer>>
+loadTokenizer(llvm::StringRef path);
+
+/// The tokenizer a command uses: `override` (--tokenizer) when not empty,
+/// else the file the model's metadata names (`model` may be null). On
+/// failure returns a message; when there is no tokenizer at all the message
+/// says so and suggests `alternatives` (e.g. "--prompt-ids").
+std::string findTokenizer(const txrt_model *model, llvm::StringRef modelPath,
+                          llvm::StringRef override,
+                          llvm::StringRef alternatives,
+                          std::unique_ptr<txc::Tokenizer> &out);
+
+/// Parses whitespace- or comma-separated token ids; a message naming
+/// `flag` and the bad word on failure.
+std::string parseIds(llvm::StringRef text, llvm::StringRef flag,
+                     std::vector<int64_t> &ids);
+
+/// Reads a whole file ("-": standard input) into `out`; a message naming
+/// `flag` and the file on failure.
+std::string readTextFile(llvm::StringRef path, llvm::StringRef flag,
+                         std::string &out);
+
 /// `txc-run MODEL.so generate ...` (Generate.cpp).
 int runGenerate(int argc, char **argv);
+
+/// `txc-run [MODEL.so] tokenize ...` (Tokenize.cpp); `hasModel` says
+/// whether argv[1] is a model (the command word is then argv[2], else
+/// argv[1]).
+int runTokenize(int argc, char **argv, bool hasModel);
+
+/// `txc-run MODEL.so eval ...` (Eval.cpp).
+int runEval(int argc, char **argv);
+
+/// Removes the command word at argv[index] for the option parser.
+std::vector<char *> dropCommandWord(int argc, char **argv, int index);
 
 } // namespace txcrun
 

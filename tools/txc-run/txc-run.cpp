@@ -3,6 +3,8 @@
 // txc-run MODEL.so --in NAME=FILE.npy... [--out-dir DIR] [--bench N]
 //         [--threads N] [--weights FILE]
 // txc-run MODEL.so generate ... (Generate.cpp)
+// txc-run [MODEL.so] tokenize ... (Tokenize.cpp)
+// txc-run MODEL.so eval ... (Eval.cpp)
 //
 // A thin command-line layer over libtxrt: loads the model, reads each input
 // from a .npy file (checking its dtype and shape against the model), runs
@@ -137,7 +139,14 @@ int runMain(int argc, char **argv) {
       "runs the model and writes every output to DIR/NAME.npy. Errors (a "
       "file that is not a txc model, missing or corrupt weights, a missing "
       "or unknown input, a wrong dtype or shape) are reported and exit with "
-      "status 1.\n");
+      "status 1.\n\n"
+      "Commands (each has its own --help):\n"
+      "  txc-run MODEL.so generate  generate text or token ids (--chat: a "
+      "conversation)\n"
+      "  txc-run MODEL.so tokenize  text to token ids and back (MODEL.so "
+      "may be left out with --tokenizer)\n"
+      "  txc-run MODEL.so eval      perplexity of a text, and agreement "
+      "with a --reference model\n");
 
   int threads = 0;
   if (std::string message = threadsRequested(options.model, threads);
@@ -285,8 +294,18 @@ int runMain(int argc, char **argv) {
 } // namespace
 
 int main(int argc, char **argv) {
-  // txc-run MODEL.so generate ...: the generation subcommand.
-  if (argc >= 3 && StringRef(argv[2]) == "generate")
-    return txcrun::runGenerate(argc, argv);
+  // Commands: txc-run MODEL.so generate|tokenize|eval ..., and
+  // txc-run tokenize --tokenizer PATH ... without a model.
+  if (argc >= 2 && StringRef(argv[1]) == "tokenize")
+    return txcrun::runTokenize(argc, argv, /*hasModel=*/false);
+  if (argc >= 3) {
+    StringRef command = argv[2];
+    if (command == "generate")
+      return txcrun::runGenerate(argc, argv);
+    if (command == "tokenize")
+      return txcrun::runTokenize(argc, argv, /*hasModel=*/true);
+    if (command == "eval")
+      return txcrun::runEval(argc, argv);
+  }
   return runMain(argc, argv);
 }

@@ -224,6 +224,27 @@ def AttentionToKernelsPass
   ];
 }
 
+def QuantToKernelsPass : Pass<"tx-quant-to-kernels", "::mlir::ModuleOp"> {
+  let summary = "Calls the runtime's block-quantized kernels for txcpu.qmatmul and txcpu.qembed";
+  let description = [{
+    After bufferization, replaces each `txcpu.qmatmul` on memrefs by a call
+    of `txc_qmatmul(type, x, w, y, M, N, K)` and each `txcpu.qembed` by a
+    call of `txc_qembed(type, table, rows, K, ids, count, out)` from the
+    runtime's kernel library (`lib/Runtime/kernels/cpu/Quant.h`), passing
+    element pointers and sizes. The kernels read dense row-major operands:
+    an operand whose layout is not contiguous is copied into a fresh
+    buffer first (the destination must be contiguous). A txcpu op still on
+    tensors is an error.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+  let statistics = [
+    Statistic<"numKernelCalls", "kernel-calls",
+              "Quantized products and lookups turned into kernel calls">
+  ];
+}
+
 def WeightsToArgumentsPass : Pass<"tx-weights-to-arguments", "::mlir::ModuleOp"> {
   let summary = "Turns tx.weight references into entry-function arguments";
   let description = [{

@@ -100,4 +100,81 @@ def TxCpu_AttentionOp : TxCpu_Op<"attention", [
   }];
 }
 
+def TxCpu_QMatmulOp : TxCpu_Op<"qmatmul", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "f32 x GGUF block-format weight product through txc_qmatmul";
+  let description = [{
+    `init[M, N] = input[M, K] * W^T` where `weight` holds the row bytes
+    `[N, row_bytes]` of a `!tx.qweight` of a GGUF block format: `ggml_type`
+    is ggml's number of the format and `in_features` is K. `input` and
+    `init` are dense row-major. Either every shaped operand is a tensor and
+    the op has one result of the type of `init`, or every operand is a
+    memref and the op writes `init` and has no result. `init` is only
+    written, never read.
+
+    ```mlir
+    %y = txcpu.qmatmul ins(%x, %w : tensor<16x576xf32>, tensor<1536x360xi8>)
+        outs(%init : tensor<16x1536xf32>) {ggml_type = 3 : i32, in_features = 576 : i64}
+        -> tensor<16x1536xf32>
+    ```
+  }];
+  let arguments = (ins TensorOrMemRef<[F32]>:$input,
+                       TensorOrMemRef<[I8]>:$weight,
+                       TensorOrMemRef<[F32]>:$init,
+                       I32Attr:$ggml_type,
+                       I64Attr:$in_features);
+  let results = (outs Optional<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    `ins` `(` $input `,` $weight `:` type($input) `,` type($weight) `)`
+    `outs` `(` $init `:` type($init) `)` attr-dict (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return getInitMutable();
+    }
+    bool hasBufferSemantics() {
+      return ::mlir::isa<::mlir::MemRefType>(getInit().getType());
+    }
+  }];
+}
+
+def TxCpu_QEmbedOp : TxCpu_Op<"qembed", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "row lookup in a GGUF block-format table through txc_qembed";
+  let description = [{
+    `init[i, :]` = row `ids[i]` of the table whose row bytes are `table`
+    (`[rows, row_bytes]`, a `!tx.qweight` of a GGUF block format),
+    dequantized to f32; ids outside `[0, rows)` give zeros. Tensor or
+    memref forms as for `txcpu.qmatmul`.
+
+    ```mlir
+    %h = txcpu.qembed ins(%table, %ids : tensor<49152x612xi8>, tensor<16xi64>)
+        outs(%init : tensor<16x576xf32>) {ggml_type = 8 : i32, in_features = 576 : i64}
+        -> tensor<16x576xf32>
+    ```
+  }];
+  let arguments = (ins TensorOrMemRef<[I8]>:$table,
+                       TensorOrMemRef<[I64]>:$ids,
+                       TensorOrMemRef<[F32]>:$init,
+                       I32Attr:$ggml_type,
+                       I64Attr:$in_features);
+  let results = (outs Optional<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    `ins` `(` $table `,` $ids `:` type($table) `,` type($ids) `)`
+    `outs` `(` $init `:` type($init) `)` attr-dict (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return getInitMutable();
+    }
+    bool hasBufferSemantics() {
+      return ::mlir::isa<::mlir::MemRefType>(getInit().getType());
+    }
+  }];
+}
+
 #endif // TXC_CODEGEN_TXCPUOPS_TD

@@ -2,7 +2,8 @@
 """The generation sessions of libtxrt's C API, called through ctypes on a
 model compiled with txc --max-seq: every error leaves the session as it was
 (the same tokens follow as from a session that never failed), reset
-reproduces, and a model not compiled for generation is refused.
+reproduces, txrt_session_prefill_logits gives every position's logits, and
+a model not compiled for generation is refused.
 
 usage: session_api.py LIBTXRT.so GEN_MODEL.so PLAIN_MODEL.so
 
@@ -26,6 +27,8 @@ def main():
     lib.txrt_last_error.restype = ctypes.c_char_p
     lib.txrt_session_logits.restype = ctypes.POINTER(ctypes.c_float)
     lib.txrt_session_length.restype = ctypes.c_int64
+    lib.txrt_session_prefill_logits.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int64), ctypes.c_size_t,
+                                                ctypes.c_size_t, ctypes.POINTER(ctypes.c_float)]
     failures, passes = [], []
 
     def check(ok, what, why=""):
@@ -128,6 +131,31 @@ def main():
     first = logits(s).argmax(-1)
     check(np.array_equal(first, expected[:, 0]), "a prompt prefilled in two calls continues the same",
           f"{first.tolist()} != {expected[:, 0].tolist()}")
+    # txrt_session_prefill_logits: the logits of every position, as decode
+    # steps fed one token at a time give them (7 tokens: a prefill chunk of
+    # 4 and a padded one), and the last one as txrt_session_logits.
+    assert lib.txrt_session_reset(s) == OK
+    long_prompt = rng.integers(0, V, (B, 7))
+    arr, ptr = ids(long_prompt)
+    rc = lib.txrt_session_prefill_logits(s, ptr, B, 7, None)
+    check(rc == ARGUMENT and b"logits_out" in lib.txrt_last_error() and lib.txrt_session_length(s) == 0,
+          "prefill_logits without logits_out is TXRT_ERROR_ARGUMENT", f"rc {rc}: {lib.txrt_last_error()}")
+    all_logits = np.zeros((B, 7, V), dtype=np.float32)
+    rc = lib.txrt_session_prefill_logits(s, ptr, B, 7, all_logits.ctypes.data_as(ctypes.POINTER(ctypes.c_float)))
+    last = logits(s)
+    steps = session()
+    one, optr = ids(long_prompt[:, :1])
+    assert lib.txrt_session_prefill(steps, optr, B, 1) == OK
+    stepwise = [logits(steps)]
+    for i in range(1, 7):
+        one, optr = ids(long_prompt[:, i])
+        assert lib.txrt_session_decode(steps, optr, B) == OK, lib.txrt_last_error()
+        stepwise.append(logits(steps))
+    stepwise = np.stack(stepwise, 1)
+    err = float(np.abs(all_logits - stepwise).max())
+    check(rc == OK and lib.txrt_session_length(s) == 7 and err <= 1e-4 and np.array_equal(last, all_logits[:, -1]),
+          "prefill_logits gives every position's logits", f"rc {rc}, max error {err}")
+    lib.txrt_session_free(steps)
     lib.txrt_session_free(s)
     lib.txrt_session_free(fresh)
 

@@ -12,7 +12,7 @@ import numpy as np
 
 
 def generate(model, out, *extra):
-    subprocess.run(["txc-run", model, "generate", "--prompt", "1 2 3 4", "--max-new-tokens", "12",
+    subprocess.run(["txc-run", model, "generate", "--prompt-ids", "1 2 3 4", "--max-new-tokens", "12",
                     "--out", out, *extra], check=True, capture_output=True)
     return np.load(out)
 

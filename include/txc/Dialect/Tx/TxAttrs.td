@@ -33,7 +33,19 @@ def Tx_QuantKind : I32EnumAttr<"QuantKind", "quantized element format", [
     I32EnumAttrCase<"int8", 0>,
     I32EnumAttrCase<"int4", 1>,
     I32EnumAttrCase<"fp8_e4m3", 2>,
-    I32EnumAttrCase<"fp4_e2m1", 3>]> {
+    I32EnumAttrCase<"fp4_e2m1", 3>,
+    // Block formats of GGUF files (ggml's layouts, byte for byte): the
+    // weight is kept as the file's row bytes and read by the kernels.
+    I32EnumAttrCase<"f16", 4>,
+    I32EnumAttrCase<"bf16", 5>,
+    I32EnumAttrCase<"q4_0", 6>,
+    I32EnumAttrCase<"q4_1", 7>,
+    I32EnumAttrCase<"q5_0", 8>,
+    I32EnumAttrCase<"q5_1", 9>,
+    I32EnumAttrCase<"q8_0", 10>,
+    I32EnumAttrCase<"q4_k", 11>,
+    I32EnumAttrCase<"q5_k", 12>,
+    I32EnumAttrCase<"q6_k", 13>]> {
   let cppNamespace = "::txc::tx";
   let genSpecializedAttr = 0;
 }

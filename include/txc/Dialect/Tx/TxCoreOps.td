@@ -166,19 +166,28 @@ def Tx_EmbeddingOp : Tx_Op<"embedding", [Pure]> {
   let description = [{
     Gathers rows of `table` (`[vocab, hidden]`) for each integer id in `ids`;
     the result has shape `ids.shape + [hidden]`. Ids outside `[0, vocab)` are
-    undefined behaviour.
+    undefined behaviour. The table may be a float tensor or a `!tx.qweight`
+    (`[vocab, hidden]`, rows dequantized as they are gathered; a GGUF file's
+    tied embedding serves both this lookup and the LM head's `tx.qlinear`).
 
     ```mlir
     %h = tx.embedding %table, %ids
         : tensor<32000x64xf32>, tensor<1x16xi64> -> tensor<1x16x64xf32>
+    %e = tx.embedding %qtable, %ids
+        : !tx.qweight<49152x576, q8_0, group = 32, scale = f16>, tensor<1x16xi64> -> tensor<1x16x576xf32>
     ```
   }];
-  let arguments = (ins Tx_FloatTensor:$table, Tx_IntTensor:$ids);
+  let arguments = (ins AnyTypeOf<[Tx_FloatTensor, Tx_QWeightType]>:$table,
+                       Tx_IntTensor:$ids);
   let results = (outs Tx_FloatTensor:$result);
   let assemblyFormat = [{
-    $table `,` $ids attr-dict `:` type($table) `,` type($ids) `->` type($result)
+    $table `,` $ids attr-dict `:` qualified(type($table)) `,` type($ids) `->` type($result)
   }];
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Rows of the table (its first dimension).
+    int64_t getVocabSize();
+  }];
 }
 
 def Tx_WeightOp : Tx_Op<"weight", [Pure]> {

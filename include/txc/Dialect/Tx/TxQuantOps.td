@@ -30,6 +30,29 @@ def Tx_QPackOp : Tx_Op<"qpack", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Tx_QBlocksOp : Tx_Op<"qblocks", [Pure]> {
+  let summary = "views the row bytes of a GGUF block-format weight as a quantized weight";
+  let description = [{
+    Forms a `!tx.qweight` of a GGUF block format (`f16`, `bf16`, `q4_0`,
+    `q4_1`, `q5_0`, `q5_1`, `q8_0`, `q4_k`, `q5_k`, `q6_k`) from its bytes:
+    `bytes` is `[N, row_bytes]` `i8`, each row the `K / group` blocks of one
+    output feature exactly as ggml stores them (scales inside the blocks).
+    Frontends build it from a `tx.weight` holding a GGUF tensor's data; the
+    kernels read the blocks as they are.
+
+    ```mlir
+    %b = tx.weight "blk.0.ffn_up.weight" : tensor<1536x360xi8>
+    %w = tx.qblocks %b : tensor<1536x360xi8> -> !tx.qweight<1536x576, q4_1, group = 32, scale = f16>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[I8]>:$bytes);
+  let results = (outs Tx_QWeightType:$result);
+  let assemblyFormat = [{
+    $bytes attr-dict `:` type($bytes) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
 def Tx_DequantOp : Tx_Op<"dequant", [Pure]> {
   let summary = "expands a quantized weight to a float tensor";
   let description = [{

@@ -11,6 +11,21 @@
 
 #include "txc/Dialect/Tx/TxEnums.h.inc"
 
+#include <optional>
+
+namespace txc::tx {
+/// The layout of a GGUF block format of !tx.qweight: ggml's type number,
+/// values per block and bytes per block.
+struct BlockLayout {
+  uint32_t ggmlType;
+  int64_t values, bytes;
+};
+/// The layout of `kind`, or nullopt when it is not a block format.
+std::optional<BlockLayout> blockLayout(QuantKind kind);
+/// The block format stored as ggml type `ggmlType`, if txc has one.
+std::optional<QuantKind> quantKindForGGMLType(uint32_t ggmlType);
+} // namespace txc::tx
+
 #define GET_ATTRDEF_CLASSES
 #include "txc/Dialect/Tx/TxAttrs.h.inc"
 

@@ -61,10 +61,19 @@ def Tx_QWeightType : Tx_Type<"QWeight", "qweight"> {
       `w = (q - z) * s`, with `z = 2^(bits-1)` when there is no zero point
       (the ONNX `MatMulNBits` / GPTQ convention);
     * `fp8_e4m3`, `fp4_e2m1`: `w = q * s` (no zero points).
+    * GGUF block formats `f16`, `bf16`, `q4_0`, `q4_1`, `q5_0`, `q5_1`,
+      `q8_0`, `q4_k`, `q5_k`, `q6_k`: each row of K values is stored as
+      ggml stores it (K / group blocks of a fixed byte size, each with its
+      own scale(s) inside), so the weight is its file bytes `[N, row_bytes]`
+      (built by `tx.qblocks`). `group` is the block size (1 for f16/bf16,
+      32 for q4_0 .. q8_0, 256 for the k-quants), `scale` is `f16`, and
+      there are no zero points (q4_1, q5_1 and the k-quants carry a min
+      inside their blocks). The formulas are ggml's (docs/dialect.md).
 
     ```mlir
     !tx.qweight<4096x4096, int4, group = 128, scale = f16, zero_point>
     !tx.qweight<1024x1024, fp8_e4m3, group = 1024, scale = f32>
+    !tx.qweight<1536x576, q4_1, group = 32, scale = f16>
     ```
   }];
   let parameters = (ins ArrayRefParameter<"int64_t">:$shape,
@@ -86,6 +95,13 @@ def Tx_QWeightType : Tx_Type<"QWeight", "qweight"> {
     ::mlir::Type getCodeType() const;
     /// True for int8/int4.
     bool isInteger() const;
+    /// True for the GGUF block formats (f16 .. q6_k).
+    bool isBlockFormat() const;
+    /// Block formats: ggml's type number (GGMLType), bytes of one block and
+    /// of one row of in_features values.
+    uint32_t getGGMLType() const;
+    int64_t getBlockBytes() const;
+    int64_t getRowBytes() const;
   }];
 }
 
