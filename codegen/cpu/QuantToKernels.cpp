@@ -32,8 +32,8 @@ static constexpr llvm::StringLiteral kQEmbed = "txc_qembed";
 
 namespace {
 
-/// True for a memref with an identity (or equivalent contiguous row-major,
-/// offset-free) layout.
+/// True for a memref with an identity (or equivalent contiguous row-major)
+/// layout; any offset is fine, the element pointer passed includes it.
 bool isContiguous(Value v) {
   auto type = cast<MemRefType>(v.getType());
   if (type.getLayout().isIdentity())

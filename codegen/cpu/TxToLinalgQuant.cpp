@@ -275,14 +275,16 @@ struct LowerBlockEmbedding : public OpRewritePattern<tx::EmbeddingOp> {
                      rewriter.getI64IntegerAttr(hidden))
                      .getResult();
     RankedTensorType resultType = op.getType();
-    if (resultType.getRank() != 2) {
+    if (idsType.getRank() == 0) {
+      // One id: [1, hidden] -> [hidden].
+      rows = tensor::CollapseShapeOp::create(
+          rewriter, loc, resultType, rows,
+          ArrayRef<ReassociationIndices>{{0, 1}});
+    } else if (resultType.getRank() != 2) {
       ReassociationIndices leading(idsType.getRank());
       std::iota(leading.begin(), leading.end(), 0);
-      SmallVector<ReassociationIndices> groups;
-      if (idsType.getRank() == 0)
-        groups.push_back({0, 1});
-      else
-        groups = {leading, ReassociationIndices{idsType.getRank()}};
+      SmallVector<ReassociationIndices> groups = {
+          leading, ReassociationIndices{idsType.getRank()}};
       rows = tensor::ExpandShapeOp::create(rewriter, loc, resultType, rows,
                                            groups);
     }

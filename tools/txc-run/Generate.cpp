@@ -624,6 +624,10 @@ int runChat(const GenerateOptions &o, txrt_session *session,
   std::vector<txc::ChatMessage> messages;
   if (!o.system.empty())
     messages.push_back({"system", o.system});
+  // A template that writes a system message of its own when the
+  // conversation has none (SmolLM2's) gets it here too.
+  std::string defaultSystem =
+      txc::chatDefaultSystemPrompt(tokenizer.chatTemplate());
   txrt_rng rng;
   txrt_rng_seed(&rng, o.seed);
   // The rendered conversation whose tokens are in the cache (up to the last
@@ -633,7 +637,8 @@ int runChat(const GenerateOptions &o, txrt_session *session,
   std::string turn;
   while (readTurn(turn)) {
     messages.push_back({"user", turn});
-    std::string next = txc::formatChat(format, messages, true, bosText);
+    std::string next =
+        txc::formatChat(format, messages, true, bosText, defaultSystem);
     std::vector<int64_t> ids;
     // Only what follows the cached text is new: the end of the last answer
     // (its end-of-turn marker), the user's turn and the assistant header.

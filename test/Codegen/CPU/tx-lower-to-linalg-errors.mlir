@@ -151,10 +151,11 @@ func.func @dynamic(%x: tensor<?x64xf32>, %w: tensor<128x64xf32>) -> tensor<?x128
 
 // -----
 
-// Quantized weights are lowered from the tx.qpack that builds them.
+// Quantized weights are lowered from the tx.qpack or tx.qblocks that
+// builds them.
 func.func @qweight_argument(%x: tensor<2x64xf32>,
     %w: !tx.qweight<8x64, int4, group = 32, scale = f16>) -> tensor<2x8xf32> {
-  // expected-error @below {{tx-lower-to-linalg: the quantized weight must be built by tx.qpack}}
+  // expected-error @below {{tx-lower-to-linalg: the quantized weight must be built by tx.qpack or tx.qblocks}}
   %y = tx.qlinear %x, %w
       : tensor<2x64xf32>, !tx.qweight<8x64, int4, group = 32, scale = f16> -> tensor<2x8xf32>
   return %y : tensor<2x8xf32>
@@ -167,7 +168,7 @@ func.func @qweight_argument_in_layer(%x: tensor<2x64xf32>,
     %w: !tx.qweight<8x64, int8, group = 64, scale = f32>) -> tensor<8x64xf32> {
   %r = tx.layer 0 (%w) : (!tx.qweight<8x64, int8, group = 64, scale = f32>) -> tensor<8x64xf32> {
   ^bb0(%wq: !tx.qweight<8x64, int8, group = 64, scale = f32>):
-    // expected-error @below {{tx-lower-to-linalg: the quantized weight must be built by tx.qpack}}
+    // expected-error @below {{tx-lower-to-linalg: tx.dequant needs a weight built by tx.qpack (block-format weights are only multiplied and looked up, by the kernels)}}
     %d = tx.dequant %wq : !tx.qweight<8x64, int8, group = 64, scale = f32> -> tensor<8x64xf32>
     tx.yield %d : tensor<8x64xf32>
   }
@@ -179,10 +180,61 @@ func.func @qweight_argument_in_layer(%x: tensor<2x64xf32>,
 // A quantized weight that leaves the function cannot be lowered.
 func.func @qweight_returned(%codes: tensor<8x64xi8>, %scales: tensor<8x1xf32>)
     -> !tx.qweight<8x64, int8, group = 64, scale = f32> {
-  // expected-error @below {{tx-lower-to-linalg: a quantized weight can only be used by tx.dequant and tx.qlinear}}
+  // expected-error @below {{tx-lower-to-linalg: a quantized weight can only be used by tx.dequant, tx.qlinear and tx.embedding}}
   %w = tx.qpack %codes, %scales
       : tensor<8x64xi8>, tensor<8x1xf32> -> !tx.qweight<8x64, int8, group = 64, scale = f32>
   return %w : !tx.qweight<8x64, int8, group = 64, scale = f32>
+}
+
+// -----
+
+// ... also one built by tx.qblocks.
+func.func @qblocks_returned(%bytes: tensor<8x68xi8>)
+    -> !tx.qweight<8x64, q8_0, group = 32, scale = f16> {
+  // expected-error @below {{tx-lower-to-linalg: a quantized weight can only be used by tx.dequant, tx.qlinear and tx.embedding}}
+  %w = tx.qblocks %bytes : tensor<8x68xi8> -> !tx.qweight<8x64, q8_0, group = 32, scale = f16>
+  return %w : !tx.qweight<8x64, q8_0, group = 32, scale = f16>
+}
+
+// -----
+
+// GGUF block-format weights are only multiplied and looked up (by the
+// kernels), never expanded.
+func.func @dequant_qblocks(%bytes: tensor<8x68xi8>) -> tensor<8x64xf32> {
+  %w = tx.qblocks %bytes : tensor<8x68xi8> -> !tx.qweight<8x64, q8_0, group = 32, scale = f16>
+  // expected-error @below {{tx-lower-to-linalg: tx.dequant needs a weight built by tx.qpack (block-format weights are only multiplied and looked up, by the kernels)}}
+  %d = tx.dequant %w : !tx.qweight<8x64, q8_0, group = 32, scale = f16> -> tensor<8x64xf32>
+  return %d : tensor<8x64xf32>
+}
+
+// -----
+
+// The block kernels compute in f32.
+func.func @qlinear_qblocks_f16(%x: tensor<2x64xf16>, %bytes: tensor<8x36xi8>) -> tensor<2x8xf16> {
+  %w = tx.qblocks %bytes : tensor<8x36xi8> -> !tx.qweight<8x64, q4_0, group = 32, scale = f16>
+  // expected-error @below {{tx-lower-to-linalg: tx.qlinear on a GGUF block-format weight needs f32 input and result}}
+  %y = tx.qlinear %x, %w : tensor<2x64xf16>, !tx.qweight<8x64, q4_0, group = 32, scale = f16> -> tensor<2x8xf16>
+  return %y : tensor<2x8xf16>
+}
+
+// -----
+
+// A quantized embedding table must be of a block format (tx.qblocks) ...
+func.func @embedding_qpack(%codes: tensor<100x64xi8>, %scales: tensor<100x2xf16>, %ids: tensor<4xi64>) -> tensor<4x64xf32> {
+  %w = tx.qpack %codes, %scales : tensor<100x64xi8>, tensor<100x2xf16> -> !tx.qweight<100x64, int8, group = 32, scale = f16>
+  // expected-error @below {{tx-lower-to-linalg: tx.embedding of a quantized table needs a GGUF block-format table (tx.qblocks) and an f32 result}}
+  %e = tx.embedding %w, %ids : !tx.qweight<100x64, int8, group = 32, scale = f16>, tensor<4xi64> -> tensor<4x64xf32>
+  return %e : tensor<4x64xf32>
+}
+
+// -----
+
+// ... and the rows f32.
+func.func @embedding_qblocks_f16(%bytes: tensor<100x68xi8>, %ids: tensor<4xi64>) -> tensor<4x64xf16> {
+  %w = tx.qblocks %bytes : tensor<100x68xi8> -> !tx.qweight<100x64, q8_0, group = 32, scale = f16>
+  // expected-error @below {{tx-lower-to-linalg: tx.embedding of a quantized table needs a GGUF block-format table (tx.qblocks) and an f32 result}}
+  %e = tx.embedding %w, %ids : !tx.qweight<100x64, q8_0, group = 32, scale = f16>, tensor<4xi64> -> tensor<4x64xf16>
+  return %e : tensor<4x64xf16>
 }
 
 // -----

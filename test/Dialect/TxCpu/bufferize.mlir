@@ -44,3 +44,25 @@ func.func @input_as_init() -> tensor<1x2x4x8xf32> {
       outs(%q : tensor<1x2x4x8xf32>) {scale = 1.0 : f64} -> tensor<1x2x4x8xf32>
   return %o : tensor<1x2x4x8xf32>
 }
+
+// txcpu.qmatmul and txcpu.qembed bufferize the same way: the weight bytes,
+// input and ids are read where they are, the empty init becomes the output
+// allocation, nothing is copied.
+// CHECK-LABEL: func.func @qmatmul_qembed
+// CHECK-SAME: (%[[X:[^:]+]]: memref<4x64xf32>, %[[W:[^:]+]]: memref<8x36xi8>, %[[IDS:[^:]+]]: memref<4xi64>)
+// CHECK-NOT: memref.copy
+// CHECK: %[[Y:.+]] = memref.alloc() {{.*}} : memref<4x8xf32>
+// CHECK: txcpu.qmatmul ins(%[[X]], %[[W]] : memref<4x64xf32>, memref<8x36xi8>) outs(%[[Y]] : memref<4x8xf32>) {ggml_type = 2 : i32, in_features = 64 : i64}
+// CHECK: %[[E:.+]] = memref.alloc() {{.*}} : memref<4x64xf32>
+// CHECK: txcpu.qembed ins(%[[W]], %[[IDS]] : memref<8x36xi8>, memref<4xi64>) outs(%[[E]] : memref<4x64xf32>) {ggml_type = 2 : i32, in_features = 64 : i64}
+// CHECK-NOT: memref.copy
+// CHECK: return %[[Y]], %[[E]]
+func.func @qmatmul_qembed(%x: tensor<4x64xf32>, %w: tensor<8x36xi8>, %ids: tensor<4xi64>) -> (tensor<4x8xf32>, tensor<4x64xf32>) {
+  %init = tensor.empty() : tensor<4x8xf32>
+  %y = txcpu.qmatmul ins(%x, %w : tensor<4x64xf32>, tensor<8x36xi8>) outs(%init : tensor<4x8xf32>)
+      {ggml_type = 2 : i32, in_features = 64 : i64} -> tensor<4x8xf32>
+  %init2 = tensor.empty() : tensor<4x64xf32>
+  %e = txcpu.qembed ins(%w, %ids : tensor<8x36xi8>, tensor<4xi64>) outs(%init2 : tensor<4x64xf32>)
+      {ggml_type = 2 : i32, in_features = 64 : i64} -> tensor<4x64xf32>
+  return %y, %e : tensor<4x8xf32>, tensor<4x64xf32>
+}

@@ -141,3 +141,198 @@ func.func @block_size_without_table(%q: memref<1x8x1x64xf32>, %k: memref<1x2x16x
       kv_length(%n) outs(%q : memref<1x8x1x64xf32>) {block_size = 16 : i64, scale = 0.125 : f64}
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// txcpu.qmatmul, txcpu.qembed
+//===----------------------------------------------------------------------===//
+
+func.func @qmatmul_mixed(%x: tensor<4x64xf32>, %w: memref<8x36xi8>, %init: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'txcpu.qmatmul' op expects all operands to be tensors or all to be memrefs}}
+  %y = txcpu.qmatmul ins(%x, %w : tensor<4x64xf32>, memref<8x36xi8>) outs(%init : tensor<4x8xf32>)
+      {ggml_type = 2 : i32, in_features = 64 : i64} -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @qmatmul_no_result(%x: tensor<4x64xf32>, %w: tensor<8x36xi8>, %init: tensor<4x8xf32>) {
+  // expected-error @+1 {{'txcpu.qmatmul' op expects one result of the type of 'init' with tensor operands and none with memref operands}}
+  txcpu.qmatmul ins(%x, %w : tensor<4x64xf32>, tensor<8x36xi8>) outs(%init : tensor<4x8xf32>)
+      {ggml_type = 2 : i32, in_features = 64 : i64}
+  return
+}
+
+// -----
+
+func.func @qmatmul_memref_result(%x: memref<4x64xf32>, %w: memref<8x36xi8>, %out: memref<4x8xf32>) {
+  // expected-error @+1 {{'txcpu.qmatmul' op expects one result of the type of 'init' with tensor operands and none with memref operands}}
+  %y = txcpu.qmatmul ins(%x, %w : memref<4x64xf32>, memref<8x36xi8>) outs(%out : memref<4x8xf32>)
+      {ggml_type = 2 : i32, in_features = 64 : i64} -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+// ggml type 4 (the removed Q4_2) and 10 (Q2_K) have no kind in txc.
+func.func @qmatmul_ggml_type(%x: memref<4x64xf32>, %w: memref<8x36xi8>, %out: memref<4x8xf32>) {
+  // expected-error @+1 {{'txcpu.qmatmul' op ggml_type 10 is not a block format txc supports}}
+  txcpu.qmatmul ins(%x, %w : memref<4x64xf32>, memref<8x36xi8>) outs(%out : memref<4x8xf32>)
+      {ggml_type = 10 : i32, in_features = 64 : i64}
+  return
+}
+
+// -----
+
+func.func @qmatmul_in_features(%x: memref<4x48xf32>, %w: memref<8x36xi8>, %out: memref<4x8xf32>) {
+  // expected-error @+1 {{'txcpu.qmatmul' op in_features 48 is not a positive multiple of the block (32 values)}}
+  txcpu.qmatmul ins(%x, %w : memref<4x48xf32>, memref<8x36xi8>) outs(%out : memref<4x8xf32>)
+      {ggml_type = 2 : i32, in_features = 48 : i64}
+  return
+}
+
+// -----
+
+func.func @qmatmul_in_features_zero(%x: memref<4x64xf32>, %w: memref<8x128xi8>, %out: memref<4x8xf32>) {
+  // expected-error @+1 {{'txcpu.qmatmul' op in_features 0 is not a positive multiple of the block (1 values)}}
+  txcpu.qmatmul ins(%x, %w : memref<4x64xf32>, memref<8x128xi8>) outs(%out : memref<4x8xf32>)
+      {ggml_type = 1 : i32, in_features = 0 : i64}
+  return
+}
+
+// -----
+
+func.func @qmatmul_weight_rank(%x: memref<4x64xf32>, %w: memref<288xi8>, %out: memref<4x8xf32>) {
+  // expected-error @+1 {{'txcpu.qmatmul' op expects 2-D weight bytes and init}}
+  txcpu.qmatmul ins(%x, %w : memref<4x64xf32>, memref<288xi8>) outs(%out : memref<4x8xf32>)
+      {ggml_type = 2 : i32, in_features = 64 : i64}
+  return
+}
+
+// -----
+
+// q4_0 rows of 64 values: 2 blocks of 18 bytes.
+func.func @qmatmul_row_bytes(%x: memref<4x64xf32>, %w: memref<8x40xi8>, %out: memref<4x8xf32>) {
+  // expected-error @+1 {{'txcpu.qmatmul' op expects rows of 36 bytes (q4_0, 64 values), got 40}}
+  txcpu.qmatmul ins(%x, %w : memref<4x64xf32>, memref<8x40xi8>) outs(%out : memref<4x8xf32>)
+      {ggml_type = 2 : i32, in_features = 64 : i64}
+  return
+}
+
+// -----
+
+func.func @qmatmul_input(%x: memref<4x32xf32>, %w: memref<8x36xi8>, %out: memref<4x8xf32>) {
+  // expected-error @+1 {{'txcpu.qmatmul' op expects input [M, 64]}}
+  txcpu.qmatmul ins(%x, %w : memref<4x32xf32>, memref<8x36xi8>) outs(%out : memref<4x8xf32>)
+      {ggml_type = 2 : i32, in_features = 64 : i64}
+  return
+}
+
+// -----
+
+func.func @qmatmul_input_rank(%x: memref<1x4x64xf32>, %w: memref<8x36xi8>, %out: memref<4x8xf32>) {
+  // expected-error @+1 {{'txcpu.qmatmul' op expects input [M, 64]}}
+  txcpu.qmatmul ins(%x, %w : memref<1x4x64xf32>, memref<8x36xi8>) outs(%out : memref<4x8xf32>)
+      {ggml_type = 2 : i32, in_features = 64 : i64}
+  return
+}
+
+// -----
+
+func.func @qmatmul_init(%x: memref<4x64xf32>, %w: memref<8x36xi8>, %out: memref<4x16xf32>) {
+  // expected-error @+1 {{'txcpu.qmatmul' op expects init [M, N] for input [M, K] and weight rows N}}
+  txcpu.qmatmul ins(%x, %w : memref<4x64xf32>, memref<8x36xi8>) outs(%out : memref<4x16xf32>)
+      {ggml_type = 2 : i32, in_features = 64 : i64}
+  return
+}
+
+// -----
+
+func.func @qmatmul_element_type(%x: memref<4x64xf16>, %w: memref<8x36xi8>, %out: memref<4x8xf32>) {
+  // expected-error @+1 {{'txcpu.qmatmul' op operand #0 must be Tensor or MemRef of 32-bit float values, but got 'memref<4x64xf16>'}}
+  txcpu.qmatmul ins(%x, %w : memref<4x64xf16>, memref<8x36xi8>) outs(%out : memref<4x8xf32>)
+      {ggml_type = 2 : i32, in_features = 64 : i64}
+  return
+}
+
+// -----
+
+func.func @qembed_mixed(%t: tensor<100x68xi8>, %ids: memref<4xi64>, %out: memref<4x64xf32>) {
+  // expected-error @+1 {{'txcpu.qembed' op expects all operands to be tensors or all to be memrefs}}
+  txcpu.qembed ins(%t, %ids : tensor<100x68xi8>, memref<4xi64>) outs(%out : memref<4x64xf32>)
+      {ggml_type = 8 : i32, in_features = 64 : i64}
+  return
+}
+
+// -----
+
+func.func @qembed_no_result(%t: tensor<100x68xi8>, %ids: tensor<4xi64>, %init: tensor<4x64xf32>) {
+  // expected-error @+1 {{'txcpu.qembed' op expects one result of the type of 'init' with tensor operands and none with memref operands}}
+  txcpu.qembed ins(%t, %ids : tensor<100x68xi8>, tensor<4xi64>) outs(%init : tensor<4x64xf32>)
+      {ggml_type = 8 : i32, in_features = 64 : i64}
+  return
+}
+
+// -----
+
+func.func @qembed_ggml_type(%t: memref<100x68xi8>, %ids: memref<4xi64>, %out: memref<4x64xf32>) {
+  // expected-error @+1 {{'txcpu.qembed' op ggml_type 0 is not a block format txc supports}}
+  txcpu.qembed ins(%t, %ids : memref<100x68xi8>, memref<4xi64>) outs(%out : memref<4x64xf32>)
+      {ggml_type = 0 : i32, in_features = 64 : i64}
+  return
+}
+
+// -----
+
+func.func @qembed_in_features(%t: memref<100x144xi8>, %ids: memref<4xi64>, %out: memref<4x128xf32>) {
+  // expected-error @+1 {{'txcpu.qembed' op in_features 128 is not a positive multiple of the block (256 values)}}
+  txcpu.qembed ins(%t, %ids : memref<100x144xi8>, memref<4xi64>) outs(%out : memref<4x128xf32>)
+      {ggml_type = 12 : i32, in_features = 128 : i64}
+  return
+}
+
+// -----
+
+func.func @qembed_table_rank(%t: memref<6800xi8>, %ids: memref<4xi64>, %out: memref<4x64xf32>) {
+  // expected-error @+1 {{'txcpu.qembed' op expects 2-D weight bytes and init}}
+  txcpu.qembed ins(%t, %ids : memref<6800xi8>, memref<4xi64>) outs(%out : memref<4x64xf32>)
+      {ggml_type = 8 : i32, in_features = 64 : i64}
+  return
+}
+
+// -----
+
+func.func @qembed_row_bytes(%t: memref<100x64xi8>, %ids: memref<4xi64>, %out: memref<4x64xf32>) {
+  // expected-error @+1 {{'txcpu.qembed' op expects rows of 68 bytes (q8_0, 64 values), got 64}}
+  txcpu.qembed ins(%t, %ids : memref<100x64xi8>, memref<4xi64>) outs(%out : memref<4x64xf32>)
+      {ggml_type = 8 : i32, in_features = 64 : i64}
+  return
+}
+
+// -----
+
+func.func @qembed_ids_rank(%t: memref<100x68xi8>, %ids: memref<1x4xi64>, %out: memref<4x64xf32>) {
+  // expected-error @+1 {{'txcpu.qembed' op expects ids [count] and init [count, 64]}}
+  txcpu.qembed ins(%t, %ids : memref<100x68xi8>, memref<1x4xi64>) outs(%out : memref<4x64xf32>)
+      {ggml_type = 8 : i32, in_features = 64 : i64}
+  return
+}
+
+// -----
+
+func.func @qembed_init(%t: memref<100x68xi8>, %ids: memref<4xi64>, %out: memref<4x32xf32>) {
+  // expected-error @+1 {{'txcpu.qembed' op expects ids [count] and init [count, 64]}}
+  txcpu.qembed ins(%t, %ids : memref<100x68xi8>, memref<4xi64>) outs(%out : memref<4x32xf32>)
+      {ggml_type = 8 : i32, in_features = 64 : i64}
+  return
+}
+
+// -----
+
+func.func @qembed_ids_type(%t: memref<100x68xi8>, %ids: memref<4xi32>, %out: memref<4x64xf32>) {
+  // expected-error @+1 {{'txcpu.qembed' op operand #1 must be Tensor or MemRef of 64-bit signless integer values, but got 'memref<4xi32>'}}
+  txcpu.qembed ins(%t, %ids : memref<100x68xi8>, memref<4xi32>) outs(%out : memref<4x64xf32>)
+      {ggml_type = 8 : i32, in_features = 64 : i64}
+  return
+}

@@ -106,8 +106,8 @@ struct LoadedModel {
   std::string tokenizerJSON, tokenizerNote;
 };
 
-/// Whether `path` is a GGUF file (by its magic) or a folder holding a
-/// config.json.
+/// Whether `path` is read as a model file rather than ONNX: a GGUF file (by
+/// its magic or a `.gguf` name) or a folder (a Hugging Face checkpoint).
 bool isModelFile(llvm::StringRef path);
 /// Loads `path` (GGUF or Hugging Face folder): configuration, tensors and
 /// tokenizer.

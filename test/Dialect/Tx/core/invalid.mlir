@@ -477,6 +477,15 @@ func.func @embedding_result_element_type(%t: tensor<32000x64xf32>, %ids: tensor<
 
 // -----
 
+// With a quantized table the rows have in_features (64) values.
+func.func @embedding_qweight_result(%t: !tx.qweight<1000x64, q8_0, group = 32, scale = f16>, %ids: tensor<1x16xi64>) -> tensor<1x16x1000xf32> {
+  // expected-error @+1 {{'tx.embedding' op 'result' must have shape [1, 16, 64], got [1, 16, 1000]}}
+  %h = tx.embedding %t, %ids : !tx.qweight<1000x64, q8_0, group = 32, scale = f16>, tensor<1x16xi64> -> tensor<1x16x1000xf32>
+  return %h : tensor<1x16x1000xf32>
+}
+
+// -----
+
 func.func @layer_negative_index(%x: tensor<1x16x64xf32>) -> tensor<1x16x64xf32> {
   // expected-error @+1 {{'tx.layer' op layer index must be non-negative, got -1}}
   %h = tx.layer -1 (%x) : (tensor<1x16x64xf32>) -> tensor<1x16x64xf32> {

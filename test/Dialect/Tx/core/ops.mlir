@@ -2,7 +2,7 @@
 // RUN: tx-opt %s --mlir-print-op-generic | tx-opt | FileCheck %s
 
 // Round trip of the core ops: tx.layer / tx.yield, tx.linear, tx.rms_norm,
-// tx.layer_norm, tx.rope and tx.embedding.
+// tx.layer_norm, tx.rope and tx.embedding (float and quantized tables).
 
 //===----------------------------------------------------------------------===//
 // tx.linear
@@ -149,6 +149,19 @@ func.func @embedding(%table: tensor<32000x64xf32>, %ids: tensor<1x16xi64>, %ids2
   // CHECK: tx.embedding %[[T]], %[[IDS2]] : tensor<32000x64xf32>, tensor<?xi32> -> tensor<?x64xf32>
   %h2 = tx.embedding %table, %ids2 : tensor<32000x64xf32>, tensor<?xi32> -> tensor<?x64xf32>
   return %h, %h2 : tensor<1x16x64xf32>, tensor<?x64xf32>
+}
+
+// A quantized table (!tx.qweight, here a GGUF block format): rows of
+// in_features values.
+// CHECK-LABEL: func.func @embedding_qweight
+// CHECK-SAME: (%[[T:[^:]+]]: !tx.qweight<1000x64, q4_0, group = 32, scale = f16>, %[[IDS:[^:]+]]: tensor<2x8xi64>, %[[IDS2:[^:]+]]: tensor<?xi32>)
+func.func @embedding_qweight(%table: !tx.qweight<1000x64, q4_0, group = 32, scale = f16>, %ids: tensor<2x8xi64>, %ids2: tensor<?xi32>)
+    -> (tensor<2x8x64xf32>, tensor<?x64xf32>) {
+  // CHECK: tx.embedding %[[T]], %[[IDS]] : !tx.qweight<1000x64, q4_0, group = 32, scale = f16>, tensor<2x8xi64> -> tensor<2x8x64xf32>
+  %h = tx.embedding %table, %ids : !tx.qweight<1000x64, q4_0, group = 32, scale = f16>, tensor<2x8xi64> -> tensor<2x8x64xf32>
+  // CHECK: tx.embedding %[[T]], %[[IDS2]] : !tx.qweight<1000x64, q4_0, group = 32, scale = f16>, tensor<?xi32> -> tensor<?x64xf32>
+  %h2 = tx.embedding %table, %ids2 : !tx.qweight<1000x64, q4_0, group = 32, scale = f16>, tensor<?xi32> -> tensor<?x64xf32>
+  return %h, %h2 : tensor<2x8x64xf32>, tensor<?x64xf32>
 }
 
 //===----------------------------------------------------------------------===//

@@ -289,6 +289,14 @@ func.func @format_group_negative() attributes {format = #tx.kv_format<int4, grou
 
 // -----
 
+// GGUF block formats are weight formats, not KV element formats.
+// expected-error @+1 {{kv_format kind must be int8, int4, fp8_e4m3 or fp4_e2m1, got q8_0 (GGUF block formats are for weights)}}
+func.func @format_block_kind() attributes {format = #tx.kv_format<q8_0, group = 32, per_token>} {
+  return
+}
+
+// -----
+
 // expected-error @+1 {{kv_cache layout given twice}}
 func.func @cache_layout_twice(%cache: !tx.kv_cache<layers = 2, kv_heads = 2, capacity = 256, head_dim = 64, f32, paged<16>, contiguous>) {
   return

@@ -168,7 +168,7 @@ func.func @qlinear_result_element_type(%x: tensor<1x16x64xf32>, %w: !tx.qweight<
 
 // -----
 
-// expected-error @+1 {{unknown quantized format 'int2' (expected int8, int4, fp8_e4m3 or fp4_e2m1)}}
+// expected-error @+1 {{unknown quantized format 'int2' (expected int8, int4, fp8_e4m3, fp4_e2m1 or a GGUF block format: f16, bf16, q4_0, q4_1, q5_0, q5_1, q8_0, q4_k, q5_k, q6_k)}}
 func.func @qweight_unknown_format(%w: !tx.qweight<128x64, int2, group = 32, scale = f16>) {
   return
 }
@@ -241,4 +241,83 @@ func.func @qweight_zero_point_fp8(%w: !tx.qweight<128x64, fp8_e4m3, group = 64, 
 // expected-error @+1 {{zero points are only valid for integer formats, not fp4_e2m1}}
 func.func @qweight_zero_point_fp4(%w: !tx.qweight<128x64, fp4_e2m1, group = 16, scale = f16, zero_point>) {
   return
+}
+
+// -----
+
+// GGUF block formats: the group is the format's block size ...
+// expected-error @+1 {{qweight of block format q4_0 must have group = 32, got 16}}
+func.func @qweight_block_group(%w: !tx.qweight<128x64, q4_0, group = 16, scale = f16>) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{qweight of block format f16 must have group = 1, got 64}}
+func.func @qweight_block_group_f16(%w: !tx.qweight<128x64, f16, group = 64, scale = f16>) {
+  return
+}
+
+// -----
+
+// ... and the scale type f16 (the blocks hold their own scales).
+// expected-error @+1 {{qweight of block format q4_k must have scale = f16, got 'f32'}}
+func.func @qweight_block_scale(%w: !tx.qweight<128x256, q4_k, group = 256, scale = f32>) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{zero points are only valid for integer formats, not q8_0}}
+func.func @qweight_block_zero_point(%w: !tx.qweight<128x64, q8_0, group = 32, scale = f16, zero_point>) {
+  return
+}
+
+// -----
+
+// A GGUF format that txc has no kind for.
+// expected-error @+1 {{unknown quantized format 'q2_k'}}
+func.func @qweight_unknown_block_format(%w: !tx.qweight<128x256, q2_k, group = 256, scale = f16>) {
+  return
+}
+
+// -----
+
+func.func @qpack_block_format(%codes: tensor<128x64xi8>, %scales: tensor<128x2xf16>) -> !tx.qweight<128x64, q8_0, group = 32, scale = f16> {
+  // expected-error @+1 {{'tx.qpack' op cannot pack codes into the block format q8_0 (use tx.qblocks with the blocks' bytes)}}
+  %w = tx.qpack %codes, %scales : tensor<128x64xi8>, tensor<128x2xf16> -> !tx.qweight<128x64, q8_0, group = 32, scale = f16>
+  return %w : !tx.qweight<128x64, q8_0, group = 32, scale = f16>
+}
+
+// -----
+
+func.func @qblocks_not_block_format(%bytes: tensor<128x64xi8>) -> !tx.qweight<128x64, int8, group = 32, scale = f16> {
+  // expected-error @+1 {{'tx.qblocks' op result format int8 is not a GGUF block format (use tx.qpack)}}
+  %w = tx.qblocks %bytes : tensor<128x64xi8> -> !tx.qweight<128x64, int8, group = 32, scale = f16>
+  return %w : !tx.qweight<128x64, int8, group = 32, scale = f16>
+}
+
+// -----
+
+// Rows of q4_0 with 64 values: 2 blocks of 18 bytes.
+func.func @qblocks_row_bytes(%bytes: tensor<128x32xi8>) -> !tx.qweight<128x64, q4_0, group = 32, scale = f16> {
+  // expected-error @+1 {{'tx.qblocks' op 'bytes' must have shape [128, 36], got [128, 32]}}
+  %w = tx.qblocks %bytes : tensor<128x32xi8> -> !tx.qweight<128x64, q4_0, group = 32, scale = f16>
+  return %w : !tx.qweight<128x64, q4_0, group = 32, scale = f16>
+}
+
+// -----
+
+func.func @qblocks_rows(%bytes: tensor<64x272xi8>) -> !tx.qweight<128x256, q6_k, group = 256, scale = f16> {
+  // expected-error @+1 {{'tx.qblocks' op 'bytes' must have shape [128, 210], got [64, 272]}}
+  %w = tx.qblocks %bytes : tensor<64x272xi8> -> !tx.qweight<128x256, q6_k, group = 256, scale = f16>
+  return %w : !tx.qweight<128x256, q6_k, group = 256, scale = f16>
+}
+
+// -----
+
+func.func @qblocks_bytes_type(%bytes: tensor<128x36xui8>) -> !tx.qweight<128x64, q4_0, group = 32, scale = f16> {
+  // expected-error @+1 {{'tx.qblocks' op operand #0 must be ranked tensor of 8-bit signless integer values, but got 'tensor<128x36xui8>'}}
+  %w = tx.qblocks %bytes : tensor<128x36xui8> -> !tx.qweight<128x64, q4_0, group = 32, scale = f16>
+  return %w : !tx.qweight<128x64, q4_0, group = 32, scale = f16>
 }

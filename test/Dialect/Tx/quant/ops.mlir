@@ -2,7 +2,8 @@
 // RUN: tx-opt %s --mlir-print-op-generic | tx-opt | FileCheck %s
 
 // Round trip of the quantized-weight type (!tx.qweight) and of tx.qpack,
-// tx.dequant and tx.qlinear, for every format, with and without zero points.
+// tx.dequant and tx.qlinear, for every format, with and without zero points,
+// and of tx.qblocks for every GGUF block format.
 
 // int8 without zero points, f16 scales.
 // CHECK-LABEL: func.func @qpack_int8
@@ -129,4 +130,51 @@ func.func @pack_and_use(%x: tensor<4x64xf32>, %codes: tensor<32x64xi4>, %scales:
   %y2 = tx.linear %x, %f : tensor<4x64xf32>, tensor<32x64xf32> -> tensor<4x32xf32>
   // CHECK-NEXT: return %[[Y]], %[[Y2]]
   return %y, %y2 : tensor<4x32xf32>, tensor<4x32xf32>
+}
+
+// GGUF block formats: tx.qblocks views the row bytes [N, K / group * block
+// bytes] of every kind (group = the block size, f16 scales).
+// CHECK-LABEL: func.func @qblocks_formats
+func.func @qblocks_formats(%b128: tensor<8x128xi8>, %b36: tensor<8x36xi8>, %b40: tensor<8x40xi8>,
+                           %b44: tensor<8x44xi8>, %b48: tensor<8x48xi8>, %b68: tensor<8x68xi8>,
+                           %b144: tensor<8x144xi8>, %b176: tensor<8x176xi8>, %b210: tensor<8x210xi8>) {
+  // CHECK: tx.qblocks %{{.+}} : tensor<8x128xi8> -> !tx.qweight<8x64, f16, group = 1, scale = f16>
+  %f16 = tx.qblocks %b128 : tensor<8x128xi8> -> !tx.qweight<8x64, f16, group = 1, scale = f16>
+  // CHECK: tx.qblocks %{{.+}} : tensor<8x128xi8> -> !tx.qweight<8x64, bf16, group = 1, scale = f16>
+  %bf16 = tx.qblocks %b128 : tensor<8x128xi8> -> !tx.qweight<8x64, bf16, group = 1, scale = f16>
+  // CHECK: tx.qblocks %{{.+}} : tensor<8x36xi8> -> !tx.qweight<8x64, q4_0, group = 32, scale = f16>
+  %q4_0 = tx.qblocks %b36 : tensor<8x36xi8> -> !tx.qweight<8x64, q4_0, group = 32, scale = f16>
+  // CHECK: tx.qblocks %{{.+}} : tensor<8x40xi8> -> !tx.qweight<8x64, q4_1, group = 32, scale = f16>
+  %q4_1 = tx.qblocks %b40 : tensor<8x40xi8> -> !tx.qweight<8x64, q4_1, group = 32, scale = f16>
+  // CHECK: tx.qblocks %{{.+}} : tensor<8x44xi8> -> !tx.qweight<8x64, q5_0, group = 32, scale = f16>
+  %q5_0 = tx.qblocks %b44 : tensor<8x44xi8> -> !tx.qweight<8x64, q5_0, group = 32, scale = f16>
+  // CHECK: tx.qblocks %{{.+}} : tensor<8x48xi8> -> !tx.qweight<8x64, q5_1, group = 32, scale = f16>
+  %q5_1 = tx.qblocks %b48 : tensor<8x48xi8> -> !tx.qweight<8x64, q5_1, group = 32, scale = f16>
+  // CHECK: tx.qblocks %{{.+}} : tensor<8x68xi8> -> !tx.qweight<8x64, q8_0, group = 32, scale = f16>
+  %q8_0 = tx.qblocks %b68 : tensor<8x68xi8> -> !tx.qweight<8x64, q8_0, group = 32, scale = f16>
+  // CHECK: tx.qblocks %{{.+}} : tensor<8x144xi8> -> !tx.qweight<8x256, q4_k, group = 256, scale = f16>
+  %q4_k = tx.qblocks %b144 : tensor<8x144xi8> -> !tx.qweight<8x256, q4_k, group = 256, scale = f16>
+  // CHECK: tx.qblocks %{{.+}} : tensor<8x176xi8> -> !tx.qweight<8x256, q5_k, group = 256, scale = f16>
+  %q5_k = tx.qblocks %b176 : tensor<8x176xi8> -> !tx.qweight<8x256, q5_k, group = 256, scale = f16>
+  // CHECK: tx.qblocks %{{.+}} : tensor<8x210xi8> -> !tx.qweight<8x256, q6_k, group = 256, scale = f16>
+  %q6_k = tx.qblocks %b210 : tensor<8x210xi8> -> !tx.qweight<8x256, q6_k, group = 256, scale = f16>
+  return
+}
+
+// A block-format weight used by tx.qlinear (with bias) and, as a tied
+// table, by tx.embedding.
+// CHECK-LABEL: func.func @qblocks_use
+// CHECK-SAME: (%[[X:[^:]+]]: tensor<1x4x64xf32>, %[[B:[^:]+]]: tensor<8x68xi8>, %[[BIAS:[^:]+]]: tensor<8xf32>, %[[IDS:[^:]+]]: tensor<1x4xi64>)
+func.func @qblocks_use(%x: tensor<1x4x64xf32>, %bytes: tensor<8x68xi8>, %bias: tensor<8xf32>, %ids: tensor<1x4xi64>)
+    -> (tensor<1x4x8xf32>, tensor<1x4x64xf32>) {
+  // CHECK: %[[W:.+]] = tx.qblocks %[[B]] : tensor<8x68xi8> -> !tx.qweight<8x64, q8_0, group = 32, scale = f16>
+  %w = tx.qblocks %bytes : tensor<8x68xi8> -> !tx.qweight<8x64, q8_0, group = 32, scale = f16>
+  // CHECK-NEXT: %[[Y:.+]] = tx.qlinear %[[X]], %[[W]] bias(%[[BIAS]] : tensor<8xf32>) : tensor<1x4x64xf32>, !tx.qweight<8x64, q8_0, group = 32, scale = f16> -> tensor<1x4x8xf32>
+  %y = tx.qlinear %x, %w bias(%bias : tensor<8xf32>)
+      : tensor<1x4x64xf32>, !tx.qweight<8x64, q8_0, group = 32, scale = f16> -> tensor<1x4x8xf32>
+  // CHECK-NEXT: %[[E:.+]] = tx.embedding %[[W]], %[[IDS]] : !tx.qweight<8x64, q8_0, group = 32, scale = f16>, tensor<1x4xi64> -> tensor<1x4x64xf32>
+  %e = tx.embedding %w, %ids
+      : !tx.qweight<8x64, q8_0, group = 32, scale = f16>, tensor<1x4xi64> -> tensor<1x4x64xf32>
+  // CHECK-NEXT: return %[[Y]], %[[E]]
+  return %y, %e : tensor<1x4x8xf32>, tensor<1x4x64xf32>
 }
