@@ -67,6 +67,8 @@ std::string ggufName(ArchConfig::Family family, StringRef name,
       return "token_embd.weight";
     if (name == "wpe.weight")
       return "position_embd.weight";
+    if (name == "lm_head.weight")
+      return "output.weight";
     if (name == "ln_f.weight" || name == "ln_f.bias")
       return ("output_norm." + name.substr(5)).str();
     Regex re("^h\\.([0-9]+)\\.(ln_1|ln_2|attn\\.c_attn|attn\\.c_proj|mlp\\.c_"
@@ -236,11 +238,27 @@ Expected<LoadedModel> txc::loadHFModel(StringRef folder) {
     return failure(folder, "config.json has no integer \"" + missing + "\"");
   if (c.heads <= 0)
     return failure(folder, "config.json: num_attention_heads must be positive");
+  // The builder's activations and position embeddings: GELU (tanh) for
+  // GPT-2, GELU (erf) and absolute positions for BERT, SiLU otherwise.
+  StringRef actKey = gpt2 ? "activation_function" : "hidden_act";
+  StringRef wantAct = gpt2                                   ? "gelu_new"
+                      : c.family == ArchConfig::Family::Bert ? "gelu"
+                                                             : "silu";
+  if (std::optional<StringRef> act = cfg->getString(actKey);
+      act && *act != wantAct &&
+      !(gpt2 && (*act == "gelu_pytorch_tanh" || *act == "gelu_fast")))
+    return failure(folder, "config.json: " + actKey + " '" + *act +
+                               "' is not supported for " + *cls +
+                               " (supported: " + wantAct + ")");
+  if (std::optional<StringRef> pos = cfg->getString("position_embedding_type");
+      c.family == ArchConfig::Family::Bert && pos && *pos != "absolute")
+    return failure(folder, "config.json: position_embedding_type '" + *pos +
+                               "' is not supported (supported: absolute)");
   c.headDim = cfg->getInteger("head_dim").value_or(c.hidden / c.heads);
   c.ropeDim = int64_t(std::lround(
       double(c.headDim) * getFloat("partial_rotary_factor", 1.0)));
   c.ropeInterleaved = false;
-  if (*cls == "MistralForCausalLM" ||
+  if (*cls == "MistralForCausalLM" || *cls == "Phi3ForCausalLM" ||
       (*cls == "Qwen2ForCausalLM" &&
        cfg->getBoolean("use_sliding_window").value_or(false)))
     c.slidingWindow = cfg->getInteger("sliding_window").value_or(0);
@@ -254,6 +272,11 @@ Expected<LoadedModel> txc::loadHFModel(StringRef folder) {
     if (!type)
       type = scaling->getString("type");
     double factor = scaling->getNumber("factor").value_or(1.0);
+    if (type && (*type == "linear" || *type == "llama3") && !(factor > 0))
+      return failure(folder, formatv("config.json: rope_scaling factor {0} "
+                                     "must be positive",
+                                     factor)
+                                 .str());
     if (type && *type == "linear") {
       c.ropeScale = factor;
     } else if (type && *type == "llama3") {
@@ -263,7 +286,12 @@ Expected<LoadedModel> txc::loadHFModel(StringRef folder) {
       double original =
           scaling->getNumber("original_max_position_embeddings")
               .value_or(8192.0);
-      int64_t half = c.ropeDim / 2;
+      if (!(high > low) || !(low > 0) || !(original > 0))
+        return failure(folder, "config.json: llama3 rope_scaling needs "
+                               "0 < low_freq_factor < high_freq_factor and "
+                               "a positive original_max_position_embeddings");
+      // A bad rotary dimension is reported by the builder.
+      int64_t half = std::max<int64_t>(c.ropeDim / 2, 0);
       auto data = std::make_unique<std::vector<char>>(half * sizeof(float));
       float *f = reinterpret_cast<float *>(data->data());
       for (int64_t i = 0; i < half; ++i) {
@@ -285,10 +313,15 @@ Expected<LoadedModel> txc::loadHFModel(StringRef folder) {
       d.data = ArrayRef<char>(data->data(), data->size());
       source->tensors["rope_freqs.weight"] = d;
       source->owned.push_back(std::move(data));
-    } else if (type && *type != "default" && factor != 1.0) {
-      return failure(folder, "RoPE scaling '" + *type +
-                                 "' is not supported (supported: linear, "
-                                 "llama3)");
+    } else if (type && *type != "default") {
+      // Other kinds (longrope, yarn, dynamic) change the frequencies even
+      // without a "factor" key.
+      return failure(folder, "config.json: rope_scaling type '" + *type +
+                                 "' is not supported (supported: default, "
+                                 "linear, llama3)");
+    } else if (!type) {
+      return failure(folder, "config.json: rope_scaling has no \"rope_type\" "
+                             "or \"type\"");
     }
   }
 
@@ -327,6 +360,9 @@ Expected<LoadedModel> txc::loadHFModel(StringRef folder) {
   for (const std::string &shard : shardNames) {
     SmallString<256> p(folder);
     sys::path::append(p, shard);
+    if (shard != "model.safetensors" && !sys::fs::exists(p))
+      return failure(folder, "model.safetensors.index.json names the shard '" +
+                                 shard + "', which is missing");
     Expected<std::unique_ptr<SafetensorsFile>> file =
         SafetensorsFile::open(p);
     if (!file)
@@ -376,6 +412,10 @@ Expected<LoadedModel> txc::loadHFModel(StringRef folder) {
   // the embedding).
   if (cfg->getBoolean("tie_word_embeddings").value_or(gpt2))
     source->tensors.erase("output.weight");
+  else if (c.family != ArchConfig::Family::Bert &&
+           !source->tensors.count("output.weight"))
+    return failure(folder, "tensor 'lm_head.weight' is missing and "
+                           "tie_word_embeddings is not true");
 
   // The tokenizer.
   SmallString<256> tokPath(folder);

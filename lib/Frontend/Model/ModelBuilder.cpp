@@ -161,6 +161,17 @@ Error ModelIRBuilder::check() {
                              c.ropeDim, c.headDim)
                    .str());
 
+  if (bert() && c.typeVocab <= 0)
+    return err(llvm::formatv("{0} token types: type 0 needs a row", c.typeVocab)
+                   .str());
+  // Every layer has an attention output: its absence for the last layer
+  // rejects a layer count larger than the file before anything is sized by
+  // it.
+  if (!has(blk(c.layers - 1, "attn_output.weight")))
+    return err("tensor '" + blk(c.layers - 1, "attn_output.weight") +
+               "' is missing (architecture " + c.name + ", " + Twine(c.layers) +
+               " layers)");
+
   int64_t H = c.hidden, D = c.headDim, q = c.heads * D, kv = c.kvHeads * D;
   std::vector<Need> needs;
   needs.push_back({"token_embd.weight", {c.vocab, H}});
@@ -201,8 +212,11 @@ Error ModelIRBuilder::check() {
         needs.push_back({blk(l, "ffn_norm.bias"), {H}});
     }
     bool gated = !gpt2() && !bert();
-    if (gated && !has(blk(l, "ffn_gate.weight"))) {
-      needs.push_back({blk(l, "ffn_up.weight"), {2 * c.ff, H}}); // phi3
+    // Phi-3 stores gate and up in one matrix; Llama-style models need a
+    // separate gate.
+    if (c.family == ArchConfig::Family::Phi3 &&
+        !has(blk(l, "ffn_gate.weight"))) {
+      needs.push_back({blk(l, "ffn_up.weight"), {2 * c.ff, H}});
     } else {
       if (gated)
         needs.push_back({blk(l, "ffn_gate.weight"), {c.ff, H}});

@@ -12,8 +12,18 @@ absolute difference divided by the reference's max |logit| (with --rel, else
 absolute) must be within --tol, and top-1 agreement over positions whose
 reference top-2 logits are not within 1e-3 must reach --min-agree. Prints
 one line of figures and PASS, or FAIL with the reason (exit 1).
+
+A Hugging Face folder with Llama 3 RoPE scaling (rope_scaling rope_type
+"llama3", which ref_forward.py does not read) is checked against the
+reference forward of the same weights with rotary frequencies computed here
+from the config, as Hugging Face's _compute_llama3_parameters defines them.
+
+With --against OTHER, OTHER (e.g. the Hugging Face folder gen_hf.py
+--from-gguf wrote for MODEL) is compiled and run the same way and its output
+replaces the reference: the two compiled models must agree within --tol.
 """
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -27,6 +37,84 @@ import compare_logits  # noqa: E402
 import ref_forward  # noqa: E402
 
 
+def llama3_scaling(model):
+    """The rope_scaling object of a folder with llama3 scaling, or None."""
+    cfg = os.path.join(model, "config.json")
+    if not os.path.isdir(model) or not os.path.exists(cfg):
+        return None
+    with open(cfg) as f:
+        rs = json.load(f).get("rope_scaling") or {}
+    return rs if rs.get("rope_type", rs.get("type")) == "llama3" else None
+
+
+def llama3_forward(model, ids, rs, tmp):
+    """Reference logits of `model` with llama3 RoPE scaling `rs`: the
+    folder is linked into `tmp` without rope_scaling and ref_forward's RoPE
+    rotates by the scaled frequencies."""
+    copy = os.path.join(tmp, "unscaled")
+    os.makedirs(copy)
+    for name in os.listdir(model):
+        if name != "config.json":
+            os.symlink(os.path.join(os.path.abspath(model), name),
+                       os.path.join(copy, name))
+    with open(os.path.join(model, "config.json")) as f:
+        c = json.load(f)
+    del c["rope_scaling"]
+    with open(os.path.join(copy, "config.json"), "w") as f:
+        json.dump(c, f)
+
+    factor, low = float(rs["factor"]), float(rs["low_freq_factor"])
+    high = float(rs["high_freq_factor"])
+    old = float(rs["original_max_position_embeddings"])
+
+    def rope(x, cfg):
+        r = cfg.rope_dim
+        inv = cfg.rope_base ** (-np.arange(0, r, 2, dtype=np.float64) / r)
+        wavelen = 2 * np.pi / inv
+        smooth = (old / wavelen - low) / (high - low)
+        medium = (1 - smooth) * inv / factor + smooth * inv
+        inv = np.where(wavelen < old / high, inv,
+                       np.where(wavelen > old / low, inv / factor, medium))
+        ang = np.arange(x.shape[0], dtype=np.float64)[:, None] * inv[None, :]
+        cos, sin = np.cos(ang)[:, None, :], np.sin(ang)[:, None, :]
+        a, b = x[..., : r // 2].copy(), x[..., r // 2: r].copy()
+        x[..., : r // 2] = a * cos - b * sin
+        x[..., r // 2: r] = b * cos + a * sin
+        return x
+
+    plain = ref_forward._rope
+    ref_forward._rope = rope
+    try:
+        return ref_forward.forward(copy, ids)
+    finally:
+        ref_forward._rope = plain
+
+
+def run_txc(a, model, ids, is_bert):
+    """Compiles `model` for one pass over `ids` [1, S] and runs it: the
+    [S, N] float64 output, or a FAIL line."""
+    seq = ids.shape[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        so = os.path.join(tmp, "m.so")
+        cmd = [a.txc, model, "-q", "--max-seq", "0",
+               f"--shape=input_ids=1x{seq}", "-o", so] + a.txc_arg
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            return "FAIL: txc: " + r.stderr.strip()
+        np.save(os.path.join(tmp, "ids.npy"), ids)
+        run = [a.txc_run, so, "--in", f"input_ids={tmp}/ids.npy",
+               "--out-dir", tmp]
+        if not is_bert:
+            np.save(os.path.join(tmp, "pos.npy"),
+                    np.arange(seq, dtype=np.int64)[None, :])
+            run += ["--in", f"position_ids={tmp}/pos.npy"]
+        r = subprocess.run(run, capture_output=True, text=True)
+        if r.returncode != 0:
+            return "FAIL: txc-run: " + r.stderr.strip()
+        name = "last_hidden_state" if is_bert else "logits"
+        return np.load(os.path.join(tmp, name + ".npy"))[0].astype(np.float64)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("model")
@@ -38,36 +126,37 @@ def main():
     p.add_argument("--min-agree", type=float, default=1.0)
     p.add_argument("--txc-arg", action="append", default=[])
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--against", metavar="OTHER",
+                   help="compare with this model compiled by txc instead of "
+                        "the reference forward")
     a = p.parse_args()
 
-    ref_model = ref_forward.load(a.model)
-    vocab = ref_model.cfg.vocab
+    scaling = llama3_scaling(a.model)
+    if scaling:
+        with open(os.path.join(a.model, "config.json")) as f:
+            vocab = json.load(f)["vocab_size"]
+        is_bert = False
+    else:
+        ref_model = ref_forward.load(a.model)
+        vocab = ref_model.cfg.vocab
+        is_bert = ref_model.cfg.arch == "bert"
     rng = np.random.default_rng(a.seed)
     ids = rng.integers(0, vocab or 64, size=(1, a.seq), dtype=np.int64)
-    is_bert = ref_model.cfg.arch == "bert"
-    with tempfile.TemporaryDirectory() as tmp:
-        so = os.path.join(tmp, "m.so")
-        cmd = [a.txc, a.model, "-q", "--max-seq", "0",
-               f"--shape=input_ids=1x{a.seq}", "-o", so] + a.txc_arg
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        if r.returncode != 0:
-            print("FAIL: txc:", r.stderr.strip())
+    got = run_txc(a, a.model, ids, is_bert)
+    if isinstance(got, str):
+        print(got)
+        return 1
+    if a.against:
+        ref = run_txc(a, a.against, ids, is_bert)
+        if isinstance(ref, str):
+            print(ref)
             return 1
-        np.save(os.path.join(tmp, "ids.npy"), ids)
-        run = [a.txc_run, so, "--in", f"input_ids={tmp}/ids.npy",
-               "--out-dir", tmp]
-        if not is_bert:
-            np.save(os.path.join(tmp, "pos.npy"),
-                    np.arange(a.seq, dtype=np.int64)[None, :])
-            run += ["--in", f"position_ids={tmp}/pos.npy"]
-        r = subprocess.run(run, capture_output=True, text=True)
-        if r.returncode != 0:
-            print("FAIL: txc-run:", r.stderr.strip())
-            return 1
-        name = "last_hidden_state" if is_bert else "logits"
-        got = np.load(os.path.join(tmp, name + ".npy"))[0].astype(np.float64)
-    ref = (ref_forward.hidden(a.model, ids[0]) if is_bert
-           else ref_forward.forward(a.model, ids[0]))
+    elif scaling:
+        with tempfile.TemporaryDirectory() as tmp:
+            ref = llama3_forward(a.model, ids[0], scaling, tmp)
+    else:
+        ref = (ref_forward.hidden(a.model, ids[0]) if is_bert
+               else ref_forward.forward(a.model, ids[0]))
     ref = np.asarray(ref, dtype=np.float64).reshape(got.shape)
     diff = float(np.max(np.abs(got - ref)))
     scale = float(np.max(np.abs(ref))) if a.rel else 1.0
