@@ -438,8 +438,10 @@ int txc::runCompilerMain(int argc, char **argv) {
       mo.positions = generate ? maxSeqValue : mo.sequence;
       mo.dequantize = quantizeMode == Quantize::F32;
       mo.weightsFileName = options.weightsFileName;
-      Expected<OwningOpRef<ModuleOp>> built =
-          buildModel(model->config, *model->tensors, context, mo, w);
+      // The prefill step reads the decode step's weights: nothing to write.
+      Expected<OwningOpRef<ModuleOp>> built = buildModel(
+          model->config, *model->tensors, context, mo,
+          w == &scratchWeights ? nullptr : w);
       if (!built) {
         errs() << "txc: error: " << toString(built.takeError()) << "\n";
         return nullptr;

@@ -68,6 +68,18 @@ static Expected<std::string> readFile(StringRef path) {
   return (*buf)->getBuffer().str();
 }
 
+/// The lines of `path` (no trailing empty line).
+static Expected<std::vector<std::string>> readLines(StringRef path) {
+  auto text = readFile(path);
+  if (!text)
+    return text.takeError();
+  SmallVector<StringRef> parts;
+  StringRef(*text).split(parts, '\n');
+  if (!parts.empty() && parts.back().empty())
+    parts.pop_back();
+  return std::vector<std::string>(parts.begin(), parts.end());
+}
+
 static bool parseIds(StringRef text, std::vector<int32_t> &ids) {
   SmallVector<StringRef> parts;
   text.split(parts, ' ', -1, /*KeepEmpty=*/false);
@@ -95,14 +107,10 @@ int main(int argc, char **argv) {
 
   if (command == "encode") {
     if (!linesFile.empty()) {
-      auto text = readFile(linesFile);
-      if (!text)
-        return fail(toString(text.takeError()));
-      SmallVector<StringRef> lines;
-      StringRef(*text).split(lines, '\n');
-      if (!lines.empty() && lines.back().empty())
-        lines.pop_back();
-      for (StringRef line : lines)
+      auto lines = readLines(linesFile);
+      if (!lines)
+        return fail(toString(lines.takeError()));
+      for (StringRef line : *lines)
         outs() << formatIds(t.encode(line, addSpecial, parseSpecial)) << "\n";
       return 0;
     }
@@ -122,14 +130,10 @@ int main(int argc, char **argv) {
 
   if (command == "decode") {
     if (!linesFile.empty()) {
-      auto text = readFile(linesFile);
-      if (!text)
-        return fail(toString(text.takeError()));
-      SmallVector<StringRef> lines;
-      StringRef(*text).split(lines, '\n');
-      if (!lines.empty() && lines.back().empty())
-        lines.pop_back();
-      for (StringRef line : lines) {
+      auto lines = readLines(linesFile);
+      if (!lines)
+        return fail(toString(lines.takeError()));
+      for (StringRef line : *lines) {
         std::vector<int32_t> ids;
         if (!parseIds(line, ids))
           return fail("not a list of token ids: \"" + line + "\"");

@@ -94,6 +94,9 @@ private:
   Error addWeight(StringRef name, StringRef dtype, ArrayRef<int64_t> shape,
                   ArrayRef<char> data);
   std::vector<float> toF32(const TensorData &t);
+  /// Adds `t` to the weights file as f32 (its own bytes when it is F32,
+  /// else dequantized), unless there is no file or it is there already.
+  Error addF32Weight(StringRef name, const TensorData &t);
 
   RankedTensorType t(ArrayRef<int64_t> shape, Type e = {}) {
     return RankedTensorType::get(shape, e ? e : b.getF32Type());
@@ -113,6 +116,9 @@ private:
   Value slice(Value x, int64_t offset, int64_t size);
   Value gelu(Value x, bool tanhApprox);
   Value silu(Value x);
+  tx::LayerOp beginLayer(int64_t l, Value h, Value &x);
+  Value attention(Value q, Value k, Value v, tx::MaskKind kind,
+                  int64_t window);
   Expected<Value> decoderLayer(int64_t l, Value h, Value positions,
                                Value cosT, Value sinT);
   Expected<Value> bertLayer(int64_t l, Value h);
@@ -135,6 +141,18 @@ std::vector<float> ModelIRBuilder::toF32(const TensorData &t) {
     txc_qdequantize_row(t.ggmlType, t.data.data() + r * rowBytes,
                         out.data() + r * cols, cols);
   return out;
+}
+
+Error ModelIRBuilder::addF32Weight(StringRef name, const TensorData &t) {
+  if (!weights || weights->contains(name))
+    return Error::success();
+  if (t.ggmlType == kF32)
+    return weights->add(name, "F32", t.shape, t.data);
+  std::vector<float> values = toF32(t);
+  return weights->add(name, "F32", t.shape,
+                      ArrayRef<char>(reinterpret_cast<const char *>(
+                                         values.data()),
+                                     values.size() * sizeof(float)));
 }
 
 Error ModelIRBuilder::check() {
@@ -292,17 +310,8 @@ Value ModelIRBuilder::weightOp(StringRef name, RankedTensorType type) {
 Expected<Value> ModelIRBuilder::vector(StringRef name) {
   const TensorData *tensor = src.find(name);
   int64_t n = tensor->shape.back();
-  if (tensor->ggmlType == kF32) {
-    if (Error e = addWeight(name, "F32", {n}, tensor->data))
-      return std::move(e);
-  } else if (!cache.count(name)) {
-    std::vector<float> values = toF32(*tensor);
-    if (Error e = addWeight(
-            name, "F32", {n},
-            ArrayRef<char>(reinterpret_cast<const char *>(values.data()),
-                           values.size() * sizeof(float))))
-      return std::move(e);
-  }
+  if (Error e = addF32Weight(name, *tensor))
+    return std::move(e);
   return weightOp(name, t({n}));
 }
 
@@ -313,19 +322,8 @@ Expected<Value> ModelIRBuilder::matrix(StringRef name) {
   int64_t n = tensor->shape[0], k = tensor->shape[1];
   uint32_t type = tensor->ggmlType;
   if (type == kF32 || opt.dequantize) {
-    if (!cache.count(name)) {
-      if (type == kF32) {
-        if (Error e = addWeight(name, "F32", {n, k}, tensor->data))
-          return std::move(e);
-      } else {
-        std::vector<float> values = toF32(*tensor);
-        if (Error e = addWeight(
-                name, "F32", {n, k},
-                ArrayRef<char>(reinterpret_cast<const char *>(values.data()),
-                               values.size() * sizeof(float))))
-          return std::move(e);
-      }
-    }
+    if (Error e = addF32Weight(name, *tensor))
+      return std::move(e);
     return weightOp(name, t({n, k}));
   }
   std::optional<tx::QuantKind> kind = tx::quantKindForGGMLType(type);
@@ -484,17 +482,37 @@ Expected<std::pair<Value, Value>> ModelIRBuilder::ropeTables() {
     return var##OrErr.takeError();                                             \
   Value var = *var##OrErr;
 
-Expected<Value> ModelIRBuilder::decoderLayer(int64_t l, Value h, Value positions,
-                                      Value cosT, Value sinT) {
-  int64_t H = c.hidden, D = c.headDim, q = c.heads * D, kv = c.kvHeads * D;
-  Type ht = h.getType();
-  auto layer = tx::LayerOp::create(b, loc, TypeRange{ht},
+/// A tx.layer with index `l` over the residual stream `h`, its block
+/// argument in `x`; the insertion point moves into its body.
+tx::LayerOp ModelIRBuilder::beginLayer(int64_t l, Value h, Value &x) {
+  auto layer = tx::LayerOp::create(b, loc, TypeRange{h.getType()},
                                    b.getI64IntegerAttr(l), ValueRange{h});
   Block *body = new Block();
   layer.getBody().push_back(body);
-  Value x = body->addArgument(ht, loc);
-  OpBuilder::InsertionGuard guard(b);
+  x = body->addArgument(h.getType(), loc);
   b.setInsertionPointToStart(body);
+  return layer;
+}
+
+/// tx.attention with scale 1/sqrt(head_dim) and mask `kind` (`window` > 0
+/// for sliding_window).
+Value ModelIRBuilder::attention(Value q, Value k, Value v, tx::MaskKind kind,
+                                int64_t window) {
+  return tx::AttentionOp::create(
+      b, loc, q.getType(), q, k, v, /*explicit_mask=*/Value(),
+      /*blocks=*/Value(), /*kv_length=*/Value(),
+      tx::MaskKindAttr::get(&ctx, kind),
+      b.getF64FloatAttr(1.0 / std::sqrt(double(c.headDim))),
+      window > 0 ? b.getI64IntegerAttr(window) : IntegerAttr(), IntegerAttr(),
+      tx::TreeAttr(), IntegerAttr());
+}
+
+Expected<Value> ModelIRBuilder::decoderLayer(int64_t l, Value h, Value positions,
+                                      Value cosT, Value sinT) {
+  int64_t q = c.heads * c.headDim, kv = c.kvHeads * c.headDim;
+  OpBuilder::InsertionGuard guard(b);
+  Value x;
+  tx::LayerOp layer = beginLayer(l, h, x);
 
   TRY(n1w, vector(blk(l, "attn_norm.weight")));
   Value n1b;
@@ -527,15 +545,10 @@ Expected<Value> ModelIRBuilder::decoderLayer(int64_t l, Value h, Value positions
     kh = tx::RopeOp::create(b, loc, kh.getType(), kh, cosT, sinT, positions,
                             interleaved);
   }
-  bool window = c.slidingWindow > 0;
-  auto attn = tx::AttentionOp::create(
-      b, loc, qh.getType(), qh, kh, vh, /*explicit_mask=*/Value(),
-      /*blocks=*/Value(), /*kv_length=*/Value(),
-      tx::MaskKindAttr::get(&ctx, window ? tx::MaskKind::sliding_window
-                                         : tx::MaskKind::causal),
-      b.getF64FloatAttr(1.0 / std::sqrt(double(D))),
-      window ? b.getI64IntegerAttr(c.slidingWindow) : IntegerAttr(),
-      IntegerAttr(), tx::TreeAttr(), IntegerAttr());
+  Value attn = attention(qh, kh, vh,
+                         c.slidingWindow > 0 ? tx::MaskKind::sliding_window
+                                             : tx::MaskKind::causal,
+                         c.slidingWindow);
   Value merged = mergeHeads(attn);
   TRY(o, linearNamed(merged, blk(l, "attn_output.weight"),
                      blk(l, "attn_output.bias")));
@@ -562,31 +575,21 @@ Expected<Value> ModelIRBuilder::decoderLayer(int64_t l, Value h, Value positions
                                 slice(gu, c.ff, c.ff));
   }
   TRY(d, linearNamed(act, blk(l, "ffn_down.weight"), blk(l, "ffn_down.bias")));
-  (void)H;
   Value r2 = arith::AddFOp::create(b, loc, r1, d);
   tx::YieldOp::create(b, loc, ValueRange{r2});
   return layer.getResult(0);
 }
 
 Expected<Value> ModelIRBuilder::bertLayer(int64_t l, Value h) {
-  Type ht = h.getType();
-  auto layer = tx::LayerOp::create(b, loc, TypeRange{ht},
-                                   b.getI64IntegerAttr(l), ValueRange{h});
-  Block *body = new Block();
-  layer.getBody().push_back(body);
-  Value x = body->addArgument(ht, loc);
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(body);
+  Value x;
+  tx::LayerOp layer = beginLayer(l, h, x);
   TRY(qq, linearNamed(x, blk(l, "attn_q.weight"), blk(l, "attn_q.bias")));
   TRY(kk, linearNamed(x, blk(l, "attn_k.weight"), blk(l, "attn_k.bias")));
   TRY(vvv, linearNamed(x, blk(l, "attn_v.weight"), blk(l, "attn_v.bias")));
   Value qh = heads(qq, c.heads), kh = heads(kk, c.kvHeads),
         vh = heads(vvv, c.kvHeads);
-  auto attn = tx::AttentionOp::create(
-      b, loc, qh.getType(), qh, kh, vh, Value(), Value(), Value(),
-      tx::MaskKindAttr::get(&ctx, tx::MaskKind::none),
-      b.getF64FloatAttr(1.0 / std::sqrt(double(c.headDim))), IntegerAttr(),
-      IntegerAttr(), tx::TreeAttr(), IntegerAttr());
+  Value attn = attention(qh, kh, vh, tx::MaskKind::none, 0);
   TRY(o, linearNamed(mergeHeads(attn), blk(l, "attn_output.weight"),
                      blk(l, "attn_output.bias")));
   TRY(n1w, vector(blk(l, "attn_output_norm.weight")));
@@ -646,14 +649,8 @@ Expected<OwningOpRef<ModuleOp>> ModelIRBuilder::build() {
     // Dense tables are looked up in f32 (F16/BF16 tables are widened; the
     // LM head, when tied, multiplies the same f32 copy).
     std::string name = "token_embd.weight";
-    if (!cache.count(name)) {
-      std::vector<float> values = toF32(*embd);
-      if (Error e = addWeight(
-              name, "F32", {c.vocab, c.hidden},
-              ArrayRef<char>(reinterpret_cast<const char *>(values.data()),
-                             values.size() * sizeof(float))))
-        return std::move(e);
-    }
+    if (Error e = addF32Weight(name, *embd))
+      return std::move(e);
     table = weightOp(name, t({c.vocab, c.hidden}));
   } else {
     TRY(q, matrix("token_embd.weight"));

@@ -285,6 +285,23 @@ static void mergeSymbols(std::vector<Symbol> &syms, PairFn pairOf) {
   }
 }
 
+/// The merge of the pair (l, r) by the merges' ranks (lower rank first):
+/// the pair's rank as `priority` and the merged id as `result`.
+static bool rankMerge(const llvm::DenseMap<uint64_t, std::pair<int32_t, int32_t>>
+                          &mergeMap,
+                      const Symbol &l, const Symbol &r, double &priority,
+                      int32_t &result) {
+  if (l.id < 0 || r.id < 0)
+    return false;
+  auto it = mergeMap.find((static_cast<uint64_t>(l.id) << 32) |
+                          static_cast<uint32_t>(r.id));
+  if (it == mergeMap.end())
+    return false;
+  priority = it->second.first;
+  result = it->second.second;
+  return true;
+}
+
 void TokenizerImpl::bpeWord(llvm::StringRef word,
                             std::vector<int32_t> &out) const {
   // Symbols: one per byte, the id of its GPT-2 character.
@@ -307,15 +324,7 @@ void TokenizerImpl::bpeWord(llvm::StringRef word,
   }
   mergeSymbols(syms, [&](const Symbol &l, const Symbol &r, double &priority,
                          int32_t &result) {
-    if (l.id < 0 || r.id < 0)
-      return false;
-    auto it = mergeMap.find((static_cast<uint64_t>(l.id) << 32) |
-                            static_cast<uint32_t>(r.id));
-    if (it == mergeMap.end())
-      return false;
-    priority = it->second.first;
-    result = it->second.second;
-    return true;
+    return rankMerge(mergeMap, l, r, priority, result);
   });
   for (const Symbol &s : syms) {
     if (!s.len)
@@ -354,15 +363,7 @@ void TokenizerImpl::spmWord(llvm::StringRef text,
   } else {
     mergeSymbols(syms, [&](const Symbol &l, const Symbol &r, double &priority,
                            int32_t &result) {
-      if (l.id < 0 || r.id < 0)
-        return false;
-      auto it = mergeMap.find((static_cast<uint64_t>(l.id) << 32) |
-                              static_cast<uint32_t>(r.id));
-      if (it == mergeMap.end())
-        return false;
-      priority = it->second.first;
-      result = it->second.second;
-      return true;
+      return rankMerge(mergeMap, l, r, priority, result);
     });
   }
   for (const Symbol &s : syms) {
