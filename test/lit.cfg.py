@@ -63,3 +63,16 @@ for line in found.splitlines():
     if name in ("smollm2", "minilm") and path:
         config.available_features.add(name)
         config.substitutions.append(("%" + name, path))
+
+# torch.onnx.export(dynamo=True) with transformers: the exports users make.
+# Optional (torch is not a dependency); test/e2e/torch-exports.test needs it.
+try:
+    probe = subprocess.run(
+        [config.python_executable, "-c",
+         "import importlib.util as u, sys; sys.exit(not all(u.find_spec(m) for m "
+         "in ('torch', 'transformers', 'onnxscript')))"],
+        capture_output=True, timeout=60)
+    if probe.returncode == 0:
+        config.available_features.add("torch-export")
+except (OSError, subprocess.SubprocessError):
+    pass

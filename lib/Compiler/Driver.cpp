@@ -9,6 +9,7 @@
 #include "txc/Compiler/Backend.h"
 #include "txc/Compiler/Pipelines.h"
 #include "txc/Compiler/Registration.h"
+#include "txc/Dialect/Tx/TxOps.h"
 #include "txc/Frontend/Model/ModelBuilder.h"
 #include "txc/Frontend/ONNX/Import.h"
 #include "txc/Support/Safetensors.h"
@@ -403,6 +404,117 @@ int txc::runCompilerMain(int argc, char **argv) {
     return found;
   };
 
+  // A decoder exported without past inputs (only input_ids, as torch
+  // dynamo exports) has masks folded for the step alone: a sliding window
+  // longer than the step looks causal there. Such a model is imported once
+  // more with a step as long as the cache (at most kProbeLength) to see the
+  // whole pattern of every attention, which the steps then take.
+  struct AttentionPattern {
+    tx::MaskKind kind;
+    IntegerAttr window, sinks;
+  };
+  constexpr int64_t kProbeLength = 4096;
+  std::optional<SmallVector<AttentionPattern>> probed;
+  bool probeFailed = false;
+  auto hasPastInput = [](ModuleOp m) {
+    bool found = false;
+    m.walk([&](func::FuncOp f) {
+      for (unsigned i = 0; i < f.getNumArguments(); ++i)
+        if (auto name = f.getArgAttrOfType<StringAttr>(i, "tx.name"))
+          found |= name.getValue().contains("past");
+    });
+    return found;
+  };
+  auto attentionPatterns = [&](int64_t step) -> bool {
+    if (probed || probeFailed)
+      return true;
+    int64_t length = std::min(maxSeqValue, kProbeLength);
+    if (length <= step) {
+      probed.emplace();
+      return true;
+    }
+    auto start = std::chrono::steady_clock::now();
+    ONNXImportOptions probeOptions = options;
+    probeOptions.generation.batch = genBatch;
+    probeOptions.generation.sequence = length;
+    probeOptions.generation.past = 0;
+    probeOptions.foldedInlineLimit =
+        std::max<int64_t>(options.foldedInlineLimit, 2 * length * length);
+    probeOptions.foldLimit =
+        std::max<int64_t>(options.foldLimit, 4 * length * length);
+    // Diagnostics of the probe are not the user's concern: a failed probe
+    // is reported as one warning.
+    ScopedDiagnosticHandler silence(&context,
+                                    [](Diagnostic &) { return success(); });
+    OwningOpRef<ModuleOp> full =
+        importONNXFile(inputFile, context, probeOptions, nullptr);
+    PassManager pm(&context);
+    if (!full || failed(parsePassPipeline("tx-raise-pipeline", pm, errs())) ||
+        failed(pm.run(*full))) {
+      probeFailed = true;
+      return true;
+    }
+    probed.emplace();
+    full->walk([&](tx::AttentionOp op) {
+      probed->push_back({op.getMask(), op.getWindowAttr(), op.getSinksAttr()});
+    });
+    reportStage("probe", start);
+    return true;
+  };
+  // Gives the step's attentions the probed patterns; false (reported) when
+  // they do not correspond.
+  auto applyPatterns = [&](ModuleOp m, int64_t step) -> bool {
+    if (!attentionPatterns(step))
+      return false;
+    if (probeFailed) {
+      errs() << "txc: warning: the model has no past inputs, so its "
+                "attention masks were folded for a step of "
+             << step << " tokens; txc could not import it at "
+             << std::min(maxSeqValue, kProbeLength)
+             << " tokens to check for a longer sliding window. If the model "
+                "has one, generation past it differs from the model (export "
+                "it with past_key_values to make the pattern visible)\n";
+      return true;
+    }
+    SmallVector<tx::AttentionOp> ops;
+    m.walk([&](tx::AttentionOp op) { ops.push_back(op); });
+    if (probed->empty())
+      return true;
+    if (ops.size() != probed->size()) {
+      errs() << "txc: error: --max-seq: the model has no past inputs and its "
+                "attentions differ between a step of "
+             << step << " tokens (" << ops.size() << " raised) and one of "
+             << std::min(maxSeqValue, kProbeLength) << " (" << probed->size()
+             << "); txc cannot tell which mask each attention has over the "
+                "whole cache\n";
+      return false;
+    }
+    for (auto [op, pattern] : llvm::zip(ops, *probed)) {
+      if (op.getMask() == pattern.kind)
+        continue;
+      // A step shows a restriction of the pattern: a window longer than
+      // the step looks causal, and one query sees every key.
+      bool restriction =
+          (op.getMask() == tx::MaskKind::causal &&
+           pattern.kind == tx::MaskKind::sliding_window) ||
+          (op.getMask() == tx::MaskKind::none && step == 1 &&
+           tx::isPositionalMask(pattern.kind));
+      if (restriction) {
+        op.setMask(pattern.kind);
+        op.setWindowAttr(pattern.window);
+        op.setSinksAttr(pattern.sinks);
+        continue;
+      }
+      errs() << "txc: error: --max-seq: an attention of the model has mask "
+             << tx::stringifyMaskKind(op.getMask()) << " in a step of " << step
+             << " tokens but " << tx::stringifyMaskKind(pattern.kind)
+             << " in one of " << std::min(maxSeqValue, kProbeLength)
+             << "; the model (without past inputs) cannot run on a KV cache\n";
+      return false;
+    }
+    return true;
+  };
+
   SafetensorsWriter weights, scratchWeights;
   // Set by `build` when a prefill step was asked for but the model's
   // sequence length is static (its import has another step length).
@@ -486,6 +598,9 @@ int txc::runCompilerMain(int argc, char **argv) {
     if (stop >= Emit::Tx) {
       if (!isMLIR && !model &&
           !runPipeline(*module, "raise", "builtin.module(tx-raise-pipeline)"))
+        return nullptr;
+      if (generate && step > 0 && !isMLIR && !model &&
+          !hasPastInput(*module) && !applyPatterns(*module, step))
         return nullptr;
       std::string graph =
           graphPipeline.empty()

@@ -8,6 +8,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -277,6 +278,13 @@ Value GraphImporter::materialize(StringRef name, Location loc) {
   if (it == values.end())
     return {};
   ValueState &state = it->second;
+  if (state.positional && !state.value) {
+    if (Value v = materializePositional(name, loc))
+      return v;
+    // Reported; the node being converted fails after its converter.
+    positionsFailed = true;
+    state.positional = false;
+  }
   if (!state.value && !state.constant && !state.transposeOf.empty()) {
     Value source = materialize(state.transposeOf, loc);
     state.value = transposeTensor(builder, loc, source, {1, 0});
@@ -592,7 +600,173 @@ LogicalResult GraphImporter::declareInputs(ModuleOp module) {
     func.setArgAttr(i, "tx.name", builder.getStringAttr(in.name));
   }
   builder.setInsertionPointToEnd(entry);
+  if (options.generation.sequence >= 0)
+    setPositionProbe();
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Positions under generation
+//===----------------------------------------------------------------------===//
+//
+// A decoder compiled for generation runs its steps at every offset of the KV
+// cache, but the importer folds whatever it can for the step's static shapes.
+// Positions are the exception: rotary tables and sinusoidal embeddings
+// computed from them must follow the cache. Exports either take position_ids
+// or compute positions from the sequence length (Range(past, past + S), torch
+// dynamo's form for models whose only input is input_ids). Both are tracked
+// as positional values: folded with the step's own positions, so shape logic
+// and causal masks (comparisons of positions, which do not depend on the
+// offset) stay constant, while every node that is not folded -- Cos and Sin
+// of positions are never folded -- reads the chain rebuilt from the
+// position_ids input, which is added when the model lacks one.
+
+/// The producer index of a value that is the step's positions themselves.
+static constexpr int kPositionRoot = -2;
+
+void GraphImporter::setPositionProbe() {
+  generationMode = true;
+  for (BlockArgument arg : entry->getArguments()) {
+    auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "tx.name");
+    auto type = cast<RankedTensorType>(arg.getType());
+    if (name && name.getValue() == "input_ids" && type.getRank() == 2 &&
+        type.hasStaticShape()) {
+      tokensInput = name.getValue().str();
+      stepBatch = type.getDimSize(0);
+      stepLength = type.getDimSize(1);
+    }
+    if (name && name.getValue().contains("past") && type.getRank() == 4 &&
+        !type.isDynamicDim(2))
+      stepPast = type.getDimSize(2);
+  }
+  if (tokensInput.empty())
+    return;
+  auto it = values.find("position_ids");
+  if (it == values.end() || !it->second.value ||
+      !isa<BlockArgument>(it->second.value))
+    return;
+  auto type = cast<RankedTensorType>(it->second.value.getType());
+  if (type.getRank() != 2 || !type.hasStaticShape() ||
+      type.getDimSize(1) != stepLength || !isInteger(it->second.dtype))
+    return;
+  hasPositionInput = true;
+  HostTensor probe(it->second.dtype, type.getShape());
+  for (int64_t i = 0, n = probe.numElements(); i < n; ++i)
+    probe.setInt(i, stepPast + i % stepLength);
+  it->second.constant = std::move(probe);
+  it->second.positional = true;
+}
+
+void GraphImporter::trackPositions(const onnx::NodeProto &node, int index) {
+  if (!generationMode || tokensInput.empty())
+    return;
+  // Comparisons end a chain of positions: masks built from them do not
+  // depend on the step's offset.
+  static const std::set<std::string, std::less<>> ends = {
+      "Shape",   "Size",  "Equal",  "Less",   "LessOrEqual", "Greater",
+      "GreaterOrEqual", "Not", "And", "Or", "Xor", "IsNaN", "IsInf",
+      "NonZero", "ArgMax", "ArgMin"};
+  bool positional = false, fromTokenShape = false;
+  for (const std::string &in : node.input()) {
+    if (in.empty())
+      continue;
+    const ValueState &state = values[in];
+    positional |= state.positional;
+    fromTokenShape |= state.fromTokenShape;
+    // The shape of a value computed at run time holds the sequence length.
+    if ((node.op_type() == "Shape" || node.op_type() == "Size") &&
+        !state.constant)
+      fromTokenShape = true;
+  }
+  positional = positional && !ends.count(node.op_type());
+  int producer = index;
+  if (node.op_type() == "Range" && fromTokenShape && node.output_size() == 1) {
+    const ValueState &out = values[node.output(0)];
+    if (out.constant && out.constant->rank() == 1 &&
+        out.constant->shape[0] == stepLength) {
+      bool counts = true;
+      for (int64_t start : {int64_t(0), stepPast}) {
+        counts = true;
+        for (int64_t i = 0; i < stepLength && counts; ++i)
+          counts = out.constant->getDouble(i) == double(start + i);
+        if (counts)
+          break;
+      }
+      if (counts) {
+        positional = true;
+        producer = kPositionRoot;
+      }
+    }
+  }
+  for (const std::string &out : node.output()) {
+    if (out.empty())
+      continue;
+    ValueState &state = values[out];
+    state.positional = positional;
+    state.fromTokenShape = fromTokenShape;
+    state.producer = producer;
+  }
+}
+
+Value GraphImporter::runtimePositions(DType dtype, Location loc) {
+  Value positions;
+  if (hasPositionInput) {
+    positions = values["position_ids"].value;
+  } else {
+    unsigned index = func.getNumArguments();
+    auto type = RankedTensorType::get({stepBatch, stepLength},
+                                      builder.getIntegerType(64));
+    if (failed(func.insertArgument(index, type, {}, fileLoc())))
+      return {};
+    func.setArgAttr(index, "tx.name", builder.getStringAttr("position_ids"));
+    positions = entry->getArgument(index);
+    ValueState &state = values["position_ids"];
+    state.value = positions;
+    state.dtype = DType::I64;
+    hasPositionInput = true;
+  }
+  // Every row of a generation step holds the same positions: the first.
+  auto type = cast<RankedTensorType>(positions.getType());
+  auto rowType = RankedTensorType::get({stepLength}, type.getElementType());
+  Value row = tensor::ExtractSliceOp::create(
+      builder, loc, rowType, positions,
+      ArrayRef<OpFoldResult>{builder.getIndexAttr(0), builder.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{builder.getIndexAttr(1),
+                             builder.getIndexAttr(stepLength)},
+      ArrayRef<OpFoldResult>{builder.getIndexAttr(1), builder.getIndexAttr(1)});
+  Type elementType = toMLIRType(dtype, &ctx);
+  if (elementType != rowType.getElementType())
+    row = convertElementType(builder, loc, row, elementType,
+                             isUnsigned(values["position_ids"].dtype),
+                             isUnsigned(dtype));
+  return row;
+}
+
+Value GraphImporter::materializePositional(StringRef name, Location loc) {
+  ValueState &state = values[name];
+  if (state.producer == kPositionRoot) {
+    state.value = runtimePositions(state.dtype, loc);
+    return state.value;
+  }
+  const onnx::NodeProto &node = model.proto.graph().node(state.producer);
+  StringRef domain = canonicalDomain(node.domain());
+  auto domainIt = converters.find(domain.str());
+  NodeAttrs attrs;
+  if (domainIt == converters.end() || !domainIt->second.count(node.op_type()) ||
+      !model.readAttributes(node, attrs).empty()) {
+    emitError(nodeLoc(node))
+        << "node '" << node.name() << "' (" << node.op_type()
+        << ") computes from the token positions a value that must follow the "
+           "KV cache at run time, and txc cannot compute '"
+        << node.op_type()
+        << "' at run time; export the model with a position_ids input or "
+           "compile it without --max-seq";
+    return {};
+  }
+  NodeContext context(*this, node, attrs, model.opset(domain), nodeLoc(node));
+  if (failed(domainIt->second.at(node.op_type()).fn(context)))
+    return {};
+  return state.value;
 }
 
 LogicalResult GraphImporter::tryFold(const onnx::NodeProto &node,
@@ -600,6 +774,13 @@ LogicalResult GraphImporter::tryFold(const onnx::NodeProto &node,
                                      bool &folded) {
   folded = false;
   if (!canonicalDomain(node.domain()).empty() || !canFold(node.op_type()))
+    return success();
+  // Tables of positions are computed at run time (see setPositionProbe).
+  if ((node.op_type() == "Cos" || node.op_type() == "Sin") &&
+      llvm::any_of(node.input(), [&](const std::string &in) {
+        auto it = values.find(in);
+        return it != values.end() && it->second.positional;
+      }))
     return success();
   // Transpose of a large 2-D weight is not copied: MatMul reads the weight
   // directly (tx.linear wants [out, in]); other users get a linalg.transpose.
@@ -751,8 +932,10 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node) {
   bool folded;
   if (failed(tryFold(node, attrs, opset, folded)))
     return failure();
-  if (folded)
+  if (folded) {
+    trackPositions(node, currentNode);
     return success();
+  }
 
   NodeContext context(*this, node, attrs, opset, nodeLoc(node));
   auto domainIt = converters.find(domain.str());
@@ -777,7 +960,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node) {
                           std::to_string(entry.minInputs) +
                           " inputs, input #" + std::to_string(i) +
                           " is missing");
-  if (failed(entry.fn(context)))
+  if (failed(entry.fn(context)) || positionsFailed)
     return failure();
   for (int i = 0, e = node.output_size(); i < e; ++i)
     if (!node.output(i).empty() && !values[node.output(i)].value &&
@@ -797,15 +980,19 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
                        builder.getStringAttr(options.weightsFileName));
   if (failed(declareInputs(*module)))
     return {};
-  for (const onnx::NodeProto &node : model.proto.graph().node())
+  for (const onnx::NodeProto &node : model.proto.graph().node()) {
+    ++currentNode;
     if (failed(importNode(node)))
       return {};
+  }
 
   SmallVector<Value> results;
   SmallVector<Type> resultTypes;
   builder.setInsertionPointToEnd(entry);
   for (const onnx::ValueInfoProto &out : model.proto.graph().output()) {
     Value v = materialize(out.name(), fileLoc());
+    if (positionsFailed)
+      return {};
     if (!v) {
       emitError(fileLoc()) << "graph output '" << out.name()
                            << "' is not produced by any node";

@@ -48,6 +48,19 @@ struct ValueState {
   /// it transposes. MatMul reads the weight directly; other users get a
   /// linalg.transpose when they first need the value.
   std::string transposeOf;
+  /// Generation (txc --max-seq): the value is a function of the token
+  /// positions -- the position_ids input, or positions an export computed
+  /// as Range over the sequence length -- through arithmetic, never a
+  /// comparison. It is folded with the positions of the compiled step (the
+  /// constant), but a node that is not folded reads the value computed at
+  /// run time from the position_ids input (rebuilt from `producer`), so that
+  /// rotary tables follow the KV cache while causal masks stay constant.
+  bool positional = false;
+  /// The value was computed from the shape of input_ids (its sequence
+  /// length), so a Range over it counts positions.
+  bool fromTokenShape = false;
+  /// Index of the graph node that produced the value, or -1.
+  int producer = -1;
 };
 
 class GraphImporter;
@@ -152,6 +165,18 @@ private:
   mlir::LogicalResult tryFold(const onnx::NodeProto &node,
                               const NodeAttrs &attrs, int64_t opset,
                               bool &folded);
+  /// Generation: gives the position_ids input the positions of the compiled
+  /// step as its folding value (see ValueState::positional).
+  void setPositionProbe();
+  /// After `node` folded: marks its outputs positional / fromTokenShape.
+  void trackPositions(const onnx::NodeProto &node, int index);
+  /// The run-time value of a positional value whose rebuild is possible;
+  /// null when a node on its way cannot be converted (then the constant is
+  /// used, as without generation).
+  mlir::Value materializePositional(llvm::StringRef name, mlir::Location loc);
+  /// The positions of the step at run time as a 1-D tensor of `dtype`, from
+  /// the position_ids input (added when the model has none).
+  mlir::Value runtimePositions(DType dtype, mlir::Location loc);
 
   SafetensorsWriter *weights;
   ConverterMap converters;
@@ -162,6 +187,15 @@ private:
   /// Insertion point for materialized constants (start of the function).
   mlir::Block *entry = nullptr;
   llvm::StringMap<mlir::Value> weightCache;
+  /// Generation: the index of the node being imported, and the position
+  /// input's [batch, sequence] and past length of the compiled step.
+  int currentNode = -1;
+  bool generationMode = false;
+  int64_t stepBatch = -1, stepLength = -1, stepPast = 0;
+  std::string tokensInput;
+  bool hasPositionInput = false;
+  /// A positional value could not be rebuilt (reported).
+  bool positionsFailed = false;
 };
 
 } // namespace txc::onnx_import
