@@ -335,6 +335,14 @@ struct UseKVCachePass : public txc::impl::UseKVCachePassBase<UseKVCachePass> {
     Value positionArg =
         positions >= 0 ? Value(entry.getArgument(positions)) : Value();
     auto readsPositions = [&](Value ids) {
+      // Through ops that only move the positions (the importer takes the
+      // first row of an added position_ids input).
+      while (Operation *def = ids.getDefiningOp()) {
+        if (!isa<tensor::ExtractSliceOp, tensor::CollapseShapeOp,
+                 tensor::ExpandShapeOp, tensor::CastOp>(def))
+          break;
+        ids = def->getOperand(0);
+      }
       return ids == positionArg ||
              llvm::any_of(runtimePositions,
                           [&](OpOperand *o) { return o->get() == ids; });

@@ -7,6 +7,18 @@
                                    and block-quantized tensors
     fuzz_seeds.py safetensors DIR  a few tiny safetensors files (dtypes,
                                    scalars, empty tensors, metadata)
+    fuzz_seeds.py npy DIR          .npy files: every supported dtype, ranks 0
+                                   to 3, empty arrays, version 1.0 and 2.0
+                                   headers, and a Fortran-order file
+    fuzz_seeds.py metadata DIR     compiled-model metadata JSON: plain,
+                                   generation (contiguous and paged cache),
+                                   i4 and packed weights, index ranges
+    fuzz_seeds.py prompt-ids DIR   txc-run --prompt-ids inputs: a mode byte
+                                   (bit 0: .npy, bits 1-2: batch - 1), then
+                                   a list of ids or a .npy file
+
+The checked-in seeds (tools/fuzz/seeds/TARGET) were written by this script,
+plus the metadata of two models compiled by txc (real-*.json).
 
 The files are small on purpose: libFuzzer mutates them, and a short input
 mutates into interesting ones faster.
@@ -143,16 +155,116 @@ def write_safetensors(out_dir):
     save("empty.safetensors", safetensors_bytes([], metadata={}))
 
 
+def npy_bytes(array, version=(1, 0), fortran=False):
+    """array as a .npy file, written by numpy's own format module."""
+    import io
+    from numpy.lib import format as npy_format
+
+    out = io.BytesIO()
+    if fortran:
+        array = np.asfortranarray(array)
+    header = npy_format.header_data_from_array_1_0(array)
+    if version == (1, 0):
+        npy_format.write_array_header_1_0(out, header)
+    else:
+        npy_format.write_array_header_2_0(out, header)
+    out.write(array.tobytes(order="F" if fortran else "C"))
+    return out.getvalue()
+
+
+def write_npy(out_dir):
+    def save(name, data):
+        with open(os.path.join(out_dir, name), "wb") as f:
+            f.write(data)
+
+    rng = np.random.default_rng(0)
+    save("f4-2x3.npy", npy_bytes(rng.standard_normal((2, 3)).astype("<f4")))
+    save("f8-vector.npy", npy_bytes(np.array([0.5, -1.0, 3.25], "<f8")))
+    save("f2-1x2x2.npy", npy_bytes(np.ones((1, 2, 2), "<f2")))
+    save("i8-ids.npy", npy_bytes(np.array([[1, 2, 3], [4, 5, 6]], "<i8")))
+    save("i4-scalar.npy", npy_bytes(np.array(7, "<i4")))
+    save("i2-empty.npy", npy_bytes(np.zeros((0, 3), "<i2")))
+    save("u2.npy", npy_bytes(np.array([1, 65535], "<u2")))
+    save("i1.npy", npy_bytes(np.array([-1, 2], "|i1")))
+    save("u1-2x2.npy", npy_bytes(np.array([[0, 255], [1, 2]], "|u1")))
+    save("b1.npy", npy_bytes(np.array([True, False, True])))
+    save("f4-v2.npy", npy_bytes(np.arange(4, dtype="<f4"), version=(2, 0)))
+    save("f4-fortran.npy", npy_bytes(np.arange(6, dtype="<f4").reshape(2, 3),
+                                      fortran=True))
+    save("f4-bigendian.npy", npy_bytes(np.arange(2, dtype=">f4")))
+
+
+def write_metadata(out_dir):
+    def save(name, doc):
+        with open(os.path.join(out_dir, name), "w") as f:
+            json.dump(doc, f, separators=(",", ":"))
+
+    def t(name, dtype, shape, **extra):
+        return dict(name=name, dtype=dtype, shape=shape, **extra)
+
+    save("plain.json", {
+        "format": "txc-model", "version": 1, "weights_file": "m.safetensors",
+        "tokenizer_file": "tokenizer.json",
+        "inputs": [t("x", "f32", [2, 3]),
+                   t("ids", "i64", [1, 4], index_range=[0, 100])],
+        "weights": [t("w", "f32", [3, 4], layout="gemm-b-panels32",
+                      transposed=True),
+                    t("q", "i4", [4, 8]), t("b", "bf16", [4])],
+        "outputs": [t("y", "f16", [2, 4]), t("s", "bool", [])]})
+
+    def generation(paged):
+        batch, step, layers, heads, capacity, dim, block = 2, 1, 1, 1, 8, 4, 4
+        cache = ([layers, 2, batch * capacity // block, heads, block, dim]
+                 if paged else [layers, 2, batch, heads, capacity, dim])
+        inputs = [t("input_ids", "i64", [batch, step]),
+                  t("position_ids", "i64", [batch, step]),
+                  t("kv_cache", "f32", cache),
+                  t("cache_position", "i64", [1])]
+        gen = {"batch": batch, "step": step, "layers": layers,
+               "kv_heads": heads, "capacity": capacity, "head_dim": dim,
+               "block_size": block if paged else 0,
+               "layout": "paged" if paged else "contiguous",
+               "tokens": "input_ids", "positions": "position_ids",
+               "cache": "kv_cache", "cache_position": "cache_position",
+               "logits": "logits"}
+        if paged:
+            inputs.append(t("block_table", "i32", [batch, capacity // block]))
+            gen["block_table"] = "block_table"
+        return {"format": "txc-model", "version": 1, "inputs": inputs,
+                "outputs": [t("logits", "f32", [batch, step, 16])],
+                "generation": gen}
+
+    save("generation.json", generation(False))
+    save("paged.json", generation(True))
+    save("version2.json", {"format": "txc-model", "version": 2,
+                           "inputs": [], "outputs": []})
+
+
+def write_prompt_ids(out_dir):
+    def save(name, data):
+        with open(os.path.join(out_dir, name), "wb") as f:
+            f.write(data)
+
+    save("one-row", b"\x00" + b"1 2 3")
+    save("commas-batch2", b"\x02" + b"5,9,17, 3")
+    save("two-rows", b"\x02" + b"1 2; 3 4")
+    save("four-rows", b"\x06" + b"1 2;3 4;5 6;7 8")
+    save("negative", b"\x00" + b"-1 9223372036854775807")
+    save("npy-i8", b"\x01" + npy_bytes(np.array([1, 2, 3], "<i8")))
+    save("npy-i4-2x2", b"\x03" + npy_bytes(np.array([[1, 2], [3, 4]], "<i4")))
+    save("npy-f4", b"\x01" + npy_bytes(np.array([1, 2], "<f4")))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("kind", choices=["gguf", "safetensors"])
+    parser.add_argument("kind", choices=["gguf", "safetensors", "npy",
+                                         "metadata", "prompt-ids"])
     parser.add_argument("out_dir")
     args = parser.parse_args()
     os.makedirs(args.out_dir, exist_ok=True)
-    if args.kind == "gguf":
-        write_gguf(args.out_dir)
-    else:
-        write_safetensors(args.out_dir)
+    {"gguf": write_gguf, "safetensors": write_safetensors, "npy": write_npy,
+     "metadata": write_metadata,
+     "prompt-ids": write_prompt_ids}[args.kind](args.out_dir)
     return 0
 
 

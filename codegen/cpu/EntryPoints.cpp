@@ -184,6 +184,11 @@ struct WeightsToArgumentsPass
       auto info = tensorInfo(name, type);
       if (failed(info))
         return signalPassFailure();
+      if (auto range =
+              func.getArgAttrOfType<DenseI64ArrayAttr>(i, tx::kIndexRangeAttr);
+          range && range.size() == 2 && !isWeight)
+        info->getAsObject()->insert(
+            {"index_range", llvm::json::Array{range[0], range[1]}});
       (isWeight ? weightInfo : inputs).push_back(std::move(*info));
     }
     for (unsigned i = 0; i < func.getNumResults(); ++i) {

@@ -124,6 +124,13 @@ struct TxLowerToLinalgPass
     if (!lowerable)
       return signalPassFailure();
 
+    // Inputs that index a table (token ids read by an embedding) get their
+    // valid range, which the runtime checks before every run: the compiled
+    // gather cannot report an error.
+    root->walk([&](tx::EmbeddingOp op) {
+      tx::recordIndexRange(op.getIds(), 0, op.getVocabSize());
+    });
+
     // 2. Lower. Whether the driver converged is judged by what is left.
     RewritePatternSet patterns(&getContext());
     cpu::populateCoreLoweringPatterns(patterns);

@@ -29,3 +29,37 @@ FunctionOpInterface txc::tx::findEntryFunction(ModuleOp module) {
     }
   return only;
 }
+
+void txc::tx::recordIndexRange(Value ids, int64_t low, int64_t high) {
+  // Through ops that only move the indices (reshapes, casts, slices).
+  for (int depth = 0; depth < 16; ++depth) {
+    Operation *def = ids.getDefiningOp();
+    if (!def)
+      break;
+    StringRef name = def->getName().getStringRef();
+    if (def->getNumOperands() < 1 ||
+        !(name == "tensor.expand_shape" || name == "tensor.collapse_shape" ||
+          name == "tensor.reshape" || name == "tensor.cast" ||
+          name == "tensor.extract_slice"))
+      return;
+    ids = def->getOperand(0);
+  }
+  auto arg = dyn_cast<BlockArgument>(ids);
+  if (!arg)
+    return;
+  auto func = dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp());
+  if (!func || arg.getOwner() != &func.getFunctionBody().front())
+    return;
+  auto type = dyn_cast<RankedTensorType>(arg.getType());
+  if (!type || !type.getElementType().isSignlessInteger())
+    return;
+  unsigned index = arg.getArgNumber();
+  if (auto old = func.getArgAttrOfType<DenseI64ArrayAttr>(index,
+                                                          kIndexRangeAttr);
+      old && old.size() == 2) {
+    low = std::max(low, old[0]);
+    high = std::min(high, old[1]);
+  }
+  func.setArgAttr(index, kIndexRangeAttr,
+                  DenseI64ArrayAttr::get(func->getContext(), {low, high}));
+}

@@ -106,6 +106,32 @@ TXRT_API txrt_status txrt_model_load(const char *so_path,
                                      const char *weights_path,
                                      txrt_model **out);
 
+/** How much of the weights file txrt_model_load_ex checks against the
+ *  fingerprint txc recorded in the library when it compiled the model. */
+typedef enum txrt_verify {
+  /** At load, the file's size and a sample of about 128 KiB (its header and
+   *  64 bytes at a regular stride), which catches another model's weights at
+   *  little cost; then every byte on a background thread, which the first
+   *  run (txrt_model_run, the session calls) waits for and fails with
+   *  TXRT_ERROR_WEIGHTS if a byte differs. What txrt_model_load does. */
+  TXRT_VERIFY_SAMPLE = 0,
+  /** Every byte (xxh3) during the load itself. */
+  TXRT_VERIFY_FULL = 1,
+  /** Nothing: for weights swapped on purpose (same names, dtypes and shapes,
+   *  which are still checked). */
+  TXRT_VERIFY_NONE = 2
+} txrt_verify;
+
+/** txrt_model_load with a choice of weights verification. Before loading,
+ *  the library file itself is checked (ELF headers within the file, txc's
+ *  `.txc_manifest` record, its recorded size): a truncated or foreign file
+ *  is TXRT_ERROR_NOT_A_MODEL, one from another format version
+ *  TXRT_ERROR_VERSION, and weights that do not match the fingerprint
+ *  TXRT_ERROR_WEIGHTS. */
+TXRT_API txrt_status txrt_model_load_ex(const char *so_path,
+                                        const char *weights_path,
+                                        txrt_verify verify, txrt_model **out);
+
 /** Releases the model, unmaps its weights and closes its library. NULL is
  *  accepted and ignored. */
 TXRT_API void txrt_model_free(txrt_model *model);
@@ -135,13 +161,33 @@ TXRT_API txrt_status txrt_model_output_info(const txrt_model *model,
                                             size_t index,
                                             txrt_tensor_info *out);
 
+/** Whether the model's code writes input `index` in place (the KV cache of
+ *  a model compiled for generation). txrt_model_run copies such an input
+ *  before the run, so the caller's data is never modified; a session
+ *  (txrt_session_create) keeps the cache instead. Stores 1 or 0 in
+ *  `*written`. */
+TXRT_API txrt_status txrt_model_input_written(const txrt_model *model,
+                                              size_t index, int *written);
+
+/** Whether input `index` holds indices into a table of the model (token
+ *  ids into the embedding, ids into a gather's data): then `*has_range` is
+ *  1 and every value must lie in [`*low`, `*high`), which txrt_model_run
+ *  checks before running (TXRT_ERROR_ARGUMENT names the input, the value
+ *  and its position). Otherwise `*has_range` is 0. */
+TXRT_API txrt_status txrt_model_input_range(const txrt_model *model,
+                                            size_t index, int *has_range,
+                                            int64_t *low, int64_t *high);
+
 /** Runs the model once.
  *
  *  `inputs` holds txrt_model_num_inputs() pointers and `outputs`
  *  txrt_model_num_outputs() pointers, in metadata order, each to dense
  *  row-major data of the tensor's byte_size, aligned at least to its
- *  element size (64 bytes is best). The caller owns all of them; outputs are
- *  overwritten. A pointer may be NULL only for a tensor of 0 bytes. Either
+ *  element size (64 bytes is best). The caller owns all of them; inputs are
+ *  only read (an input the model writes is copied first, see
+ *  txrt_model_input_written) and checked against their index ranges
+ *  (txrt_model_input_range); outputs are overwritten. A pointer may be NULL
+ *  only for a tensor of 0 bytes. Either
  *  array may be NULL when the model has no tensors of that kind.
  *
  *  The runtime itself keeps no state between runs, but the model's code may:

@@ -9,6 +9,7 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -58,6 +59,28 @@ std::string txc::cpuLLVMPipeline(const CPULoopOptions &loops,
          "convert-openmp-to-llvm,"
          "reconcile-unrealized-casts,tx-emit-entry-points{prefix=" +
          entryPrefix.str() + "})";
+}
+
+std::string txc::checkCPUName(llvm::StringRef cpu) {
+  if (cpu == "native" || cpu.empty())
+    return "";
+  llvm::InitializeNativeTarget();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string error;
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return error;
+  // LLVM only warns about an unknown CPU (and then generates for a generic
+  // one): ask a generic subtarget whether the name is known.
+  std::unique_ptr<llvm::MCSubtargetInfo> info(
+      target->createMCSubtargetInfo(triple, "", ""));
+  if (info && !info->isCPUStringValid(cpu))
+    return ("--cpu=" + cpu + " is not a CPU of target " + triple.str() +
+            " (use native, or a name such as x86-64-v3, skylake-avx512 or "
+            "znver4; `llc -mcpu=help` lists them)")
+        .str();
+  return "";
 }
 
 /// The target machine for `opts` (host triple).

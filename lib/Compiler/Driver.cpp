@@ -12,6 +12,8 @@
 #include "txc/Dialect/Tx/TxOps.h"
 #include "txc/Frontend/Model/ModelBuilder.h"
 #include "txc/Frontend/ONNX/Import.h"
+#include "txc/Support/Files.h"
+#include "txc/Support/ModelManifest.h"
 #include "txc/Support/Safetensors.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -27,6 +29,9 @@
 #include "mlir/InitAllPasses.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/GlobalVariable.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
@@ -34,6 +39,8 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
@@ -195,6 +202,54 @@ void reportStage(StringRef name,
 
 } // namespace
 
+namespace {
+/// Outputs are written under temporary names beside their final paths and
+/// renamed into place only when everything succeeded, so that a failed or
+/// interrupted compile leaves no half-written library and no library
+/// without its weights. Temporaries (also the objects handed to the linker)
+/// are removed on failure and on SIGINT/SIGTERM.
+class PendingOutputs {
+public:
+  ~PendingOutputs() {
+    for (const std::string &path : temporaries) {
+      sys::fs::remove(path);
+      sys::DontRemoveFileOnSignal(path);
+    }
+  }
+  /// A temporary name for the output `path`, renamed to it by commit().
+  std::string output(StringRef path) {
+    std::string temporary =
+        (path + ".txc-partial-" + Twine(sys::Process::getProcessId())).str();
+    track(temporary);
+    renames.emplace_back(temporary, path.str());
+    return temporary;
+  }
+  /// Removes `path` at exit and on a signal.
+  void track(StringRef path) {
+    sys::RemoveFileOnSignal(path);
+    temporaries.push_back(path.str());
+  }
+  /// Renames every output into place, the first asked for last (the model
+  /// library appears only once its weights are there).
+  bool commit() {
+    for (auto it = renames.rbegin(); it != renames.rend(); ++it) {
+      if (!sys::fs::exists(it->first))
+        continue;
+      if (std::error_code ec = sys::fs::rename(it->first, it->second)) {
+        errs() << "txc: error: cannot write '" << it->second
+               << "': " << ec.message() << "\n";
+        return false;
+      }
+    }
+    return true;
+  }
+
+private:
+  std::vector<std::string> temporaries;
+  std::vector<std::pair<std::string, std::string>> renames;
+};
+} // namespace
+
 int txc::runCompilerMain(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions({&txcCategory, &genCategory});
@@ -255,6 +310,10 @@ int txc::runCompilerMain(int argc, char **argv) {
            << " is not supported (available: cpu)\n";
     return 1;
   }
+  if (std::string why = checkCPUName(cpuName); !why.empty()) {
+    errs() << "txc: error: " << why << "\n";
+    return 1;
+  }
   if (optLevel > 3) {
     errs() << "txc: error: -O" << optLevel << " is not an optimization level "
            << "(use -O0 .. -O3)\n";
@@ -274,6 +333,29 @@ int txc::runCompilerMain(int argc, char **argv) {
                << "': " << ec.message() << "\n";
         return 1;
       }
+  }
+  // Two outputs on one path would overwrite each other.
+  auto samePath = [](StringRef a, StringRef b) {
+    SmallString<256> x(a), y(b);
+    sys::fs::make_absolute(x);
+    sys::fs::make_absolute(y);
+    sys::path::remove_dots(x, /*remove_dot_dot=*/true);
+    sys::path::remove_dots(y, /*remove_dot_dot=*/true);
+    return x == y || sys::fs::equivalent(a, b);
+  };
+  if (!weightsPath.empty() && outputFile != "-" &&
+      samePath(weightsPath, outputFile)) {
+    errs() << "txc: error: --weights '" << weightsPath
+           << "' is the output file (-o); the weights need a file of their "
+              "own (default: the output with the extension .safetensors)\n";
+    return 1;
+  }
+  if (!dumpDir.empty() && sys::fs::exists(dumpDir) &&
+      !sys::fs::is_directory(dumpDir)) {
+    errs() << "txc: error: --dump-ir '" << dumpDir
+           << "' exists and is not a directory; --dump-ir names a directory "
+              "to write the IR of every stage into\n";
+    return 1;
   }
   if (!dumpDir.empty())
     if (std::error_code ec = sys::fs::create_directories(dumpDir)) {
@@ -298,6 +380,14 @@ int txc::runCompilerMain(int argc, char **argv) {
     errs() << "txc: error: cannot open '" << inputFile << "': no such file\n";
     return 1;
   }
+  // A model is a regular file (or a Hugging Face folder): never a device or
+  // a pipe, which could stream without end.
+  if (inputFile != "-" && !sys::fs::is_directory(inputFile))
+    if (std::string why = checkRegularFile(inputFile); !why.empty()) {
+      errs() << "txc: error: " << why << "\n";
+      return 1;
+    }
+  PendingOutputs pending;
   // GGUF files and Hugging Face folders: configuration, tensors, tokenizer.
   std::optional<LoadedModel> model;
   if (!isMLIR && isModelFile(inputFile)) {
@@ -416,6 +506,9 @@ int txc::runCompilerMain(int argc, char **argv) {
   constexpr int64_t kProbeLength = 4096;
   std::optional<SmallVector<AttentionPattern>> probed;
   bool probeFailed = false;
+  // Why the probe failed (its first diagnostic), reported once the steps
+  // compiled (a model that fails anyway gets its own error only).
+  std::string probeFailure;
   auto hasPastInput = [](ModuleOp m) {
     bool found = false;
     m.walk([&](func::FuncOp f) {
@@ -444,8 +537,11 @@ int txc::runCompilerMain(int argc, char **argv) {
         std::max<int64_t>(options.foldLimit, 4 * length * length);
     // Diagnostics of the probe are not the user's concern: a failed probe
     // is reported as one warning.
-    ScopedDiagnosticHandler silence(&context,
-                                    [](Diagnostic &) { return success(); });
+    ScopedDiagnosticHandler silence(&context, [&](Diagnostic &d) {
+      if (probeFailure.empty() && d.getSeverity() == mlir::DiagnosticSeverity::Error)
+        probeFailure = d.str();
+      return success();
+    });
     OwningOpRef<ModuleOp> full =
         importONNXFile(inputFile, context, probeOptions, nullptr);
     PassManager pm(&context);
@@ -466,16 +562,8 @@ int txc::runCompilerMain(int argc, char **argv) {
   auto applyPatterns = [&](ModuleOp m, int64_t step) -> bool {
     if (!attentionPatterns(step))
       return false;
-    if (probeFailed) {
-      errs() << "txc: warning: the model has no past inputs, so its "
-                "attention masks were folded for a step of "
-             << step << " tokens; txc could not import it at "
-             << std::min(maxSeqValue, kProbeLength)
-             << " tokens to check for a longer sliding window. If the model "
-                "has one, generation past it differs from the model (export "
-                "it with past_key_values to make the pattern visible)\n";
+    if (probeFailed)
       return true;
-    }
     SmallVector<tx::AttentionOp> ops;
     m.walk([&](tx::AttentionOp op) { ops.push_back(op); });
     if (probed->empty())
@@ -578,6 +666,11 @@ int txc::runCompilerMain(int argc, char **argv) {
             options.foldedInlineLimit, 2 * step * (maxSeqValue + step));
       }
       module = importONNXFile(inputFile, context, stepOptions, w);
+      if (!module && step <= 0 && maxSeq.getNumOccurrences() &&
+          maxSeq == 0 && options.shapes.empty())
+        errs() << "txc: note: --max-seq 0 compiles one forward pass, whose "
+                  "input shapes must be static: give them with --shape (for "
+                  "example --shape input_ids=1x128)\n";
       if (!module) {
         if (step > 0)
           errs() << "txc: note: for --max-seq the model was imported with "
@@ -634,6 +727,17 @@ int txc::runCompilerMain(int argc, char **argv) {
   module = build(generate ? 1 : -1, &weights, "txc_model", decodeStep);
   if (!module)
     return 1;
+  if (probeFailed)
+    errs() << "txc: warning: the model has no past inputs, so its attention "
+              "masks were folded for the step alone; txc could not import it "
+              "at "
+           << std::min(maxSeqValue, kProbeLength)
+           << " tokens to check for a sliding window longer than the step"
+           << (probeFailure.empty() ? std::string()
+                                    : " (" + probeFailure + ")")
+           << ". If the model has one, generation past it differs from the "
+              "model (export it with past_key_values to make the pattern "
+              "visible)\n";
   if (generate && stop >= Emit::Linalg && decodeStep != 1) {
     errs() << "txc: error: --max-seq: the model's input_ids has a static "
               "sequence length of "
@@ -658,10 +762,11 @@ int txc::runCompilerMain(int argc, char **argv) {
               "prefill step needs --emit=so\n";
 
   // Weights go beside the output.
+  std::string writtenWeights;
   auto writeWeights = [&]() -> bool {
     if (!tokenizerPath.empty()) {
       std::error_code ec;
-      raw_fd_ostream os(tokenizerPath, ec);
+      raw_fd_ostream os(pending.output(tokenizerPath), ec);
       if (ec) {
         errs() << "txc: error: cannot write '" << tokenizerPath
                << "': " << ec.message() << "\n";
@@ -678,7 +783,8 @@ int txc::runCompilerMain(int argc, char **argv) {
       return true;
     }
     auto t0 = std::chrono::steady_clock::now();
-    if (Error err = weights.write(weightsPath)) {
+    writtenWeights = pending.output(weightsPath);
+    if (Error err = weights.write(writtenWeights)) {
       errs() << "txc: error: " << toString(std::move(err)) << "\n";
       return false;
     }
@@ -686,9 +792,12 @@ int txc::runCompilerMain(int argc, char **argv) {
     return true;
   };
 
+  // The model's own output, under a temporary name until the end.
+  std::string modelOutput =
+      outputFile == "-" ? std::string("-") : pending.output(outputFile);
   if (stop <= Emit::Linalg) {
     std::string error;
-    auto output = openOutputFile(outputFile, &error);
+    auto output = openOutputFile(modelOutput, &error);
     if (!output) {
       errs() << "txc: error: " << error << "\n";
       return 1;
@@ -699,7 +808,8 @@ int txc::runCompilerMain(int argc, char **argv) {
     module->print(output->os(), flags);
     output->os() << "\n";
     output->keep();
-    return writeWeights() ? 0 : 1;
+    output.reset();
+    return writeWeights() && pending.commit() ? 0 : 1;
   }
 
   // LLVM IR, object, shared library.
@@ -713,6 +823,18 @@ int txc::runCompilerMain(int argc, char **argv) {
   if (!llvmModule)
     return 1;
   reportStage("llvm-opt", t0);
+  if (stop == Emit::So) {
+    // The manifest (format version, sizes, weights fingerprint), filled in
+    // once the library is linked and the weights written.
+    auto *record = llvm::ConstantDataArray::getString(
+        llvmContext, encodeManifest({}), /*AddNull=*/false);
+    auto *manifest = new llvm::GlobalVariable(
+        *llvmModule, record->getType(), /*isConstant=*/true,
+        llvm::GlobalValue::ExternalLinkage, record, "txc_model_manifest");
+    manifest->setSection(kManifestSection);
+    manifest->setAlignment(llvm::Align(8));
+    llvm::appendToUsed(*llvmModule, {manifest});
+  }
   if (!dumpDir.empty()) {
     SmallString<256> path(dumpDir.getValue());
     sys::path::append(path, formatv("{0:02}-model.ll", ++dumpIndex).str());
@@ -723,17 +845,18 @@ int txc::runCompilerMain(int argc, char **argv) {
   }
   if (stop == Emit::LLVM) {
     std::string error;
-    auto output = openOutputFile(outputFile, &error);
+    auto output = openOutputFile(modelOutput, &error);
     if (!output) {
       errs() << "txc: error: " << error << "\n";
       return 1;
     }
     llvmModule->print(output->os(), nullptr);
     output->keep();
-    return writeWeights() ? 0 : 1;
+    output.reset();
+    return writeWeights() && pending.commit() ? 0 : 1;
   }
   t0 = std::chrono::steady_clock::now();
-  std::string objectPath = outputFile;
+  std::string objectPath = modelOutput;
   SmallString<256> tmpObject;
   if (stop == Emit::So) {
     if (std::error_code ec = sys::fs::createTemporaryFile("txc-model", "o",
@@ -743,6 +866,7 @@ int txc::runCompilerMain(int argc, char **argv) {
       return 1;
     }
     objectPath = std::string(tmpObject);
+    pending.track(objectPath);
   }
   if (failed(emitObject(*llvmModule, objectPath, targetOptions)))
     return 1;
@@ -762,24 +886,27 @@ int txc::runCompilerMain(int argc, char **argv) {
       return 1;
     }
     objects.push_back(std::string(prefillObject));
-    if (failed(emitObject(*prefillModule, prefillObject, targetOptions))) {
-      sys::fs::remove(objectPath);
-      sys::fs::remove(prefillObject);
+    pending.track(prefillObject);
+    if (failed(emitObject(*prefillModule, prefillObject, targetOptions)))
       return 1;
-    }
   }
   reportStage("codegen", t0);
   if (stop == Emit::So) {
     t0 = std::chrono::steady_clock::now();
     std::string error;
-    LogicalResult linked = linkSharedLibrary(objects, outputFile, error);
-    for (const std::string &object : objects)
-      sys::fs::remove(object);
+    LogicalResult linked = linkSharedLibrary(objects, modelOutput, error);
     if (failed(linked)) {
       errs() << "txc: error: " << error << "\n";
       return 1;
     }
     reportStage("link", t0);
+    if (!writeWeights())
+      return 1;
+    if (Error err = patchManifest(modelOutput, writtenWeights)) {
+      errs() << "txc: error: " << toString(std::move(err)) << "\n";
+      return 1;
+    }
+    return pending.commit() ? 0 : 1;
   }
-  return writeWeights() ? 0 : 1;
+  return writeWeights() && pending.commit() ? 0 : 1;
 }

@@ -12,7 +12,10 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <cstring>
 
 using namespace llvm;
 
@@ -39,8 +42,12 @@ constexpr DTypeInfo kDTypes[] = {
 };
 
 const DTypeInfo *lookup(txrt_dtype dtype) {
+  // A C caller may pass any int: compare as int (an enum holding a value
+  // outside its enumerators is undefined in C++).
+  int value;
+  std::memcpy(&value, &dtype, sizeof(value));
   for (const DTypeInfo &info : kDTypes)
-    if (info.dtype == dtype)
+    if (static_cast<int>(info.dtype) == value)
       return &info;
   return nullptr;
 }
@@ -155,6 +162,26 @@ bool parseTensor(const json::Value &value, Role role, const std::string &where,
     out.gemmPacked = true;
     out.transposed = object->getBoolean("transposed").value_or(false);
   }
+
+  // Inputs that index a table (token ids): the values they may hold.
+  out.indexRange.reset();
+  if (const json::Value *range = object->get("index_range")) {
+    const json::Array *bounds = range->getAsArray();
+    std::optional<int64_t> lo, hi;
+    if (bounds && bounds->size() == 2) {
+      lo = (*bounds)[0].getAsInteger();
+      hi = (*bounds)[1].getAsInteger();
+    }
+    bool integer = out.dtype == TXRT_DTYPE_I64 || out.dtype == TXRT_DTYPE_I32 ||
+                   out.dtype == TXRT_DTYPE_I16 || out.dtype == TXRT_DTYPE_I8 ||
+                   out.dtype == TXRT_DTYPE_U8;
+    if (role != Role::Input || !integer || !lo || !hi || *lo >= *hi) {
+      error = label + " has a malformed \"index_range\" (an integer input's "
+                      "[low, high) with low < high)";
+      return false;
+    }
+    out.indexRange = std::make_pair(*lo, *hi);
+  }
   return true;
 }
 
@@ -268,6 +295,15 @@ static bool parseGeneration(const json::Value &value, ModelMetadata &out,
     error = "has a paged cache whose block size does not divide its capacity";
     return false;
   }
+  // Sizes whose products (cache shape, byte size) do not fit are refused
+  // before they are multiplied.
+  int64_t product = 1;
+  for (int64_t v : {g.layers, int64_t(2), g.batch, g.kvHeads, g.capacity,
+                    g.headDim, g.step, g.vocab})
+    if (v < 0 || (v > 0 && llvm::MulOverflow(product, v, product))) {
+      error = "has \"generation\" sizes too large to address";
+      return false;
+    }
   // A role names a tensor of the expected dtype and shape.
   auto find = [&](StringRef key, const std::vector<TensorDesc> &list,
                   bool required, txrt_dtype dtype,

@@ -36,7 +36,12 @@ struct TensorDesc {
   /// (`"layout": "gemm-b-panels32"`); `transposed` says it is B[N, K].
   bool gemmPacked = false;
   bool transposed = false;
+  /// Inputs only: the compiled code indexes a table with this input's
+  /// values, which must lie in [first, second) (`"index_range"`); the
+  /// runtime checks them before every run.
+  std::optional<std::pair<int64_t, int64_t>> indexRange;
 };
+
 
 /// The `generation` section of a model compiled for generation (txc
 /// --max-seq): which inputs and outputs play which role, and the cache.

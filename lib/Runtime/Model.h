@@ -11,11 +11,13 @@
 #include "Metadata.h"
 
 #include "txc-c/txrt.h"
+#include "txc/Support/ModelManifest.h"
 #include "txc/Support/Safetensors.h"
 
 #include "llvm/Support/MemAlloc.h"
 
 #include <dlfcn.h>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,12 +46,29 @@ struct LibraryCloser {
   void operator()(void *handle) const { dlclose(handle); }
 };
 
+/// Checks the values of an input with an index range; on failure returns
+/// TXRT_ERROR_ARGUMENT with a message naming the input, the value and its
+/// position, prefixed by `function`.
+txrt_status checkIndexRange(const TensorDesc &desc, const void *data,
+                            llvm::StringRef function);
+
+/// Waits for the full check of the model's weights that loading started in
+/// the background (TXRT_VERIFY_SAMPLE) and fails with TXRT_ERROR_WEIGHTS,
+/// prefixed by `function`, when the weights differ from the fingerprint;
+/// TXRT_OK at once when there is nothing to wait for. Called before every
+/// run, so nothing is computed from wrong weights.
+txrt_status weightsVerified(txrt_model &model, llvm::StringRef function);
+
 } // namespace txc::runtime
 
 /// The opaque model handle of the C API.
 struct txrt_model {
   std::string soPath;
   std::string weightsPath;
+  /// The library's manifest (read before dlopen) and how much of the
+  /// weights to check against it.
+  txc::ModelManifest manifest;
+  txrt_verify verify = TXRT_VERIFY_SAMPLE;
   /// The metadata's `tokenizer_file` resolved against the library's folder;
   /// empty when the metadata names none.
   std::string tokenizerPath;
@@ -68,6 +87,10 @@ struct txrt_model {
   std::optional<txc::runtime::ModelMetadata> prefillMetadata;
   txc::runtime::RunFn prefillRun = nullptr;
   std::vector<void *> prefillBuffers;
+  /// The full hash of the weights, computed on a background thread after a
+  /// sampled check at load; an empty message when it matched. Last, so that
+  /// it is destroyed (waiting for the thread) before the mapped weights.
+  std::shared_future<std::string> fullCheck;
 };
 
 

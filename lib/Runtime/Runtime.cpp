@@ -11,6 +11,7 @@
 #include "Status.h"
 
 #include "txc-c/txrt.h"
+#include "txc/Support/ModelManifest.h"
 #include "txc/Support/Safetensors.h"
 
 #include "llvm/ADT/SmallString.h"
@@ -69,6 +70,19 @@ txrt_status loadLibrary(txrt_model &model) {
   if (sys::fs::is_directory(status))
     return fail(TXRT_ERROR_IO,
                 "cannot open model library '" + path + "': it is a directory");
+  // Read the manifest from the file before loading it: a truncated library
+  // would fault inside dlopen.
+  Expected<ModelManifest> manifest = readManifest(path);
+  if (!manifest) {
+    std::string why = toString(manifest.takeError());
+    return fail(StringRef(why).contains("format version")
+                    ? TXRT_ERROR_VERSION
+                : StringRef(why).starts_with("cannot open")
+                    ? TXRT_ERROR_IO
+                    : TXRT_ERROR_NOT_A_MODEL,
+                why);
+  }
+  model.manifest = *manifest;
 
   dlerror();
   void *handle = dlopen(dlopenPath(path).c_str(), RTLD_LOCAL | RTLD_NOW);
@@ -188,6 +202,43 @@ txrt_status loadWeights(txrt_model &model, const char *weightsPath) {
                                         "': " + toString(file.takeError()));
   model.weightsFile = std::move(*file);
 
+  // The weights must be the ones the model was compiled with (a file of
+  // another model with the same shapes would run and give garbage).
+  const ModelManifest &m = model.manifest;
+  if (model.verify != TXRT_VERIFY_NONE && m.weightsSize != 0) {
+    StringRef bytes = model.weightsFile->bytes();
+    bool full = model.verify == TXRT_VERIFY_FULL;
+    if (bytes.size() != m.weightsSize ||
+        weightsHash(bytes, full) !=
+            (full ? m.weightsFullHash : m.weightsSampleHash))
+      return fail(TXRT_ERROR_WEIGHTS,
+                  "weights file '" + path + "' is not the one model '" +
+                      model.soPath + "' was compiled with (" +
+                      (bytes.size() != m.weightsSize
+                           ? "it has " + Twine(bytes.size()) +
+                                 " bytes, expected " + Twine(m.weightsSize)
+                           : Twine(full ? "its contents differ"
+                                        : "its sampled contents differ")) +
+                      "); recompile, or load with verification off "
+                      "(txc-run --no-verify-weights) to swap weights on "
+                      "purpose");
+    // Every byte, off the critical path: hashing overlaps whatever the
+    // caller does before its first run, which waits for it.
+    if (!full) {
+      std::string where = ("weights file '" + path + "' is not the one model '" +
+                           model.soPath + "' was compiled with (its contents "
+                           "differ); recompile, or load with verification off "
+                           "(txc-run --no-verify-weights) to swap weights on "
+                           "purpose").str();
+      uint64_t expected = m.weightsFullHash;
+      model.fullCheck =
+          std::async(std::launch::async, [bytes, expected, where]() {
+            return weightsHash(bytes, /*full=*/true) == expected ? std::string()
+                                                                 : where;
+          }).share();
+    }
+  }
+
   for (const TensorDesc &weight : metadata.weights) {
     const SafetensorsEntry *entry = model.weightsFile->lookup(weight.name);
     std::string where =
@@ -292,6 +343,29 @@ txrt_status checkInfoArgs(const txrt_model *model, size_t index,
   return TXRT_OK;
 }
 
+/// Whether the model's step writes input `i` in place: the KV cache of a
+/// generation model.
+bool inputWritten(const ModelMetadata &metadata, size_t i) {
+  return metadata.generation &&
+         metadata.generation->cache == static_cast<int>(i);
+}
+
+/// Element `i` of integer data of `dtype` as int64.
+int64_t integerAt(const void *data, txrt_dtype dtype, size_t i) {
+  switch (dtype) {
+  case TXRT_DTYPE_I64:
+    return static_cast<const int64_t *>(data)[i];
+  case TXRT_DTYPE_I32:
+    return static_cast<const int32_t *>(data)[i];
+  case TXRT_DTYPE_I16:
+    return static_cast<const int16_t *>(data)[i];
+  case TXRT_DTYPE_I8:
+    return static_cast<const int8_t *>(data)[i];
+  default:
+    return static_cast<const uint8_t *>(data)[i];
+  }
+}
+
 void describe(const TensorDesc &desc, txrt_tensor_info &out) {
   out.name = desc.name.c_str();
   out.dtype = desc.dtype;
@@ -302,18 +376,69 @@ void describe(const TensorDesc &desc, txrt_tensor_info &out) {
 
 } // namespace
 
+txrt_status txc::runtime::weightsVerified(txrt_model &model,
+                                          StringRef function) {
+  if (!model.fullCheck.valid())
+    return TXRT_OK;
+  const std::string &why = model.fullCheck.get();
+  if (why.empty())
+    return TXRT_OK;
+  return fail(TXRT_ERROR_WEIGHTS, function + ": " + why);
+}
+
+txrt_status txc::runtime::checkIndexRange(const TensorDesc &desc,
+                                          const void *data,
+                                          StringRef function) {
+  if (!desc.indexRange || !data)
+    return TXRT_OK;
+  auto [lo, hi] = *desc.indexRange;
+  size_t count = 1;
+  for (int64_t d : desc.shape)
+    count *= static_cast<size_t>(d);
+  for (size_t i = 0; i < count; ++i) {
+    int64_t v = integerAt(data, desc.dtype, i);
+    if (v >= lo && v < hi)
+      continue;
+    // The position as indices of the input's shape.
+    std::string where;
+    size_t rest = i;
+    for (size_t d = desc.shape.size(); d-- > 0;) {
+      size_t dim = static_cast<size_t>(desc.shape[d]);
+      where = std::to_string(rest % dim) + (where.empty() ? "" : ", ") + where;
+      rest /= dim;
+    }
+    return fail(TXRT_ERROR_ARGUMENT,
+                function + ": input '" + desc.name + "' holds " + Twine(v) +
+                    " at [" + where + "], outside [" + Twine(lo) + ", " +
+                    Twine(hi) +
+                    ") (the rows of the table the model indexes with it)");
+  }
+  return TXRT_OK;
+}
+
 extern "C" {
 
 txrt_status txrt_model_load(const char *soPath, const char *weightsPath,
                             txrt_model **out) {
+  return txrt_model_load_ex(soPath, weightsPath, TXRT_VERIFY_SAMPLE, out);
+}
+
+txrt_status txrt_model_load_ex(const char *soPath, const char *weightsPath,
+                               txrt_verify verify, txrt_model **out) {
   if (out)
     *out = nullptr;
   if (!soPath || !out)
     return fail(TXRT_ERROR_ARGUMENT, Twine("txrt_model_load: ") +
                                          (soPath ? "out" : "so_path") +
                                          " is NULL");
+  if (verify != TXRT_VERIFY_SAMPLE && verify != TXRT_VERIFY_FULL &&
+      verify != TXRT_VERIFY_NONE)
+    return fail(TXRT_ERROR_ARGUMENT, "txrt_model_load_ex: verify is " +
+                                         Twine(int(verify)) +
+                                         ", not a txrt_verify value");
   auto model = std::make_unique<txrt_model>();
   model->soPath = soPath;
+  model->verify = verify;
   if (txrt_status status = loadLibrary(*model); status != TXRT_OK)
     return status;
   if (model->metadata.tokenizerFile)
@@ -343,7 +468,10 @@ void txrt_model_free(txrt_model *model) { delete model; }
 const char *txrt_last_error(void) { return lastErrorText(); }
 
 const char *txrt_status_name(txrt_status status) {
-  switch (status) {
+  // Any int may come from C: switch on it as an int.
+  int value;
+  std::memcpy(&value, &status, sizeof(value));
+  switch (value) {
   case TXRT_OK:
     return "TXRT_OK";
   case TXRT_ERROR_IO:
@@ -436,15 +564,68 @@ txrt_status txrt_model_run(txrt_model *model, const void *const *inputs,
       status != TXRT_OK)
     return status;
 
+  if (txrt_status status = weightsVerified(*model, "txrt_model_run"))
+    return status;
+  for (size_t i = 0, e = metadata.inputs.size(); i < e; ++i)
+    if (txrt_status status =
+            checkIndexRange(metadata.inputs[i], inputs[i], "txrt_model_run");
+        status != TXRT_OK)
+      return status;
+
   // A local copy keeps concurrent runs of different models independent.
   std::vector<void *> buffers = model->buffers;
   size_t numInputs = metadata.inputs.size();
   size_t firstOutput = numInputs + metadata.weights.size();
-  for (size_t i = 0; i < numInputs; ++i)
+  // Inputs are the caller's and read-only; one the step writes in place
+  // (a generation model's KV cache) is copied first.
+  AlignedBuffer written(nullptr, AlignedDeleter{0});
+  for (size_t i = 0; i < numInputs; ++i) {
     buffers[i] = const_cast<void *>(inputs[i]);
+    if (inputWritten(metadata, i) && inputs[i]) {
+      size_t size = static_cast<size_t>(metadata.inputs[i].byteSize);
+      written = AlignedBuffer(
+          static_cast<char *>(allocate_buffer(size, kCopyAlignment)),
+          AlignedDeleter{size});
+      std::memcpy(written.get(), inputs[i], size);
+      buffers[i] = written.get();
+    }
+  }
   for (size_t i = 0, e = metadata.outputs.size(); i < e; ++i)
     buffers[firstOutput + i] = outputs[i];
   model->run(buffers.data());
+  return TXRT_OK;
+}
+
+txrt_status txrt_model_input_written(const txrt_model *model, size_t index,
+                                     int *written) {
+  if (!model || !written)
+    return fail(TXRT_ERROR_ARGUMENT,
+                Twine("txrt_model_input_written: ") +
+                    (model ? "written" : "model") + " is NULL");
+  if (index >= model->metadata.inputs.size())
+    return fail(TXRT_ERROR_ARGUMENT,
+                "txrt_model_input_written: input index " + Twine(index) +
+                    " is out of range; model '" + model->soPath + "' has " +
+                    Twine(model->metadata.inputs.size()) + " inputs");
+  *written = inputWritten(model->metadata, index) ? 1 : 0;
+  return TXRT_OK;
+}
+
+txrt_status txrt_model_input_range(const txrt_model *model, size_t index,
+                                   int *has_range, int64_t *low,
+                                   int64_t *high) {
+  if (!model || !has_range || !low || !high)
+    return fail(TXRT_ERROR_ARGUMENT,
+                "txrt_model_input_range: a pointer argument is NULL");
+  if (index >= model->metadata.inputs.size())
+    return fail(TXRT_ERROR_ARGUMENT,
+                "txrt_model_input_range: input index " + Twine(index) +
+                    " is out of range; model '" + model->soPath + "' has " +
+                    Twine(model->metadata.inputs.size()) + " inputs");
+  const auto &range = model->metadata.inputs[index].indexRange;
+  *has_range = range ? 1 : 0;
+  *low = range ? range->first : 0;
+  *high = range ? range->second : 0;
   return TXRT_OK;
 }
 

@@ -207,6 +207,8 @@ struct txrt_session {
                           size_t count) {
     if (!tokens)
       return fail(TXRT_ERROR_ARGUMENT, Twine(fn) + ": tokens is NULL");
+    if (txrt_status status = weightsVerified(*model, fn))
+      return status;
     if (int64_t(batch) != gen.batch)
       return fail(TXRT_ERROR_ARGUMENT,
                   Twine(fn) + ": batch " + Twine(batch) + " given, but model '" +

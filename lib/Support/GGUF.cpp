@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "txc/Support/GGUF.h"
+#include "txc/Support/Files.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MathExtras.h"
@@ -405,12 +406,9 @@ int64_t GGUFTensor::rowBytes() const {
 }
 
 Expected<std::unique_ptr<GGUFFile>> GGUFFile::open(StringRef path) {
-  auto bufferOr = MemoryBuffer::getFile(path, /*IsText=*/false,
-                                        /*RequiresNullTerminator=*/false);
+  auto bufferOr = readRegularFile(path);
   if (!bufferOr)
-    return createStringError(bufferOr.getError(), "cannot open '%s': %s",
-                             path.str().c_str(),
-                             bufferOr.getError().message().c_str());
+    return bufferOr.takeError();
   return parse(std::move(*bufferOr));
 }
 

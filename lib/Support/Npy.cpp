@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "txc/Support/Npy.h"
+#include "txc/Support/Files.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -155,12 +156,9 @@ StringRef npySupportedDTypes() {
 }
 
 Expected<NpyArray> readNpy(StringRef path) {
-  auto bufferOr = MemoryBuffer::getFile(path, /*IsText=*/false,
-                                        /*RequiresNullTerminator=*/false);
+  auto bufferOr = readRegularFile(path);
   if (!bufferOr)
-    return createStringError(bufferOr.getError(), "cannot open '%s': %s",
-                             path.str().c_str(),
-                             bufferOr.getError().message().c_str());
+    return bufferOr.takeError();
   std::unique_ptr<MemoryBuffer> buffer = std::move(*bufferOr);
   StringRef bytes = buffer->getBuffer();
   auto bad = [&](const Twine &why) {

@@ -1,6 +1,7 @@
 //===- Safetensors.cpp - read and write safetensors weight files ----------===//
 
 #include "txc/Support/Safetensors.h"
+#include "txc/Support/Files.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
@@ -126,12 +127,9 @@ Error SafetensorsWriter::write(StringRef path) const {
 
 Expected<std::unique_ptr<SafetensorsFile>>
 SafetensorsFile::open(StringRef path) {
-  auto bufferOr = MemoryBuffer::getFile(path, /*IsText=*/false,
-                                        /*RequiresNullTerminator=*/false);
+  auto bufferOr = readRegularFile(path);
   if (!bufferOr)
-    return createStringError(bufferOr.getError(), "cannot open '%s': %s",
-                             path.str().c_str(),
-                             bufferOr.getError().message().c_str());
+    return bufferOr.takeError();
   return parse(std::move(*bufferOr));
 }
 

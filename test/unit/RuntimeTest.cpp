@@ -337,10 +337,34 @@ TEST_F(RuntimeTest, RejectsFilesThatAreNotModels) {
   writeText(text, "not an ELF file\n");
   EXPECT_EQ(txrt_model_load(text.c_str(), nullptr, &model),
             TXRT_ERROR_NOT_A_MODEL);
-  // The rest of the message is the dynamic loader's ("file too short").
-  EXPECT_THAT(txrt_last_error(),
-              HasSubstr("cannot load '" + text +
-                        "' as a shared library: " + text + ": "));
+  // Checked before dlopen, from the file.
+  EXPECT_EQ(txrt_last_error(),
+            "'" + text +
+                "' is not a usable model library: truncated (16 bytes, "
+                "shorter than an ELF header)");
+
+  // A library cut short (half-written): its headers lie past its end. The
+  // loader would fault on it (SIGBUS); the runtime reads the file first.
+  {
+    std::string whole = copyModel("fake_model");
+    auto bytes = llvm::MemoryBuffer::getFile(whole);
+    ASSERT_TRUE(bool(bytes));
+    std::string cut = path("cut.so");
+    writeText(cut, (*bytes)->getBuffer().take_front(
+                       (*bytes)->getBufferSize() / 2));
+    EXPECT_EQ(txrt_model_load(cut.c_str(), nullptr, &model),
+              TXRT_ERROR_NOT_A_MODEL);
+    EXPECT_THAT(txrt_last_error(), HasSubstr("is not a usable model library: "
+                                             "truncated"));
+    llvm::sys::fs::remove(whole);
+  }
+
+  // A shared library that txc did not write: no manifest.
+  std::string plain = copyModel("fake_model_no_manifest");
+  EXPECT_EQ(txrt_model_load(plain.c_str(), nullptr, &model),
+            TXRT_ERROR_NOT_A_MODEL);
+  EXPECT_THAT(txrt_last_error(), HasSubstr("it has no .txc_manifest section"));
+  llvm::sys::fs::remove(plain);
 
   // Shared libraries without the entry points.
   std::string so = copyModel("fake_model_no_metadata");

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 /// LLVM comes from Debian's uninstrumented libraries while its headers'
 /// containers may annotate capacity in our instrumented code; the mix
@@ -25,8 +26,12 @@ namespace {
 
 /// Folds every byte a value refers to into `sum`.
 void touch(const txc::GGUFValue &value, uint64_t &sum) {
-  sum +=
-      static_cast<uint64_t>(value.integer) + static_cast<uint64_t>(value.real);
+  // The real's bits: converting a negative or huge double to an integer
+  // is undefined.
+  uint64_t realBits;
+  static_assert(sizeof(value.real) == sizeof(realBits));
+  std::memcpy(&realBits, &value.real, sizeof(realBits));
+  sum += static_cast<uint64_t>(value.integer) + realBits;
   for (char c : value.string)
     sum += static_cast<unsigned char>(c);
   for (const txc::GGUFValue &element : value.array)

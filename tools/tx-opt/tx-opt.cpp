@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "txc/Compiler/Registration.h"
+#include "txc/Support/Files.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
@@ -21,6 +22,14 @@ int main(int argc, char **argv) {
   txc::registerTxcDialects(registry);
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
+  auto [input, output] = mlir::registerAndParseCLIOptions(
+      argc, argv, "txc optimizer driver\n", registry);
+  // A device or pipe named as the input could stream without end.
+  if (input != "-")
+    if (std::string why = txc::checkRegularFile(input); !why.empty()) {
+      llvm::errs() << "tx-opt: error: " << why << "\n";
+      return 1;
+    }
   return mlir::asMainReturnCode(
-      mlir::MlirOptMain(argc, argv, "txc optimizer driver\n", registry));
+      mlir::MlirOptMain(argc, argv, input, output, registry));
 }

@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "PromptIds.h"
 #include "TxcRun.h"
 #include "txc/Support/Npy.h"
 
@@ -141,68 +142,6 @@ struct GenerateOptions {
                "row that ended first repeating its last token)"),
       cl::value_desc("FILE.npy"), cl::cat(category)};
 };
-
-/// Reads --prompt-ids ([batch][P], row-major): a list or a .npy file.
-std::string readPromptIds(const GenerateOptions &o, int64_t batch,
-                          std::vector<int64_t> &tokens, int64_t &length) {
-  std::vector<std::vector<int64_t>> rows;
-  StringRef value = o.promptIds;
-  if (value.ends_with(".npy") || sys::fs::is_regular_file(value)) {
-    Expected<txc::NpyArray> array = txc::readNpy(value);
-    if (!array)
-      return "--prompt-ids: " + toString(array.takeError());
-    bool i64 = array->dtype == "<i8", i32 = array->dtype == "<i4";
-    if ((!i64 && !i32) || array->shape.empty() || array->shape.size() > 2)
-      return "--prompt-ids: '" + value.str() +
-             "' must hold int64 or int32 ids of shape [P] or [batch, P], got "
-             "dtype " +
-             array->dtype;
-    int64_t r = array->shape.size() == 2 ? array->shape[0] : 1;
-    int64_t p = array->shape.back();
-    for (int64_t i = 0; i < r; ++i) {
-      std::vector<int64_t> row;
-      for (int64_t j = 0; j < p; ++j) {
-        int64_t index = i * p + j;
-        int64_t v = 0;
-        if (i64)
-          std::memcpy(&v, array->data.data() + index * 8, 8);
-        else {
-          int32_t w;
-          std::memcpy(&w, array->data.data() + index * 4, 4);
-          v = w;
-        }
-        row.push_back(v);
-      }
-      rows.push_back(std::move(row));
-    }
-  } else {
-    SmallVector<StringRef> parts;
-    value.split(parts, ';');
-    for (StringRef part : parts) {
-      std::vector<int64_t> row;
-      if (std::string message = parseIds(part, "--prompt-ids", row);
-          !message.empty())
-        return message;
-      rows.push_back(std::move(row));
-    }
-  }
-  if (rows.size() == 1 && batch > 1)
-    rows.assign(batch, rows.front());
-  if (int64_t(rows.size()) != batch)
-    return "the prompt has " + std::to_string(rows.size()) +
-           " rows but the model generates batches of " + std::to_string(batch);
-  length = rows.front().size();
-  if (length == 0)
-    return "the prompt is empty";
-  for (const auto &row : rows)
-    if (int64_t(row.size()) != length)
-      return "the prompt's rows differ in length (the model's rows advance "
-             "together)";
-  tokens.clear();
-  for (const auto &row : rows)
-    tokens.insert(tokens.end(), row.begin(), row.end());
-  return "";
-}
 
 struct SessionDeleter {
   void operator()(txrt_session *s) const { txrt_session_free(s); }
@@ -404,7 +343,7 @@ int generateIds(const GenerateOptions &o, txrt_session *created,
                 const txrt_generation_info &info, const txrt_sampling &params) {
   std::vector<int64_t> prompt;
   int64_t promptLength = 0;
-  if (std::string message = readPromptIds(o, info.batch, prompt, promptLength);
+  if (std::string message = readPromptIds(o.promptIds, info.batch, prompt, promptLength);
       !message.empty())
     return error(message);
   const int64_t batch = info.batch, n = o.maxNewTokens;
@@ -734,6 +673,13 @@ int txcrun::runGenerate(int argc, char **argv) {
   if (std::string message = threadsRequested(o.model, threads);
       !message.empty())
     return error(message);
+  if (o.prompt.getNumOccurrences() && o.prompt.empty())
+    return error("--prompt is empty: give the text to continue (for "
+                 "generation from nothing but the start-of-text token, use "
+                 "--prompt-ids with that token's id)");
+  if (o.promptIds.getNumOccurrences() && o.promptIds.empty())
+    return error("--prompt-ids is empty: give token ids (\"1 2 3\") or a "
+                 ".npy file");
   int given = !o.prompt.empty() + !o.promptIds.empty() + bool(o.chat);
   if (given != 1)
     return error("give the prompt with exactly one of --prompt, --prompt-ids "

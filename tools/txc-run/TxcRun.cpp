@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "TxcRun.h"
+#include "txc/Support/Files.h"
 
 #include "txc/Support/GGUF.h"
 
@@ -33,7 +34,22 @@ txcrun::ModelOptions::ModelOptions(cl::OptionCategory &category,
       weightsPath("weights",
                   cl::desc("The safetensors weights file (default: the file "
                            "the model's metadata names, next to MODEL.so)"),
-                  cl::value_desc("FILE"), cl::cat(category)) {}
+                  cl::value_desc("FILE"), cl::cat(category)),
+      verifyWeights(
+          "verify-weights",
+          cl::desc("How much of the weights file to check against the "
+                   "fingerprint txc recorded in the model"),
+          cl::values(clEnumValN(TXRT_VERIFY_SAMPLE, "sample",
+                                "a sample at load, every byte in the "
+                                "background before the first run (default)"),
+                     clEnumValN(TXRT_VERIFY_FULL, "full",
+                                "every byte during the load"),
+                     clEnumValN(TXRT_VERIFY_NONE, "none",
+                                "nothing (weights swapped on purpose)")),
+          cl::init(TXRT_VERIFY_SAMPLE), cl::cat(category)),
+      noVerifyWeights("no-verify-weights",
+                      cl::desc("Same as --verify-weights=none"),
+                      cl::cat(category)) {}
 
 void txcrun::releaseOptionNames(ArrayRef<StringRef> names) {
   auto &registered = cl::getRegisteredOptions();
@@ -45,6 +61,8 @@ void txcrun::releaseOptionNames(ArrayRef<StringRef> names) {
     release(name);
   release("threads");
   release("weights");
+  release("verify-weights");
+  release("no-verify-weights");
 }
 
 std::string txcrun::threadsRequested(const ModelOptions &options,
@@ -67,10 +85,13 @@ std::string txcrun::threadsRequested(const ModelOptions &options,
 
 txcrun::ModelPtr txcrun::loadModel(const ModelOptions &options, int threads) {
   txrt_model *loaded = nullptr;
-  if (txrt_model_load(options.modelPath.c_str(),
-                      options.weightsPath.empty() ? nullptr
-                                                  : options.weightsPath.c_str(),
-                      &loaded) != TXRT_OK) {
+  txrt_verify verify =
+      options.noVerifyWeights ? TXRT_VERIFY_NONE : options.verifyWeights;
+  if (txrt_model_load_ex(options.modelPath.c_str(),
+                         options.weightsPath.empty()
+                             ? nullptr
+                             : options.weightsPath.c_str(),
+                         verify, &loaded) != TXRT_OK) {
     error(txrt_last_error());
     return nullptr;
   }
@@ -92,6 +113,8 @@ txcrun::loadTokenizer(StringRef path) {
     return fail(ec.message());
   if (sys::fs::is_directory(status))
     return txc::Tokenizer::fromHuggingFace(path);
+  if (std::string why = txc::checkRegularFile(path); !why.empty())
+    return fail(why);
   ErrorOr<std::unique_ptr<MemoryBuffer>> file = MemoryBuffer::getFile(path);
   if (!file)
     return fail(file.getError().message());
@@ -144,21 +167,11 @@ std::string txcrun::findTokenizer(const txrt_model *model, StringRef modelPath,
   return "";
 }
 
-std::string txcrun::parseIds(StringRef text, StringRef flag,
-                             std::vector<int64_t> &ids) {
-  SmallVector<StringRef> words;
-  SplitString(text, words, " ,\t\r\n");
-  for (StringRef word : words) {
-    int64_t id;
-    if (word.getAsInteger(10, id))
-      return (flag + ": '" + word + "' is not a token id").str();
-    ids.push_back(id);
-  }
-  return "";
-}
-
 std::string txcrun::readTextFile(StringRef path, StringRef flag,
                                  std::string &out) {
+  if (path != "-")
+    if (std::string why = txc::checkRegularFile(path); !why.empty())
+      return (flag + ": " + why).str();
   ErrorOr<std::unique_ptr<MemoryBuffer>> file =
       path == "-" ? MemoryBuffer::getSTDIN()
                   : MemoryBuffer::getFile(path, /*IsText=*/false,

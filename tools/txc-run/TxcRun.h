@@ -8,6 +8,7 @@
 #ifndef TXC_TOOLS_TXC_RUN_TXCRUN_H
 #define TXC_TOOLS_TXC_RUN_TXCRUN_H
 
+#include "PromptIds.h"
 #include "txc-c/txrt.h"
 #include "txc/Runtime/Tokenizer.h"
 
@@ -44,6 +45,8 @@ struct ModelOptions {
   llvm::cl::opt<std::string> modelPath;
   llvm::cl::opt<int> numThreads;
   llvm::cl::opt<std::string> weightsPath;
+  llvm::cl::opt<txrt_verify> verifyWeights;
+  llvm::cl::opt<bool> noVerifyWeights;
 };
 
 /// libLLVM registers command-line options of its own when it loads, among
@@ -74,11 +77,6 @@ std::string findTokenizer(const txrt_model *model, llvm::StringRef modelPath,
                           llvm::StringRef override,
                           llvm::StringRef alternatives,
                           std::unique_ptr<txc::Tokenizer> &out);
-
-/// Parses whitespace- or comma-separated token ids; a message naming
-/// `flag` and the bad word on failure.
-std::string parseIds(llvm::StringRef text, llvm::StringRef flag,
-                     std::vector<int64_t> &ids);
 
 /// Reads a whole file ("-": standard input) into `out`; a message naming
 /// `flag` and the file on failure.

@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "txc/Runtime/Tokenizer.h"
+#include "txc/Support/Files.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -59,6 +60,9 @@ static int fail(const Twine &msg) {
 }
 
 static Expected<std::string> readFile(StringRef path) {
+  if (path != "-")
+    if (std::string why = txc::checkRegularFile(path); !why.empty())
+      return createStringError(inconvertibleErrorCode(), why);
   auto buf =
       path == "-" ? MemoryBuffer::getSTDIN() : MemoryBuffer::getFile(path);
   if (!buf)

@@ -47,6 +47,10 @@ std::string cpuLLVMPipeline(const CPULoopOptions &loops = {},
 
 /// Translates an LLVM-dialect module to LLVM IR and optimizes it for the
 /// target.
+/// An empty string when `cpu` (the --cpu value) names a CPU of the host's
+/// target (or is "native"), else an error message naming the flag.
+std::string checkCPUName(llvm::StringRef cpu);
+
 std::unique_ptr<llvm::Module> translateAndOptimize(mlir::ModuleOp module,
                                                    llvm::LLVMContext &ctx,
                                                    const CPUTargetOptions &opts);

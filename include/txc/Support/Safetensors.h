@@ -69,6 +69,8 @@ public:
   /// The tensor called `name`, or null.
   const SafetensorsEntry *lookup(llvm::StringRef name) const;
   const llvm::StringMap<SafetensorsEntry> &entries() const { return tensors; }
+  /// The whole file's bytes (header and data).
+  llvm::StringRef bytes() const { return buffer->getBuffer(); }
 
 private:
   std::unique_ptr<llvm::MemoryBuffer> buffer;

@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ModelFiles.h"
+#include "txc/Support/Files.h"
 
 #include "txc/Runtime/Tokenizer.h"
 #include "txc/Support/Safetensors.h"
@@ -153,10 +154,10 @@ std::string ggufName(ArchConfig::Family family, StringRef name,
 Expected<LoadedModel> txc::loadHFModel(StringRef folder) {
   SmallString<256> configPath(folder);
   sys::path::append(configPath, "config.json");
-  auto buffer = MemoryBuffer::getFile(configPath);
+  auto buffer = readRegularFile(configPath);
   if (!buffer)
     return failure(folder, "cannot read config.json: " +
-                               buffer.getError().message());
+                               toString(buffer.takeError()));
   Expected<json::Value> parsed = json::parse((*buffer)->getBuffer());
   if (!parsed)
     return failure(folder,
@@ -331,9 +332,10 @@ Expected<LoadedModel> txc::loadHFModel(StringRef folder) {
   sys::path::append(single, "model.safetensors");
   sys::path::append(index, "model.safetensors.index.json");
   if (sys::fs::exists(index)) {
-    auto indexBuffer = MemoryBuffer::getFile(index);
+    auto indexBuffer = readRegularFile(index);
     if (!indexBuffer)
-      return failure(folder, "cannot read model.safetensors.index.json");
+      return failure(folder, "cannot read model.safetensors.index.json: " +
+                                 toString(indexBuffer.takeError()));
     Expected<json::Value> idx = json::parse((*indexBuffer)->getBuffer());
     const json::Object *map =
         idx && idx->getAsObject() ? idx->getAsObject()->getObject("weight_map")

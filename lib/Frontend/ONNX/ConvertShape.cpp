@@ -504,6 +504,30 @@ LogicalResult convertGather(NodeContext &ctx) {
   int64_t axis = ctx.attrs.getInt("axis", 0);
   if (!normalizeAxis(axis, dataType.getRank()))
     return ctx.fail("axis out of range");
+  if (!isa<IntegerType>(idxType.getElementType()))
+    return ctx.fail("the indices '" + ctx.node.input(1) + "' are " +
+                    std::string(dtypeName(ctx.inputDType(1))) +
+                    "; Gather needs int64 or int32 indices" +
+                    (isa<BlockArgument>(indices)
+                         ? " (it is an input of the model: give it an "
+                           "integer type)"
+                         : ""));
+  // Constant indices must address the data (a --shape longer than a
+  // position table gives positions past its end).
+  int64_t axisSize = dataType.getDimSize(axis);
+  if (const HostTensor *constIdx = ctx.constInput(1);
+      constIdx && !ShapedType::isDynamic(axisSize))
+    for (int64_t i : constIdx->toInts())
+      if (i < -axisSize || i >= axisSize)
+        return ctx.fail(
+            "index " + std::to_string(i) + " is out of range for the " +
+            std::to_string(axisSize) + " entries of axis " +
+            std::to_string(axis) + " of '" + ctx.node.input(0) +
+            "' (a position table read past its end: is --shape or --max-seq "
+            "longer than the model's positions?)");
+  // Indices read at run time from an input: the runtime checks them.
+  if (!ShapedType::isDynamic(axisSize))
+    tx::recordIndexRange(indices, -axisSize, axisSize);
   // Row lookup in a 2-D table: an embedding.
   if (axis == 0 && dataType.getRank() == 2 &&
       isa<FloatType>(dataType.getElementType()) && idxType.getRank() >= 1) {
@@ -595,6 +619,8 @@ LogicalResult convertGatherElements(NodeContext &ctx) {
   if (!idxType.hasStaticShape())
     return ctx.fail("dynamic shapes are not supported; specialize with "
                     "--shape");
+  if (int64_t n = dataType.getDimSize(axis); !ShapedType::isDynamic(n))
+    tx::recordIndexRange(indices, -n, n);
   int64_t rank = idxType.getRank();
   Value init = emptyTensor(ctx.b, ctx.loc, idxType.getShape(),
                            dataType.getElementType());

@@ -1,6 +1,7 @@
 //===- Importer.cpp - ONNX graph importer ---------------------------------===//
 
 #include "Importer.h"
+#include "txc/Support/Files.h"
 #include "Emit.h"
 
 #include "txc/Dialect/Tx/TxOps.h"
@@ -548,6 +549,14 @@ LogicalResult GraphImporter::declareInputs(ModuleOp module) {
       int64_t given = dims[d], model = it->shape[d];
       if (given < 0)
         continue;
+      // An empty input computes nothing (only a past may be empty).
+      if (given == 0 && !StringRef(name).contains("past")) {
+        emitError(fileLoc()) << "--shape " << name << ": dimension " << d
+                             << " is 0, which makes the input empty; give "
+                                "every dimension of '"
+                             << name << "' a size of at least 1";
+        return failure();
+      }
       if (!ShapedType::isDynamic(model) && model != given) {
         emitError(fileLoc()) << "--shape " << name << " contradicts the model: "
                              << "dimension " << d << " is " << model
@@ -1035,11 +1044,9 @@ OwningOpRef<ModuleOp> txc::importONNXBuffer(StringRef bytes, StringRef baseDir,
 OwningOpRef<ModuleOp> txc::importONNXFile(StringRef path, MLIRContext &context,
                                           const ONNXImportOptions &options,
                                           SafetensorsWriter *weights) {
-  auto buffer = MemoryBuffer::getFile(path, /*IsText=*/false,
-                                      /*RequiresNullTerminator=*/false);
+  auto buffer = readRegularFile(path);
   if (!buffer) {
-    emitError(UnknownLoc::get(&context))
-        << "cannot read '" << path << "': " << buffer.getError().message();
+    emitError(UnknownLoc::get(&context)) << toString(buffer.takeError());
     return {};
   }
   return importONNXBuffer((*buffer)->getBuffer(), sys::path::parent_path(path),

@@ -1,6 +1,7 @@
 //===- ModelLoader.cpp - parse ONNX protobufs into host data --------------===//
 
 #include "ModelLoader.h"
+#include "txc/Support/Files.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -91,15 +92,20 @@ std::string LoadedModel::readTensor(const onnx::TensorProto &t,
     if (sys::path::is_absolute(location))
       return "tensor '" + t.name() + "': external data location '" +
              location + "' must be relative to the model";
+    // Inside the model's folder: no '..' component (as onnxruntime).
+    for (auto it = sys::path::begin(location), e = sys::path::end(location);
+         it != e; ++it)
+      if (*it == "..")
+        return "tensor '" + t.name() + "': external data location '" +
+               location + "' leaves the model's folder ('..')";
     SmallString<256> path(baseDir);
     sys::path::append(path, location);
     auto &file = externalFiles[path];
     if (!file) {
-      auto buf = MemoryBuffer::getFile(path, /*IsText=*/false,
-                                       /*RequiresNullTerminator=*/false);
+      auto buf = readRegularFile(path);
       if (!buf)
-        return "tensor '" + t.name() + "': cannot read external data file '" +
-               std::string(path) + "': " + buf.getError().message();
+        return "tensor '" + t.name() + "': external data: " +
+               toString(buf.takeError());
       file = std::move(*buf);
     }
     size_t want = packed4 ? (n + 1) / 2 : expectedBytes;

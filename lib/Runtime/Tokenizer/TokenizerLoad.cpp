@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "TokenizerImpl.h"
+#include "txc/Support/Files.h"
 #include "Unicode.h"
 
 #include "txc/Support/GGUF.h"
@@ -246,9 +247,9 @@ Tokenizer::fromGGUF(const GGUFFile &file) {
 namespace {
 
 llvm::Expected<json::Value> readJSONFile(llvm::StringRef path) {
-  auto buf = llvm::MemoryBuffer::getFile(path);
+  auto buf = readRegularFile(path);
   if (!buf)
-    return err("cannot read " + path + ": " + buf.getError().message());
+    return buf.takeError();
   auto v = json::parse((*buf)->getBuffer());
   if (!v)
     return err(path + ": " + llvm::toString(v.takeError()));
@@ -869,9 +870,9 @@ txc::loadTokenizer(llvm::StringRef path) {
       return loadTokenizer(own);
     return Tokenizer::fromHuggingFace(path);
   }
-  auto buf = llvm::MemoryBuffer::getFile(path);
+  auto buf = readRegularFile(path);
   if (!buf)
-    return err("cannot read " + path + ": " + buf.getError().message());
+    return buf.takeError();
   llvm::StringRef bytes = (*buf)->getBuffer();
   if (bytes.starts_with("GGUF")) {
     auto file = GGUFFile::open(path);

@@ -31,6 +31,13 @@ int numThreads = 0;
 
 } // namespace
 
+// The manifest txc writes into every model library (docs/runtime.md),
+// without the sizes and fingerprint (not recorded: 0).
+#ifndef FAKE_NO_MANIFEST
+extern "C" __attribute__((used, section(".txc_manifest"), aligned(8)))
+const char txc_model_manifest[48] = "TXCMANI1\x01";
+#endif
+
 #ifndef FAKE_NO_METADATA
 static const char *const kMetadata = R"json({
   "format": "txc-model",

@@ -33,6 +33,18 @@ inline bool isPositionalMask(MaskKind kind) {
 /// The function of a model module that whole-model passes work on: `@main`,
 /// else the only public function with a body; null when there is neither.
 mlir::FunctionOpInterface findEntryFunction(mlir::ModuleOp module);
+
+/// Argument attribute (`array<i64: low, high>`) of a function input whose
+/// values index a table: they must lie in [low, high). The CPU backend
+/// writes it into the model's metadata (`index_range`) and the runtime
+/// checks every run's input against it.
+constexpr llvm::StringLiteral kIndexRangeAttr = "tx.index_range";
+
+/// Records on the function argument that `ids` comes from (directly or
+/// through reshapes, casts and slices) that its values must lie in
+/// [low, high), intersecting with a range already recorded. Does nothing
+/// when `ids` is computed.
+void recordIndexRange(mlir::Value ids, int64_t low, int64_t high);
 } // namespace txc::tx
 
 #define GET_OP_CLASSES
