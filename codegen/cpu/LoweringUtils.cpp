@@ -99,7 +99,20 @@ Value gatherRows(OpBuilder &b, Location loc, Value table, Value ids) {
   auto gather = linalg::GenericOp::create(
       b, loc, init.getType(), ValueRange{ids}, ValueRange{init}, maps,
       getIterators(rank), [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        // Clamped into the table: ids computed at run time can never read
+        // outside it (ids from a model input are range-checked by the
+        // runtime before the run).
         Value row = castToIndex(nb, nloc, args[0]);
+        Value zero = arith::ConstantIndexOp::create(nb, nloc, 0);
+        Value rows =
+            tableType.isDynamicDim(0)
+                ? Value(tensor::DimOp::create(nb, nloc, table, 0))
+                : Value(arith::ConstantIndexOp::create(
+                      nb, nloc, tableType.getDimSize(0)));
+        Value last = arith::SubIOp::create(
+            nb, nloc, rows, arith::ConstantIndexOp::create(nb, nloc, 1));
+        row = arith::MinSIOp::create(
+            nb, nloc, arith::MaxSIOp::create(nb, nloc, row, zero), last);
         Value col = linalg::IndexOp::create(nb, nloc, rank - 1);
         Value element =
             tensor::ExtractOp::create(nb, nloc, table, ValueRange{row, col});

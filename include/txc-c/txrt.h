@@ -48,14 +48,21 @@ typedef enum txrt_status {
   TXRT_ERROR_WEIGHTS = 4,
   /** A bad argument: a null pointer, an index out of range, a thread count
    *  below 1, a batch size other than the model's, a token outside the
-   *  vocabulary. */
+   *  vocabulary, an index input outside its range, a cache position or
+   *  block table a step cannot use. */
   TXRT_ERROR_ARGUMENT = 5,
   /** Generation: the tokens do not fit in what is left of the session's KV
    *  cache. Nothing was run; the session is unchanged. */
   TXRT_ERROR_CAPACITY = 6,
   /** Generation: the call does not fit the session's state (decode before
    *  any prefill). Nothing was run; the session is unchanged. */
-  TXRT_ERROR_STATE = 7
+  TXRT_ERROR_STATE = 7,
+  /** txrt_session_cancel() stopped the call between two steps; the tokens
+   *  processed before are in the cache (txrt_session_length). */
+  TXRT_ERROR_CANCELLED = 8,
+  /** Memory for a session (KV cache and step buffers) or an input copy
+   *  could not be allocated, or exceeds txrt_model_set_memory_limit(). */
+  TXRT_ERROR_MEMORY = 9
 } txrt_status;
 
 /** Element types of tensors. */
@@ -190,12 +197,21 @@ TXRT_API txrt_status txrt_model_input_range(const txrt_model *model,
  *  only for a tensor of 0 bytes. Either
  *  array may be NULL when the model has no tensors of that kind.
  *
- *  The runtime itself keeps no state between runs, but the model's code may:
- *  runs of one model must not overlap in time. Models loaded twice from the
- *  same library share that library's code and globals. */
+ *  Neither the runtime nor the compiled code keeps state between runs: runs
+ *  of one model may overlap in time on different threads (see the thread
+ *  rules at txrt_session). Models loaded twice from the same library share
+ *  that library's code. */
 TXRT_API txrt_status txrt_model_run(txrt_model *model,
                                     const void *const *inputs,
                                     void *const *outputs);
+
+/** Caps the memory the runtime allocates for this model's sessions (each
+ *  session's KV cache and step buffers) and for txrt_model_run's input
+ *  copies: a session or run that would need more fails with
+ *  TXRT_ERROR_MEMORY, naming the sizes. 0 (the default) means no cap. The
+ *  weights (mapped) and the model's own scratch memory are not counted. */
+TXRT_API txrt_status txrt_model_set_memory_limit(txrt_model *model,
+                                                 size_t bytes);
 
 /** The model's tokenizer file (txc's tokenizer JSON, docs/runtime.md,
  *  "Tokenizers"): the metadata's `tokenizer_file`, absolute or resolved
@@ -270,8 +286,15 @@ TXRT_API txrt_status txrt_generation_info_get(const txrt_model *model,
 
 /** One generation in progress: the KV cache (owned by the session, zeroed at
  *  creation) and how many positions of it are filled. A session belongs to
- *  one model, which must outlive it; sessions of one model must not run at
- *  the same time (they share its code). */
+ *  one model, which must outlive it.
+ *
+ *  Threads: a model may be shared by sessions used on several threads at
+ *  once (the compiled code keeps no state between calls; its parallel loops
+ *  use one OpenMP team per calling thread), and txrt_model_run may run
+ *  concurrently with them. A session must be used by one thread at a time
+ *  (txrt_session_cancel excepted). txrt_set_num_threads and
+ *  txrt_model_set_memory_limit must not overlap other calls on the model;
+ *  txrt_model_free must come after every session is freed. */
 typedef struct txrt_session txrt_session;
 
 TXRT_API txrt_status txrt_session_create(txrt_model *model,
@@ -321,6 +344,13 @@ TXRT_API const float *txrt_session_logits(const txrt_session *session);
 
 /** Positions filled (0 when `session` is NULL). */
 TXRT_API int64_t txrt_session_length(const txrt_session *session);
+
+/** Asks a call running on `session` (on another thread) to stop: a prefill
+ *  returns TXRT_ERROR_CANCELLED before its next chunk or step, keeping the
+ *  positions processed so far; a decode step, which is one step, finishes.
+ *  A cancel that finds no call running applies to the next prefill. The
+ *  one call that may be made on a session while another thread uses it. */
+TXRT_API txrt_status txrt_session_cancel(txrt_session *session);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,7 @@
 #include "txc/Support/ModelManifest.h"
 #include "txc/Support/Safetensors.h"
 
+#include "llvm/ADT/Twine.h"
 #include "llvm/Support/MemAlloc.h"
 
 #include <dlfcn.h>
@@ -59,6 +60,18 @@ txrt_status checkIndexRange(const TensorDesc &desc, const void *data,
 /// run, so nothing is computed from wrong weights.
 txrt_status weightsVerified(txrt_model &model, llvm::StringRef function);
 
+/// Allocates `bytes` zeroed and 64-byte aligned into `out`, within the
+/// model's memory limit; TXRT_ERROR_MEMORY naming `what` otherwise (never
+/// an abort).
+txrt_status allocateWithin(const txrt_model &model, size_t bytes,
+                           AlignedBuffer &out, const llvm::Twine &what);
+
+/// txrt_model_run on a generation model: the cache position leaves room for
+/// the step, positions lie in the cache, and a paged step's block table
+/// names blocks of the cache (the compiled step writes there unchecked).
+txrt_status checkGenerationInputs(const txrt_model &model,
+                                  const void *const *inputs);
+
 } // namespace txc::runtime
 
 /// The opaque model handle of the C API.
@@ -69,6 +82,8 @@ struct txrt_model {
   /// weights to check against it.
   txc::ModelManifest manifest;
   txrt_verify verify = TXRT_VERIFY_SAMPLE;
+  /// txrt_model_set_memory_limit (0: none).
+  size_t memoryLimit = 0;
   /// The metadata's `tokenizer_file` resolved against the library's folder;
   /// empty when the metadata names none.
   std::string tokenizerPath;

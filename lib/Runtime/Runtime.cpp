@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <memory>
+#include <new>
 
 using namespace llvm;
 using namespace txc;
@@ -376,6 +377,67 @@ void describe(const TensorDesc &desc, txrt_tensor_info &out) {
 
 } // namespace
 
+txrt_status txc::runtime::allocateWithin(const txrt_model &model, size_t bytes,
+                                         AlignedBuffer &out,
+                                         const Twine &what) {
+  bytes = std::max<size_t>(bytes, 1);
+  if (model.memoryLimit && bytes > model.memoryLimit)
+    return fail(TXRT_ERROR_MEMORY,
+                what + " needs " + Twine(bytes) + " bytes, more than the " +
+                    Twine(model.memoryLimit) +
+                    " of txrt_model_set_memory_limit");
+  void *p = ::operator new(bytes, std::align_val_t(kCopyAlignment),
+                           std::nothrow);
+  if (!p)
+    return fail(TXRT_ERROR_MEMORY,
+                what + ": cannot allocate " + Twine(bytes) + " bytes");
+  std::memset(p, 0, bytes);
+  out = AlignedBuffer(static_cast<char *>(p), AlignedDeleter{bytes});
+  return TXRT_OK;
+}
+
+txrt_status txc::runtime::checkGenerationInputs(const txrt_model &model,
+                                                const void *const *inputs) {
+  const ModelMetadata &m = model.metadata;
+  if (!m.generation)
+    return TXRT_OK;
+  const GenerationDesc &g = *m.generation;
+  auto at = [&](int index, size_t i) {
+    return integerAt(inputs[index], m.inputs[index].dtype, i);
+  };
+  int64_t p = at(g.cachePosition, 0);
+  if (p < 0 || p > g.capacity - g.step)
+    return fail(TXRT_ERROR_ARGUMENT,
+                "txrt_model_run: cache_position " + Twine(p) +
+                    " leaves no room for a step of " + Twine(g.step) +
+                    " tokens in a cache of " + Twine(g.capacity) +
+                    " positions (it must lie in [0, " +
+                    Twine(g.capacity - g.step) + "])");
+  if (g.positions >= 0)
+    for (int64_t i = 0, n = g.batch * g.step; i < n; ++i)
+      if (int64_t v = at(g.positions, i); v < 0 || v >= g.capacity)
+        return fail(TXRT_ERROR_ARGUMENT,
+                    "txrt_model_run: position_ids holds " + Twine(v) +
+                        ", outside the cache's [0, " + Twine(g.capacity) +
+                        ")");
+  if (g.paged) {
+    // Every block the step reads or writes must be one of the cache's.
+    int64_t width = g.capacity / g.blockSize;
+    int64_t blocks = g.batch * width;
+    int64_t used = (p + g.step + g.blockSize - 1) / g.blockSize;
+    for (int64_t b = 0; b < g.batch; ++b)
+      for (int64_t i = 0; i < used; ++i)
+        if (int64_t v = at(g.blockTable, b * width + i); v < 0 || v >= blocks)
+          return fail(TXRT_ERROR_ARGUMENT,
+                      "txrt_model_run: block_table[" + Twine(b) + ", " +
+                          Twine(i) + "] is " + Twine(v) +
+                          ", not one of the cache's " + Twine(blocks) +
+                          " blocks (positions up to " + Twine(p + g.step) +
+                          " need it)");
+  }
+  return TXRT_OK;
+}
+
 txrt_status txc::runtime::weightsVerified(txrt_model &model,
                                           StringRef function) {
   if (!model.fullCheck.valid())
@@ -488,6 +550,10 @@ const char *txrt_status_name(txrt_status status) {
     return "TXRT_ERROR_CAPACITY";
   case TXRT_ERROR_STATE:
     return "TXRT_ERROR_STATE";
+  case TXRT_ERROR_CANCELLED:
+    return "TXRT_ERROR_CANCELLED";
+  case TXRT_ERROR_MEMORY:
+    return "TXRT_ERROR_MEMORY";
   }
   return "unknown";
 }
@@ -566,6 +632,8 @@ txrt_status txrt_model_run(txrt_model *model, const void *const *inputs,
 
   if (txrt_status status = weightsVerified(*model, "txrt_model_run"))
     return status;
+  if (txrt_status status = checkGenerationInputs(*model, inputs))
+    return status;
   for (size_t i = 0, e = metadata.inputs.size(); i < e; ++i)
     if (txrt_status status =
             checkIndexRange(metadata.inputs[i], inputs[i], "txrt_model_run");
@@ -583,9 +651,12 @@ txrt_status txrt_model_run(txrt_model *model, const void *const *inputs,
     buffers[i] = const_cast<void *>(inputs[i]);
     if (inputWritten(metadata, i) && inputs[i]) {
       size_t size = static_cast<size_t>(metadata.inputs[i].byteSize);
-      written = AlignedBuffer(
-          static_cast<char *>(allocate_buffer(size, kCopyAlignment)),
-          AlignedDeleter{size});
+      if (txrt_status status = allocateWithin(*model, size, written,
+                                              "txrt_model_run: a copy of "
+                                              "input '" +
+                                                  metadata.inputs[i].name +
+                                                  "'"))
+        return status;
       std::memcpy(written.get(), inputs[i], size);
       buffers[i] = written.get();
     }
@@ -633,6 +704,14 @@ const char *txrt_model_tokenizer_path(const txrt_model *model) {
   if (!model || model->tokenizerPath.empty())
     return nullptr;
   return model->tokenizerPath.c_str();
+}
+
+txrt_status txrt_model_set_memory_limit(txrt_model *model, size_t bytes) {
+  if (!model)
+    return fail(TXRT_ERROR_ARGUMENT,
+                "txrt_model_set_memory_limit: model is NULL");
+  model->memoryLimit = bytes;
+  return TXRT_OK;
 }
 
 txrt_status txrt_set_num_threads(txrt_model *model, int numThreads) {

@@ -18,6 +18,7 @@
 #include "llvm/ADT/Twine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 using namespace llvm;
@@ -25,16 +26,6 @@ using namespace txc;
 using namespace txc::runtime;
 
 namespace {
-
-/// A zeroed, 64-byte aligned buffer of `bytes` (at least 1).
-AlignedBuffer zeroedBuffer(size_t bytes) {
-  bytes = std::max<size_t>(bytes, 1);
-  AlignedBuffer buffer(
-      static_cast<char *>(allocate_buffer(bytes, kCopyAlignment)),
-      AlignedDeleter{bytes});
-  std::memset(buffer.get(), 0, bytes);
-  return buffer;
-}
 
 /// The input and output buffers of one step (prefill or decode).
 struct StepBuffers {
@@ -44,25 +35,46 @@ struct StepBuffers {
   std::vector<AlignedBuffer> owned;
   std::vector<void *> buffers;
 
-  void init(const ModelMetadata &m, RunFn fn, const std::vector<void *> &slots,
-            void *cache) {
+  /// Bytes init() allocates for a step of `m`.
+  static size_t bytesNeeded(const ModelMetadata &m) {
+    size_t total = 0;
+    for (size_t i = 0; i < m.inputs.size(); ++i)
+      if (int(i) != m.generation->cache)
+        total += std::max<size_t>(m.inputs[i].byteSize, 1);
+    for (const TensorDesc &out : m.outputs)
+      total += std::max<size_t>(out.byteSize, 1);
+    return total;
+  }
+
+  txrt_status init(const txrt_model &model, const ModelMetadata &m, RunFn fn,
+                   const std::vector<void *> &slots, void *cache) {
     metadata = &m;
     run = fn;
     buffers = slots;
     const GenerationDesc &g = *m.generation;
+    auto own = [&](const TensorDesc &desc, void *&slot) {
+      AlignedBuffer buffer(nullptr, AlignedDeleter{0});
+      if (txrt_status status =
+              allocateWithin(model, desc.byteSize, buffer,
+                             "txrt_session_create: '" + desc.name + "'"))
+        return status;
+      slot = buffer.get();
+      owned.push_back(std::move(buffer));
+      return TXRT_OK;
+    };
     for (size_t i = 0; i < m.inputs.size(); ++i) {
       if (int(i) == g.cache) {
         buffers[i] = cache;
         continue;
       }
-      owned.push_back(zeroedBuffer(m.inputs[i].byteSize));
-      buffers[i] = owned.back().get();
+      if (txrt_status status = own(m.inputs[i], buffers[i]))
+        return status;
     }
     size_t firstOutput = m.inputs.size() + m.weights.size();
-    for (size_t i = 0; i < m.outputs.size(); ++i) {
-      owned.push_back(zeroedBuffer(m.outputs[i].byteSize));
-      buffers[firstOutput + i] = owned.back().get();
-    }
+    for (size_t i = 0; i < m.outputs.size(); ++i)
+      if (txrt_status status = own(m.outputs[i], buffers[firstOutput + i]))
+        return status;
+    return TXRT_OK;
   }
   const GenerationDesc &gen() const { return *metadata->generation; }
   template <typename T> T *input(int index) {
@@ -87,6 +99,8 @@ struct txrt_session {
   int64_t length = 0;
   bool haveLogits = false;
   std::vector<float> logits; // [batch][vocab]
+  /// Set by txrt_session_cancel (any thread), taken by the next check.
+  std::atomic<bool> cancelled{false};
   /// Paged: the block table (shared by both steps' inputs), and the blocks
   /// not handed out yet, taken from the back.
   std::vector<int32_t> table;
@@ -180,10 +194,15 @@ struct txrt_session {
   /// fits in the cache, single decode steps elsewhere. With `all`, every
   /// position's logits are written there and chunks are used only when
   /// the prefill step outputs all of them.
-  void append(const int64_t *tokens, size_t count, float *all) {
+  txrt_status append(const int64_t *tokens, size_t count, float *all) {
     bool chunks = hasPrefill && (!all || prefillHasAllLogits());
     size_t done = 0;
     while (done < count) {
+      if (cancelled.exchange(false))
+        return fail(TXRT_ERROR_CANCELLED,
+                    "txrt_session_prefill: cancelled after " + Twine(done) +
+                        " of " + Twine(count) + " tokens (" + Twine(length) +
+                        " positions are in the cache)");
       int64_t left = int64_t(count - done);
       // A prefill chunk writes its whole length (padding included) into the
       // cache, so it must fit; otherwise the rest goes one decode step at a
@@ -200,6 +219,7 @@ struct txrt_session {
       runStep(decode, tokens, count, done, 1, all);
       ++done;
     }
+    return TXRT_OK;
   }
 
   /// Checks a call's batch and tokens before anything runs.
@@ -281,12 +301,32 @@ txrt_status txrt_session_create(txrt_model *model, txrt_session **out) {
   session->model = model;
   session->gen = *m.generation;
   session->cacheBytes = m.inputs[session->gen.cache].byteSize;
-  session->cache = zeroedBuffer(session->cacheBytes);
-  session->decode.init(m, model->run, model->buffers, session->cache.get());
+  // The whole session's memory against the model's limit, before any of it
+  // is allocated.
+  size_t total = session->cacheBytes + StepBuffers::bytesNeeded(m) +
+                 (model->prefillMetadata
+                      ? StepBuffers::bytesNeeded(*model->prefillMetadata)
+                      : 0);
+  if (model->memoryLimit && total > model->memoryLimit)
+    return fail(TXRT_ERROR_MEMORY,
+                "txrt_session_create: a session of model '" + model->soPath +
+                    "' needs " + Twine(total) + " bytes (KV cache " +
+                    Twine(session->cacheBytes) + "), more than the " +
+                    Twine(model->memoryLimit) +
+                    " of txrt_model_set_memory_limit");
+  if (txrt_status status =
+          allocateWithin(*model, session->cacheBytes, session->cache,
+                         "txrt_session_create: the KV cache"))
+    return status;
+  if (txrt_status status = session->decode.init(
+          *model, m, model->run, model->buffers, session->cache.get()))
+    return status;
   if (model->prefillMetadata) {
     session->hasPrefill = true;
-    session->prefill.init(*model->prefillMetadata, model->prefillRun,
-                          model->prefillBuffers, session->cache.get());
+    if (txrt_status status = session->prefill.init(
+            *model, *model->prefillMetadata, model->prefillRun,
+            model->prefillBuffers, session->cache.get()))
+      return status;
   }
   session->logits.assign(session->gen.batch * session->gen.vocab, 0.0f);
   if (session->gen.paged)
@@ -314,8 +354,7 @@ txrt_status txrt_session_prefill(txrt_session *session, const int64_t *tokens,
   if (txrt_status status =
           session->checkTokens("txrt_session_prefill", tokens, batch, count))
     return status;
-  session->append(tokens, count, nullptr);
-  return TXRT_OK;
+  return session->append(tokens, count, nullptr);
 }
 
 txrt_status txrt_session_prefill_logits(txrt_session *session,
@@ -330,8 +369,7 @@ txrt_status txrt_session_prefill_logits(txrt_session *session,
   if (txrt_status status = session->checkTokens("txrt_session_prefill_logits",
                                                 tokens, batch, count))
     return status;
-  session->append(tokens, count, logitsOut);
-  return TXRT_OK;
+  return session->append(tokens, count, logitsOut);
 }
 
 txrt_status txrt_session_decode(txrt_session *session, const int64_t *tokens,
@@ -355,6 +393,13 @@ const float *txrt_session_logits(const txrt_session *session) {
 
 int64_t txrt_session_length(const txrt_session *session) {
   return session ? session->length : 0;
+}
+
+txrt_status txrt_session_cancel(txrt_session *session) {
+  if (!session)
+    return fail(TXRT_ERROR_ARGUMENT, "txrt_session_cancel: session is NULL");
+  session->cancelled.store(true);
+  return TXRT_OK;
 }
 
 } // extern "C"

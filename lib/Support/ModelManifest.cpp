@@ -114,7 +114,9 @@ Expected<uint64_t> txc::findManifest(StringRef b, StringRef path) {
     StringRef name = names.drop_front(nameAt);
     name = name.take_until([](char c) { return c == '\0'; });
     if (name == kManifestSection) {
-      if (sectionSize < kManifestSize || type == 8)
+      // Data in the file (SHT_PROGBITS) with room for the whole record.
+      if (type != 1 || sectionSize < kManifestSize ||
+          !within(offset, kManifestSize, size))
         return bad(path, "its " + kManifestSection + " section is malformed");
       manifest = offset;
     }

@@ -405,7 +405,14 @@ Value normalizedIndex(OpBuilder &b, Location loc, Value v, Value dim) {
   Value isNeg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, idx,
                                       zero);
   Value wrapped = arith::AddIOp::create(b, loc, idx, dim);
-  return arith::SelectOp::create(b, loc, isNeg, wrapped, idx);
+  Value normalized = arith::SelectOp::create(b, loc, isNeg, wrapped, idx);
+  // Indices computed at run time are clamped into [0, dim): never a read
+  // outside the data. (Indices read from a model input are range-checked by
+  // the runtime before the run, see tx::recordIndexRange.)
+  Value last = arith::SubIOp::create(
+      b, loc, dim, arith::ConstantIndexOp::create(b, loc, 1));
+  Value low = arith::MaxSIOp::create(b, loc, normalized, zero);
+  return arith::MinSIOp::create(b, loc, low, last);
 }
 
 /// Largest gather output whose source offsets are computed at import time.
@@ -525,10 +532,8 @@ LogicalResult convertGather(NodeContext &ctx) {
             std::to_string(axis) + " of '" + ctx.node.input(0) +
             "' (a position table read past its end: is --shape or --max-seq "
             "longer than the model's positions?)");
-  // Indices read at run time from an input: the runtime checks them.
-  if (!ShapedType::isDynamic(axisSize))
-    tx::recordIndexRange(indices, -axisSize, axisSize);
-  // Row lookup in a 2-D table: an embedding.
+  // Row lookup in a 2-D table: an embedding (whose ids the CPU backend
+  // records for the runtime to check).
   if (axis == 0 && dataType.getRank() == 2 &&
       isa<FloatType>(dataType.getElementType()) && idxType.getRank() >= 1) {
     SmallVector<int64_t> shape(idxType.getShape());
@@ -539,6 +544,9 @@ LogicalResult convertGather(NodeContext &ctx) {
                   ctx.inputDType(0));
     return success();
   }
+  // Indices read at run time from an input: the runtime checks them.
+  if (!ShapedType::isDynamic(axisSize))
+    tx::recordIndexRange(indices, -axisSize, axisSize);
   // General gather: linalg.generic reading data with tensor.extract.
   SmallVector<int64_t> shape;
   for (int64_t d = 0; d < axis; ++d)

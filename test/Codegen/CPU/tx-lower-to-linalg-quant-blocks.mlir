@@ -66,7 +66,7 @@ func.func @qlinear_vector_in_layer(%x: tensor<64xf32>, %bytes: tensor<8x128xi8>)
 // flattened to [count], one txcpu.qembed, the rows expanded to
 // ids.shape + [hidden].
 // CHECK-LABEL: func.func @embedding_2d
-// CHECK-SAME: (%[[B:[^:]+]]: tensor<100x68xi8>, %[[IDS:[^:]+]]: tensor<2x3xi64>)
+// CHECK-SAME: (%[[B:[^:]+]]: tensor<100x68xi8>, %[[IDS:[^:]+]]: tensor<2x3xi64> {tx.index_range = array<i64: 0, 100>})
 // CHECK: %[[FLAT:.+]] = tensor.collapse_shape %[[IDS]] {{\[}}[0, 1]] : tensor<2x3xi64> into tensor<6xi64>
 // CHECK: %[[INIT:.+]] = tensor.empty() : tensor<6x64xf32>
 // CHECK: %[[ROWS:.+]] = txcpu.qembed ins(%[[B]], %[[FLAT]] : tensor<100x68xi8>, tensor<6xi64>) outs(%[[INIT]] : tensor<6x64xf32>) {ggml_type = 8 : i32, in_features = 64 : i64} -> tensor<6x64xf32>
@@ -82,7 +82,7 @@ func.func @embedding_2d(%bytes: tensor<100x68xi8>, %ids: tensor<2x3xi64>) -> ten
 
 // i32 ids are sign-extended to i64 first (q4_k, ggml type 12).
 // CHECK-LABEL: func.func @embedding_i32
-// CHECK-SAME: (%[[B:[^:]+]]: tensor<100x144xi8>, %[[IDS:[^:]+]]: tensor<5xi32>)
+// CHECK-SAME: (%[[B:[^:]+]]: tensor<100x144xi8>, %[[IDS:[^:]+]]: tensor<5xi32> {tx.index_range = array<i64: 0, 100>})
 // CHECK: %[[IDS64:.+]] = linalg.generic {{.*}} ins(%[[IDS]] : tensor<5xi32>) outs(%{{.+}} : tensor<5xi64>)
 // CHECK: arith.extsi %{{.+}} : i32 to i64
 // CHECK: %[[ROWS:.+]] = txcpu.qembed ins(%[[B]], %[[IDS64]] : tensor<100x144xi8>, tensor<5xi64>) outs(%{{.+}} : tensor<5x256xf32>) {ggml_type = 12 : i32, in_features = 256 : i64} -> tensor<5x256xf32>
@@ -97,7 +97,7 @@ func.func @embedding_i32(%bytes: tensor<100x144xi8>, %ids: tensor<5xi32>) -> ten
 
 // One id (rank 0): a single row, [1, hidden] collapsed to [hidden].
 // CHECK-LABEL: func.func @embedding_scalar
-// CHECK-SAME: (%[[B:[^:]+]]: tensor<100x68xi8>, %[[ID:[^:]+]]: tensor<i64>)
+// CHECK-SAME: (%[[B:[^:]+]]: tensor<100x68xi8>, %[[ID:[^:]+]]: tensor<i64> {tx.index_range = array<i64: 0, 100>})
 // CHECK: %[[ONE:.+]] = tensor.expand_shape %[[ID]] [] output_shape [1] : tensor<i64> into tensor<1xi64>
 // CHECK: %[[ROW:.+]] = txcpu.qembed ins(%[[B]], %[[ONE]] : tensor<100x68xi8>, tensor<1xi64>) outs(%{{.+}} : tensor<1x64xf32>) {ggml_type = 8 : i32, in_features = 64 : i64} -> tensor<1x64xf32>
 // CHECK: %[[R:.+]] = tensor.collapse_shape %[[ROW]] {{\[}}[0, 1]] : tensor<1x64xf32> into tensor<64xf32>
@@ -112,7 +112,7 @@ func.func @embedding_scalar(%bytes: tensor<100x68xi8>, %id: tensor<i64>) -> tens
 
 // A tied table: the same q8_0 bytes feed the embedding and the LM head.
 // CHECK-LABEL: func.func @tied
-// CHECK-SAME: (%[[B:[^:]+]]: tensor<100x68xi8>, %[[IDS:[^:]+]]: tensor<4xi64>)
+// CHECK-SAME: (%[[B:[^:]+]]: tensor<100x68xi8>, %[[IDS:[^:]+]]: tensor<4xi64> {tx.index_range = array<i64: 0, 100>})
 // CHECK: %[[H:.+]] = txcpu.qembed ins(%[[B]], %[[IDS]] : tensor<100x68xi8>, tensor<4xi64>) outs(%{{.+}} : tensor<4x64xf32>)
 // CHECK: %[[L:.+]] = txcpu.qmatmul ins(%[[H]], %[[B]] : tensor<4x64xf32>, tensor<100x68xi8>) outs(%{{.+}} : tensor<4x100xf32>) {ggml_type = 8 : i32, in_features = 64 : i64}
 // CHECK-NEXT: return %[[L]]

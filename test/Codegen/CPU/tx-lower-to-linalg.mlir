@@ -147,11 +147,15 @@ func.func @rope_partial_interleaved_positions(%q: tensor<2x8x1x64xf32>, %cos: te
 
 // -----
 
-// tx.embedding: a generic over the result gathering table rows.
+// tx.embedding: a generic over the result gathering table rows, each id
+// clamped into the table; the ids argument records its valid range for the
+// runtime (tx.index_range).
 // CHECK-LABEL: func.func @embedding
-// CHECK-SAME: (%[[T:[^:]+]]: tensor<1000x64xf32>, %[[IDS:[^:]+]]: tensor<1x16xi64>)
+// CHECK-SAME: (%[[T:[^:]+]]: tensor<1000x64xf32>, %[[IDS:[^:]+]]: tensor<1x16xi64> {tx.index_range = array<i64: 0, 1000>})
 // CHECK: linalg.generic {{.*}} ins(%[[IDS]] : tensor<1x16xi64>) outs(%{{.+}} : tensor<1x16x64xf32>)
-// CHECK: %[[ROW:.+]] = arith.index_cast %{{.+}} : i64 to index
+// CHECK: %[[RAW:.+]] = arith.index_cast %{{.+}} : i64 to index
+// CHECK: %[[LOW:.+]] = arith.maxsi %[[RAW]], %{{.+}} : index
+// CHECK: %[[ROW:.+]] = arith.minsi %[[LOW]], %{{.+}} : index
 // CHECK: %[[COL:.+]] = linalg.index 2 : index
 // CHECK: tensor.extract %[[T]][%[[ROW]], %[[COL]]] : tensor<1000x64xf32>
 func.func @embedding(%table: tensor<1000x64xf32>, %ids: tensor<1x16xi64>) -> tensor<1x16x64xf32> {
