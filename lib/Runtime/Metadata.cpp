@@ -41,15 +41,15 @@ constexpr DTypeInfo kDTypes[] = {
     {TXRT_DTYPE_I4, "i4", "U8", 0},
 };
 
-const DTypeInfo *lookup(txrt_dtype dtype) {
-  // A C caller may pass any int: compare as int (an enum holding a value
-  // outside its enumerators is undefined in C++).
-  int value;
-  std::memcpy(&value, &dtype, sizeof(value));
+const DTypeInfo *lookupValue(int value) {
   for (const DTypeInfo &info : kDTypes)
     if (static_cast<int>(info.dtype) == value)
       return &info;
   return nullptr;
+}
+
+const DTypeInfo *lookup(txrt_dtype dtype) {
+  return lookupValue(static_cast<int>(dtype));
 }
 
 /// The names of every dtype, for error messages.
@@ -228,6 +228,11 @@ std::optional<txrt_dtype> parseDType(StringRef name) {
 
 const char *dtypeName(txrt_dtype dtype) {
   const DTypeInfo *info = lookup(dtype);
+  return info ? info->name : "unknown";
+}
+
+const char *dtypeNameOfValue(int value) {
+  const DTypeInfo *info = lookupValue(value);
   return info ? info->name : "unknown";
 }
 

@@ -76,6 +76,9 @@ std::optional<txrt_dtype> parseDType(llvm::StringRef name);
 
 /// The metadata name of `dtype`, or "unknown".
 const char *dtypeName(txrt_dtype dtype);
+/// The same for a value a C caller passed, which may lie outside the enum
+/// (read it as an int before it is used as a txrt_dtype).
+const char *dtypeNameOfValue(int value);
 
 /// The safetensors dtype a weight of `dtype` is stored as (i4 as "U8").
 llvm::StringRef safetensorsDType(txrt_dtype dtype);

@@ -558,7 +558,12 @@ const char *txrt_status_name(txrt_status status) {
   return "unknown";
 }
 
-const char *txrt_dtype_name(txrt_dtype dtype) { return dtypeName(dtype); }
+const char *txrt_dtype_name(txrt_dtype dtype) {
+  // Any int may come from C: read it as one.
+  int value;
+  std::memcpy(&value, &dtype, sizeof(value));
+  return dtypeNameOfValue(value);
+}
 
 size_t txrt_model_num_inputs(const txrt_model *model) {
   return model ? model->metadata.inputs.size() : 0;
