@@ -439,6 +439,15 @@ int txc::runCompilerMain(int argc, char **argv) {
               "--prefill-chunk and --batch must be positive\n";
     return 1;
   }
+  // A cache past a few million positions is a typo (its masks alone would
+  // not fit in memory); say so instead of failing somewhere in the import.
+  constexpr int64_t kMaxCache = int64_t(1) << 22;
+  if (maxSeqValue > kMaxCache || genBatch > kMaxCache) {
+    errs() << "txc: error: --max-seq " << maxSeqValue << " (or --batch "
+           << genBatch << ") is larger than txc supports (" << kMaxCache
+           << ")\n";
+    return 1;
+  }
   if (!generate && kvBlock > 0) {
     errs() << "txc: error: --kv-block needs --max-seq (it pages the KV cache "
               "of a generation model)\n";
