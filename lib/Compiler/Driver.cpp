@@ -684,8 +684,9 @@ int txc::runCompilerMain(int argc, char **argv) {
         if (step > 0)
           errs() << "txc: note: for --max-seq the model was imported with "
                     "sequence "
-                 << step << " and past " << stepOptions.generation.past
-                 << " (filling the cache); a model whose position tables "
+                 << step << " (and, for past key/value inputs, past "
+                 << stepOptions.generation.past
+                 << ", filling the cache); a model whose position tables "
                     "hold fewer positions needs a smaller --max-seq\n";
         return nullptr;
       }
