@@ -113,14 +113,14 @@ txcrun::loadTokenizer(StringRef path) {
     return fail(ec.message());
   if (sys::fs::is_directory(status))
     return txc::Tokenizer::fromHuggingFace(path);
-  if (std::string why = txc::checkRegularFile(path); !why.empty())
-    return fail(why);
-  ErrorOr<std::unique_ptr<MemoryBuffer>> file = MemoryBuffer::getFile(path);
+  Expected<std::unique_ptr<MemoryBuffer>> file = txc::readRegularFile(path);
   if (!file)
-    return fail(file.getError().message());
+    return fail(toString(file.takeError()));
   StringRef bytes = (*file)->getBuffer();
   if (bytes.starts_with("GGUF")) {
-    Expected<std::unique_ptr<txc::GGUFFile>> gguf = txc::GGUFFile::open(path);
+    // Parsed from the bytes already read (the file is read once).
+    Expected<std::unique_ptr<txc::GGUFFile>> gguf =
+        txc::GGUFFile::parse(std::move(*file));
     if (!gguf)
       return gguf.takeError();
     return txc::Tokenizer::fromGGUF(**gguf);

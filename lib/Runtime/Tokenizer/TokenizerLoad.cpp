@@ -875,7 +875,8 @@ txc::loadTokenizer(llvm::StringRef path) {
     return buf.takeError();
   llvm::StringRef bytes = (*buf)->getBuffer();
   if (bytes.starts_with("GGUF")) {
-    auto file = GGUFFile::open(path);
+    // The bytes already read: no second read of the file.
+    auto file = GGUFFile::parse(std::move(*buf));
     if (!file)
       return file.takeError();
     return Tokenizer::fromGGUF(**file);
