@@ -3,9 +3,12 @@
 // tx-weights-to-arguments makes every weight an argument of the entry
 // function and records the model's signature; tx-emit-entry-points adds the
 // C entry points the runtime calls (txc_model_run, txc_model_metadata).
+// Metadata keys, dtype and layout names come from the contract header
+// shared with libtxrt (include/txc-c/txc_model_format.h).
 //
 //===----------------------------------------------------------------------===//
 
+#include "txc-c/txc_model_format.h"
 #include "txc/Codegen/Passes.h"
 #include "txc/Dialect/Tx/TxOps.h"
 
@@ -31,31 +34,42 @@ namespace tx = txc::tx;
 /// Name the entry function gets once its signature is fixed.
 static constexpr llvm::StringLiteral kEntryName = "txc_main";
 
+/// The discardable attributes read and written here (declared in
+/// TxBase.td).
+using TxDialect = tx::TxDialect;
+static constexpr llvm::StringLiteral kNameAttr =
+    TxDialect::NameAttrHelper::getNameStr();
+static constexpr llvm::StringLiteral kWeightAttr =
+    TxDialect::WeightAttrHelper::getNameStr();
+static constexpr llvm::StringLiteral kWeightsAttr =
+    TxDialect::WeightsAttrHelper::getNameStr();
+static constexpr llvm::StringLiteral kTokenizerAttr =
+    TxDialect::TokenizerAttrHelper::getNameStr();
+static constexpr llvm::StringLiteral kGenerationAttr =
+    TxDialect::GenerationAttrHelper::getNameStr();
+static constexpr llvm::StringLiteral kSignatureAttr =
+    TxDialect::SignatureAttrHelper::getNameStr();
+static constexpr llvm::StringLiteral kPlaceholdersAttr =
+    TxDialect::PlaceholdersAttrHelper::getNameStr();
+
 namespace {
 
-/// The runtime's name for an element type.
+/// The runtime's name for an element type (the contract's dtype table), or
+/// "" for a type no model tensor may have.
 std::string dtypeName(Type t) {
-  if (t.isF32())
-    return "f32";
-  if (t.isF16())
-    return "f16";
-  if (t.isBF16())
-    return "bf16";
-  if (t.isF64())
-    return "f64";
-  if (t.isInteger(1))
-    return "bool";
-  if (t.isInteger(4))
-    return "i4";
-  if (t.isInteger(8))
-    return "i8";
-  if (t.isInteger(16))
-    return "i16";
-  if (t.isInteger(32))
-    return "i32";
-  if (t.isInteger(64))
-    return "i64";
-  return "";
+  int value = t.isF32()         ? TXC_DTYPE_F32
+              : t.isF16()       ? TXC_DTYPE_F16
+              : t.isBF16()      ? TXC_DTYPE_BF16
+              : t.isF64()       ? TXC_DTYPE_F64
+              : t.isInteger(1)  ? TXC_DTYPE_BOOL
+              : t.isInteger(4)  ? TXC_DTYPE_I4
+              : t.isInteger(8)  ? TXC_DTYPE_I8
+              : t.isInteger(16) ? TXC_DTYPE_I16
+              : t.isInteger(32) ? TXC_DTYPE_I32
+              : t.isInteger(64) ? TXC_DTYPE_I64
+                                : -1;
+  const txc::format::DTypeInfo *info = txc::format::dtypeByValue(value);
+  return info ? info->name : "";
 }
 
 /// The model's entry function (tx::findEntryFunction), if it is a func.func.
@@ -139,7 +153,7 @@ struct WeightsToArgumentsPass
       if (failed(func.insertArgument(func.getNumArguments(), argType,
                                      DictionaryAttr(), ops.front().getLoc())))
         return signalPassFailure();
-      func.setArgAttr(func.getNumArguments() - 1, "tx.weight",
+      func.setArgAttr(func.getNumArguments() - 1, kWeightAttr,
                       StringAttr::get(&getContext(), name));
       Value arg = entry.getArgument(entry.getNumArguments() - 1);
       if (packed4) {
@@ -166,15 +180,16 @@ struct WeightsToArgumentsPass
       llvm::json::Array shape;
       for (int64_t d : t.getShape())
         shape.push_back(d);
-      return llvm::json::Value(llvm::json::Object{
-          {"name", name.str()}, {"dtype", dtypeName(t.getElementType())},
-          {"shape", std::move(shape)}});
+      return llvm::json::Value(
+          llvm::json::Object{{TXC_META_NAME, name.str()},
+                             {TXC_META_DTYPE, dtypeName(t.getElementType())},
+                             {TXC_META_SHAPE, std::move(shape)}});
     };
     llvm::json::Array inputs, weightInfo, outputs;
     for (unsigned i = 0; i < func.getNumArguments(); ++i) {
       bool isWeight = i >= numInputs;
       auto nameAttr = func.getArgAttrOfType<StringAttr>(
-          i, isWeight ? "tx.weight" : "tx.name");
+          i, isWeight ? kWeightAttr : kNameAttr);
       std::string name =
           nameAttr ? nameAttr.str() : ("input" + std::to_string(i));
       // Packed weights are described by their logical type.
@@ -188,11 +203,11 @@ struct WeightsToArgumentsPass
               func.getArgAttrOfType<DenseI64ArrayAttr>(i, tx::kIndexRangeAttr);
           range && range.size() == 2 && !isWeight)
         info->getAsObject()->insert(
-            {"index_range", llvm::json::Array{range[0], range[1]}});
+            {TXC_META_INDEX_RANGE, llvm::json::Array{range[0], range[1]}});
       (isWeight ? weightInfo : inputs).push_back(std::move(*info));
     }
     for (unsigned i = 0; i < func.getNumResults(); ++i) {
-      auto nameAttr = func.getResultAttrOfType<StringAttr>(i, "tx.name");
+      auto nameAttr = func.getResultAttrOfType<StringAttr>(i, kNameAttr);
       std::string name =
           nameAttr ? nameAttr.str() : ("output" + std::to_string(i));
       auto info = tensorInfo(name, func.getResultTypes()[i]);
@@ -200,13 +215,13 @@ struct WeightsToArgumentsPass
         return signalPassFailure();
       outputs.push_back(std::move(*info));
     }
-    llvm::json::Object signature{{"format", "txc-model"},
-                                 {"version", 1},
-                                 {"inputs", std::move(inputs)},
-                                 {"weights", std::move(weightInfo)},
-                                 {"outputs", std::move(outputs)}};
+    llvm::json::Object signature{{TXC_META_FORMAT, TXC_META_FORMAT_NAME},
+                                 {TXC_META_VERSION, TXC_MODEL_FORMAT_VERSION},
+                                 {TXC_META_INPUTS, std::move(inputs)},
+                                 {TXC_META_WEIGHTS, std::move(weightInfo)},
+                                 {TXC_META_OUTPUTS, std::move(outputs)}};
     // Generation models (tx-use-kv-cache): roles and cache geometry.
-    if (auto gen = func->getAttrOfType<DictionaryAttr>("tx.generation")) {
+    if (auto gen = func->getAttrOfType<DictionaryAttr>(kGenerationAttr)) {
       llvm::json::Object info;
       for (NamedAttribute a : gen) {
         if (auto str = dyn_cast<StringAttr>(a.getValue()))
@@ -216,30 +231,31 @@ struct WeightsToArgumentsPass
         else if (auto t = dyn_cast<TypeAttr>(a.getValue()))
           if (auto cache = dyn_cast<tx::KVCacheType>(t.getValue())) {
             bool paged = cache.getLayout() == tx::KVLayout::paged;
-            info["layers"] = cache.getLayers();
-            info["kv_heads"] = cache.getKvHeads();
-            info["capacity"] = cache.getCapacity();
-            info["head_dim"] = cache.getHeadDim();
-            info["layout"] = paged ? "paged" : "contiguous";
-            info["block_size"] = paged ? cache.getBlockSize() : 0;
+            info[TXC_GEN_LAYERS] = cache.getLayers();
+            info[TXC_GEN_KV_HEADS] = cache.getKvHeads();
+            info[TXC_GEN_CAPACITY] = cache.getCapacity();
+            info[TXC_GEN_HEAD_DIM] = cache.getHeadDim();
+            info[TXC_GEN_LAYOUT] =
+                paged ? TXC_KV_LAYOUT_PAGED : TXC_KV_LAYOUT_CONTIGUOUS;
+            info[TXC_GEN_BLOCK_SIZE] = paged ? cache.getBlockSize() : 0;
             if (paged)
-              info["block_table"] = "block_table";
+              info[TXC_GEN_BLOCK_TABLE] = "block_table";
           }
       }
-      signature["generation"] = std::move(info);
-      func->removeAttr("tx.generation");
+      signature[TXC_META_GENERATION] = std::move(info);
+      func->removeAttr(kGenerationAttr);
     }
-    if (auto file = module->getAttrOfType<StringAttr>("tx.weights");
+    if (auto file = module->getAttrOfType<StringAttr>(kWeightsAttr);
         file && !weights.empty())
-      signature["weights_file"] = file.str();
+      signature[TXC_META_WEIGHTS_FILE] = file.str();
     // The tokenizer file a frontend wrote beside the model (GGUF, HF).
-    if (auto file = module->getAttrOfType<StringAttr>("tx.tokenizer");
+    if (auto file = module->getAttrOfType<StringAttr>(kTokenizerAttr);
         file && !file.getValue().empty())
-      signature["tokenizer_file"] = file.str();
+      signature[TXC_META_TOKENIZER_FILE] = file.str();
     std::string text;
     llvm::raw_string_ostream os(text);
     os << llvm::json::Value(std::move(signature));
-    module->setAttr("tx.signature", StringAttr::get(&getContext(), text));
+    module->setAttr(kSignatureAttr, StringAttr::get(&getContext(), text));
     // Tensors with no elements cannot be passed as bare pointers; they carry
     // no data, so the entry takes a 1-byte placeholder instead.
     auto placeholder = RankedTensorType::get({1}, IntegerType::get(&getContext(), 8));
@@ -277,7 +293,7 @@ struct WeightsToArgumentsPass
     llvm::sort(placeholders);
     placeholders.erase(std::unique(placeholders.begin(), placeholders.end()),
                        placeholders.end());
-    module->setAttr("tx.placeholders",
+    module->setAttr(kPlaceholdersAttr,
                     DenseI64ArrayAttr::get(&getContext(), placeholders));
     SmallVector<Type> argTypes(entry.getArgumentTypes());
     func.setFunctionType(FunctionType::get(&getContext(), argTypes, resultTypes));
@@ -298,7 +314,7 @@ struct EmitEntryPointsPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto signature = module->getAttrOfType<StringAttr>("tx.signature");
+    auto signature = module->getAttrOfType<StringAttr>(kSignatureAttr);
     auto entry = module.lookupSymbol<LLVM::LLVMFuncOp>(kEntryName);
     if (!signature || !entry) {
       module.emitError() << "tx-emit-entry-points: run tx-weights-to-arguments "
@@ -330,7 +346,7 @@ struct EmitEntryPointsPass
     b.setInsertionPointToStart(body);
     // Empty tensors get a scratch byte, whatever the caller passed.
     ArrayRef<int64_t> placeholders;
-    if (auto attr = module->getAttrOfType<DenseI64ArrayAttr>("tx.placeholders"))
+    if (auto attr = module->getAttrOfType<DenseI64ArrayAttr>(kPlaceholdersAttr))
       placeholders = attr.asArrayRef();
     SmallVector<Value> args;
     for (unsigned i = 0, e = entry.getNumArguments(); i < e; ++i) {

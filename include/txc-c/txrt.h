@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "txc_model_format.h"
+
 #if defined(__GNUC__)
 #define TXRT_API __attribute__((visibility("default")))
 #else
@@ -24,8 +26,10 @@
 extern "C" {
 #endif
 
-/** Version of this C API; bumped on any incompatible change. */
-#define TXRT_API_VERSION 1
+/** Version of this C ABI; bumped on any incompatible change (adding
+ *  functions does not bump it). The same as TXC_RUNTIME_ABI_VERSION of
+ *  txc_model_format.h; docs/runtime.md, "Compatibility", has the policy. */
+#define TXRT_API_VERSION TXC_RUNTIME_ABI_VERSION
 
 /** A loaded model: the compiled code, its metadata and its mapped weights.
  *  Created by txrt_model_load(), released by txrt_model_free(). */
@@ -40,8 +44,9 @@ typedef enum txrt_status {
   /** The library does not load, lacks the txc model entry points, or its
    *  metadata is malformed. */
   TXRT_ERROR_NOT_A_MODEL = 2,
-  /** The model's metadata declares a format version this runtime does not
-   *  support. */
+  /** The model was compiled by a txc whose model format this runtime does
+   *  not read (its `.txc_manifest` record or its metadata's "version" lies
+   *  outside txrt_version's range); the message names both versions. */
   TXRT_ERROR_VERSION = 3,
   /** The weights file is missing, corrupt, or lacks a weight the model needs
    *  (or holds it with another dtype, shape or byte size). */
@@ -148,6 +153,15 @@ TXRT_API void txrt_model_free(txrt_model *model);
  *  unchanged. Returns "" when no call has failed on this thread. The string
  *  stays valid until the next failing txrt call on this thread. */
 TXRT_API const char *txrt_last_error(void);
+
+/** The version of this runtime (the txc release it comes with, e.g.
+ *  "0.1.0"), and through the pointers that are not NULL: the C ABI version
+ *  it implements (TXRT_API_VERSION of the header it was built with) and the
+ *  range of model format versions it loads, [`*min_format`,
+ *  `*max_format`]. A program built against a newer header can compare
+ *  `*abi_version` with its TXRT_API_VERSION before calling anything else. */
+TXRT_API const char *txrt_version(int *abi_version, int *min_format,
+                                  int *max_format);
 
 /** The name of a status ("TXRT_OK", "TXRT_ERROR_IO", ...), or "unknown". */
 TXRT_API const char *txrt_status_name(txrt_status status);

@@ -9,47 +9,55 @@
 
 #include "Metadata.h"
 
-#include "llvm/ADT/StringSet.h"
-#include "llvm/ADT/Twine.h"
-#include "llvm/Support/JSON.h"
-#include "llvm/Support/MathExtras.h"
-#include "llvm/Support/raw_ostream.h"
+#include "txc/Support/RuntimeSupport.h"
+
+#include <nlohmann/json.hpp>
 
 #include <cstring>
+#include <set>
 
-using namespace llvm;
+using nlohmann::json;
+using txc::rt::jsonInteger;
 
 namespace txc::runtime {
 
 namespace {
 
-/// Static facts about one dtype.
-struct DTypeInfo {
-  txrt_dtype dtype;
-  const char *name;
-  const char *safetensors;
-  /// Bytes per element; 0 for i4 (half a byte).
-  unsigned bytes;
-};
+using txc::format::DTypeInfo;
+using txc::format::kDTypes;
 
-constexpr DTypeInfo kDTypes[] = {
-    {TXRT_DTYPE_F32, "f32", "F32", 4},    {TXRT_DTYPE_F16, "f16", "F16", 2},
-    {TXRT_DTYPE_BF16, "bf16", "BF16", 2}, {TXRT_DTYPE_F64, "f64", "F64", 8},
-    {TXRT_DTYPE_I64, "i64", "I64", 8},    {TXRT_DTYPE_I32, "i32", "I32", 4},
-    {TXRT_DTYPE_I16, "i16", "I16", 2},    {TXRT_DTYPE_I8, "i8", "I8", 1},
-    {TXRT_DTYPE_U8, "u8", "U8", 1},       {TXRT_DTYPE_BOOL, "bool", "BOOL", 1},
-    {TXRT_DTYPE_I4, "i4", "U8", 0},
-};
+// txrt.h's enumerators are the table's values (part of the C ABI).
+#define TXC_CHECK_DTYPE(suffix, value, name, safetensors, bits)                \
+  static_assert(TXRT_DTYPE_##suffix == value, "txrt_dtype " #suffix);
+TXC_DTYPE_TABLE(TXC_CHECK_DTYPE)
+#undef TXC_CHECK_DTYPE
 
 const DTypeInfo *lookupValue(int value) {
-  for (const DTypeInfo &info : kDTypes)
-    if (static_cast<int>(info.dtype) == value)
-      return &info;
-  return nullptr;
+  return txc::format::dtypeByValue(value);
 }
 
 const DTypeInfo *lookup(txrt_dtype dtype) {
   return lookupValue(static_cast<int>(dtype));
+}
+
+/// Optional accessors of a JSON object, like llvm::json::Object's.
+const json *member(const json &object, const char *key) {
+  auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+std::optional<std::string_view> getString(const json &object, const char *key) {
+  const json *v = member(object, key);
+  if (!v || !v->is_string())
+    return std::nullopt;
+  return std::string_view(v->get_ref<const std::string &>());
+}
+std::optional<int64_t> getInteger(const json &object, const char *key) {
+  const json *v = member(object, key);
+  return v ? jsonInteger(*v) : std::nullopt;
+}
+const json *getArray(const json &object, const char *key) {
+  const json *v = member(object, key);
+  return v && v->is_array() ? v : nullptr;
 }
 
 /// The names of every dtype, for error messages.
@@ -68,29 +76,28 @@ enum class Role { Input, Weight, Output };
 
 /// Parses one entry of `inputs`, `weights` or `outputs`. `where` names it in
 /// errors ("inputs[2]").
-bool parseTensor(const json::Value &value, Role role, const std::string &where,
+bool parseTensor(const json &object, Role role, const std::string &where,
                  TensorDesc &out, std::string &error) {
-  const json::Object *object = value.getAsObject();
-  if (!object) {
+  if (!object.is_object()) {
     error = where + " is not an object";
     return false;
   }
-  std::optional<StringRef> name = object->getString("name");
+  std::optional<std::string_view> name = getString(object, TXC_META_NAME);
   if (!name || name->empty()) {
     error = where + " has no \"name\" (a non-empty string)";
     return false;
   }
-  out.name = name->str();
+  out.name = std::string(*name);
   std::string label = where + " ('" + out.name + "')";
 
-  std::optional<StringRef> dtypeText = object->getString("dtype");
+  std::optional<std::string_view> dtypeText = getString(object, TXC_META_DTYPE);
   if (!dtypeText) {
     error = label + " has no \"dtype\" string";
     return false;
   }
   std::optional<txrt_dtype> dtype = parseDType(*dtypeText);
   if (!dtype) {
-    error = label + " has unknown dtype '" + dtypeText->str() +
+    error = label + " has unknown dtype '" + std::string(*dtypeText) +
             "' (expected one of " + dtypeList() + ")";
     return false;
   }
@@ -100,18 +107,16 @@ bool parseTensor(const json::Value &value, Role role, const std::string &where,
   }
   out.dtype = *dtype;
 
-  const json::Array *shape = object->getArray("shape");
+  const json *shape = getArray(object, TXC_META_SHAPE);
   if (!shape) {
     error = label + " has no \"shape\" array";
     return false;
   }
   out.shape.clear();
-  for (const json::Value &dim : *shape) {
-    std::optional<int64_t> d = dim.getAsInteger();
+  for (const json &dim : *shape) {
+    std::optional<int64_t> d = jsonInteger(dim);
     if (!d || *d < 0) {
-      std::string text;
-      raw_string_ostream(text) << dim;
-      error = label + " has dimension " + text +
+      error = label + " has dimension " + dim.dump() +
               " in its shape; dimensions must be non-negative integers "
               "(shapes are static)";
       return false;
@@ -139,7 +144,7 @@ bool parseTensor(const json::Value &value, Role role, const std::string &where,
     }
     out.byteSize = elements / 2;
   } else {
-    out.byteSize = elements * lookup(out.dtype)->bytes;
+    out.byteSize = elements * lookup(out.dtype)->bytes();
   }
   if (out.byteSize > SIZE_MAX) {
     error = label + " is too large to address";
@@ -147,30 +152,32 @@ bool parseTensor(const json::Value &value, Role role, const std::string &where,
   }
 
   out.gemmPacked = false;
-  if (std::optional<StringRef> layout = object->getString("layout")) {
-    if (role != Role::Weight || *layout != "gemm-b-panels32") {
-      error = label + " has layout '" + layout->str() +
+  if (std::optional<std::string_view> layout =
+          getString(object, TXC_META_LAYOUT)) {
+    if (role != Role::Weight || *layout != TXC_LAYOUT_GEMM_B_PANELS32) {
+      error = label + " has layout '" + std::string(*layout) +
               "'; only weights may have a layout, and the only one is "
-              "'gemm-b-panels32'";
+              "'" TXC_LAYOUT_GEMM_B_PANELS32 "'";
       return false;
     }
     if (out.dtype != TXRT_DTYPE_F32 || out.shape.size() != 2) {
-      error = label + " has layout 'gemm-b-panels32', which needs a 2-D f32 "
-                      "weight";
+      error = label + " has layout '" TXC_LAYOUT_GEMM_B_PANELS32
+                      "', which needs a 2-D f32 weight";
       return false;
     }
     out.gemmPacked = true;
-    out.transposed = object->getBoolean("transposed").value_or(false);
+    const json *transposed = member(object, TXC_META_TRANSPOSED);
+    out.transposed =
+        transposed && transposed->is_boolean() && transposed->get<bool>();
   }
 
   // Inputs that index a table (token ids): the values they may hold.
   out.indexRange.reset();
-  if (const json::Value *range = object->get("index_range")) {
-    const json::Array *bounds = range->getAsArray();
+  if (const json *range = member(object, TXC_META_INDEX_RANGE)) {
     std::optional<int64_t> lo, hi;
-    if (bounds && bounds->size() == 2) {
-      lo = (*bounds)[0].getAsInteger();
-      hi = (*bounds)[1].getAsInteger();
+    if (range->is_array() && range->size() == 2) {
+      lo = jsonInteger((*range)[0]);
+      hi = jsonInteger((*range)[1]);
     }
     bool integer = out.dtype == TXRT_DTYPE_I64 || out.dtype == TXRT_DTYPE_I32 ||
                    out.dtype == TXRT_DTYPE_I16 || out.dtype == TXRT_DTYPE_I8 ||
@@ -187,29 +194,28 @@ bool parseTensor(const json::Value &value, Role role, const std::string &where,
 
 /// Parses the array `key` of `root` into `out`; a missing `weights` array
 /// means no weights.
-bool parseTensorList(const json::Object &root, StringRef key, Role role,
+bool parseTensorList(const json &root, const char *key, Role role,
                      std::vector<TensorDesc> &out, std::string &error) {
-  const json::Value *value = root.get(key);
+  const json *value = member(root, key);
   if (!value) {
     if (role == Role::Weight)
       return true;
-    error = "has no \"" + key.str() + "\" array";
+    error = std::string("has no \"") + key + "\" array";
     return false;
   }
-  const json::Array *array = value->getAsArray();
-  if (!array) {
-    error = "\"" + key.str() + "\" is not an array";
+  if (!value->is_array()) {
+    error = std::string("\"") + key + "\" is not an array";
     return false;
   }
-  StringSet<> names;
-  for (size_t i = 0, e = array->size(); i < e; ++i) {
+  std::set<std::string> names;
+  for (size_t i = 0, e = value->size(); i < e; ++i) {
     TensorDesc desc;
-    std::string where = (key + "[" + Twine(i) + "]").str();
-    if (!parseTensor((*array)[i], role, where, desc, error))
+    std::string where = key + ("[" + std::to_string(i) + "]");
+    if (!parseTensor((*value)[i], role, where, desc, error))
       return false;
     if (!names.insert(desc.name).second) {
-      error = where + ": name '" + desc.name + "' appears twice in \"" +
-              key.str() + "\"";
+      error =
+          where + ": name '" + desc.name + "' appears twice in \"" + key + "\"";
       return false;
     }
     out.push_back(std::move(desc));
@@ -217,12 +223,16 @@ bool parseTensorList(const json::Object &root, StringRef key, Role role,
   return true;
 }
 
+/// `a * b` into `out` unless it overflows (both non-negative).
+bool multiply(int64_t a, int64_t b, int64_t &out) {
+  return !__builtin_mul_overflow(a, b, &out);
+}
+
 } // namespace
 
-std::optional<txrt_dtype> parseDType(StringRef name) {
-  for (const DTypeInfo &info : kDTypes)
-    if (name == info.name)
-      return info.dtype;
+std::optional<txrt_dtype> parseDType(std::string_view name) {
+  if (const DTypeInfo *info = txc::format::dtypeByName(name))
+    return static_cast<txrt_dtype>(info->value);
   return std::nullopt;
 }
 
@@ -236,13 +246,14 @@ const char *dtypeNameOfValue(int value) {
   return info ? info->name : "unknown";
 }
 
-StringRef safetensorsDType(txrt_dtype dtype) {
+std::string safetensorsDType(txrt_dtype dtype) {
   const DTypeInfo *info = lookup(dtype);
   return info ? info->safetensors : "";
 }
 
-SmallVector<int64_t> storedShape(txrt_dtype dtype, ArrayRef<int64_t> shape) {
-  SmallVector<int64_t> stored(shape);
+std::vector<int64_t> storedShape(txrt_dtype dtype,
+                                 const std::vector<int64_t> &shape) {
+  std::vector<int64_t> stored(shape);
   if (dtype == TXRT_DTYPE_I4 && !stored.empty())
     stored.back() /= 2;
   return stored;
@@ -250,10 +261,10 @@ SmallVector<int64_t> storedShape(txrt_dtype dtype, ArrayRef<int64_t> shape) {
 
 unsigned dtypeAlignment(txrt_dtype dtype) {
   const DTypeInfo *info = lookup(dtype);
-  return info && info->bytes ? info->bytes : 1;
+  return info && info->bytes() ? info->bytes() : 1;
 }
 
-std::string formatShape(ArrayRef<int64_t> shape) {
+std::string formatShape(const std::vector<int64_t> &shape) {
   std::string text = "[";
   for (size_t i = 0; i < shape.size(); ++i) {
     if (i)
@@ -264,38 +275,39 @@ std::string formatShape(ArrayRef<int64_t> shape) {
 }
 
 /// Parses and checks the "generation" section against the tensor lists.
-static bool parseGeneration(const json::Value &value, ModelMetadata &out,
-                     std::string &error) {
-  const json::Object *gen = value.getAsObject();
-  if (!gen) {
+static bool parseGeneration(const json &gen, ModelMetadata &out,
+                            std::string &error) {
+  if (!gen.is_object()) {
     error = "has a \"generation\" that is not an object";
     return false;
   }
   GenerationDesc g;
-  auto integer = [&](StringRef key, int64_t &field, int64_t min) {
-    std::optional<int64_t> v = gen->getInteger(key);
+  auto integer = [&](const char *key, int64_t &field, int64_t min) {
+    std::optional<int64_t> v = getInteger(gen, key);
     if (!v || *v < min) {
-      error = ("has no \"generation\" \"" + key + "\" integer >= " +
-               Twine(min))
-                  .str();
+      error = std::string("has no \"generation\" \"") + key +
+              "\" integer >= " + std::to_string(min);
       return false;
     }
     field = *v;
     return true;
   };
-  if (!integer("batch", g.batch, 1) || !integer("step", g.step, 1) ||
-      !integer("layers", g.layers, 1) || !integer("kv_heads", g.kvHeads, 1) ||
-      !integer("capacity", g.capacity, 1) ||
-      !integer("head_dim", g.headDim, 1) ||
-      !integer("block_size", g.blockSize, 0))
+  if (!integer(TXC_GEN_BATCH, g.batch, 1) ||
+      !integer(TXC_GEN_STEP, g.step, 1) ||
+      !integer(TXC_GEN_LAYERS, g.layers, 1) ||
+      !integer(TXC_GEN_KV_HEADS, g.kvHeads, 1) ||
+      !integer(TXC_GEN_CAPACITY, g.capacity, 1) ||
+      !integer(TXC_GEN_HEAD_DIM, g.headDim, 1) ||
+      !integer(TXC_GEN_BLOCK_SIZE, g.blockSize, 0))
     return false;
-  std::optional<StringRef> layout = gen->getString("layout");
-  if (!layout || (*layout != "contiguous" && *layout != "paged")) {
-    error = "has a \"generation\" \"layout\" that is neither 'contiguous' "
-            "nor 'paged'";
+  std::optional<std::string_view> layout = getString(gen, TXC_GEN_LAYOUT);
+  if (!layout ||
+      (*layout != TXC_KV_LAYOUT_CONTIGUOUS && *layout != TXC_KV_LAYOUT_PAGED)) {
+    error = "has a \"generation\" \"layout\" that is neither "
+            "'" TXC_KV_LAYOUT_CONTIGUOUS "' nor '" TXC_KV_LAYOUT_PAGED "'";
     return false;
   }
-  g.paged = *layout == "paged";
+  g.paged = *layout == TXC_KV_LAYOUT_PAGED;
   if (g.paged && (g.blockSize < 1 || g.capacity % g.blockSize != 0)) {
     error = "has a paged cache whose block size does not divide its capacity";
     return false;
@@ -305,53 +317,56 @@ static bool parseGeneration(const json::Value &value, ModelMetadata &out,
   int64_t product = 1;
   for (int64_t v : {g.layers, int64_t(2), g.batch, g.kvHeads, g.capacity,
                     g.headDim, g.step, g.vocab})
-    if (v < 0 || (v > 0 && llvm::MulOverflow(product, v, product))) {
+    if (v < 0 || (v > 0 && !multiply(product, v, product))) {
       error = "has \"generation\" sizes too large to address";
       return false;
     }
   // A role names a tensor of the expected dtype and shape.
-  auto find = [&](StringRef key, const std::vector<TensorDesc> &list,
+  auto find = [&](const char *key, const std::vector<TensorDesc> &list,
                   bool required, txrt_dtype dtype,
-                  SmallVector<int64_t> shape, int &index) {
-    std::optional<StringRef> name = gen->getString(key);
+                  const std::vector<int64_t> &shape, int &index) {
+    std::optional<std::string_view> name = getString(gen, key);
     if (!name) {
       if (required)
-        error = ("has no \"generation\" \"" + key + "\"").str();
+        error = std::string("has no \"generation\" \"") + key + "\"";
       return !required;
     }
     for (size_t i = 0; i < list.size(); ++i)
       if (list[i].name == *name) {
         if (list[i].dtype != dtype ||
-            (!shape.empty() && ArrayRef<int64_t>(list[i].shape) !=
-                                   ArrayRef<int64_t>(shape))) {
-          error = ("has a generation \"" + key + "\" tensor '" + *name +
-                   "' of another dtype or shape than its role needs")
-                      .str();
+            (!shape.empty() && list[i].shape != shape)) {
+          error = std::string("has a generation \"") + key + "\" tensor '" +
+                  std::string(*name) +
+                  "' of another dtype or shape than its role needs";
           return false;
         }
         index = int(i);
         return true;
       }
-    error = ("names generation \"" + key + "\" '" + *name +
-             "', which is not in its tensor list")
-                .str();
+    error = std::string("names generation \"") + key + "\" '" +
+            std::string(*name) + "', which is not in its tensor list";
     return false;
   };
-  SmallVector<int64_t> cacheShape =
-      g.paged ? SmallVector<int64_t>{g.layers, 2, g.batch * g.capacity / g.blockSize,
-                                     g.kvHeads, g.blockSize, g.headDim}
-              : SmallVector<int64_t>{g.layers, 2, g.batch, g.kvHeads,
-                                     g.capacity, g.headDim};
-  if (!find("tokens", out.inputs, true, TXRT_DTYPE_I64, {g.batch, g.step},
+  std::vector<int64_t> cacheShape =
+      g.paged ? std::vector<int64_t>{g.layers,
+                                     2,
+                                     g.batch * g.capacity / g.blockSize,
+                                     g.kvHeads,
+                                     g.blockSize,
+                                     g.headDim}
+              : std::vector<int64_t>{g.layers,  2,          g.batch,
+                                     g.kvHeads, g.capacity, g.headDim};
+  if (!find(TXC_GEN_TOKENS, out.inputs, true, TXRT_DTYPE_I64, {g.batch, g.step},
             g.tokens) ||
-      !find("positions", out.inputs, false, TXRT_DTYPE_I64, {g.batch, g.step},
-            g.positions) ||
-      !find("cache", out.inputs, true, TXRT_DTYPE_F32, cacheShape, g.cache) ||
-      !find("cache_position", out.inputs, true, TXRT_DTYPE_I64, {1},
+      !find(TXC_GEN_POSITIONS, out.inputs, false, TXRT_DTYPE_I64,
+            {g.batch, g.step}, g.positions) ||
+      !find(TXC_GEN_CACHE, out.inputs, true, TXRT_DTYPE_F32, cacheShape,
+            g.cache) ||
+      !find(TXC_GEN_CACHE_POSITION, out.inputs, true, TXRT_DTYPE_I64, {1},
             g.cachePosition) ||
-      !find("block_table", out.inputs, g.paged, TXRT_DTYPE_I32,
+      !find(TXC_GEN_BLOCK_TABLE, out.inputs, g.paged, TXRT_DTYPE_I32,
             {g.batch, g.paged ? g.capacity / g.blockSize : 0}, g.blockTable) ||
-      !find("logits", out.outputs, true, TXRT_DTYPE_F32, {}, g.logits))
+      !find(TXC_GEN_LOGITS, out.outputs, true, TXRT_DTYPE_F32, {}, g.logits))
     return false;
   const TensorDesc &logits = out.outputs[g.logits];
   if (logits.shape.size() != 3 || logits.shape[0] != g.batch ||
@@ -366,58 +381,67 @@ static bool parseGeneration(const json::Value &value, ModelMetadata &out,
   return true;
 }
 
-txrt_status parseModelMetadata(StringRef text, ModelMetadata &out,
+txrt_status parseModelMetadata(std::string_view text, ModelMetadata &out,
                                std::string &error) {
-  Expected<json::Value> parsed = json::parse(text);
-  if (!parsed) {
-    error = "is not valid JSON: " + toString(parsed.takeError());
+  // A real document nests 4 deep (generation roles aside, tensor shapes).
+  constexpr unsigned kMaxDepth = 32;
+  if (txc::rt::jsonNestingDepth(text) > kMaxDepth) {
+    error = "is not valid JSON: it nests deeper than " +
+            std::to_string(kMaxDepth) + " levels";
     return TXRT_ERROR_NOT_A_MODEL;
   }
-  const json::Object *root = parsed->getAsObject();
-  if (!root) {
+  json root;
+  std::string why;
+  if (!txc::rt::parseJson(text, root, why)) {
+    error = "is not valid JSON: " + why;
+    return TXRT_ERROR_NOT_A_MODEL;
+  }
+  if (!root.is_object()) {
     error = "is not a JSON object";
     return TXRT_ERROR_NOT_A_MODEL;
   }
-  std::optional<StringRef> format = root->getString("format");
-  if (format != StringRef("txc-model")) {
-    error = "has \"format\" " +
-            (format ? "'" + format->str() + "'" : std::string("missing")) +
-            ", expected 'txc-model'";
+  std::optional<std::string_view> format = getString(root, TXC_META_FORMAT);
+  if (format != std::string_view(TXC_META_FORMAT_NAME)) {
+    error =
+        "has \"format\" " +
+        (format ? "'" + std::string(*format) + "'" : std::string("missing")) +
+        ", expected '" TXC_META_FORMAT_NAME "'";
     return TXRT_ERROR_NOT_A_MODEL;
   }
-  std::optional<int64_t> version = root->getInteger("version");
+  std::optional<int64_t> version = getInteger(root, TXC_META_VERSION);
   if (!version) {
     error = "has no integer \"version\"";
     return TXRT_ERROR_NOT_A_MODEL;
   }
-  if (*version != kMetadataVersion) {
-    error = "has version " + std::to_string(*version) +
-            ", but this runtime reads version " +
-            std::to_string(kMetadataVersion);
+  if (!txc::format::readsModelFormat(*version)) {
+    error = "has model format " + std::to_string(*version) +
+            ", but this runtime reads formats " +
+            std::to_string(TXC_MODEL_FORMAT_MIN_VERSION) + ".." +
+            std::to_string(TXC_MODEL_FORMAT_VERSION) +
+            " (txc " TXC_VERSION_STRING ")";
     return TXRT_ERROR_VERSION;
   }
   out = ModelMetadata();
-  if (const json::Value *file = root->get("weights_file")) {
-    std::optional<StringRef> name = file->getAsString();
-    if (!name || name->empty()) {
-      error = "has a \"weights_file\" that is not a non-empty string";
+  for (auto [key, field] :
+       {std::make_pair(TXC_META_WEIGHTS_FILE, &out.weightsFile),
+        std::make_pair(TXC_META_TOKENIZER_FILE, &out.tokenizerFile)}) {
+    const json *file = member(root, key);
+    if (!file)
+      continue;
+    if (!file->is_string() || file->get_ref<const std::string &>().empty()) {
+      error =
+          std::string("has a \"") + key + "\" that is not a non-empty string";
       return TXRT_ERROR_NOT_A_MODEL;
     }
-    out.weightsFile = name->str();
+    *field = file->get<std::string>();
   }
-  if (const json::Value *file = root->get("tokenizer_file")) {
-    std::optional<StringRef> name = file->getAsString();
-    if (!name || name->empty()) {
-      error = "has a \"tokenizer_file\" that is not a non-empty string";
-      return TXRT_ERROR_NOT_A_MODEL;
-    }
-    out.tokenizerFile = name->str();
-  }
-  if (!parseTensorList(*root, "inputs", Role::Input, out.inputs, error) ||
-      !parseTensorList(*root, "weights", Role::Weight, out.weights, error) ||
-      !parseTensorList(*root, "outputs", Role::Output, out.outputs, error))
+  if (!parseTensorList(root, TXC_META_INPUTS, Role::Input, out.inputs, error) ||
+      !parseTensorList(root, TXC_META_WEIGHTS, Role::Weight, out.weights,
+                       error) ||
+      !parseTensorList(root, TXC_META_OUTPUTS, Role::Output, out.outputs,
+                       error))
     return TXRT_ERROR_NOT_A_MODEL;
-  if (const json::Value *gen = root->get("generation"))
+  if (const json *gen = member(root, TXC_META_GENERATION))
     if (!parseGeneration(*gen, out, error))
       return TXRT_ERROR_NOT_A_MODEL;
   return TXRT_OK;

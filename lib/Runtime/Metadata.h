@@ -10,25 +10,27 @@
 #ifndef TXC_LIB_RUNTIME_METADATA_H
 #define TXC_LIB_RUNTIME_METADATA_H
 
+#include "txc-c/txc_model_format.h"
 #include "txc-c/txrt.h"
 
-#include "llvm/ADT/SmallVector.h"
-#include "llvm/ADT/StringRef.h"
-
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace txc::runtime {
 
-/// The only metadata format version this runtime reads.
-constexpr int64_t kMetadataVersion = 1;
+/// The metadata "version" txc writes: the model format version
+/// (txc_model_format.h); this runtime reads
+/// [TXC_MODEL_FORMAT_MIN_VERSION, TXC_MODEL_FORMAT_VERSION].
+constexpr int64_t kMetadataVersion = TXC_MODEL_FORMAT_VERSION;
 
 /// One input, weight or output of a model.
 struct TensorDesc {
   std::string name;
   txrt_dtype dtype;
-  llvm::SmallVector<int64_t> shape;
+  std::vector<int64_t> shape;
   /// Bytes of dense row-major data (for i4, of the packed data).
   uint64_t byteSize = 0;
   /// Weights only: the model multiplies this 2-D f32 weight with
@@ -68,11 +70,11 @@ struct ModelMetadata {
 /// Parses `text` into `out`. On failure returns TXRT_ERROR_NOT_A_MODEL (or
 /// TXRT_ERROR_VERSION for an unsupported version) and sets `error` to a
 /// sentence describing the first problem, naming the offending field.
-txrt_status parseModelMetadata(llvm::StringRef text, ModelMetadata &out,
+txrt_status parseModelMetadata(std::string_view text, ModelMetadata &out,
                                std::string &error);
 
 /// The dtype called `name` in metadata ("f32", "i4", ...), if any.
-std::optional<txrt_dtype> parseDType(llvm::StringRef name);
+std::optional<txrt_dtype> parseDType(std::string_view name);
 
 /// The metadata name of `dtype`, or "unknown".
 const char *dtypeName(txrt_dtype dtype);
@@ -81,18 +83,18 @@ const char *dtypeName(txrt_dtype dtype);
 const char *dtypeNameOfValue(int value);
 
 /// The safetensors dtype a weight of `dtype` is stored as (i4 as "U8").
-llvm::StringRef safetensorsDType(txrt_dtype dtype);
+std::string safetensorsDType(txrt_dtype dtype);
 
 /// The shape a weight of `dtype` and `shape` has in the safetensors file: the
 /// same, except that i4 halves the last dimension.
-llvm::SmallVector<int64_t> storedShape(txrt_dtype dtype,
-                                       llvm::ArrayRef<int64_t> shape);
+std::vector<int64_t> storedShape(txrt_dtype dtype,
+                                 const std::vector<int64_t> &shape);
 
 /// Bytes per element of `dtype`; 1 for i4, whose elements share bytes.
 unsigned dtypeAlignment(txrt_dtype dtype);
 
 /// Formats `shape` as "[1, 16]".
-std::string formatShape(llvm::ArrayRef<int64_t> shape);
+std::string formatShape(const std::vector<int64_t> &shape);
 
 } // namespace txc::runtime
 

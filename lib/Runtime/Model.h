@@ -11,17 +11,16 @@
 #include "Metadata.h"
 
 #include "txc-c/txrt.h"
-#include "txc/Support/ModelManifest.h"
-#include "txc/Support/Safetensors.h"
-
-#include "llvm/ADT/Twine.h"
-#include "llvm/Support/MemAlloc.h"
+#include "txc/Support/RuntimeSupport.h"
 
 #include <dlfcn.h>
 #include <future>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace txc::runtime {
@@ -37,10 +36,22 @@ constexpr size_t kCopyAlignment = 64;
 struct AlignedDeleter {
   size_t size;
   void operator()(char *p) const {
-    llvm::deallocate_buffer(p, size, kCopyAlignment);
+    ::operator delete(p, std::align_val_t(kCopyAlignment));
   }
 };
 using AlignedBuffer = std::unique_ptr<char, AlignedDeleter>;
+
+/// A mapped safetensors file and its tensors by name.
+struct WeightsFile {
+  rt::MappedFile file;
+  std::unordered_map<std::string, rt::SafetensorsTensor> tensors;
+
+  /// The tensor called `name`, or null.
+  const rt::SafetensorsTensor *lookup(const std::string &name) const {
+    auto it = tensors.find(name);
+    return it == tensors.end() ? nullptr : &it->second;
+  }
+};
 
 /// Closes a dlopen handle.
 struct LibraryCloser {
@@ -51,20 +62,20 @@ struct LibraryCloser {
 /// TXRT_ERROR_ARGUMENT with a message naming the input, the value and its
 /// position, prefixed by `function`.
 txrt_status checkIndexRange(const TensorDesc &desc, const void *data,
-                            llvm::StringRef function);
+                            std::string_view function);
 
 /// Waits for the full check of the model's weights that loading started in
 /// the background (TXRT_VERIFY_SAMPLE) and fails with TXRT_ERROR_WEIGHTS,
 /// prefixed by `function`, when the weights differ from the fingerprint;
 /// TXRT_OK at once when there is nothing to wait for. Called before every
 /// run, so nothing is computed from wrong weights.
-txrt_status weightsVerified(txrt_model &model, llvm::StringRef function);
+txrt_status weightsVerified(txrt_model &model, std::string_view function);
 
 /// Allocates `bytes` zeroed and 64-byte aligned into `out`, within the
 /// model's memory limit; TXRT_ERROR_MEMORY naming `what` otherwise (never
 /// an abort).
 txrt_status allocateWithin(const txrt_model &model, size_t bytes,
-                           AlignedBuffer &out, const llvm::Twine &what);
+                           AlignedBuffer &out, const std::string &what);
 
 /// txrt_model_run on a generation model: the cache position leaves room for
 /// the step, positions lie in the cache, and a paged step's block table
@@ -80,7 +91,7 @@ struct txrt_model {
   std::string weightsPath;
   /// The library's manifest (read before dlopen) and how much of the
   /// weights to check against it.
-  txc::ModelManifest manifest;
+  txc::rt::ModelManifest manifest;
   txrt_verify verify = TXRT_VERIFY_SAMPLE;
   /// txrt_model_set_memory_limit (0: none).
   size_t memoryLimit = 0;
@@ -89,7 +100,7 @@ struct txrt_model {
   std::string tokenizerPath;
   std::unique_ptr<void, txc::runtime::LibraryCloser> library;
   txc::runtime::ModelMetadata metadata;
-  std::unique_ptr<txc::SafetensorsFile> weightsFile;
+  std::unique_ptr<txc::runtime::WeightsFile> weightsFile;
   /// Copies of weights whose mapped data was not aligned to their element.
   std::vector<txc::runtime::AlignedBuffer> weightCopies;
   /// The `buffers` argument of txc_model_run: inputs, weights and outputs.

@@ -10,24 +10,19 @@
 #include "Model.h"
 #include "Status.h"
 
+#include "txc-c/txc_model_format.h"
 #include "txc-c/txrt.h"
-#include "txc/Support/ModelManifest.h"
-#include "txc/Support/Safetensors.h"
+#include "txc/Support/RuntimeSupport.h"
 
-#include "llvm/ADT/SmallString.h"
-#include "llvm/ADT/Twine.h"
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Support/MemAlloc.h"
-#include "llvm/Support/Path.h"
-
+#include <cerrno>
 #include <cstring>
 #include <dlfcn.h>
-#include <sys/mman.h>
-#include <unistd.h>
 #include <memory>
 #include <new>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-using namespace llvm;
 using namespace txc;
 using namespace txc::runtime;
 
@@ -36,18 +31,18 @@ namespace {
 /// The entry points a compiled model exports (docs/runtime.md).
 using MetadataFn = const char *(*)();
 
-constexpr const char *kMetadataSymbol = "txc_model_metadata";
-constexpr const char *kRunSymbol = "txc_model_run";
-constexpr const char *kSetNumThreadsSymbol = "txc_model_set_num_threads";
+constexpr const char *kMetadataSymbol = TXC_SYM_MODEL_METADATA;
+constexpr const char *kRunSymbol = TXC_SYM_MODEL_RUN;
+constexpr const char *kSetNumThreadsSymbol = TXC_SYM_MODEL_SET_NUM_THREADS;
 /// Packing of GEMM weights (layout "gemm-b-panels32"), from the model's
 /// kernel library.
 using PackedSizeFn = int64_t (*)(int64_t, int64_t);
 using PackFn = void (*)(const float *, float *, int64_t, int64_t, int32_t);
-constexpr const char *kPackedSizeSymbol = "txc_gemm_packed_size";
-constexpr const char *kPackSymbol = "txc_gemm_pack_b";
+constexpr const char *kPackedSizeSymbol = TXC_SYM_GEMM_PACKED_SIZE;
+constexpr const char *kPackSymbol = TXC_SYM_GEMM_PACK_B;
 /// The prefill step of a generation model (optional).
-constexpr const char *kPrefillMetadataSymbol = "txc_prefill_metadata";
-constexpr const char *kPrefillRunSymbol = "txc_prefill_run";
+constexpr const char *kPrefillMetadataSymbol = TXC_SYM_PREFILL_METADATA;
+constexpr const char *kPrefillRunSymbol = TXC_SYM_PREFILL_RUN;
 
 } // namespace
 
@@ -55,35 +50,41 @@ namespace {
 
 /// The path to hand dlopen: a name without a slash would be searched for in
 /// the library path instead of being opened as a file.
-std::string dlopenPath(StringRef path) {
-  if (path.contains('/'))
-    return path.str();
-  return ("./" + path).str();
+std::string dlopenPath(const std::string &path) {
+  if (path.find('/') != std::string::npos)
+    return path;
+  return "./" + path;
 }
 
 /// Opens the library, resolves the entry points and parses the metadata.
 txrt_status loadLibrary(txrt_model &model) {
-  StringRef path = model.soPath;
-  sys::fs::file_status status;
-  if (std::error_code ec = sys::fs::status(path, status))
-    return fail(TXRT_ERROR_IO,
-                "cannot open model library '" + path + "': " + ec.message());
-  if (sys::fs::is_directory(status))
+  const std::string &path = model.soPath;
+  struct stat status;
+  if (::stat(path.c_str(), &status) != 0)
+    return fail(TXRT_ERROR_IO, "cannot open model library '" + path +
+                                   "': " + std::strerror(errno));
+  if (S_ISDIR(status.st_mode))
     return fail(TXRT_ERROR_IO,
                 "cannot open model library '" + path + "': it is a directory");
   // Read the manifest from the file before loading it: a truncated library
-  // would fault inside dlopen.
-  Expected<ModelManifest> manifest = readManifest(path);
-  if (!manifest) {
-    std::string why = toString(manifest.takeError());
-    return fail(StringRef(why).contains("format version")
-                    ? TXRT_ERROR_VERSION
-                : StringRef(why).starts_with("cannot open")
-                    ? TXRT_ERROR_IO
-                    : TXRT_ERROR_NOT_A_MODEL,
-                why);
+  // would fault inside dlopen. A model of another format is refused here,
+  // before any of its code runs.
+  {
+    rt::MappedFile file;
+    std::string why;
+    if (!file.open(path, why))
+      return fail(why.rfind("cannot open", 0) == 0 ? TXRT_ERROR_IO
+                                                   : TXRT_ERROR_NOT_A_MODEL,
+                  why);
+    switch (rt::readManifest(file.bytes(), path, model.manifest, why)) {
+    case rt::ManifestError::None:
+      break;
+    case rt::ManifestError::Version:
+      return fail(TXRT_ERROR_VERSION, why);
+    case rt::ManifestError::NotAModel:
+      return fail(TXRT_ERROR_NOT_A_MODEL, why);
+    }
   }
-  model.manifest = *manifest;
 
   dlerror();
   void *handle = dlopen(dlopenPath(path).c_str(), RTLD_LOCAL | RTLD_NOW);
@@ -164,16 +165,25 @@ txrt_status loadLibrary(txrt_model &model) {
   return TXRT_OK;
 }
 
+/// A heap block of `size` bytes aligned to kCopyAlignment, for an
+/// AlignedBuffer (operator new: out of memory ends the process, as any
+/// allocation at load does).
+char *allocateAligned(size_t size) {
+  return static_cast<char *>(::operator new(std::max<size_t>(size, 1),
+                                            std::align_val_t(kCopyAlignment)));
+}
+
 /// `file` as the metadata means it: absolute, or relative to the folder of
 /// the model's library.
-std::string besideLibrary(const txrt_model &model, StringRef file) {
-  if (sys::path::is_absolute(file))
-    return file.str();
-  SmallString<256> path(sys::path::parent_path(model.soPath));
-  if (path.empty())
-    path = ".";
-  sys::path::append(path, file);
-  return std::string(path);
+std::string besideLibrary(const txrt_model &model, const std::string &file) {
+  if (!file.empty() && file.front() == '/')
+    return file;
+  const std::string &so = model.soPath;
+  size_t slash = so.find_last_of('/');
+  std::string folder = slash == std::string::npos ? "."
+                       : slash == 0               ? "/"
+                                                  : so.substr(0, slash);
+  return folder.back() == '/' ? folder + file : folder + "/" + file;
 }
 
 /// Maps the weights file and checks every weight against the metadata.
@@ -186,81 +196,92 @@ txrt_status loadWeights(txrt_model &model, const char *weightsPath) {
   } else if (!metadata.weights.empty()) {
     return fail(TXRT_ERROR_WEIGHTS,
                 "model '" + model.soPath + "' has " +
-                    Twine(metadata.weights.size()) +
+                    std::to_string(metadata.weights.size()) +
                     " weights but its metadata names no weights_file; give "
                     "the weights file explicitly");
   } else {
     return TXRT_OK;
   }
 
-  StringRef path = model.weightsPath;
-  if (sys::fs::is_directory(path))
+  const std::string &path = model.weightsPath;
+  struct stat status;
+  if (::stat(path.c_str(), &status) == 0 && S_ISDIR(status.st_mode))
     return fail(TXRT_ERROR_WEIGHTS,
                 "cannot open weights file '" + path + "': it is a directory");
-  Expected<std::unique_ptr<SafetensorsFile>> file = SafetensorsFile::open(path);
-  if (!file)
-    return fail(TXRT_ERROR_WEIGHTS, "weights of model '" + model.soPath +
-                                        "': " + toString(file.takeError()));
-  model.weightsFile = std::move(*file);
+  auto file = std::make_unique<WeightsFile>();
+  std::string why;
+  std::vector<rt::SafetensorsTensor> tensors;
+  if (!file->file.open(path, why) ||
+      !rt::parseSafetensors(file->file.bytes(), path, tensors, why))
+    return fail(TXRT_ERROR_WEIGHTS,
+                "weights of model '" + model.soPath + "': " + why);
+  for (rt::SafetensorsTensor &t : tensors) {
+    std::string name = t.name;
+    file->tensors[name] = std::move(t);
+  }
+  model.weightsFile = std::move(file);
 
   // The weights must be the ones the model was compiled with (a file of
   // another model with the same shapes would run and give garbage).
-  const ModelManifest &m = model.manifest;
+  const rt::ModelManifest &m = model.manifest;
   if (model.verify != TXRT_VERIFY_NONE && m.weightsSize != 0) {
-    StringRef bytes = model.weightsFile->bytes();
+    std::string_view bytes = model.weightsFile->file.bytes();
     bool full = model.verify == TXRT_VERIFY_FULL;
     if (bytes.size() != m.weightsSize ||
-        weightsHash(bytes, full) !=
+        rt::weightsHash(bytes, full) !=
             (full ? m.weightsFullHash : m.weightsSampleHash))
-      return fail(TXRT_ERROR_WEIGHTS,
-                  "weights file '" + path + "' is not the one model '" +
-                      model.soPath + "' was compiled with (" +
-                      (bytes.size() != m.weightsSize
-                           ? "it has " + Twine(bytes.size()) +
-                                 " bytes, expected " + Twine(m.weightsSize)
-                           : Twine(full ? "its contents differ"
-                                        : "its sampled contents differ")) +
-                      "); recompile, or load with verification off "
-                      "(txc-run --no-verify-weights) to swap weights on "
-                      "purpose");
+      return fail(
+          TXRT_ERROR_WEIGHTS,
+          "weights file '" + path + "' is not the one model '" + model.soPath +
+              "' was compiled with (" +
+              (bytes.size() != m.weightsSize
+                   ? "it has " + std::to_string(bytes.size()) +
+                         " bytes, expected " + std::to_string(m.weightsSize)
+                   : std::string(full ? "its contents differ"
+                                      : "its sampled contents differ")) +
+              "); recompile, or load with verification off "
+              "(txc-run --no-verify-weights) to swap weights on "
+              "purpose");
     // Every byte, off the critical path: hashing overlaps whatever the
     // caller does before its first run, which waits for it.
     if (!full) {
-      std::string where = ("weights file '" + path + "' is not the one model '" +
-                           model.soPath + "' was compiled with (its contents "
-                           "differ); recompile, or load with verification off "
-                           "(txc-run --no-verify-weights) to swap weights on "
-                           "purpose").str();
+      std::string where = "weights file '" + path + "' is not the one model '" +
+                          model.soPath +
+                          "' was compiled with (its contents differ); "
+                          "recompile, or load with verification off "
+                          "(txc-run --no-verify-weights) to swap weights on "
+                          "purpose";
       uint64_t expected = m.weightsFullHash;
       model.fullCheck =
           std::async(std::launch::async, [bytes, expected, where]() {
-            return weightsHash(bytes, /*full=*/true) == expected ? std::string()
-                                                                 : where;
+            return rt::weightsHash(bytes, /*full=*/true) == expected
+                       ? std::string()
+                       : where;
           }).share();
     }
   }
 
   for (const TensorDesc &weight : metadata.weights) {
-    const SafetensorsEntry *entry = model.weightsFile->lookup(weight.name);
+    const rt::SafetensorsTensor *entry = model.weightsFile->lookup(weight.name);
     std::string where =
-        ("weights file '" + path + "': weight '" + weight.name + "'").str();
+        "weights file '" + path + "': weight '" + weight.name + "'";
     if (!entry)
       return fail(TXRT_ERROR_WEIGHTS, where + " is missing");
-    StringRef dtype = safetensorsDType(weight.dtype);
-    SmallVector<int64_t> shape = storedShape(weight.dtype, weight.shape);
-    std::string expected = (dtype + " " + formatShape(shape)).str();
+    std::string dtype = safetensorsDType(weight.dtype);
+    std::vector<int64_t> shape = storedShape(weight.dtype, weight.shape);
+    std::string expected = dtype + " " + formatShape(shape);
     if (weight.dtype == TXRT_DTYPE_I4)
       expected += " (i4 " + formatShape(weight.shape) + ", two codes per byte)";
     if (entry->dtype != dtype || entry->shape != shape)
       return fail(TXRT_ERROR_WEIGHTS, where + " has " + entry->dtype + " " +
                                           formatShape(entry->shape) +
                                           ", expected " + expected);
-    if (entry->data.size() != weight.byteSize)
+    if (entry->size != weight.byteSize)
       return fail(TXRT_ERROR_WEIGHTS,
-                  where + " has " + Twine(entry->data.size()) +
-                      " bytes, expected " + Twine(weight.byteSize));
+                  where + " has " + std::to_string(entry->size) +
+                      " bytes, expected " + std::to_string(weight.byteSize));
 
-    const char *data = entry->data.data();
+    const char *data = entry->data;
     if (weight.gemmPacked) {
       // The model multiplies this weight with its packed GEMM: pack it once
       // here (op(B) has N columns and K rows).
@@ -276,17 +297,13 @@ txrt_status loadWeights(txrt_model &model, const char *weightsPath) {
       int64_t n = weight.transposed ? weight.shape[0] : weight.shape[1];
       int64_t k = weight.transposed ? weight.shape[1] : weight.shape[0];
       size_t size = static_cast<size_t>(sizeFn(n, k)) * sizeof(float);
-      AlignedBuffer packed(
-          static_cast<char *>(allocate_buffer(size, kCopyAlignment)),
-          AlignedDeleter{size});
+      AlignedBuffer packed(allocateAligned(size), AlignedDeleter{size});
       // The source may be misaligned for float loads; packing copies
       // element by element from an aligned staging copy if so.
       AlignedBuffer staging(nullptr, AlignedDeleter{0});
       if (reinterpret_cast<uintptr_t>(data) % alignof(float) != 0) {
-        size_t bytes = entry->data.size();
-        staging = AlignedBuffer(
-            static_cast<char *>(allocate_buffer(bytes, kCopyAlignment)),
-            AlignedDeleter{bytes});
+        size_t bytes = entry->size;
+        staging = AlignedBuffer(allocateAligned(bytes), AlignedDeleter{bytes});
         std::memcpy(staging.get(), data, bytes);
         data = staging.get();
       }
@@ -300,10 +317,11 @@ txrt_status loadWeights(txrt_model &model, const char *weightsPath) {
       // its pages first under memory pressure (a hint; nothing is lost).
       if (!staging) {
         uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-        uintptr_t begin = (reinterpret_cast<uintptr_t>(entry->data.data()) +
-                           page - 1) & ~(page - 1);
-        uintptr_t end = (reinterpret_cast<uintptr_t>(entry->data.data()) +
-                         entry->data.size()) & ~(page - 1);
+        uintptr_t begin =
+            (reinterpret_cast<uintptr_t>(entry->data) + page - 1) & ~(page - 1);
+        uintptr_t end =
+            (reinterpret_cast<uintptr_t>(entry->data) + entry->size) &
+            ~(page - 1);
         if (end > begin)
           madvise(reinterpret_cast<void *>(begin), end - begin, MADV_COLD);
       }
@@ -315,10 +333,8 @@ txrt_status loadWeights(txrt_model &model, const char *weightsPath) {
     // type; a file written by another tool need not be.
     size_t alignment = dtypeAlignment(weight.dtype);
     if (reinterpret_cast<uintptr_t>(data) % alignment != 0) {
-      size_t size = entry->data.size();
-      AlignedBuffer copy(
-          static_cast<char *>(allocate_buffer(size, kCopyAlignment)),
-          AlignedDeleter{size});
+      size_t size = entry->size;
+      AlignedBuffer copy(allocateAligned(size), AlignedDeleter{size});
       std::memcpy(copy.get(), data, size);
       data = copy.get();
       model.weightCopies.push_back(std::move(copy));
@@ -333,14 +349,15 @@ txrt_status checkInfoArgs(const txrt_model *model, size_t index,
                           const txrt_tensor_info *out, size_t count,
                           const char *function, const char *kind) {
   if (!model || !out)
-    return fail(TXRT_ERROR_ARGUMENT, Twine(function) + ": " +
+    return fail(TXRT_ERROR_ARGUMENT, std::string(function) + ": " +
                                          (model ? "out" : "model") +
                                          " is NULL");
   if (index >= count)
     return fail(TXRT_ERROR_ARGUMENT,
-                Twine(function) + ": " + kind + " index " + Twine(index) +
-                    " is out of range; model '" + model->soPath + "' has " +
-                    Twine(count) + " " + kind + "s");
+                std::string(function) + ": " + kind + " index " +
+                    std::to_string(index) + " is out of range; model '" +
+                    model->soPath + "' has " + std::to_string(count) + " " +
+                    kind + "s");
   return TXRT_OK;
 }
 
@@ -379,18 +396,18 @@ void describe(const TensorDesc &desc, txrt_tensor_info &out) {
 
 txrt_status txc::runtime::allocateWithin(const txrt_model &model, size_t bytes,
                                          AlignedBuffer &out,
-                                         const Twine &what) {
+                                         const std::string &what) {
   bytes = std::max<size_t>(bytes, 1);
   if (model.memoryLimit && bytes > model.memoryLimit)
-    return fail(TXRT_ERROR_MEMORY,
-                what + " needs " + Twine(bytes) + " bytes, more than the " +
-                    Twine(model.memoryLimit) +
-                    " of txrt_model_set_memory_limit");
+    return fail(TXRT_ERROR_MEMORY, what + " needs " + std::to_string(bytes) +
+                                       " bytes, more than the " +
+                                       std::to_string(model.memoryLimit) +
+                                       " of txrt_model_set_memory_limit");
   void *p = ::operator new(bytes, std::align_val_t(kCopyAlignment),
                            std::nothrow);
   if (!p)
     return fail(TXRT_ERROR_MEMORY,
-                what + ": cannot allocate " + Twine(bytes) + " bytes");
+                what + ": cannot allocate " + std::to_string(bytes) + " bytes");
   std::memset(p, 0, bytes);
   out = AlignedBuffer(static_cast<char *>(p), AlignedDeleter{bytes});
   return TXRT_OK;
@@ -408,18 +425,18 @@ txrt_status txc::runtime::checkGenerationInputs(const txrt_model &model,
   int64_t p = at(g.cachePosition, 0);
   if (p < 0 || p > g.capacity - g.step)
     return fail(TXRT_ERROR_ARGUMENT,
-                "txrt_model_run: cache_position " + Twine(p) +
-                    " leaves no room for a step of " + Twine(g.step) +
-                    " tokens in a cache of " + Twine(g.capacity) +
+                "txrt_model_run: cache_position " + std::to_string(p) +
+                    " leaves no room for a step of " + std::to_string(g.step) +
+                    " tokens in a cache of " + std::to_string(g.capacity) +
                     " positions (it must lie in [0, " +
-                    Twine(g.capacity - g.step) + "])");
+                    std::to_string(g.capacity - g.step) + "])");
   if (g.positions >= 0)
     for (int64_t i = 0, n = g.batch * g.step; i < n; ++i)
       if (int64_t v = at(g.positions, i); v < 0 || v >= g.capacity)
-        return fail(TXRT_ERROR_ARGUMENT,
-                    "txrt_model_run: position_ids holds " + Twine(v) +
-                        ", outside the cache's [0, " + Twine(g.capacity) +
-                        ")");
+        return fail(TXRT_ERROR_ARGUMENT, "txrt_model_run: position_ids holds " +
+                                             std::to_string(v) +
+                                             ", outside the cache's [0, " +
+                                             std::to_string(g.capacity) + ")");
   if (g.paged) {
     // Every block the step reads or writes must be one of the cache's.
     int64_t width = g.capacity / g.blockSize;
@@ -429,28 +446,28 @@ txrt_status txc::runtime::checkGenerationInputs(const txrt_model &model,
       for (int64_t i = 0; i < used; ++i)
         if (int64_t v = at(g.blockTable, b * width + i); v < 0 || v >= blocks)
           return fail(TXRT_ERROR_ARGUMENT,
-                      "txrt_model_run: block_table[" + Twine(b) + ", " +
-                          Twine(i) + "] is " + Twine(v) +
-                          ", not one of the cache's " + Twine(blocks) +
-                          " blocks (positions up to " + Twine(p + g.step) +
-                          " need it)");
+                      "txrt_model_run: block_table[" + std::to_string(b) +
+                          ", " + std::to_string(i) + "] is " +
+                          std::to_string(v) + ", not one of the cache's " +
+                          std::to_string(blocks) + " blocks (positions up to " +
+                          std::to_string(p + g.step) + " need it)");
   }
   return TXRT_OK;
 }
 
 txrt_status txc::runtime::weightsVerified(txrt_model &model,
-                                          StringRef function) {
+                                          std::string_view function) {
   if (!model.fullCheck.valid())
     return TXRT_OK;
   const std::string &why = model.fullCheck.get();
   if (why.empty())
     return TXRT_OK;
-  return fail(TXRT_ERROR_WEIGHTS, function + ": " + why);
+  return fail(TXRT_ERROR_WEIGHTS, std::string(function) + ": " + why);
 }
 
 txrt_status txc::runtime::checkIndexRange(const TensorDesc &desc,
                                           const void *data,
-                                          StringRef function) {
+                                          std::string_view function) {
   if (!desc.indexRange || !data)
     return TXRT_OK;
   auto [lo, hi] = *desc.indexRange;
@@ -470,9 +487,9 @@ txrt_status txc::runtime::checkIndexRange(const TensorDesc &desc,
       rest /= dim;
     }
     return fail(TXRT_ERROR_ARGUMENT,
-                function + ": input '" + desc.name + "' holds " + Twine(v) +
-                    " at [" + where + "], outside [" + Twine(lo) + ", " +
-                    Twine(hi) +
+                std::string(function) + ": input '" + desc.name + "' holds " +
+                    std::to_string(v) + " at [" + where + "], outside [" +
+                    std::to_string(lo) + ", " + std::to_string(hi) +
                     ") (the rows of the table the model indexes with it)");
   }
   return TXRT_OK;
@@ -490,13 +507,13 @@ txrt_status txrt_model_load_ex(const char *soPath, const char *weightsPath,
   if (out)
     *out = nullptr;
   if (!soPath || !out)
-    return fail(TXRT_ERROR_ARGUMENT, Twine("txrt_model_load: ") +
+    return fail(TXRT_ERROR_ARGUMENT, std::string("txrt_model_load: ") +
                                          (soPath ? "out" : "so_path") +
                                          " is NULL");
   if (verify != TXRT_VERIFY_SAMPLE && verify != TXRT_VERIFY_FULL &&
       verify != TXRT_VERIFY_NONE)
     return fail(TXRT_ERROR_ARGUMENT, "txrt_model_load_ex: verify is " +
-                                         Twine(int(verify)) +
+                                         std::to_string(int(verify)) +
                                          ", not a txrt_verify value");
   auto model = std::make_unique<txrt_model>();
   model->soPath = soPath;
@@ -528,6 +545,16 @@ txrt_status txrt_model_load_ex(const char *soPath, const char *weightsPath,
 void txrt_model_free(txrt_model *model) { delete model; }
 
 const char *txrt_last_error(void) { return lastErrorText(); }
+
+const char *txrt_version(int *abiVersion, int *minFormat, int *maxFormat) {
+  if (abiVersion)
+    *abiVersion = TXC_RUNTIME_ABI_VERSION;
+  if (minFormat)
+    *minFormat = TXC_MODEL_FORMAT_MIN_VERSION;
+  if (maxFormat)
+    *maxFormat = TXC_MODEL_FORMAT_VERSION;
+  return TXC_VERSION_STRING;
+}
 
 const char *txrt_status_name(txrt_status status) {
   // Any int may come from C: switch on it as an int.
@@ -609,21 +636,22 @@ txrt_status txrt_model_run(txrt_model *model, const void *const *inputs,
       return TXRT_OK;
     if (!array)
       return fail(TXRT_ERROR_ARGUMENT,
-                  Twine("txrt_model_run: the ") + kind +
+                  std::string("txrt_model_run: the ") + kind +
                       " array is NULL but model '" + model->soPath + "' has " +
-                      Twine(list.size()) + " " + kind + "s");
+                      std::to_string(list.size()) + " " + kind + "s");
     for (size_t i = 0, e = list.size(); i < e; ++i) {
       const TensorDesc &desc = list[i];
       if (!array[i] && desc.byteSize != 0)
-        return fail(TXRT_ERROR_ARGUMENT, Twine("txrt_model_run: ") + kind +
-                                             " " + Twine(i) + " ('" +
-                                             desc.name + "') is NULL");
+        return fail(TXRT_ERROR_ARGUMENT, std::string("txrt_model_run: ") +
+                                             kind + " " + std::to_string(i) +
+                                             " ('" + desc.name + "') is NULL");
       size_t alignment = dtypeAlignment(desc.dtype);
       if (reinterpret_cast<uintptr_t>(array[i]) % alignment != 0)
         return fail(TXRT_ERROR_ARGUMENT,
-                    Twine("txrt_model_run: ") + kind + " " + Twine(i) + " ('" +
-                        desc.name + "', " + dtypeName(desc.dtype) +
-                        ") is not aligned to " + Twine(alignment) + " bytes");
+                    std::string("txrt_model_run: ") + kind + " " +
+                        std::to_string(i) + " ('" + desc.name + "', " +
+                        dtypeName(desc.dtype) + ") is not aligned to " +
+                        std::to_string(alignment) + " bytes");
     }
     return TXRT_OK;
   };
@@ -675,14 +703,15 @@ txrt_status txrt_model_run(txrt_model *model, const void *const *inputs,
 txrt_status txrt_model_input_written(const txrt_model *model, size_t index,
                                      int *written) {
   if (!model || !written)
-    return fail(TXRT_ERROR_ARGUMENT,
-                Twine("txrt_model_input_written: ") +
-                    (model ? "written" : "model") + " is NULL");
+    return fail(TXRT_ERROR_ARGUMENT, std::string("txrt_model_input_written: ") +
+                                         (model ? "written" : "model") +
+                                         " is NULL");
   if (index >= model->metadata.inputs.size())
     return fail(TXRT_ERROR_ARGUMENT,
-                "txrt_model_input_written: input index " + Twine(index) +
-                    " is out of range; model '" + model->soPath + "' has " +
-                    Twine(model->metadata.inputs.size()) + " inputs");
+                "txrt_model_input_written: input index " +
+                    std::to_string(index) + " is out of range; model '" +
+                    model->soPath + "' has " +
+                    std::to_string(model->metadata.inputs.size()) + " inputs");
   *written = inputWritten(model->metadata, index) ? 1 : 0;
   return TXRT_OK;
 }
@@ -695,9 +724,9 @@ txrt_status txrt_model_input_range(const txrt_model *model, size_t index,
                 "txrt_model_input_range: a pointer argument is NULL");
   if (index >= model->metadata.inputs.size())
     return fail(TXRT_ERROR_ARGUMENT,
-                "txrt_model_input_range: input index " + Twine(index) +
+                "txrt_model_input_range: input index " + std::to_string(index) +
                     " is out of range; model '" + model->soPath + "' has " +
-                    Twine(model->metadata.inputs.size()) + " inputs");
+                    std::to_string(model->metadata.inputs.size()) + " inputs");
   const auto &range = model->metadata.inputs[index].indexRange;
   *has_range = range ? 1 : 0;
   *low = range ? range->first : 0;
@@ -724,7 +753,7 @@ txrt_status txrt_set_num_threads(txrt_model *model, int numThreads) {
     return fail(TXRT_ERROR_ARGUMENT, "txrt_set_num_threads: model is NULL");
   if (numThreads < 1)
     return fail(TXRT_ERROR_ARGUMENT,
-                "txrt_set_num_threads: " + Twine(numThreads) +
+                "txrt_set_num_threads: " + std::to_string(numThreads) +
                     " threads requested; at least 1 is needed");
   if (model->setNumThreads)
     model->setNumThreads(numThreads);

@@ -44,10 +44,11 @@ txrt_status txrt_sample(const float *logits, size_t vocab,
                         const txrt_sampling *params, txrt_rng *rng,
                         int64_t *token) {
   if (!logits || !params || !token)
-    return fail(TXRT_ERROR_ARGUMENT,
-                llvm::Twine("txrt_sample: ") +
-                    (!logits ? "logits" : !params ? "params" : "token") +
-                    " is NULL");
+    return fail(TXRT_ERROR_ARGUMENT, std::string("txrt_sample: ") +
+                                         (!logits   ? "logits"
+                                          : !params ? "params"
+                                                    : "token") +
+                                         " is NULL");
   if (vocab == 0)
     return fail(TXRT_ERROR_ARGUMENT, "txrt_sample: vocab is 0");
   for (size_t i = 0; i < vocab; ++i)

@@ -15,13 +15,11 @@
 
 #include "txc-c/txrt.h"
 
-#include "llvm/ADT/Twine.h"
-
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <string>
 
-using namespace llvm;
 using namespace txc;
 using namespace txc::runtime;
 
@@ -200,8 +198,9 @@ struct txrt_session {
     while (done < count) {
       if (cancelled.exchange(false))
         return fail(TXRT_ERROR_CANCELLED,
-                    "txrt_session_prefill: cancelled after " + Twine(done) +
-                        " of " + Twine(count) + " tokens (" + Twine(length) +
+                    "txrt_session_prefill: cancelled after " +
+                        std::to_string(done) + " of " + std::to_string(count) +
+                        " tokens (" + std::to_string(length) +
                         " positions are in the cache)");
       int64_t left = int64_t(count - done);
       // A prefill chunk writes its whole length (padding included) into the
@@ -226,28 +225,29 @@ struct txrt_session {
   txrt_status checkTokens(const char *fn, const int64_t *tokens, size_t batch,
                           size_t count) {
     if (!tokens)
-      return fail(TXRT_ERROR_ARGUMENT, Twine(fn) + ": tokens is NULL");
+      return fail(TXRT_ERROR_ARGUMENT, std::string(fn) + ": tokens is NULL");
     if (txrt_status status = weightsVerified(*model, fn))
       return status;
     if (int64_t(batch) != gen.batch)
       return fail(TXRT_ERROR_ARGUMENT,
-                  Twine(fn) + ": batch " + Twine(batch) + " given, but model '" +
-                      model->soPath + "' was compiled for batch " +
-                      Twine(gen.batch));
+                  std::string(fn) + ": batch " + std::to_string(batch) +
+                      " given, but model '" + model->soPath +
+                      "' was compiled for batch " + std::to_string(gen.batch));
     if (count == 0)
-      return fail(TXRT_ERROR_ARGUMENT, Twine(fn) + ": no tokens given");
+      return fail(TXRT_ERROR_ARGUMENT, std::string(fn) + ": no tokens given");
     for (size_t i = 0; i < batch * count; ++i)
       if (tokens[i] < 0 || tokens[i] >= gen.vocab)
         return fail(TXRT_ERROR_ARGUMENT,
-                    Twine(fn) + ": token " + Twine(tokens[i]) + " (row " +
-                        Twine(i / count) + ", position " + Twine(i % count) +
-                        ") is outside the vocabulary [0, " + Twine(gen.vocab) +
-                        ")");
+                    std::string(fn) + ": token " + std::to_string(tokens[i]) +
+                        " (row " + std::to_string(i / count) + ", position " +
+                        std::to_string(i % count) +
+                        ") is outside the vocabulary [0, " +
+                        std::to_string(gen.vocab) + ")");
     if (length + int64_t(count) > gen.capacity)
       return fail(TXRT_ERROR_CAPACITY,
-                  Twine(fn) + ": " + Twine(count) + " more tokens do not fit: " +
-                      Twine(length) + " of the KV cache's " +
-                      Twine(gen.capacity) +
+                  std::string(fn) + ": " + std::to_string(count) +
+                      " more tokens do not fit: " + std::to_string(length) +
+                      " of the KV cache's " + std::to_string(gen.capacity) +
                       " positions are filled (compile with a larger "
                       "--max-seq, or reset the session)");
     return TXRT_OK;
@@ -259,9 +259,9 @@ extern "C" {
 txrt_status txrt_generation_info_get(const txrt_model *model,
                                      txrt_generation_info *out) {
   if (!model || !out)
-    return fail(TXRT_ERROR_ARGUMENT,
-                Twine("txrt_generation_info_get: ") +
-                    (model ? "out" : "model") + " is NULL");
+    return fail(TXRT_ERROR_ARGUMENT, std::string("txrt_generation_info_get: ") +
+                                         (model ? "out" : "model") +
+                                         " is NULL");
   if (!model->metadata.generation)
     return fail(TXRT_ERROR_ARGUMENT,
                 "model '" + model->soPath +
@@ -284,7 +284,7 @@ txrt_status txrt_session_create(txrt_model *model, txrt_session **out) {
   if (out)
     *out = nullptr;
   if (!model || !out)
-    return fail(TXRT_ERROR_ARGUMENT, Twine("txrt_session_create: ") +
+    return fail(TXRT_ERROR_ARGUMENT, std::string("txrt_session_create: ") +
                                          (model ? "out" : "model") +
                                          " is NULL");
   txrt_generation_info info;
@@ -294,7 +294,7 @@ txrt_status txrt_session_create(txrt_model *model, txrt_session **out) {
   if (m.generation->step != 1)
     return fail(TXRT_ERROR_NOT_A_MODEL,
                 "model '" + model->soPath + "' has a decode step of " +
-                    Twine(m.generation->step) +
+                    std::to_string(m.generation->step) +
                     " tokens; generation needs one of 1 token (export the "
                     "model with a dynamic or unit sequence length)");
   auto session = std::make_unique<txrt_session>();
@@ -310,9 +310,9 @@ txrt_status txrt_session_create(txrt_model *model, txrt_session **out) {
   if (model->memoryLimit && total > model->memoryLimit)
     return fail(TXRT_ERROR_MEMORY,
                 "txrt_session_create: a session of model '" + model->soPath +
-                    "' needs " + Twine(total) + " bytes (KV cache " +
-                    Twine(session->cacheBytes) + "), more than the " +
-                    Twine(model->memoryLimit) +
+                    "' needs " + std::to_string(total) + " bytes (KV cache " +
+                    std::to_string(session->cacheBytes) + "), more than the " +
+                    std::to_string(model->memoryLimit) +
                     " of txrt_model_set_memory_limit");
   if (txrt_status status =
           allocateWithin(*model, session->cacheBytes, session->cache,

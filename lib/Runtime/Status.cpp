@@ -1,4 +1,8 @@
 //===- Status.cpp - error reporting of the libtxrt C API ------------------===//
+//
+// See Status.h.
+//
+//===----------------------------------------------------------------------===//
 
 #include "Status.h"
 
@@ -8,8 +12,8 @@ namespace {
 thread_local std::string lastError;
 } // namespace
 
-txrt_status txc::runtime::fail(txrt_status status, const llvm::Twine &message) {
-  lastError = message.str();
+txrt_status txc::runtime::fail(txrt_status status, std::string message) {
+  lastError = std::move(message);
   return status;
 }
 

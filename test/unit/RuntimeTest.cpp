@@ -6,13 +6,18 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "txc-c/txc_model_format.h"
 #include "txc-c/txrt.h"
+#include "txc/Support/ModelManifest.h"
+#include "txc/Support/RuntimeSupport.h"
 #include "txc/Support/Safetensors.h"
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/Support/xxhash.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -400,7 +405,8 @@ TEST_F(RuntimeTest, RejectsBadMetadata) {
                       "has no integer \"version\"");
   expectMetadataError(R"({"format": "txc-model", "version": 2})",
                       TXRT_ERROR_VERSION,
-                      "has version 2, but this runtime reads version 1");
+                      "has model format 2, but this runtime reads formats "
+                      "1..1 (txc " TXC_VERSION_STRING ")");
   expectMetadataError(R"({"format": "txc-model", "version": 1})",
                       TXRT_ERROR_NOT_A_MODEL, "has no \"inputs\" array");
   expectMetadataError(
@@ -597,6 +603,94 @@ TEST_F(RuntimeTest, LastErrorIsPerThread) {
   thread.join();
   EXPECT_EQ(other, "");
   EXPECT_STREQ(txrt_last_error(), "txrt_model_load: so_path is NULL");
+}
+
+/// A model library whose manifest records another format version is refused
+/// before it is loaded, naming both versions.
+TEST_F(RuntimeTest, RefusesOtherModelFormats) {
+  for (uint32_t version :
+       {uint32_t(TXC_MODEL_FORMAT_VERSION + 1), uint32_t(0), uint32_t(1000)}) {
+    std::string so = copyModel();
+    writeWeights(path("fake_model.safetensors"));
+    std::string bytes;
+    {
+      auto buffer = llvm::MemoryBuffer::getFile(so);
+      ASSERT_TRUE(bool(buffer));
+      bytes = (*buffer)->getBuffer().str();
+    }
+    llvm::Expected<uint64_t> at = findManifest(bytes, so);
+    ASSERT_TRUE(bool(at)) << llvm::toString(at.takeError());
+    for (int i = 0; i < 4; ++i)
+      bytes[*at + TXC_MANIFEST_OFFSET_VERSION + i] = char(version >> (8 * i));
+    writeText(so, bytes);
+
+    txrt_model *model = nullptr;
+    EXPECT_EQ(txrt_model_load(so.c_str(), nullptr, &model), TXRT_ERROR_VERSION);
+    EXPECT_EQ(model, nullptr);
+    EXPECT_EQ(txrt_last_error(),
+              "'" + so + "' was compiled by txc with model format " +
+                  std::to_string(version) +
+                  "; this runtime reads formats 1..1 (txc " TXC_VERSION_STRING
+                  "): recompile the model with this txc, or load it with the "
+                  "runtime of the txc that compiled it");
+    // The compiler's reader (txc, the fuzzers) refuses it the same way.
+    llvm::Expected<ModelManifest> manifest = readManifest(so);
+    ASSERT_FALSE(bool(manifest));
+    EXPECT_THAT(llvm::toString(manifest.takeError()),
+                HasSubstr("with model format " + std::to_string(version)));
+  }
+}
+
+TEST(RuntimeNames, Version) {
+  int abi = -1, lo = -1, hi = -1;
+  EXPECT_STREQ(txrt_version(&abi, &lo, &hi), TXC_VERSION_STRING);
+  EXPECT_EQ(abi, TXRT_API_VERSION);
+  EXPECT_EQ(lo, TXC_MODEL_FORMAT_MIN_VERSION);
+  EXPECT_EQ(hi, TXC_MODEL_FORMAT_VERSION);
+  EXPECT_STREQ(txrt_version(nullptr, nullptr, nullptr), TXC_VERSION_STRING);
+}
+
+/// The contract's dtype table is the C API's enum, the runtime's names and
+/// the safetensors sizes.
+TEST(RuntimeNames, DTypeTable) {
+  for (const format::DTypeInfo &info : format::kDTypes) {
+    EXPECT_STREQ(txrt_dtype_name(static_cast<txrt_dtype>(info.value)),
+                 info.name);
+    EXPECT_EQ(format::dtypeByName(info.name), &info);
+    if (info.bytes())
+      EXPECT_EQ(safetensorsDTypeSize(info.safetensors), info.bytes())
+          << info.safetensors;
+  }
+  EXPECT_EQ(safetensorsDTypeSize("F8_E4M3"), 1u);
+  EXPECT_EQ(safetensorsDTypeSize("U64"), 8u);
+  EXPECT_EQ(safetensorsDTypeSize("Q4"), 0u);
+  EXPECT_EQ(format::dtypeByName("float32"), nullptr);
+}
+
+/// The runtime hashes weights with xxhash's XXH3-64; manifests written by
+/// txc before the runtime left LLVM hold llvm::xxh3_64bits values, so the
+/// two must be the same function. Lengths cover each of XXH3's code paths
+/// (0, 1-3, 4-8, 9-16, 17-128, 129-240, and the long-input loop over one
+/// and several stripes and blocks).
+TEST(RuntimeNames, WeightsHashIsLLVMsXXH3) {
+  // The published XXH3-64 of the empty input (seed 0).
+  EXPECT_EQ(rt::xxh3(""), 0x2D06800538D394C2ull);
+  EXPECT_EQ(llvm::xxh3_64bits(llvm::ArrayRef<uint8_t>()),
+            0x2D06800538D394C2ull);
+  std::string data(70000, '\0');
+  uint64_t state = 0x9E3779B97F4A7C15ull;
+  for (char &c : data) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    c = char(state >> 56);
+  }
+  for (size_t n : {size_t(1), size_t(3), size_t(4), size_t(8), size_t(9),
+                   size_t(16), size_t(17), size_t(128), size_t(129),
+                   size_t(240), size_t(241), size_t(1024), size_t(1025),
+                   size_t(4096), size_t(65536), size_t(70000)}) {
+    llvm::StringRef bytes(data.data(), n);
+    EXPECT_EQ(rt::xxh3({data.data(), n}), llvm::xxh3_64bits(bytes)) << n;
+  }
+  EXPECT_EQ(weightsHash(data, /*full=*/true), llvm::xxh3_64bits(data));
 }
 
 TEST(RuntimeNames, StatusAndDTypeNames) {

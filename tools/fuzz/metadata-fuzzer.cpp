@@ -55,7 +55,7 @@ void checkList(const std::vector<TensorDesc> &list, bool weights) {
         (!weights || t.dtype != TXRT_DTYPE_F32 || t.shape.size() != 2))
       __builtin_trap();
     // The helpers the runtime calls on every weight.
-    llvm::SmallVector<int64_t> stored = storedShape(t.dtype, t.shape);
+    std::vector<int64_t> stored = storedShape(t.dtype, t.shape);
     if (stored.size() != t.shape.size() || safetensorsDType(t.dtype).empty() ||
         formatShape(t.shape).empty())
       __builtin_trap();

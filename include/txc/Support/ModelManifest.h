@@ -6,15 +6,19 @@
 // dlopen (so a truncated or foreign library is an error, not a SIGBUS inside
 // the loader) and checks the weights against it.
 //
-// Layout (little-endian): "TXCMANI1" | u32 version | u32 flags |
-// u64 library size | u64 weights size | u64 sampled weights hash |
-// u64 full weights hash. Sizes and hashes are 0 until txc fills them in
-// after linking (patchManifest); a weights hash of 0 means "no weights".
+// Layout (little-endian, include/txc-c/txc_model_format.h): "TXCMANI1" |
+// u32 model format version | u32 flags | u64 library size | u64 weights
+// size | u64 sampled weights hash | u64 full weights hash. Sizes and hashes
+// are 0 until txc fills them in after linking (patchManifest); a weights
+// hash of 0 means "no weights". These are LLVM-facing adapters over
+// RuntimeSupport.h, which libtxrt uses directly.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef TXC_SUPPORT_MODELMANIFEST_H
 #define TXC_SUPPORT_MODELMANIFEST_H
+
+#include "txc/Support/RuntimeSupport.h"
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
@@ -24,20 +28,13 @@
 
 namespace txc {
 
-constexpr llvm::StringLiteral kManifestSection = ".txc_manifest";
-constexpr llvm::StringLiteral kManifestMagic = "TXCMANI1";
-constexpr size_t kManifestSize = 48;
+constexpr llvm::StringLiteral kManifestSection = TXC_MANIFEST_SECTION;
+constexpr llvm::StringLiteral kManifestMagic = TXC_MANIFEST_MAGIC;
+constexpr size_t kManifestSize = TXC_MANIFEST_SIZE;
 /// The format of compiled model libraries (metadata and manifest).
-constexpr uint32_t kManifestVersion = 1;
+constexpr uint32_t kManifestVersion = TXC_MODEL_FORMAT_VERSION;
 
-struct ModelManifest {
-  uint32_t version = kManifestVersion;
-  uint32_t flags = 0;
-  uint64_t librarySize = 0;
-  uint64_t weightsSize = 0;
-  uint64_t weightsSampleHash = 0;
-  uint64_t weightsFullHash = 0;
-};
+using ModelManifest = rt::ModelManifest;
 
 /// The 48 bytes of `manifest`.
 std::string encodeManifest(const ModelManifest &manifest);
@@ -51,7 +48,8 @@ llvm::Expected<uint64_t> findManifest(llvm::StringRef bytes,
 
 /// Reads and checks the manifest of the library `path` without loading it:
 /// the ELF structure, the magic, and the library size it records against
-/// the file's.
+/// the file's; a format version outside the range this build reads is an
+/// error naming both.
 llvm::Expected<ModelManifest> readManifest(llvm::StringRef path);
 
 /// Fills in the manifest of the linked library `path` (its size, and the

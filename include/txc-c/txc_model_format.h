@@ -1,0 +1,217 @@
+/*===- txc_model_format.h - the compiled-model contract -----------*- C -*-===*\
+|*                                                                            *|
+|* What a model library compiled by txc and the runtime (libtxrt) agree on,   *|
+|* written once and included by both sides: the versions, the entry-point     *|
+|* symbols, the `.txc_manifest` record, the metadata JSON keys, the dtype     *|
+|* table and the layout names. Plain C (macros, an X-macro table); a C++17    *|
+|* section adds constexpr look-ups. No MLIR or LLVM. docs/runtime.md          *|
+|* describes the contract and the compatibility policy.                       *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#ifndef TXC_C_TXC_MODEL_FORMAT_H
+#define TXC_C_TXC_MODEL_FORMAT_H
+
+/*===-- Versions ----------------------------------------------------------===*/
+
+/** The txc release that writes and reads this contract. */
+#define TXC_VERSION_STRING "0.1.0"
+
+/** The format of compiled model libraries: the manifest record, the
+ *  metadata document and the entry points. txc writes it into the
+ *  manifest's version field and the metadata's "version"; bumped whenever a
+ *  runtime reading the previous format would misread a new model. */
+#define TXC_MODEL_FORMAT_VERSION 1
+/** The oldest format this runtime still reads (the range is
+ *  [TXC_MODEL_FORMAT_MIN_VERSION, TXC_MODEL_FORMAT_VERSION]). */
+#define TXC_MODEL_FORMAT_MIN_VERSION 1
+
+/** The C ABI of libtxrt (include/txc-c/txrt.h, lib/Runtime/txrt.map):
+ *  bumped on an incompatible change of a function, type or enumerator
+ *  value; adding functions does not bump it. */
+#define TXC_RUNTIME_ABI_VERSION 1
+
+/*===-- Entry points of a model library -----------------------------------===*/
+
+/** const char *txc_model_metadata(void): the metadata JSON document. */
+#define TXC_SYM_MODEL_METADATA "txc_model_metadata"
+/** void txc_model_run(void **buffers): inputs, weights, outputs. */
+#define TXC_SYM_MODEL_RUN "txc_model_run"
+/** void txc_model_set_num_threads(int) (optional). */
+#define TXC_SYM_MODEL_SET_NUM_THREADS "txc_model_set_num_threads"
+/** The prefill step of a generation model (optional, both or neither). */
+#define TXC_SYM_PREFILL_METADATA "txc_prefill_metadata"
+#define TXC_SYM_PREFILL_RUN "txc_prefill_run"
+/** The prefixes txc gives the two steps' entry points (PREFIX_run,
+ *  PREFIX_metadata). */
+#define TXC_SYM_MODEL_PREFIX "txc_model"
+#define TXC_SYM_PREFILL_PREFIX "txc_prefill"
+/** Packing of "gemm-b-panels32" weights, from the model's kernel library:
+ *  int64_t txc_gemm_packed_size(int64_t n, int64_t k) and
+ *  void txc_gemm_pack_b(const float *, float *, int64_t n, int64_t k,
+ *  int32_t transposed). */
+#define TXC_SYM_GEMM_PACKED_SIZE "txc_gemm_packed_size"
+#define TXC_SYM_GEMM_PACK_B "txc_gemm_pack_b"
+
+/*===-- The manifest record -----------------------------------------------===*/
+
+/** A section of TXC_MANIFEST_SIZE bytes, little-endian: the 8-byte magic,
+ *  u32 format version, u32 flags, u64 library size, u64 weights size,
+ *  u64 sampled weights hash, u64 full weights hash (XXH3-64). */
+#define TXC_MANIFEST_SECTION ".txc_manifest"
+/** The global txc emits into that section. */
+#define TXC_MANIFEST_SYMBOL "txc_model_manifest"
+#define TXC_MANIFEST_MAGIC "TXCMANI1"
+#define TXC_MANIFEST_SIZE 48
+#define TXC_MANIFEST_OFFSET_VERSION 8
+#define TXC_MANIFEST_OFFSET_FLAGS 12
+#define TXC_MANIFEST_OFFSET_LIBRARY_SIZE 16
+#define TXC_MANIFEST_OFFSET_WEIGHTS_SIZE 24
+#define TXC_MANIFEST_OFFSET_SAMPLE_HASH 32
+#define TXC_MANIFEST_OFFSET_FULL_HASH 40
+
+/*===-- Metadata document -------------------------------------------------===*/
+
+/** Top-level keys. */
+#define TXC_META_FORMAT "format"
+/** The value of "format". */
+#define TXC_META_FORMAT_NAME "txc-model"
+#define TXC_META_VERSION "version"
+#define TXC_META_INPUTS "inputs"
+#define TXC_META_WEIGHTS "weights"
+#define TXC_META_OUTPUTS "outputs"
+#define TXC_META_WEIGHTS_FILE "weights_file"
+#define TXC_META_TOKENIZER_FILE "tokenizer_file"
+#define TXC_META_GENERATION "generation"
+
+/** Keys of one tensor of "inputs", "weights" or "outputs". */
+#define TXC_META_NAME "name"
+#define TXC_META_DTYPE "dtype"
+#define TXC_META_SHAPE "shape"
+#define TXC_META_LAYOUT "layout"
+#define TXC_META_TRANSPOSED "transposed"
+#define TXC_META_INDEX_RANGE "index_range"
+
+/** Keys of "generation": sizes, then the roles (tensor names). */
+#define TXC_GEN_BATCH "batch"
+#define TXC_GEN_STEP "step"
+#define TXC_GEN_LAYERS "layers"
+#define TXC_GEN_KV_HEADS "kv_heads"
+#define TXC_GEN_CAPACITY "capacity"
+#define TXC_GEN_HEAD_DIM "head_dim"
+#define TXC_GEN_BLOCK_SIZE "block_size"
+#define TXC_GEN_LAYOUT "layout"
+#define TXC_GEN_TOKENS "tokens"
+#define TXC_GEN_POSITIONS "positions"
+#define TXC_GEN_CACHE "cache"
+#define TXC_GEN_CACHE_POSITION "cache_position"
+#define TXC_GEN_BLOCK_TABLE "block_table"
+#define TXC_GEN_LOGITS "logits"
+
+/*===-- Layouts -----------------------------------------------------------===*/
+
+/** A 2-D f32 weight the runtime packs for txc_sgemm_packed at load. */
+#define TXC_LAYOUT_GEMM_B_PANELS32 "gemm-b-panels32"
+/** The KV cache of a generation model ("generation" "layout"). */
+#define TXC_KV_LAYOUT_CONTIGUOUS "contiguous"
+#define TXC_KV_LAYOUT_PAGED "paged"
+
+/*===-- Element types -----------------------------------------------------===*/
+
+/** One row per dtype: X(suffix, value, metadata name, safetensors name,
+ *  bits per element). `value` is the txrt_dtype enumerator TXRT_DTYPE_suffix
+ *  (txrt.h; part of the C ABI, never renumbered). i4 is stored in
+ *  safetensors as U8 bytes holding two codes each. */
+#define TXC_DTYPE_TABLE(X)                                                     \
+  X(F32, 0, "f32", "F32", 32)                                                  \
+  X(F16, 1, "f16", "F16", 16)                                                  \
+  X(BF16, 2, "bf16", "BF16", 16)                                               \
+  X(F64, 3, "f64", "F64", 64)                                                  \
+  X(I64, 4, "i64", "I64", 64)                                                  \
+  X(I32, 5, "i32", "I32", 32)                                                  \
+  X(I16, 6, "i16", "I16", 16)                                                  \
+  X(I8, 7, "i8", "I8", 8)                                                      \
+  X(U8, 8, "u8", "U8", 8)                                                      \
+  X(BOOL, 9, "bool", "BOOL", 8)                                                \
+  X(I4, 10, "i4", "U8", 4)
+
+/** The table's values as C enumerators, TXC_DTYPE_F32 = 0, ... (the same
+ *  values as txrt.h's TXRT_DTYPE_*). */
+#define TXC_DTYPE_ENUMERATOR(suffix, value, name, safetensors, bits)           \
+  TXC_DTYPE_##suffix = value,
+typedef enum txc_model_dtype {
+  TXC_DTYPE_TABLE(TXC_DTYPE_ENUMERATOR)
+} txc_model_dtype;
+#undef TXC_DTYPE_ENUMERATOR
+
+/** Safetensors storage types that no model tensor has (a weights file may
+ *  still hold them): X(safetensors name, bytes per element). */
+#define TXC_SAFETENSORS_EXTRA_DTYPE_TABLE(X)                                   \
+  X("U64", 8)                                                                  \
+  X("U32", 4)                                                                  \
+  X("U16", 2)                                                                  \
+  X("F8_E4M3", 1)                                                              \
+  X("F8_E5M2", 1)
+
+#if defined(__cplusplus) && __cplusplus >= 201703L
+
+#include <cstdint>
+#include <string_view>
+
+namespace txc::format {
+
+/// One row of TXC_DTYPE_TABLE.
+struct DTypeInfo {
+  int value;
+  const char *name;
+  const char *safetensors;
+  unsigned bits;
+  /// Bytes per element; 0 for i4 (two elements share a byte).
+  constexpr unsigned bytes() const { return bits % 8 ? 0 : bits / 8; }
+};
+
+#define TXC_DTYPE_ROW(suffix, value, name, safetensors, bits)                  \
+  DTypeInfo{value, name, safetensors, bits},
+inline constexpr DTypeInfo kDTypes[] = {TXC_DTYPE_TABLE(TXC_DTYPE_ROW)};
+#undef TXC_DTYPE_ROW
+
+/// The row of the dtype with enumerator value `value`, or null.
+constexpr const DTypeInfo *dtypeByValue(int value) {
+  for (const DTypeInfo &info : kDTypes)
+    if (info.value == value)
+      return &info;
+  return nullptr;
+}
+
+/// The row of the dtype called `name` in metadata ("f32"), or null.
+constexpr const DTypeInfo *dtypeByName(std::string_view name) {
+  for (const DTypeInfo &info : kDTypes)
+    if (name == info.name)
+      return &info;
+  return nullptr;
+}
+
+/// Bytes per element of a safetensors dtype ("F32", "F8_E4M3"), or 0.
+constexpr unsigned safetensorsDTypeBytes(std::string_view name) {
+  for (const DTypeInfo &info : kDTypes)
+    if (name == info.safetensors && info.bytes())
+      return info.bytes();
+#define TXC_SAFETENSORS_ROW(st, bytes)                                         \
+  if (name == st)                                                              \
+    return bytes;
+  TXC_SAFETENSORS_EXTRA_DTYPE_TABLE(TXC_SAFETENSORS_ROW)
+#undef TXC_SAFETENSORS_ROW
+  return 0;
+}
+
+/// Whether this runtime reads models of format `version`.
+constexpr bool readsModelFormat(int64_t version) {
+  return version >= TXC_MODEL_FORMAT_MIN_VERSION &&
+         version <= TXC_MODEL_FORMAT_VERSION;
+}
+
+} // namespace txc::format
+
+#endif /* C++17 */
+
+#endif /* TXC_C_TXC_MODEL_FORMAT_H */
