@@ -238,6 +238,18 @@ Value reshapeUnitDims(OpBuilder &b, Location loc, Value v,
   return result;
 }
 
+void eraseDeadOps(llvm::SetVector<Operation *> &worklist) {
+  while (!worklist.empty()) {
+    Operation *op = worklist.pop_back_val();
+    if (!isOpTriviallyDead(op))
+      continue;
+    for (Value operand : op->getOperands())
+      if (Operation *def = operand.getDefiningOp())
+        worklist.insert(def);
+    op->erase();
+  }
+}
+
 double toShortestDouble(const APFloat &value) {
   double wide = value.convertToDouble();
   if (!std::isfinite(wide))

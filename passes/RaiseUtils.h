@@ -14,6 +14,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Value.h"
+#include "llvm/ADT/SetVector.h"
 
 #include <optional>
 
@@ -96,6 +97,10 @@ bool isSameShapeElementwise(mlir::Operation *op);
 /// possible (dynamic dimensions that cannot be matched up).
 mlir::Value reshapeUnitDims(mlir::OpBuilder &b, mlir::Location loc,
                             mlir::Value v, mlir::RankedTensorType type);
+
+/// Erases the ops of `worklist` that are trivially dead, then the producers
+/// of their operands that become dead in turn; `worklist` ends empty.
+void eraseDeadOps(llvm::SetVector<mlir::Operation *> &worklist);
 
 /// `value` converted to double through the shortest decimal string that
 /// reads back as the same value of its own type (so an f32 1e-6 becomes the

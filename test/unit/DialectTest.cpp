@@ -84,11 +84,12 @@ struct FuncFixture {
 TEST_F(TxDialectTest, BuildAttentionVerifyPrintParse) {
   auto q = f32({1, 8, 16, 64}), kv = f32({1, 2, 16, 64});
   FuncFixture f(&context, {q, kv, kv});
-  auto attn = AttentionOp::create(
-      f.builder, f.loc(), q, f.arg(0), f.arg(1), f.arg(2), Value(), Value(),
-      Value(), MaskKindAttr::get(&context, MaskKind::sliding_window), FloatAttr(),
-      f.builder.getI64IntegerAttr(4), f.builder.getI64IntegerAttr(1),
-      TreeAttr(), IntegerAttr());
+  AttentionOptions options;
+  options.mask = MaskKind::sliding_window;
+  options.window = 4;
+  options.sinks = 1;
+  auto attn = AttentionOp::create(f.builder, f.loc(), q, f.arg(0), f.arg(1),
+                                  f.arg(2), options);
   f.finish();
   ASSERT_TRUE(succeeded(verify(*f.module)));
   EXPECT_EQ(attn.getGroupSize(), 4);
@@ -108,11 +109,10 @@ TEST_F(TxDialectTest, BuildAttentionVerifyPrintParse) {
 TEST_F(TxDialectTest, AttentionVerifierRejectsBadGrouping) {
   auto q = f32({1, 6, 16, 64}), kv = f32({1, 4, 16, 64});
   FuncFixture f(&context, {q, kv, kv});
+  AttentionOptions options;
+  options.mask = MaskKind::causal;
   AttentionOp::create(f.builder, f.loc(), q, f.arg(0), f.arg(1), f.arg(2),
-                      Value(), Value(), Value(),
-                      MaskKindAttr::get(&context, MaskKind::causal),
-                      FloatAttr(), IntegerAttr(), IntegerAttr(), TreeAttr(),
-                      IntegerAttr());
+                      options);
   f.finish();
   std::string diags =
       diagnosticsOf([&] { EXPECT_TRUE(failed(verify(*f.module))); });

@@ -1,6 +1,6 @@
 //===- FolderTest.cpp - host-side constant evaluation of ONNX nodes -------===//
 
-#include "Folder.h"
+#include "HostEval.h"
 #include "HostTensor.h"
 
 #include "gtest/gtest.h"

@@ -12,6 +12,7 @@
 #include "Importer.h"
 
 #include "txc/Dialect/Tx/TxOps.h"
+#include "txc/Support/Axis.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -27,12 +28,6 @@ using namespace txc;
 using namespace txc::onnx_import;
 
 namespace {
-
-bool normalizeAxis(int64_t &axis, int64_t rank) {
-  if (axis < 0)
-    axis += rank;
-  return axis >= 0 && axis < rank;
-}
 
 /// The [N, K] weight of a linear layer given the ONNX [K, N] matrix `b` (or
 /// [N, K] already when `transposed`), stored under `name`.

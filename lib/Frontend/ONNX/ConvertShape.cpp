@@ -12,6 +12,7 @@
 #include "Importer.h"
 
 #include "txc/Dialect/Tx/TxOps.h"
+#include "txc/Support/Axis.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -47,12 +48,6 @@ axesOf(NodeContext &ctx, unsigned inputIndex, int64_t inputSinceOpset) {
     return std::optional<std::vector<int64_t>>(*axes);
   }
   return ctx.attrs.getInts("axes");
-}
-
-bool normalizeAxis(int64_t &axis, int64_t rank) {
-  if (axis < 0)
-    axis += rank;
-  return axis >= 0 && axis < rank;
 }
 
 LogicalResult convertReshape(NodeContext &ctx) {
@@ -112,13 +107,13 @@ LogicalResult convertFlatten(NodeContext &ctx) {
   Value x = ctx.input(0);
   auto type = cast<RankedTensorType>(x.getType());
   int64_t rank = type.getRank();
-  int64_t axis = ctx.attrs.getInt("axis", 1);
-  if (axis < -rank || axis > rank)
-    return ctx.fail("axis " + std::to_string(axis) +
+  int64_t attr = ctx.attrs.getInt("axis", 1);
+  std::optional<int64_t> split = normalizedSplitAxis(attr, rank);
+  if (!split)
+    return ctx.fail("axis " + std::to_string(attr) +
                     " is out of range for a rank-" + std::to_string(rank) +
                     " input");
-  if (axis < 0)
-    axis += rank;
+  int64_t axis = *split;
   if (!type.hasStaticShape())
     return ctx.fail("flattening a tensor with dynamic dimensions is not "
                     "supported; specialize with --shape");

@@ -11,6 +11,7 @@
 #include "Importer.h"
 
 #include "txc/Dialect/Tx/TxOps.h"
+#include "txc/Support/Axis.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -78,11 +79,11 @@ FailureOr<Value> attention(NodeContext &ctx, Value q, Value k, Value v,
   auto type = RankedTensorType::get({qt.getDimSize(0), qt.getDimSize(1),
                                      qt.getDimSize(2), vt.getDimSize(3)},
                                     qt.getElementType());
-  FloatAttr scaleAttr =
-      scale ? ctx.b.getF64FloatAttr(*scale) : FloatAttr();
-  IntegerAttr windowAttr =
-      kind == tx::MaskKind::sliding_window ? ctx.b.getI64IntegerAttr(window)
-                                           : IntegerAttr();
+  tx::AttentionOptions options;
+  options.mask = kind;
+  options.scale = scale;
+  if (kind == tx::MaskKind::sliding_window)
+    options.window = window;
   if (mask) {
     // Broadcast a mask to [B|1, H|1, Sq, Sk] (rank 4).
     auto mt = typeOf(mask);
@@ -92,10 +93,8 @@ FailureOr<Value> attention(NodeContext &ctx, Value q, Value k, Value v,
       mask = reshapeTensor(ctx.b, ctx.loc, mask, shape);
     }
   }
-  auto op = tx::AttentionOp::create(
-      ctx.b, ctx.loc, type, q, k, v, mask, Value(), Value(),
-      tx::MaskKindAttr::get(ctx.b.getContext(), kind), scaleAttr, windowAttr,
-      IntegerAttr(), tx::TreeAttr(), IntegerAttr());
+  options.explicitMask = mask;
+  auto op = tx::AttentionOp::create(ctx.b, ctx.loc, type, q, k, v, options);
   if (failed(mlir::verify(op))) {
     op.erase();
     return failure();
@@ -122,9 +121,7 @@ LogicalResult convertRMSNorm(NodeContext &ctx) {
   if (t.getRank() < 1)
     return ctx.fail("the input must have rank >= 1");
   int64_t axis = ctx.attrs.getInt("axis", -1);
-  if (axis < 0)
-    axis += t.getRank();
-  if (axis != t.getRank() - 1)
+  if (!normalizeAxis(axis, t.getRank()) || axis != t.getRank() - 1)
     return ctx.fail("only normalization over the last axis is supported");
   double eps = ctx.attrs.getFloat("epsilon", 1e-5);
   Value w = flatWeight(ctx, ctx.input(1), t.getShape().back());

@@ -3,7 +3,7 @@
 // The ONNX importer keeps initializers and constant-folded values as
 // HostTensors: an element type, a shape and the bytes in row-major order
 // (little-endian, one byte per bool). Shape-computation subgraphs are
-// evaluated on them (Folder.h) so that they never reach the IR.
+// evaluated on them (HostEval.h) so that they never reach the IR.
 //
 //===----------------------------------------------------------------------===//
 

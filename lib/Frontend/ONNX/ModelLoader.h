@@ -3,7 +3,7 @@
 #ifndef TXC_LIB_FRONTEND_ONNX_MODELLOADER_H
 #define TXC_LIB_FRONTEND_ONNX_MODELLOADER_H
 
-#include "Folder.h"
+#include "HostEval.h"
 #include "HostTensor.h"
 
 #include "llvm/ADT/StringMap.h"

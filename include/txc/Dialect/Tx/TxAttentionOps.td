@@ -71,6 +71,24 @@ def Tx_AttentionOp : Tx_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     (`kv_length` `(` $kv_length^ `)`)?
     attr-dict `:` type($query) `,` type($key) `,` type($value) `->` type($result)
   }];
+  let builders = [
+    // The optional operands and attributes by name (AttentionOptions.h).
+    OpBuilder<(ins "::mlir::Type":$resultType, "::mlir::Value":$query,
+                   "::mlir::Value":$key, "::mlir::Value":$value,
+                   CArg<"const ::txc::tx::AttentionOptions &", "{}">:$options),
+    [{
+      auto i64 = [&](std::optional<int64_t> v) {
+        return v ? $_builder.getI64IntegerAttr(*v) : ::mlir::IntegerAttr();
+      };
+      build($_builder, $_state, resultType, query, key, value,
+            options.explicitMask, options.blocks, options.kvLength,
+            MaskKindAttr::get($_builder.getContext(), options.mask),
+            options.scale ? $_builder.getF64FloatAttr(*options.scale)
+                          : ::mlir::FloatAttr(),
+            i64(options.window), i64(options.sinks), options.tree,
+            i64(options.blockSize));
+    }]>
+  ];
   let hasVerifier = 1;
   let hasCanonicalizer = 1;
   let extraClassDeclaration = [{

@@ -1,15 +1,19 @@
-//===- Folder.h - constant evaluation of ONNX nodes -------------*- C++ -*-===//
+//===- HostEval.h - host-side evaluation of ONNX nodes ----------*- C++ -*-===//
 //
-// Evaluates an ONNX node whose inputs are all known (HostTensors) at import
-// time. Used for shape-computation subgraphs (Shape -> Gather -> Concat ->
-// Reshape, ...) and, once shapes are specialized, for mask subgraphs (Range,
-// comparisons, Where, Trilu, ...), so that what reaches the IR is a constant
-// the raising passes can inspect.
+// A small ONNX interpreter over HostTensors: evaluates a node whose inputs
+// are all known at import time. Used for shape-computation subgraphs (Shape
+// -> Gather -> Concat -> Reshape, ...) and, once shapes are specialized, for
+// mask subgraphs (Range, comparisons, Where, Trilu, ...), so that what
+// reaches the IR is a constant the raising passes can inspect.
+//
+// The evaluators live in one file per op family (HostEval<Family>.cpp), each
+// registering its ops into the table that foldNode dispatches on
+// (HostEvalImpl.h); Einsum equations are parsed in HostEvalEinsum.cpp.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef TXC_LIB_FRONTEND_ONNX_FOLDER_H
-#define TXC_LIB_FRONTEND_ONNX_FOLDER_H
+#ifndef TXC_LIB_FRONTEND_ONNX_HOSTEVAL_H
+#define TXC_LIB_FRONTEND_ONNX_HOSTEVAL_H
 
 #include "HostTensor.h"
 
@@ -56,6 +60,19 @@ FoldResult foldNode(llvm::StringRef opType, int64_t opset,
                     const NodeAttrs &attrs, unsigned numOutputs,
                     int64_t maxElements);
 
+/// The arity check shared by foldNode and the converters: an op needing its
+/// first `minInputs` inputs, where `present(i)` says whether input `i` is
+/// given. Returns the message naming the first missing input, or an empty
+/// string when all are there.
+template <typename Present>
+std::string checkMinInputs(unsigned minInputs, Present present) {
+  for (unsigned i = 0; i < minInputs; ++i)
+    if (!present(i))
+      return "expects at least " + std::to_string(minInputs) +
+             " inputs, input #" + std::to_string(i) + " is missing";
+  return "";
+}
+
 /// True if foldNode knows `opType`.
 bool canFold(llvm::StringRef opType);
 
@@ -78,8 +95,8 @@ struct EinsumSpec {
 /// Parses `equation` for operands of the given ranks (explicit `->` output,
 /// or the implicit one: ellipsis, then the letters used once, sorted).
 /// Returns an error message, or an empty string on success.
-std::string parseEinsum(llvm::StringRef equation,
-                        llvm::ArrayRef<int64_t> ranks, EinsumSpec &spec);
+std::string parseEinsum(llvm::StringRef equation, llvm::ArrayRef<int64_t> ranks,
+                        EinsumSpec &spec);
 
 /// Size of each label of `spec` for operands of the given shapes (size-1
 /// dimensions broadcast); an error message, or an empty string.
@@ -89,4 +106,4 @@ std::string einsumSizes(const EinsumSpec &spec,
 
 } // namespace txc::onnx_import
 
-#endif // TXC_LIB_FRONTEND_ONNX_FOLDER_H
+#endif // TXC_LIB_FRONTEND_ONNX_HOSTEVAL_H
