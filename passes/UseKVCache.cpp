@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "RaiseUtils.h"
 #include "txc/Dialect/Tx/TxOps.h"
 #include "txc/Passes/Passes.h"
 
@@ -113,23 +114,10 @@ bool onlyFrom(Value v, BlockArgument arg) {
 /// Erases the op defining `v` if nothing uses it any more, then the ops
 /// that computed its operands, transitively.
 void eraseDeadChain(Value v) {
-  SmallVector<Operation *> work;
+  llvm::SetVector<Operation *> work;
   if (Operation *def = v.getDefiningOp())
-    work.push_back(def);
-  while (!work.empty()) {
-    Operation *op = work.pop_back_val();
-    if (!isOpTriviallyDead(op))
-      continue;
-    llvm::SmallSetVector<Operation *, 4> defs;
-    for (Value operand : op->getOperands())
-      if (Operation *def = operand.getDefiningOp())
-        defs.insert(def);
-    op->erase();
-    // Each defining op once: erasing it twice would free it twice.
-    for (Operation *def : defs)
-      if (!llvm::is_contained(work, def))
-        work.push_back(def);
-  }
+    work.insert(def);
+  raise::eraseDeadOps(work);
 }
 
 struct UseKVCachePass : public txc::impl::UseKVCachePassBase<UseKVCachePass> {
@@ -155,22 +143,32 @@ struct UseKVCachePass : public txc::impl::UseKVCachePassBase<UseKVCachePass> {
                               Twine(capacity) + ")");
     Block &entry = func.getBody().front();
 
-    // Roles of the inputs.
-    int tokens = -1, positions = -1;
-    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-      if (argName(func, i) == "input_ids")
-        tokens = i;
-      if (argName(func, i) == "position_ids")
-        positions = i;
-    }
+    // Roles of the inputs, as the frontend recorded them.
+    int tokens = findInputRole(func, InputRole::token_ids);
+    int positions = findInputRole(func, InputRole::positions);
     if (tokens < 0)
-      return fail(func, "the model has no input 'input_ids' (the token ids "
-                        "[batch, sequence])");
-    auto tokenType = cast<RankedTensorType>(entry.getArgument(tokens).getType());
-    if (tokenType.getRank() != 2 || !tokenType.hasStaticShape())
-      return fail(func, "input 'input_ids' must be [batch, sequence] with "
-                        "static sizes (specialize with --shape), got " +
-                        Twine(llvm::formatv("{0}", tokenType).str()));
+      return fail(func, "the model has no token ids input (an argument with "
+                        "tx.role = #tx.input_role<token_ids>, [batch, "
+                        "sequence])");
+    std::string tokensName = argName(func, tokens).str();
+    if (tokensName.empty())
+      tokensName = "input_ids";
+    std::string positionsName =
+        positions >= 0 ? argName(func, positions).str() : "";
+    if (positions >= 0 && positionsName.empty())
+      positionsName = "position_ids";
+    auto tokenType =
+        dyn_cast<RankedTensorType>(entry.getArgument(tokens).getType());
+    if (!tokenType || tokenType.getRank() != 2 ||
+        !tokenType.hasStaticShape() ||
+        !tokenType.getElementType().isSignlessInteger())
+      return fail(func, "input '" + tokensName +
+                            "' (the token ids) must be [batch, sequence] "
+                            "integers with static sizes (specialize with "
+                            "--shape), got " +
+                            Twine(llvm::formatv(
+                                      "{0}", entry.getArgument(tokens).getType())
+                                      .str()));
     int64_t batch = tokenType.getDimSize(0), seq = tokenType.getDimSize(1);
     if (seq > capacity)
       return fail(func, "a step of " + Twine(seq) +
@@ -227,7 +225,7 @@ struct UseKVCachePass : public txc::impl::UseKVCachePassBase<UseKVCachePass> {
     llvm::SetVector<BlockArgument> pasts;
     BlockArgument attentionMask;
     for (BlockArgument arg : entry.getArguments())
-      if (argName(func, arg.getArgNumber()) == "attention_mask")
+      if (getInputRole(func, arg.getArgNumber()) == InputRole::attention_mask)
         attentionMask = arg;
     func.walk([&](AttentionOp op) {
       if (bad)
@@ -475,9 +473,9 @@ struct UseKVCachePass : public txc::impl::UseKVCachePassBase<UseKVCachePass> {
 
     // Roles for the runtime.
     NamedAttrList roles;
-    roles.append("tokens", StringAttr::get(ctx, "input_ids"));
+    roles.append("tokens", StringAttr::get(ctx, tokensName));
     if (positions >= 0)
-      roles.append("positions", StringAttr::get(ctx, "position_ids"));
+      roles.append("positions", StringAttr::get(ctx, positionsName));
     roles.append("cache", StringAttr::get(ctx, "kv_cache"));
     roles.append("cache_position", StringAttr::get(ctx, "cache_position"));
     roles.append("logits", func.getResultAttrOfType<StringAttr>(0, "tx.name")

@@ -30,6 +30,26 @@ FunctionOpInterface txc::tx::findEntryFunction(ModuleOp module) {
   return only;
 }
 
+std::optional<InputRole> txc::tx::getInputRole(FunctionOpInterface func,
+                                               unsigned index) {
+  if (auto role = func.getArgAttrOfType<InputRoleAttr>(index, kRoleAttr))
+    return role.getValue();
+  return std::nullopt;
+}
+
+void txc::tx::setInputRole(FunctionOpInterface func, unsigned index,
+                           InputRole role) {
+  func.setArgAttr(index, kRoleAttr,
+                  InputRoleAttr::get(func->getContext(), role));
+}
+
+int txc::tx::findInputRole(FunctionOpInterface func, InputRole role) {
+  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+    if (getInputRole(func, i) == role)
+      return i;
+  return -1;
+}
+
 void txc::tx::recordIndexRange(Value ids, int64_t low, int64_t high) {
   // Through ops that only move the indices (reshapes, casts, slices).
   for (int depth = 0; depth < 16; ++depth) {

@@ -24,43 +24,6 @@
 
 using namespace mlir;
 
-std::string txc::cpuLinalgPipeline() {
-  return "builtin.module(tx-lower-to-linalg,tx-weights-to-arguments,"
-         "func.func(tosa-to-linalg),convert-elementwise-to-linalg,"
-         "tx-decompose-aggregates,canonicalize,cse)";
-}
-
-std::string txc::cpuLLVMPipeline(const CPULoopOptions &loops,
-                                 llvm::StringRef entryPrefix) {
-  std::string linalgToLoops =
-      llvm::formatv("tx-linalg-to-loops{{parallel={0} min-parallel-work={1} "
-                    "vector-bits={2}},",
-                    loops.parallel ? "true" : "false", loops.minParallelWork,
-                    loops.vectorBits)
-          .str();
-  std::string approximate = loops.approximateMath ? "tx-approximate-math," : "";
-  return "builtin.module(tx-fuse-elementwise,"
-         "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
-         "one-shot-bufferize{bufferize-function-boundaries "
-         "function-boundary-type-conversion=identity-layout-map},"
-         "buffer-results-to-out-params,"
-         "buffer-deallocation-pipeline,"
-         "convert-bufferization-to-memref,tx-lower-strided-copies,"
-         "tx-matmul-to-kernels,"
-         "tx-attention-to-kernels,tx-quant-to-kernels,"
-         + linalgToLoops + "convert-linalg-to-loops," + approximate +
-         "convert-scf-to-openmp,canonicalize,"
-         "lower-affine,convert-scf-to-cf,"
-         "expand-strided-metadata,lower-affine,convert-vector-to-llvm,"
-         "finalize-memref-to-llvm{use-generic-functions},"
-         "convert-math-to-llvm,convert-math-to-libm,"
-         "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
-         "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
-         "convert-openmp-to-llvm,"
-         "reconcile-unrealized-casts,tx-emit-entry-points{prefix=" +
-         entryPrefix.str() + "})";
-}
-
 std::string txc::checkCPUName(llvm::StringRef cpu) {
   if (cpu == "native" || cpu.empty())
     return "";

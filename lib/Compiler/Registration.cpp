@@ -16,6 +16,8 @@
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/DialectRegistry.h"
 
+#include <mutex>
+
 void txc::registerTxcDialects(mlir::DialectRegistry &registry) {
   registry.insert<tx::TxDialect, mlir::func::FuncDialect,
                   mlir::arith::ArithDialect, mlir::math::MathDialect,
@@ -26,7 +28,13 @@ void txc::registerTxcDialects(mlir::DialectRegistry &registry) {
 }
 
 void txc::registerTxcPasses() {
-  registerTxPasses();
-  registerTxCodegenPasses();
-  registerPipelines();
+  // Once per process: a pass or pipeline registered twice is an error in
+  // MLIR builds with assertions, and every client (tx-opt, the compiler
+  // API, the C API) calls this.
+  static std::once_flag once;
+  std::call_once(once, [] {
+    registerTxPasses();
+    registerTxCodegenPasses();
+    registerPipelines();
+  });
 }

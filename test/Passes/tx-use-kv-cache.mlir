@@ -7,7 +7,7 @@
 // (the attention mask) go too; the layer drops the results that only
 // carried the presents.
 // CHECK-LABEL: func.func @main
-// CHECK-SAME: (%{{[^:]+}}: tensor<1x1xi64> {tx.name = "input_ids"}, %{{[^:]+}}: tensor<1x1xi64> {tx.name = "position_ids"},
+// CHECK-SAME: (%{{[^:]+}}: tensor<1x1xi64> {tx.name = "input_ids", tx.role = #tx.input_role<token_ids>}, %{{[^:]+}}: tensor<1x1xi64> {tx.name = "position_ids", tx.role = #tx.input_role<positions>},
 // CHECK-SAME: %[[CACHE:[^:]+]]: !tx.kv_cache<layers = 2, kv_heads = 2, capacity = 64, head_dim = 8, f32> {tx.name = "kv_cache"}, %[[START:[^:]+]]: tensor<1xi64> {tx.name = "cache_position"})
 // CHECK-SAME: -> (tensor<1x1x32xf32> {tx.name = "logits"})
 // CHECK-SAME: tx.generation = {batch = 1 : i64, cache = "kv_cache", cache_position = "cache_position", cache_type = !tx.kv_cache<layers = 2, kv_heads = 2, capacity = 64, head_dim = 8, f32>, logits = "logits", positions = "position_ids", step = 1 : i64, tokens = "input_ids"}
@@ -27,13 +27,13 @@
 // CHECK: return %{{[^,]+}} : tensor<1x1x32xf32>
 // PAGED-LABEL: func.func @main
 // PAGED-SAME: !tx.kv_cache<layers = 2, kv_heads = 2, capacity = 64, head_dim = 8, f32, paged<16>>
-func.func @main(%ids: tensor<1x1xi64> {tx.name = "input_ids"},
-                %mask: tensor<1x5xi64> {tx.name = "attention_mask"},
-                %pos: tensor<1x1xi64> {tx.name = "position_ids"},
-                %pk0: tensor<1x2x4x8xf32> {tx.name = "past_key_values.0.key"},
-                %pv0: tensor<1x2x4x8xf32> {tx.name = "past_key_values.0.value"},
-                %pk1: tensor<1x2x4x8xf32> {tx.name = "past_key_values.1.key"},
-                %pv1: tensor<1x2x4x8xf32> {tx.name = "past_key_values.1.value"},
+func.func @main(%ids: tensor<1x1xi64> {tx.name = "input_ids", tx.role = #tx.input_role<token_ids>},
+                %mask: tensor<1x5xi64> {tx.name = "attention_mask", tx.role = #tx.input_role<attention_mask>},
+                %pos: tensor<1x1xi64> {tx.name = "position_ids", tx.role = #tx.input_role<positions>},
+                %pk0: tensor<1x2x4x8xf32> {tx.name = "past_key_values.0.key", tx.role = #tx.input_role<past_key_value>},
+                %pv0: tensor<1x2x4x8xf32> {tx.name = "past_key_values.0.value", tx.role = #tx.input_role<past_key_value>},
+                %pk1: tensor<1x2x4x8xf32> {tx.name = "past_key_values.1.key", tx.role = #tx.input_role<past_key_value>},
+                %pv1: tensor<1x2x4x8xf32> {tx.name = "past_key_values.1.value", tx.role = #tx.input_role<past_key_value>},
                 %q: tensor<1x4x1x8xf32>, %k: tensor<1x2x1x8xf32>, %x: tensor<1x1x32xf32>)
     -> (tensor<1x1x32xf32> {tx.name = "logits"},
         tensor<1x2x5x8xf32> {tx.name = "present.0.key"}, tensor<1x2x5x8xf32> {tx.name = "present.0.value"},
@@ -61,7 +61,7 @@ func.func @main(%ids: tensor<1x1xi64> {tx.name = "input_ids"},
 // CHECK: tx.kv_append %{{.+}}[0], %[[K:[^,]+]], %[[K]] at
 // CHECK: tx.kv_view %{{.+}}[0] length %[[N]]
 // CHECK: tx.attention {{.*}} mask(causal) kv_length(%[[N]])
-func.func @main(%ids: tensor<1x4xi64> {tx.name = "input_ids"}, %pos: tensor<1x4xi64> {tx.name = "position_ids"},
+func.func @main(%ids: tensor<1x4xi64> {tx.name = "input_ids", tx.role = #tx.input_role<token_ids>}, %pos: tensor<1x4xi64> {tx.name = "position_ids", tx.role = #tx.input_role<positions>},
                 %q: tensor<1x4x4x8xf32>, %k: tensor<1x2x4x8xf32>) -> (tensor<1x4x4x8xf32> {tx.name = "logits"}) {
   %o = tx.attention %q, %k, %k mask(causal) : tensor<1x4x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x4x4x8xf32>
   return %o : tensor<1x4x4x8xf32>
@@ -76,9 +76,9 @@ func.func @main(%ids: tensor<1x4xi64> {tx.name = "input_ids"}, %pos: tensor<1x4x
 // CHECK-NOT: attention_mask
 // CHECK: tx.attention %{{[^,]+}}, %{{[^,]+}}, %{{[^ ]+}} mask(none) kv_length
 // CHECK-NOT: explicit_mask
-func.func @main(%ids: tensor<1x1xi64> {tx.name = "input_ids"}, %am: tensor<1x5xi64> {tx.name = "attention_mask"},
-                %pos: tensor<1x1xi64> {tx.name = "position_ids"},
-                %pk: tensor<1x2x4x8xf32> {tx.name = "past_key_values.0.key"}, %pv: tensor<1x2x4x8xf32> {tx.name = "past_key_values.0.value"},
+func.func @main(%ids: tensor<1x1xi64> {tx.name = "input_ids", tx.role = #tx.input_role<token_ids>}, %am: tensor<1x5xi64> {tx.name = "attention_mask", tx.role = #tx.input_role<attention_mask>},
+                %pos: tensor<1x1xi64> {tx.name = "position_ids", tx.role = #tx.input_role<positions>},
+                %pk: tensor<1x2x4x8xf32> {tx.name = "past_key_values.0.key", tx.role = #tx.input_role<past_key_value>}, %pv: tensor<1x2x4x8xf32> {tx.name = "past_key_values.0.value", tx.role = #tx.input_role<past_key_value>},
                 %q: tensor<1x4x1x8xf32>, %k: tensor<1x2x1x8xf32>) -> (tensor<1x4x1x8xf32> {tx.name = "logits"}) {
   %zero = arith.constant dense<0> : tensor<1x5xi64>
   %keep = arith.cmpi ne, %am, %zero : tensor<1x5xi64>
@@ -104,8 +104,8 @@ func.func @main(%ids: tensor<1x1xi64> {tx.name = "input_ids"}, %am: tensor<1x5xi
 // CHECK: tx.embedding %{{.+}}, %{{.+}} : tensor<8x32xf32>, tensor<1x1xi64>
 // CHECK: tx.embedding %{{.+}}, %[[GEN2:[^ ]+]] : tensor<64x32xf32>
 // CHECK: tx.rope %{{.+}}, %{{.+}}, %{{.+}} positions(%[[GEN3:[^ ]+]] :
-func.func @main(%ids: tensor<1x1xi64> {tx.name = "input_ids"},
-                %pk: tensor<1x2x4x8xf32> {tx.name = "past_key_values.0.key"}, %pv: tensor<1x2x4x8xf32> {tx.name = "past_key_values.0.value"},
+func.func @main(%ids: tensor<1x1xi64> {tx.name = "input_ids", tx.role = #tx.input_role<token_ids>},
+                %pk: tensor<1x2x4x8xf32> {tx.name = "past_key_values.0.key", tx.role = #tx.input_role<past_key_value>}, %pv: tensor<1x2x4x8xf32> {tx.name = "past_key_values.0.value", tx.role = #tx.input_role<past_key_value>},
                 %q: tensor<1x4x1x8xf32>, %k: tensor<1x2x1x8xf32>, %wpe: tensor<64x32xf32>, %tt: tensor<8x32xf32>, %cos: tensor<64x4xf32>)
     -> (tensor<1x4x1x8xf32> {tx.name = "logits"}, tensor<1x1x32xf32>, tensor<1x1x32xf32>) {
   %zero = arith.constant dense<0> : tensor<1x1xi64>

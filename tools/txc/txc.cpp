@@ -1,13 +1,291 @@
 //===- txc.cpp - the txc compile command ----------------------------------===//
 //
-// txc MODEL.onnx|MODEL.mlir [-o OUT] [--emit=import|tx] [--shape NAME=DIMS]...
+// txc MODEL [-o OUT] [--emit=STAGE] [--shape NAME=DIMS]... [--max-seq N] ...
 //
-// Imports an ONNX model (or reads tx IR), raises it into tx ops, and writes
-// the IR at the requested stage. Weights referenced by tx.weight ops are
-// written to a safetensors file beside the output.
+// A thin client of the compiler API (include/txc/Compiler/Compiler.h): the
+// flags are parsed into a CompileOptions, an Invocation runs the
+// compilation, and its messages and progress are printed to stderr. On a
+// terminal the running stage is shown on one line that each finished
+// stage replaces with its time; otherwise each finished stage prints a
+// plain line; -q prints neither.
 //
 //===----------------------------------------------------------------------===//
 
-#include "txc/Compiler/Driver.h"
+#include "txc/Compiler/Compiler.h"
 
-int main(int argc, char **argv) { return txc::runCompilerMain(argc, argv); }
+#include "mlir/Support/LLVM.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+
+namespace {
+
+enum class Emit { Auto, Import, Tx, Linalg, LLVM, Obj, So };
+enum class Quantize { Keep, F32 };
+
+cl::OptionCategory txcCategory("txc options");
+cl::OptionCategory genCategory(
+    "generation (autoregressive decoding over an in-place KV cache)");
+
+cl::opt<std::string> inputFile(cl::Positional,
+                               cl::desc("MODEL.onnx | MODEL.gguf | "
+                                        "HF-FOLDER | MODEL.mlir"),
+                               cl::Required, cl::cat(txcCategory));
+cl::opt<std::string>
+    outputFile("o",
+               cl::desc("Output file (default: standard output). The weights "
+                        "file is written beside it, named OUT with the "
+                        "extension .safetensors"),
+               cl::value_desc("OUT"), cl::init("-"), cl::cat(txcCategory));
+cl::opt<Emit> emitStage(
+    "emit",
+    cl::desc("Stop after this stage and write its output (default: from "
+             "the extension of -o: .so, .o, .ll, otherwise tx):"),
+    cl::values(clEnumValN(Emit::Import, "import",
+                          "the imported model: upstream ops plus the tx ops "
+                          "ONNX names directly (no raising)"),
+               clEnumValN(Emit::Tx, "tx",
+                          "after raising and the graph pipeline: attention, "
+                          "norms, rope and layers as tx ops"),
+               clEnumValN(Emit::Linalg, "linalg",
+                          "tx ops decomposed into linalg on tensors"),
+               clEnumValN(Emit::LLVM, "llvm", "optimized LLVM IR (text)"),
+               clEnumValN(Emit::Obj, "obj", "an object file for the target"),
+               clEnumValN(Emit::So, "so",
+                          "a shared library for the runtime (txc-run), with "
+                          "the weights file beside it")),
+    cl::init(Emit::Auto), cl::cat(txcCategory));
+cl::opt<std::string> target("target",
+                            cl::desc("Code generation target (only 'cpu' "
+                                     "so far)"),
+                            cl::init("cpu"), cl::cat(txcCategory));
+cl::opt<std::string>
+    cpuName("cpu",
+            cl::desc("CPU to generate code for (default: native, this "
+                     "machine); any LLVM CPU name, e.g. x86-64-v3"),
+            cl::init("native"), cl::cat(txcCategory));
+cl::opt<unsigned> optLevel("O",
+                           cl::desc("LLVM optimization level (-O0 .. -O3, "
+                                    "default -O3)"),
+                           cl::Prefix, cl::init(3), cl::cat(txcCategory));
+cl::opt<bool> loopThreads(
+    "loop-threads",
+    cl::desc("Run the outer loops of large generated loop nests on the "
+             "model's OpenMP threads (default: true)"),
+    cl::init(true), cl::cat(txcCategory));
+cl::opt<int64_t> parallelWork(
+    "parallel-work",
+    cl::desc("Estimated work (iterations x payload ops) from which a "
+             "generated loop nest is threaded (default: 65536)"),
+    cl::value_desc("N"), cl::init(65536), cl::cat(txcCategory));
+cl::opt<int64_t> vectorBits(
+    "vector-bits",
+    cl::desc("Vector width of generated innermost loops in bits; 0 leaves "
+             "them scalar (default: 512)"),
+    cl::value_desc("BITS"), cl::init(512), cl::cat(txcCategory));
+cl::opt<bool> approximateMath(
+    "approximate-math",
+    cl::desc("Compute exp, tanh, erf, log, ... with polynomial "
+             "approximations instead of libm calls (default: true)"),
+    cl::init(true), cl::cat(txcCategory));
+cl::opt<std::string> graphPipeline(
+    "pipeline",
+    cl::desc("Pass pipeline to run on the raised tx IR (textual MLIR "
+             "pipeline, e.g. 'builtin.module(tx-layer-skip{speedup=2})'); "
+             "default: tx-default-pipeline"),
+    cl::value_desc("STR"), cl::init(""), cl::cat(txcCategory));
+cl::opt<std::string> dumpDir(
+    "dump-ir",
+    cl::desc("Write the IR after every stage to DIR as numbered files "
+             "(01-import.mlir, 02-raise.mlir, 03-tx.mlir, ..., "
+             "NN-model.ll)"),
+    cl::value_desc("DIR"), cl::init(""), cl::cat(txcCategory));
+cl::list<std::string> shapes(
+    "shape",
+    cl::desc("Specialize input NAME to DIMS, e.g. --shape input_ids=1x128 "
+             "(? keeps a dimension dynamic); repeatable"),
+    cl::value_desc("NAME=DIMS"), cl::cat(txcCategory));
+cl::opt<std::string>
+    weightsFile("weights",
+                cl::desc("Where to write the weights (default: OUT with the "
+                         "extension .safetensors; not written when the IR "
+                         "goes to standard output)"),
+                cl::value_desc("FILE"), cl::cat(txcCategory));
+cl::opt<Quantize> quantizeMode(
+    "quantize",
+    cl::desc("Weights of a GGUF file or Hugging Face folder (default: keep):"),
+    cl::values(clEnumValN(Quantize::Keep, "keep",
+                          "keep each tensor's encoding (F16, BF16, Q8_0, "
+                          "Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K are "
+                          "multiplied in their packed form)"),
+               clEnumValN(Quantize::F32, "f32",
+                          "dequantize every weight to f32: the dense "
+                          "reference lossy modes are judged against")),
+    cl::init(Quantize::Keep), cl::cat(txcCategory));
+cl::opt<int64_t> maxSeq(
+    "max-seq",
+    cl::desc("Compile for generation: put every attention's keys and values "
+             "on an in-place KV cache of N positions (prompt plus generated "
+             "tokens) and emit a decode step and, when the model's sequence "
+             "length is dynamic, a prefill step (txc-run MODEL generate). "
+             "GGUF files and Hugging Face decoders compile for generation "
+             "by default, with the model's context length capped at 4096; "
+             "--max-seq 0 compiles one forward pass instead"),
+    cl::value_desc("N"), cl::init(0), cl::cat(genCategory));
+cl::opt<int64_t> kvBlock(
+    "kv-block",
+    cl::desc("Paged KV cache with blocks of N positions (N divides "
+             "--max-seq); default: one contiguous slab per layer"),
+    cl::value_desc("N"), cl::init(0), cl::cat(genCategory));
+cl::opt<int64_t> prefillChunk(
+    "prefill-chunk",
+    cl::desc("Tokens the prefill step takes at once (default 64, at most "
+             "--max-seq); prompts are cut into chunks, the last padded"),
+    cl::value_desc("N"), cl::init(64), cl::cat(genCategory));
+cl::opt<int64_t> genBatch(
+    "batch",
+    cl::desc("Batch size of a dynamic-batch model compiled for generation "
+             "(default 1)"),
+    cl::value_desc("N"), cl::init(1), cl::cat(genCategory));
+
+cl::opt<bool> quiet("q",
+                    cl::desc("Print only errors and warnings: no progress, "
+                             "no stage times, no notes"),
+                    cl::cat(txcCategory));
+cl::opt<bool> printDebugInfo(
+    "print-locations",
+    cl::desc("Print op locations (ONNX node names) in the output IR"),
+    cl::cat(txcCategory));
+
+/// Progress and messages on stderr. On a terminal the running stage is
+/// shown on a line that its end (or the next message) overwrites.
+class Console {
+public:
+  Console() : terminal(sys::Process::StandardErrIsDisplayed()) {}
+
+  void stage(const txc::StageEvent &event) {
+    if (quiet)
+      return;
+    switch (event.kind) {
+    case txc::StageEvent::Kind::Step:
+      if (!event.detail.empty())
+        line("txc: " + event.detail.str());
+      return;
+    case txc::StageEvent::Kind::Begin:
+      if (!terminal)
+        return;
+      clear();
+      // The carriage return leaves the cursor at the start of the line, so
+      // that a diagnostic printed meanwhile overwrites the progress text.
+      errs() << "txc: " << event.name << " ...\r";
+      errs().flush();
+      open = true;
+      return;
+    case txc::StageEvent::Kind::End: {
+      std::string text;
+      raw_string_ostream os(text);
+      os << "txc: " << format("%-8s", event.name.str().c_str()) << " "
+         << format("%8.1f ms", event.milliseconds);
+      line(text);
+      return;
+    }
+    }
+  }
+
+  void message(const txc::Message &m) {
+    if (quiet && m.severity == txc::Severity::Remark)
+      return;
+    clear();
+    static const char *const prefixes[] = {"note: ", "note: ", "warning: ",
+                                           "error: "};
+    errs() << "txc: " << prefixes[int(m.severity)] << m.text << "\n";
+  }
+
+  /// Ends an open progress line (before the process exits).
+  void finish() { clear(); }
+
+private:
+  void line(const std::string &text) {
+    clear();
+    errs() << text << "\n";
+  }
+  void clear() {
+    if (!open)
+      return;
+    errs() << "\r\033[K";
+    open = false;
+  }
+
+  bool terminal;
+  bool open = false;
+};
+
+} // namespace
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions({&txcCategory, &genCategory});
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "txc: ahead-of-time compiler for transformer inference\n\n"
+      "  txc MODEL.onnx --emit=tx -o model.mlir --shape input_ids=1x128\n"
+      "  txc model.gguf -o out/model.so\n\n"
+      "Imports an ONNX model, a GGUF file or a Hugging Face folder (or reads "
+      "tx IR from a .mlir file), raises it into tx ops and writes the IR of "
+      "the requested stage.\n");
+
+  Console console;
+  txc::CompileOptions options;
+  options.input.path = inputFile;
+  for (const std::string &s : shapes) {
+    std::pair<std::string, std::vector<int64_t>> shape;
+    if (std::string err = txc::parseShapeText(s, shape); !err.empty()) {
+      errs() << "txc: error: " << err << "\n";
+      return 1;
+    }
+    options.input.shapes.push_back(std::move(shape));
+  }
+  if (quantizeMode.getNumOccurrences())
+    options.input.weights = quantizeMode == Quantize::F32
+                                ? txc::InputOptions::Weights::F32
+                                : txc::InputOptions::Weights::Keep;
+  options.graph.pipeline = graphPipeline;
+  if (maxSeq.getNumOccurrences())
+    options.generation.maxSeq = maxSeq;
+  options.generation.kvBlock = kvBlock;
+  options.generation.prefillChunk = prefillChunk;
+  options.generation.batch = genBatch;
+  options.target.target = target;
+  options.target.cpu.cpu = cpuName;
+  options.target.cpu.optLevel = optLevel;
+  options.target.loops.parallel = loopThreads;
+  options.target.loops.minParallelWork = parallelWork;
+  options.target.loops.vectorBits = vectorBits;
+  options.target.loops.approximateMath = approximateMath;
+  options.output.path = outputFile;
+  options.output.weightsPath = weightsFile;
+  options.output.dumpDir = dumpDir;
+  options.output.printLocations = printDebugInfo;
+  static const txc::Stage stages[] = {
+      txc::Stage::Tx,     txc::Stage::Import, txc::Stage::Tx,
+      txc::Stage::Linalg, txc::Stage::LLVM,   txc::Stage::Object,
+      txc::Stage::Library};
+  if (emitStage != Emit::Auto)
+    options.output.stop = stages[int(emitStage.getValue())];
+
+  txc::Session session;
+  txc::Invocation invocation(session, std::move(options));
+  // MLIR diagnostics keep their default printing (with source lines).
+  invocation.setMessageHandler(
+      [&](const txc::Message &m) { console.message(m); },
+      /*diagnostics=*/false);
+  invocation.setStageHandler(
+      [&](const txc::StageEvent &e) { console.stage(e); });
+  bool ok = succeeded(invocation.run());
+  console.finish();
+  return ok ? 0 : 1;
+}

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
 
+#include "txc-c/txc_model_format.h"
 #include "txc/Codegen/TxCpuOps.h"
 
 namespace txc {

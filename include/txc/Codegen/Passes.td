@@ -270,7 +270,7 @@ def EmitEntryPointsPass : Pass<"tx-emit-entry-points", "::mlir::ModuleOp"> {
     prefill step (`txc_prefill_*`) beside its decode step (`txc_model_*`).
   }];
   let options = [
-    Option<"prefix", "prefix", "std::string", /*default=*/"\"txc_model\"",
+    Option<"prefix", "prefix", "std::string", /*default=*/"TXC_SYM_MODEL_PREFIX",
            "Prefix of the entry point symbols">
   ];
 }

@@ -37,20 +37,12 @@ struct CPULoopOptions {
   bool approximateMath = true;
 };
 
-/// Textual pass pipelines of the CPU backend: raised tx IR to linalg on
-/// tensors (weights become entry arguments), then linalg to the LLVM
-/// dialect with the runtime entry points.
-std::string cpuLinalgPipeline();
-/// `entryPrefix` names the entry points (`<prefix>_run`, `<prefix>_metadata`).
-std::string cpuLLVMPipeline(const CPULoopOptions &loops = {},
-                            llvm::StringRef entryPrefix = "txc_model");
-
-/// Translates an LLVM-dialect module to LLVM IR and optimizes it for the
-/// target.
 /// An empty string when `cpu` (the --cpu value) names a CPU of the host's
 /// target (or is "native"), else an error message naming the flag.
 std::string checkCPUName(llvm::StringRef cpu);
 
+/// Translates an LLVM-dialect module to LLVM IR and optimizes it for the
+/// target.
 std::unique_ptr<llvm::Module> translateAndOptimize(mlir::ModuleOp module,
                                                    llvm::LLVMContext &ctx,
                                                    const CPUTargetOptions &opts);

@@ -8,6 +8,8 @@
 #ifndef TXC_COMPILER_PIPELINES_H
 #define TXC_COMPILER_PIPELINES_H
 
+#include "txc-c/txc_model_format.h"
+
 #include "mlir/Pass/PassOptions.h"
 
 namespace mlir {
@@ -35,8 +37,79 @@ void buildDefaultPipeline(mlir::OpPassManager &pm,
 /// norms, rope, layers). Runs on a module; used by `txc --emit=tx`.
 void buildRaisePipeline(mlir::OpPassManager &pm);
 
+/// Options of the generation pipeline (what `txc --max-seq` runs).
+struct GenerationPipelineOptions
+    : public mlir::PassPipelineOptions<GenerationPipelineOptions> {
+  Option<int64_t> capacity{
+      *this, "capacity",
+      llvm::cl::desc("Positions of the KV cache (txc --max-seq)"),
+      llvm::cl::init(0)};
+  Option<int64_t> blockSize{
+      *this, "block-size",
+      llvm::cl::desc("Paged cache with blocks of this many positions; 0: one "
+                     "slab per layer (txc --kv-block)"),
+      llvm::cl::init(0)};
+};
+
+/// Generation: puts every attention's keys and values on an in-place KV
+/// cache (tx-use-kv-cache). Runs on a module of raised tx IR.
+void buildGenerationPipeline(mlir::OpPassManager &pm,
+                             const GenerationPipelineOptions &options);
+
+/// Options of the CPU backend's first half.
+struct CPULinalgPipelineOptions
+    : public mlir::PassPipelineOptions<CPULinalgPipelineOptions> {
+  Option<bool> attentionKernel{
+      *this, "attention-kernel",
+      llvm::cl::desc("Lower f32 attention to the flash-style kernel call "
+                     "(txcpu.attention) instead of linalg"),
+      llvm::cl::init(true)};
+};
+
+/// The CPU backend, first half: raised tx IR to linalg on tensors (weights
+/// become entry arguments). What `txc --emit=linalg` runs.
+void buildCPULinalgPipeline(mlir::OpPassManager &pm,
+                            const CPULinalgPipelineOptions &options);
+
+/// Options of the CPU backend's second half (docs/backend-cpu.md,
+/// "Generated loops").
+struct CPULLVMPipelineOptions
+    : public mlir::PassPipelineOptions<CPULLVMPipelineOptions> {
+  Option<bool> parallel{
+      *this, "parallel",
+      llvm::cl::desc("Run the outer loops of large generated loop nests on "
+                     "OpenMP threads (txc --loop-threads)"),
+      llvm::cl::init(true)};
+  Option<int64_t> minParallelWork{
+      *this, "min-parallel-work",
+      llvm::cl::desc("Estimated work from which a loop nest is threaded "
+                     "(txc --parallel-work)"),
+      llvm::cl::init(65536)};
+  Option<int64_t> vectorBits{
+      *this, "vector-bits",
+      llvm::cl::desc("Vector width of innermost loops in bits; 0 leaves them "
+                     "scalar (txc --vector-bits)"),
+      llvm::cl::init(512)};
+  Option<bool> approximateMath{
+      *this, "approximate-math",
+      llvm::cl::desc("Polynomial approximations instead of libm for exp, "
+                     "tanh, erf, ... (txc --approximate-math)"),
+      llvm::cl::init(true)};
+  Option<std::string> entryPrefix{
+      *this, "entry-prefix",
+      llvm::cl::desc("Prefix of the entry points (<prefix>_run, "
+                     "<prefix>_metadata)"),
+      llvm::cl::init(TXC_SYM_MODEL_PREFIX)};
+};
+
+/// The CPU backend, second half: linalg on tensors to the LLVM dialect with
+/// kernel calls, threaded vector loops and the runtime entry points.
+void buildCPULLVMPipeline(mlir::OpPassManager &pm,
+                          const CPULLVMPipelineOptions &options);
+
 /// Registers every txc pipeline with the global pass registry
-/// (`tx-default-pipeline`, `tx-raise-pipeline`).
+/// (`tx-default-pipeline`, `tx-raise-pipeline`, `tx-generation-pipeline`,
+/// `tx-cpu-linalg-pipeline`, `tx-cpu-llvm-pipeline`).
 void registerPipelines();
 
 } // namespace txc

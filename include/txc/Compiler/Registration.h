@@ -18,6 +18,7 @@ namespace txc {
 void registerTxcDialects(mlir::DialectRegistry &registry);
 
 /// Registers all tx passes and pipelines with the global pass registry.
+/// Thread-safe; calls after the first do nothing.
 void registerTxcPasses();
 
 } // namespace txc

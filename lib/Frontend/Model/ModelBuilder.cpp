@@ -498,13 +498,12 @@ tx::LayerOp ModelIRBuilder::beginLayer(int64_t l, Value h, Value &x) {
 /// for sliding_window).
 Value ModelIRBuilder::attention(Value q, Value k, Value v, tx::MaskKind kind,
                                 int64_t window) {
-  return tx::AttentionOp::create(
-      b, loc, q.getType(), q, k, v, /*explicit_mask=*/Value(),
-      /*blocks=*/Value(), /*kv_length=*/Value(),
-      tx::MaskKindAttr::get(&ctx, kind),
-      b.getF64FloatAttr(1.0 / std::sqrt(double(c.headDim))),
-      window > 0 ? b.getI64IntegerAttr(window) : IntegerAttr(), IntegerAttr(),
-      tx::TreeAttr(), IntegerAttr());
+  tx::AttentionOptions options;
+  options.mask = kind;
+  options.scale = 1.0 / std::sqrt(double(c.headDim));
+  if (window > 0)
+    options.window = window;
+  return tx::AttentionOp::create(b, loc, q.getType(), q, k, v, options);
 }
 
 Expected<Value> ModelIRBuilder::decoderLayer(int64_t l, Value h, Value positions,
@@ -631,8 +630,11 @@ Expected<OwningOpRef<ModuleOp>> ModelIRBuilder::build() {
   auto func = func::FuncOp::create(
       b, loc, "main", b.getFunctionType(inputs, {t({B, S, outWidth})}));
   func.setArgAttr(0, "tx.name", b.getStringAttr("input_ids"));
-  if (isDecoder())
+  tx::setInputRole(func, 0, tx::InputRole::token_ids);
+  if (isDecoder()) {
     func.setArgAttr(1, "tx.name", b.getStringAttr("position_ids"));
+    tx::setInputRole(func, 1, tx::InputRole::positions);
+  }
   func.setResultAttr(0, "tx.name",
                      b.getStringAttr(isDecoder() ? "logits"
                                                  : "last_hidden_state"));

@@ -24,6 +24,24 @@ namespace sys = llvm::sys;
 using namespace txc;
 using namespace txc::onnx_import;
 
+/// The role of a graph input, from the names and ranks Hugging Face exports
+/// use: the one place in txc that reads meaning into input names. Everything
+/// after the import reads the `tx.role` attribute recorded from it.
+static std::optional<tx::InputRole> classifyInput(StringRef name,
+                                                  size_t rank) {
+  if (name == "input_ids" && rank == 2)
+    return tx::InputRole::token_ids;
+  if (name == "position_ids" && rank == 2)
+    return tx::InputRole::positions;
+  if (name == "attention_mask" && rank == 2)
+    return tx::InputRole::attention_mask;
+  if (name == "token_type_ids" && rank == 2)
+    return tx::InputRole::token_type_ids;
+  if (name.contains("past") && rank == 4)
+    return tx::InputRole::past_key_value;
+  return std::nullopt;
+}
+
 //===----------------------------------------------------------------------===//
 // Types and constants
 //===----------------------------------------------------------------------===//
@@ -462,6 +480,7 @@ LogicalResult GraphImporter::declareInputs(ModuleOp module) {
     DType dtype;
     SmallVector<int64_t> shape;
     SmallVector<std::string> dimParams;
+    std::optional<tx::InputRole> role;
   };
   std::vector<Input> inputs;
   for (const onnx::ValueInfoProto &vi : graph.input()) {
@@ -509,19 +528,26 @@ LogicalResult GraphImporter::declareInputs(ModuleOp module) {
       symbols.emplace(in.dimParams[d], size);
   };
   for (Input &in : inputs) {
-    if (in.name == "input_ids" && in.shape.size() == 2) {
+    in.role = classifyInput(in.name, in.shape.size());
+    if (!in.role)
+      continue;
+    switch (*in.role) {
+    case tx::InputRole::token_ids:
+    case tx::InputRole::positions:
       byRole(in, 0, gen.batch);
       byRole(in, 1, gen.sequence);
-    } else if (StringRef(in.name).contains("past") && in.shape.size() == 4) {
+      break;
+    case tx::InputRole::past_key_value:
       byRole(in, 0, gen.batch);
       byRole(in, 2, gen.past);
-    } else if (in.name == "attention_mask" && in.shape.size() == 2) {
+      break;
+    case tx::InputRole::attention_mask:
       byRole(in, 0, gen.batch);
       if (gen.past >= 0 && gen.sequence >= 0)
         byRole(in, 1, gen.past + gen.sequence);
-    } else if (in.name == "position_ids" && in.shape.size() == 2) {
-      byRole(in, 0, gen.batch);
-      byRole(in, 1, gen.sequence);
+      break;
+    case tx::InputRole::token_type_ids:
+      break;
     }
   }
   for (const auto &shapeOption : options.shapes) {
@@ -550,7 +576,7 @@ LogicalResult GraphImporter::declareInputs(ModuleOp module) {
       if (given < 0)
         continue;
       // An empty input computes nothing (only a past may be empty).
-      if (given == 0 && !StringRef(name).contains("past")) {
+      if (given == 0 && it->role != tx::InputRole::past_key_value) {
         emitError(fileLoc()) << "--shape " << name << ": dimension " << d
                              << " is 0, which makes the input empty; give "
                                 "every dimension of '"
@@ -607,6 +633,8 @@ LogicalResult GraphImporter::declareInputs(ModuleOp module) {
     state.dtype = in.dtype;
     state.constant.reset();
     func.setArgAttr(i, "tx.name", builder.getStringAttr(in.name));
+    if (in.role)
+      tx::setInputRole(func, i, *in.role);
   }
   builder.setInsertionPointToEnd(entry);
   if (options.generation.sequence >= 0)
@@ -636,21 +664,25 @@ static constexpr int kPositionRoot = -2;
 void GraphImporter::setPositionProbe() {
   generationMode = true;
   for (BlockArgument arg : entry->getArguments()) {
-    auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "tx.name");
+    unsigned index = arg.getArgNumber();
+    auto name = func.getArgAttrOfType<StringAttr>(index, "tx.name");
+    std::optional<tx::InputRole> role = tx::getInputRole(func, index);
     auto type = cast<RankedTensorType>(arg.getType());
-    if (name && name.getValue() == "input_ids" && type.getRank() == 2 &&
-        type.hasStaticShape()) {
+    if (!name || !role)
+      continue;
+    if (role == tx::InputRole::token_ids && type.hasStaticShape()) {
       tokensInput = name.getValue().str();
       stepBatch = type.getDimSize(0);
       stepLength = type.getDimSize(1);
     }
-    if (name && name.getValue().contains("past") && type.getRank() == 4 &&
-        !type.isDynamicDim(2))
+    if (role == tx::InputRole::past_key_value && !type.isDynamicDim(2))
       stepPast = type.getDimSize(2);
+    if (role == tx::InputRole::positions)
+      positionsInput = name.getValue().str();
   }
   if (tokensInput.empty())
     return;
-  auto it = values.find("position_ids");
+  auto it = values.find(positionsInput);
   if (it == values.end() || !it->second.value ||
       !isa<BlockArgument>(it->second.value))
     return;
@@ -720,7 +752,7 @@ void GraphImporter::trackPositions(const onnx::NodeProto &node, int index) {
 Value GraphImporter::runtimePositions(DType dtype, Location loc) {
   Value positions;
   if (hasPositionInput) {
-    positions = values["position_ids"].value;
+    positions = values[positionsInput].value;
   } else {
     unsigned index = func.getNumArguments();
     auto type = RankedTensorType::get({stepBatch, stepLength},
@@ -728,8 +760,10 @@ Value GraphImporter::runtimePositions(DType dtype, Location loc) {
     if (failed(func.insertArgument(index, type, {}, fileLoc())))
       return {};
     func.setArgAttr(index, "tx.name", builder.getStringAttr("position_ids"));
+    tx::setInputRole(func, index, tx::InputRole::positions);
     positions = entry->getArgument(index);
-    ValueState &state = values["position_ids"];
+    positionsInput = "position_ids";
+    ValueState &state = values[positionsInput];
     state.value = positions;
     state.dtype = DType::I64;
     hasPositionInput = true;
@@ -746,7 +780,7 @@ Value GraphImporter::runtimePositions(DType dtype, Location loc) {
   Type elementType = toMLIRType(dtype, &ctx);
   if (elementType != rowType.getElementType())
     row = convertElementType(builder, loc, row, elementType,
-                             isUnsigned(values["position_ids"].dtype),
+                             isUnsigned(values[positionsInput].dtype),
                              isUnsigned(dtype));
   return row;
 }
@@ -963,12 +997,10 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node) {
         explainRuntime(dynamicInput, shapeOnly));
   }
   const ConverterEntry &entry = domainIt->second.at(node.op_type());
-  for (unsigned i = 0; i < entry.minInputs; ++i)
-    if (!context.hasInput(i))
-      return context.fail("expects at least " +
-                          std::to_string(entry.minInputs) +
-                          " inputs, input #" + std::to_string(i) +
-                          " is missing");
+  std::string missing = checkMinInputs(
+      entry.minInputs, [&](unsigned i) { return context.hasInput(i); });
+  if (!missing.empty())
+    return context.fail(missing);
   if (failed(entry.fn(context)) || positionsFailed)
     return failure();
   for (int i = 0, e = node.output_size(); i < e; ++i)

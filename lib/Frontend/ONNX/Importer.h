@@ -1,7 +1,7 @@
 //===- Importer.h - ONNX graph importer internals ---------------*- C++ -*-===//
 //
 // GraphImporter walks the ONNX graph in order. Each node is either folded on
-// the host (all inputs known, see Folder.h) or handed to the converter
+// the host (all inputs known, see HostEval.h) or handed to the converter
 // registered for its (domain, op type), which emits MLIR through a
 // NodeContext. Converters live in one file per op family (Convert*.cpp).
 //
@@ -10,7 +10,7 @@
 #ifndef TXC_LIB_FRONTEND_ONNX_IMPORTER_H
 #define TXC_LIB_FRONTEND_ONNX_IMPORTER_H
 
-#include "Folder.h"
+#include "HostEval.h"
 #include "HostTensor.h"
 #include "ModelLoader.h"
 
@@ -193,6 +193,9 @@ private:
   bool generationMode = false;
   int64_t stepBatch = -1, stepLength = -1, stepPast = 0;
   std::string tokensInput;
+  /// The name of the input with role `positions` (txc adds one named
+  /// position_ids when the model has none).
+  std::string positionsInput;
   bool hasPositionInput = false;
   /// A positional value could not be rebuilt (reported).
   bool positionsFailed = false;

@@ -22,6 +22,27 @@ def Tx_MaskKindAttr : EnumAttr<Tx_Dialect, Tx_MaskKind, "mask_kind"> {
   let assemblyFormat = "$value";
 }
 
+def Tx_InputRole : I32EnumAttr<"InputRole", "what a model input holds", [
+    I32EnumAttrCase<"token_ids", 0>,
+    I32EnumAttrCase<"positions", 1>,
+    I32EnumAttrCase<"attention_mask", 2>,
+    I32EnumAttrCase<"token_type_ids", 3>,
+    I32EnumAttrCase<"past_key_value", 4>]> {
+  let cppNamespace = "::txc::tx";
+  let genSpecializedAttr = 0;
+}
+def Tx_InputRoleAttr : EnumAttr<Tx_Dialect, Tx_InputRole, "input_role"> {
+  let summary = "the role of a model input (`tx.role` argument attribute)";
+  let description = [{
+    Recorded by the frontend on the entry function's arguments as
+    `tx.role = #tx.input_role<token_ids>`: token ids `[batch, sequence]`,
+    positions `[batch, sequence]`, a padding mask `[batch, keys]`, token
+    type ids, or a past key or value `[batch, kv_heads, past, head_dim]`.
+    Passes and the driver read roles, never input names.
+  }];
+  let assemblyFormat = "`<` $value `>`";
+}
+
 def Tx_KVLayout : I32EnumAttr<"KVLayout", "KV cache memory layout", [
     I32EnumAttrCase<"contiguous", 0>,
     I32EnumAttrCase<"paged", 1>]> {

@@ -38,6 +38,47 @@ def Tx_Dialect : Dialect {
   let useDefaultAttributePrinterParser = 1;
   let hasConstantMaterializer = 1;
   let dependentDialects = ["::mlir::arith::ArithDialect"];
+  // Attributes txc attaches to upstream ops (the module, the entry
+  // function, its arguments and results) between import and code
+  // generation; each is `tx.<name>`. The dialect gets a typed helper per
+  // attribute (getNameAttrHelper(), ...); argument and result attributes
+  // are read with the function's getArgAttrOfType and the helper's name.
+  let discardableAttrs = (ins
+    // Function argument or result: the input or output name a frontend
+    // recorded (the ONNX graph's, the model builder's); it becomes the
+    // tensor's "name" in the compiled model's metadata.
+    "::mlir::StringAttr":$name,
+    // Function argument (after tx-weights-to-arguments): the name of the
+    // weight the argument carries, its key in the weights file.
+    "::mlir::StringAttr":$weight,
+    // Function argument: `array<i64: low, high>`, the range an input's
+    // values must lie in because the model indexes a table with them
+    // (metadata "index_range", checked by the runtime before every run).
+    "::mlir::DenseI64ArrayAttr":$index_range,
+    // Module: the safetensors file holding the weights (the metadata's
+    // "weights_file", relative to the model library).
+    "::mlir::StringAttr":$weights,
+    // Module: the tokenizer file a frontend wrote beside the model (the
+    // metadata's "tokenizer_file").
+    "::mlir::StringAttr":$tokenizer,
+    // Entry function of a generation model (tx-use-kv-cache): the roles of
+    // its inputs and outputs (tokens, positions, cache, cache_position,
+    // logits: tensor names), its batch and step, and the cache type.
+    "::mlir::DictionaryAttr":$generation,
+    // Module (tx-weights-to-arguments): the metadata JSON document the
+    // model library returns from txc_model_metadata.
+    "::mlir::StringAttr":$signature,
+    // Module (tx-weights-to-arguments): the buffer slots of empty tensors,
+    // which the entry point replaces by a scratch byte.
+    "::mlir::DenseI64ArrayAttr":$placeholders,
+    // Function argument: what a model input holds
+    // (`#tx.input_role<token_ids|positions|attention_mask|token_type_ids|
+    // past_key_value>`, a `::txc::tx::InputRoleAttr`; declared as Attribute
+    // because the attribute classes are defined after the dialect), recorded
+    // by the frontend; passes read it (tx::getInputRole) instead of input
+    // names.
+    "::mlir::Attribute":$role
+  );
   let extraClassDeclaration = [{
   private:
     void registerTypes();

@@ -12,6 +12,7 @@
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "txc/Dialect/Tx/AttentionOptions.h"
 #include "txc/Dialect/Tx/TxAsm.h"
 #include "txc/Dialect/Tx/TxDialect.h"
 #include "txc/Dialect/Tx/TxTypes.h"
@@ -33,6 +34,19 @@ inline bool isPositionalMask(MaskKind kind) {
 /// The function of a model module that whole-model passes work on: `@main`,
 /// else the only public function with a body; null when there is neither.
 mlir::FunctionOpInterface findEntryFunction(mlir::ModuleOp module);
+
+/// Argument attribute (`#tx.input_role<...>`) with the role of a model
+/// input, recorded by the frontend.
+constexpr llvm::StringLiteral kRoleAttr = "tx.role";
+
+/// The role recorded on argument `index` of `func`, if any.
+std::optional<InputRole> getInputRole(mlir::FunctionOpInterface func,
+                                      unsigned index);
+/// Records `role` on argument `index` of `func`.
+void setInputRole(mlir::FunctionOpInterface func, unsigned index,
+                  InputRole role);
+/// The first argument of `func` with `role`, -1 when there is none.
+int findInputRole(mlir::FunctionOpInterface func, InputRole role);
 
 /// Argument attribute (`array<i64: low, high>`) of a function input whose
 /// values index a table: they must lie in [low, high). The CPU backend
