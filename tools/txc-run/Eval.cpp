@@ -14,10 +14,13 @@
 // made from) and the top-1 agreement, the mean KL divergence and the
 // reference's perplexity are printed too. Encoder models (no generation
 // section) are compared by the cosine similarity of mean-pooled
-// embeddings, one text line at a time.
+// embeddings, one text line at a time. The scoring of generation models is
+// RunCore's (evaluateText, Perplexity.cpp); this file holds the flags, the
+// printing and the encoder comparison.
 //
 //===----------------------------------------------------------------------===//
 
+#include "RunCore.h"
 #include "TxcRun.h"
 #include "txc/Support/Npy.h"
 
@@ -100,243 +103,66 @@ struct EvalOptions {
       cl::cat(category)};
 };
 
-struct SessionDeleter {
-  void operator()(txrt_session *s) const { txrt_session_free(s); }
-};
-using SessionPtr = std::unique_ptr<txrt_session, SessionDeleter>;
-
 double msSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(
              std::chrono::steady_clock::now() - start)
       .count();
 }
 
-/// log(sum(exp(x))) of one row, in double.
-double logSumExp(const float *x, int64_t n) {
-  double m = -std::numeric_limits<double>::infinity();
-  for (int64_t i = 0; i < n; ++i)
-    m = std::max(m, double(x[i]));
-  double sum = 0;
-  for (int64_t i = 0; i < n; ++i)
-    sum += std::exp(double(x[i]) - m);
-  return m + std::log(sum);
-}
-
-/// The index of the largest value (the lowest among equals).
-int64_t argmax(const float *x, int64_t n) {
-  return std::max_element(x, x + n) - x;
-}
-
-/// One generation model under evaluation: its session and timing.
-struct Runner {
-  ModelPtr model;
-  SessionPtr session;
-  txrt_generation_info info;
-  std::string path;
-  double ms = 0;
-  int64_t tokensRun = 0;
-
-  /// Runs `window` (the inputs; position p predicts token p + 1) from an
-  /// empty cache and keeps the logits of positions `first ..` in `out`
-  /// ([window.size() - first][vocab], row 0 of the batch).
-  std::string run(ArrayRef<int64_t> window, size_t first, bool decodeMode,
-                  std::vector<float> &out) {
-    const int64_t batch = info.batch, v = info.vocab, n = window.size();
-    out.assign((n - first) * v, 0.0f);
-    auto start = std::chrono::steady_clock::now();
-    if (txrt_session_reset(session.get()) != TXRT_OK)
-      return txrt_last_error();
-    if (!decodeMode) {
-      std::vector<int64_t> tokens;
-      for (int64_t b = 0; b < batch; ++b)
-        tokens.insert(tokens.end(), window.begin(), window.end());
-      std::vector<float> all(batch * n * v);
-      if (txrt_session_prefill_logits(session.get(), tokens.data(),
-                                      size_t(batch), size_t(n),
-                                      all.data()) != TXRT_OK)
-        return txrt_last_error();
-      std::memcpy(out.data(), all.data() + first * v,
-                  (n - first) * v * sizeof(float));
-    } else {
-      for (int64_t p = 0; p < n; ++p) {
-        std::vector<int64_t> step(batch, window[p]);
-        txrt_status status =
-            p == 0 ? txrt_session_prefill(session.get(), step.data(),
-                                          size_t(batch), 1)
-                   : txrt_session_decode(session.get(), step.data(),
-                                         size_t(batch));
-        if (status != TXRT_OK)
-          return txrt_last_error();
-        if (p >= int64_t(first))
-          std::memcpy(out.data() + (p - first) * v,
-                      txrt_session_logits(session.get()), v * sizeof(float));
-      }
-    }
-    ms += msSince(start);
-    tokensRun += n;
-    return "";
-  }
-
-  void printSpeed(StringRef what) const {
-    errs() << what << ": " << tokensRun << " tokens run in "
-           << format("%.2f", ms) << " ms ("
-           << format("%.1f", ms > 0 ? tokensRun / (ms / 1e3) : 0.0)
-           << " tokens/s)\n";
-  }
-};
-
-/// Loads a generation model and creates its session.
-std::string openRunner(StringRef path, StringRef weights, int threads,
-                       Runner &runner) {
-  txrt_model *loaded = nullptr;
-  if (txrt_model_load(path.str().c_str(),
-                      weights.empty() ? nullptr : weights.str().c_str(),
-                      &loaded) != TXRT_OK)
-    return txrt_last_error();
-  runner.model.reset(loaded);
-  runner.path = path.str();
-  if (threads && txrt_set_num_threads(loaded, threads) != TXRT_OK)
-    return txrt_last_error();
-  if (txrt_generation_info_get(loaded, &runner.info) != TXRT_OK)
-    return txrt_last_error();
-  txrt_session *session = nullptr;
-  if (txrt_session_create(loaded, &session) != TXRT_OK)
-    return txrt_last_error();
-  runner.session.reset(session);
-  return "";
+void printSpeed(const Runner &runner, StringRef what) {
+  errs() << what << ": " << runner.tokensRun << " tokens run in "
+         << format("%.2f", runner.ms) << " ms ("
+         << format("%.1f",
+                   runner.ms > 0 ? runner.tokensRun / (runner.ms / 1e3) : 0.0)
+         << " tokens/s)\n";
 }
 
 /// Perplexity (and agreement) of a generation model.
 int evalGeneration(const EvalOptions &o, Runner &model,
                    const txc::Tokenizer &tokenizer, StringRef text,
                    int threads) {
-  const txrt_generation_info &info = model.info;
-  if (tokenizer.vocabSize() > info.vocab)
-    return error("the tokenizer has " + Twine(tokenizer.vocabSize()) +
-                 " tokens but model '" + model.path + "' has a vocabulary of " +
-                 Twine(info.vocab));
-  if (o.mode != "prefill" && o.mode != "decode")
-    return error("--mode must be 'prefill' or 'decode', not '" + o.mode + "'");
-  bool decodeMode = o.mode == "decode";
-  int64_t context = o.context.getNumOccurrences()
-                        ? int64_t(o.context)
-                        : std::min<int64_t>(512, info.capacity);
-  if (context < 2)
-    return error("--context must be at least 2, got " + Twine(context));
-  if (context > info.capacity)
-    return error("--context " + Twine(context) + " exceeds the KV cache of '" +
-                 model.path + "' (" + Twine(info.capacity) +
-                 " positions; compile with a larger --max-seq)");
-  int64_t stride = o.stride.getNumOccurrences() ? int64_t(o.stride) : context;
-  if (stride < 1 || stride > context)
-    return error("--stride must be between 1 and --context (" + Twine(context) +
-                 "), got " + Twine(stride));
-  if (o.maxTokens.getNumOccurrences() && o.maxTokens < 2)
-    return error("--max-tokens must be at least 2, got " +
-                 Twine(int64_t(o.maxTokens)));
+  EvalSettings settings;
+  if (o.context.getNumOccurrences())
+    settings.context = o.context;
+  if (o.stride.getNumOccurrences())
+    settings.stride = o.stride;
+  settings.mode = o.mode;
+  if (o.maxTokens.getNumOccurrences())
+    settings.maxTokens = o.maxTokens;
+  settings.reference = o.reference;
+  settings.threads = threads;
+  settings.noBos = o.noBos;
+  settings.keepLogits = !o.logitsOut.empty();
+  settings.textLabel = "--text: '" + o.text + "'";
+  EvalResult result;
+  if (std::string message =
+          evaluateText(model, tokenizer, text, settings, result);
+      !message.empty())
+    return error(message);
 
-  std::vector<int64_t> ids;
-  for (int32_t id : tokenizer.encode(text, !o.noBos, false))
-    ids.push_back(id);
-  if (o.maxTokens.getNumOccurrences() && int64_t(ids.size()) > o.maxTokens)
-    ids.resize(o.maxTokens);
-  if (ids.size() < 2)
-    return error("--text: '" + o.text + "' has " + Twine(ids.size()) +
-                 " token(s); eval needs at least 2");
-
-  Runner reference;
-  if (!o.reference.empty()) {
-    if (std::string message = openRunner(o.reference, "", threads, reference);
-        !message.empty())
-      return error("--reference: " + message);
-    if (reference.info.vocab != info.vocab)
-      return error("--reference: model '" + o.reference +
-                   "' has a vocabulary of " + Twine(reference.info.vocab) +
-                   ", but '" + model.path + "' has " + Twine(info.vocab) +
-                   " (both must share one)");
-    if (context > reference.info.capacity)
-      return error("--context " + Twine(context) +
-                   " exceeds the KV cache of '" + o.reference + "' (" +
-                   Twine(reference.info.capacity) +
-                   " positions; compile with a larger --max-seq)");
-  }
-
-  const int64_t v = info.vocab, total = ids.size();
-  double nll = 0, referenceNll = 0, kl = 0;
-  int64_t scored = 0, agree = 0, nearTies = 0;
-  std::vector<float> logitsOut, mine, theirs;
-  int64_t previousEnd = 0;
-  for (int64_t begin = 0;; begin += stride) {
-    int64_t end = std::min(begin + context, total);
-    int64_t firstTarget = std::max(begin + 1, previousEnd);
-    previousEnd = end;
-    if (firstTarget < end) {
-      // Inputs: the window but its last token; position p predicts
-      // ids[begin + p + 1].
-      ArrayRef<int64_t> window =
-          ArrayRef<int64_t>(ids).slice(begin, end - 1 - begin);
-      size_t first = firstTarget - 1 - begin;
-      if (std::string message = model.run(window, first, decodeMode, mine);
-          !message.empty())
-        return error(message);
-      if (reference.session)
-        if (std::string message =
-                reference.run(window, first, decodeMode, theirs);
-            !message.empty())
-          return error("--reference: " + message);
-      for (int64_t j = firstTarget; j < end; ++j) {
-        const float *x = mine.data() + (j - firstTarget) * v;
-        double lse = logSumExp(x, v);
-        nll += lse - double(x[ids[j]]);
-        ++scored;
-        if (!o.logitsOut.empty())
-          logitsOut.insert(logitsOut.end(), x, x + v);
-        if (!reference.session)
-          continue;
-        const float *r = theirs.data() + (j - firstTarget) * v;
-        double rlse = logSumExp(r, v);
-        referenceNll += rlse - double(r[ids[j]]);
-        for (int64_t k = 0; k < v; ++k) {
-          double lr = double(r[k]) - rlse;
-          kl += std::exp(lr) * (lr - (double(x[k]) - lse));
-        }
-        int64_t top = argmax(r, v);
-        float second = -std::numeric_limits<float>::infinity();
-        for (int64_t k = 0; k < v; ++k)
-          if (k != top)
-            second = std::max(second, r[k]);
-        if (double(r[top]) - double(second) < 1e-3)
-          ++nearTies;
-        else if (argmax(x, v) == top)
-          ++agree;
-      }
-    }
-    if (end == total)
-      break;
-  }
-
-  outs() << "perplexity: " << format("%.6f", std::exp(nll / scored)) << "\n";
-  outs() << "tokens: " << scored << " scored\n";
-  if (reference.session) {
-    int64_t counted = scored - nearTies;
-    outs() << "top1-agreement: "
-           << (counted ? formatv("{0:F4}", double(agree) / counted).str()
-                       : std::string("n/a"))
-           << " (" << agree << "/" << counted << "; " << nearTies
-           << " near-ties excluded)\n";
-    outs() << "kl: " << format("%.6g", kl / scored) << "\n";
+  outs() << "perplexity: " << format("%.6f", result.perplexity) << "\n";
+  outs() << "tokens: " << result.scored << " scored\n";
+  if (result.hasReference) {
+    outs()
+        << "top1-agreement: "
+        << (result.counted
+                ? formatv("{0:F4}", double(result.agree) / result.counted).str()
+                : std::string("n/a"))
+        << " (" << result.agree << "/" << result.counted << "; "
+        << result.nearTies << " near-ties excluded)\n";
+    outs() << "kl: " << format("%.6g", result.kl) << "\n";
     outs() << "reference-perplexity: "
-           << format("%.6f", std::exp(referenceNll / scored)) << "\n";
+           << format("%.6f", result.referencePerplexity) << "\n";
   }
   outs().flush();
-  model.printSpeed("eval");
-  if (reference.session)
-    reference.printSpeed("reference");
+  printSpeed(model, "eval");
+  if (result.reference)
+    printSpeed(*result.reference, "reference");
   if (!o.logitsOut.empty())
     if (Error err = txc::writeNpy(
-            o.logitsOut, "<f4", {scored, v},
-            ArrayRef<char>(reinterpret_cast<const char *>(logitsOut.data()),
-                           logitsOut.size() * sizeof(float))))
+            o.logitsOut, "<f4", {result.scored, model.info.vocab},
+            ArrayRef<char>(reinterpret_cast<const char *>(result.logits.data()),
+                           result.logits.size() * sizeof(float))))
       return error("--logits-out: " + toString(std::move(err)));
   return 0;
 }

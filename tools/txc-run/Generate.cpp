@@ -12,11 +12,14 @@
 // tokenizer (or --tokenizer) and the answer streamed to stdout as it is
 // generated; token ids given with --prompt-ids give "tokens: ..." lines.
 // --chat holds a conversation read from standard input, keeping the KV
-// cache across turns. Prefill and decode speed go to stderr.
+// cache across turns. Prefill and decode speed go to stderr. The
+// generation loop, stop strings and chat turns are RunCore's
+// (TextGenerator, Chat); this file holds the flags and the printing.
 //
 //===----------------------------------------------------------------------===//
 
 #include "PromptIds.h"
+#include "RunCore.h"
 #include "TxcRun.h"
 #include "txc/Support/Npy.h"
 
@@ -31,6 +34,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <vector>
@@ -143,11 +147,6 @@ struct GenerateOptions {
       cl::value_desc("FILE.npy"), cl::cat(category)};
 };
 
-struct SessionDeleter {
-  void operator()(txrt_session *s) const { txrt_session_free(s); }
-};
-using SessionPtr = std::unique_ptr<txrt_session, SessionDeleter>;
-
 double msSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(
              std::chrono::steady_clock::now() - start)
@@ -175,141 +174,31 @@ void reportCacheFull(int64_t capacity) {
          << " positions; compile with a larger --max-seq)\n";
 }
 
-/// The text of one row as it is generated: token pieces go through
-/// Utf8Stream (a character is printed whole), and text that may still turn
-/// out to be the start of a stop string is held back until decided. What
-/// is final goes to `stream` (flushed) when given, and always to `text`.
-class RowText {
-public:
-  RowText(ArrayRef<std::string> stops, raw_ostream *stream)
-      : stops(stops), stream(stream) {}
+/// The stop rules of the generate flags.
+StopRules stopRules(const GenerateOptions &o) {
+  StopRules rules;
+  rules.maxNewTokens = o.maxNewTokens;
+  rules.stops.assign(o.stops.begin(), o.stops.end());
+  rules.stopTokens.assign(o.stopTokens.begin(), o.stopTokens.end());
+  return rules;
+}
 
-  /// Adds the bytes of one token; true when a stop string completed (the
-  /// text before it is emitted, the string itself is dropped).
-  bool push(StringRef bytes) {
-    held += utf8.push(bytes);
-    return settle(false);
-  }
-  /// Ends the row: emits everything held back.
-  void finish() {
-    held += utf8.flush();
-    if (!settle(true))
-      emit(held);
-    held.clear();
-  }
-
-  std::string text;
-
-private:
-  /// Emits the held text that can no longer be part of a stop string;
-  /// true when a stop string is complete.
-  bool settle(bool final) {
-    size_t first = std::string::npos;
-    for (const std::string &stop : stops)
-      first = std::min(first, held.find(stop));
-    if (first != std::string::npos) {
-      emit(StringRef(held).take_front(first));
-      held.clear();
-      return true;
-    }
-    if (final)
-      return false;
-    // The longest end of `held` that begins some stop string.
-    size_t keep = 0;
-    for (const std::string &stop : stops)
-      for (size_t k = std::min(held.size(), stop.size() - 1); k > keep; --k)
-        if (StringRef(held).ends_with(StringRef(stop).take_front(k))) {
-          keep = k;
-          break;
-        }
-    emit(StringRef(held).drop_back(keep));
-    held.erase(0, held.size() - keep);
-    return false;
-  }
-  void emit(StringRef piece) {
-    if (piece.empty())
-      return;
-    text += piece;
-    if (stream) {
-      *stream << piece;
-      stream->flush();
-    }
-  }
-
-  ArrayRef<std::string> stops;
-  raw_ostream *stream;
-  txc::Utf8Stream utf8;
-  std::string held;
-};
-
-/// What one text generation did.
-struct TextRun {
-  /// Per row: the ids generated, the last one never fed back.
-  std::vector<std::vector<int64_t>> ids;
-  /// Per row: ended on an end-of-generation or --stop-token id.
-  std::vector<bool> endedOnToken;
-  std::vector<std::string> text;
-  int64_t decodeSteps = 0;
-  double decodeMs = 0;
-  bool cacheFull = false;
-};
-
-/// Generates text from the logits the session holds: one row per batch
-/// row, each ending at an end-of-generation id, a --stop-token id, a --stop
-/// string or --max-new-tokens; the run ends early when the cache fills. A
-/// batch of 1 streams to stdout. Returns an error message, or "".
+/// Generates text from the logits the session holds (RunCore's
+/// TextGenerator); a batch of 1 streams to stdout. Returns an error
+/// message, or "".
 std::string generateText(const GenerateOptions &o, txrt_session *session,
                          const txrt_generation_info &info,
                          const txc::Tokenizer &tokenizer,
                          const txrt_sampling &params, txrt_rng &rng,
                          TextRun &run) {
-  const int64_t batch = info.batch, n = o.maxNewTokens;
-  std::vector<int32_t> ends = tokenizer.endOfGeneration();
-  auto isEnd = [&](int64_t token) {
-    return llvm::is_contained(ends, token) ||
-           llvm::is_contained(o.stopTokens, token);
-  };
-  std::vector<std::string> stops(o.stops.begin(), o.stops.end());
-  std::vector<RowText> rows;
-  for (int64_t b = 0; b < batch; ++b)
-    rows.emplace_back(stops, batch == 1 ? &outs() : nullptr);
-  run.ids.assign(batch, {});
-  run.endedOnToken.assign(batch, false);
-  std::vector<bool> done(batch, false);
-  std::vector<int64_t> step(batch, 0);
-  auto start = std::chrono::steady_clock::now();
-  for (int64_t i = 0; i < n; ++i) {
-    const float *logits = txrt_session_logits(session);
-    for (int64_t b = 0; b < batch; ++b) {
-      if (done[b])
-        continue; // feeds its last token again
-      if (txrt_sample(logits + b * info.vocab, size_t(info.vocab), &params,
-                      &rng, &step[b]) != TXRT_OK)
-        return txrt_last_error();
-      run.ids[b].push_back(step[b]);
-      if (isEnd(step[b])) {
-        done[b] = true;
-        run.endedOnToken[b] = true;
-      } else if (rows[b].push(tokenizer.tokenBytes(int32_t(step[b]), true))) {
-        done[b] = true;
-      }
-    }
-    if (i + 1 == n || llvm::all_of(done, [](bool x) { return x; }))
-      break;
-    if (txrt_session_length(session) >= info.capacity) {
-      run.cacheFull = true;
-      break;
-    }
-    if (txrt_session_decode(session, step.data(), size_t(batch)) != TXRT_OK)
-      return txrt_last_error();
-    ++run.decodeSteps;
-  }
-  run.decodeMs = msSince(start);
-  for (RowText &row : rows) {
-    row.finish();
-    run.text.push_back(row.text);
-  }
-  return "";
+  std::function<void(int64_t, StringRef)> sink;
+  if (info.batch == 1)
+    sink = [](int64_t, StringRef piece) {
+      outs() << piece;
+      outs().flush();
+    };
+  return txcrun::generateText(session, info, tokenizer, params, rng,
+                              stopRules(o), std::move(sink), run);
 }
 
 std::string joinIds(ArrayRef<int64_t> ids) {
@@ -424,16 +313,6 @@ int generateIds(const GenerateOptions &o, txrt_session *created,
   return 0;
 }
 
-/// Checks that the tokenizer's ids fit the model's logits.
-std::string checkVocabulary(const txc::Tokenizer &tokenizer, int64_t vocab,
-                            StringRef modelPath) {
-  if (tokenizer.vocabSize() > vocab)
-    return "the tokenizer has " + std::to_string(tokenizer.vocabSize()) +
-           " tokens but model '" + modelPath.str() + "' has a vocabulary of " +
-           std::to_string(vocab);
-  return "";
-}
-
 /// Generation from a text --prompt: streams the answer (batch 1) or prints
 /// each row's text after a "[row N]" header.
 int generateFromText(const GenerateOptions &o, txrt_session *session,
@@ -533,17 +412,11 @@ int runChat(const GenerateOptions &o, txrt_session *session,
   txc::ChatFormat format;
   if (!o.chatTemplate.empty()) {
     StringRef name = o.chatTemplate;
-    if (name == "chatml")
-      format = txc::ChatFormat::ChatML;
-    else if (name == "llama3")
-      format = txc::ChatFormat::Llama3;
-    else if (name == "llama2")
-      format = txc::ChatFormat::Llama2;
-    else if (name == "phi3")
-      format = txc::ChatFormat::Phi3;
-    else
+    std::optional<txc::ChatFormat> named = chatFormatNamed(name);
+    if (!named)
       return error("--chat-template: unknown format '" + name +
                    "' (known: chatml, llama3, llama2, phi3)");
+    format = *named;
   } else {
     Expected<txc::ChatFormat> detected =
         txc::detectChatFormat(tokenizer.chatTemplate());
@@ -552,56 +425,16 @@ int runChat(const GenerateOptions &o, txrt_session *session,
                    " (give the format with --chat-template)");
     format = *detected;
   }
-  // The template writes BOS itself where the format wants it, when the
-  // tokenizer's rules add one.
-  std::string bosText;
-  std::vector<int32_t> rules = tokenizer.encode("", true, false);
-  if (tokenizer.bos() >= 0 && !rules.empty() &&
-      rules.front() == tokenizer.bos())
-    bosText = tokenizer.tokenBytes(tokenizer.bos(), false);
-
-  std::vector<txc::ChatMessage> messages;
-  if (!o.system.empty())
-    messages.push_back({"system", o.system});
-  // A template that writes a system message of its own when the
-  // conversation has none (SmolLM2's) gets it here too.
-  std::string defaultSystem =
-      txc::chatDefaultSystemPrompt(tokenizer.chatTemplate());
+  Chat chat(tokenizer, format, o.system);
   txrt_rng rng;
   txrt_rng_seed(&rng, o.seed);
-  // The rendered conversation whose tokens are in the cache (up to the last
-  // assistant header), the last answer, and its token never fed back.
-  std::string rendered, answer;
-  std::vector<int64_t> pending;
   std::string turn;
   while (readTurn(turn)) {
-    messages.push_back({"user", turn});
-    std::string next =
-        txc::formatChat(format, messages, true, bosText, defaultSystem);
     std::vector<int64_t> ids;
-    // Only what follows the cached text is new: the end of the last answer
-    // (its end-of-turn marker), the user's turn and the assistant header.
-    size_t from = std::string::npos;
-    if (!rendered.empty() && StringRef(next).starts_with(rendered)) {
-      StringRef trimmed = StringRef(answer).trim();
-      size_t at = next.find(trimmed.str(), rendered.size());
-      if (at != std::string::npos &&
-          at <= rendered.size() + (answer.size() - trimmed.size()))
-        from = at + trimmed.size();
-    }
-    if (from != std::string::npos) {
-      ids = pending;
-      for (int32_t id :
-           tokenizer.encode(StringRef(next).drop_front(from), false, true))
-        ids.push_back(id);
-    } else {
-      // The first turn, or a template that rewrote earlier turns: start
-      // over with the whole conversation.
-      if (txrt_session_reset(session) != TXRT_OK)
-        return error(txrt_last_error());
-      for (int32_t id : tokenizer.encode(next, false, true))
-        ids.push_back(id);
-    }
+    bool reset = false;
+    chat.addUserTurn(turn, ids, reset);
+    if (reset && txrt_session_reset(session) != TXRT_OK)
+      return error(txrt_last_error());
     if (txrt_session_length(session) + int64_t(ids.size()) > info.capacity) {
       outs().flush();
       reportCacheFull(info.capacity);
@@ -611,7 +444,7 @@ int runChat(const GenerateOptions &o, txrt_session *session,
     if (txrt_session_prefill(session, ids.data(), 1, ids.size()) != TXRT_OK)
       return error(txrt_last_error());
     double prefillMs = msSince(start);
-    rendered = next;
+    chat.commitTurn();
     TextRun run;
     if (std::string message =
             generateText(o, session, info, tokenizer, params, rng, run);
@@ -626,11 +459,7 @@ int runChat(const GenerateOptions &o, txrt_session *session,
       reportCacheFull(info.capacity);
       return 0;
     }
-    answer = run.text[0];
-    messages.push_back({"assistant", answer});
-    pending.clear();
-    if (!run.endedOnToken[0] && !run.ids[0].empty())
-      pending.push_back(run.ids[0].back());
+    chat.addAnswer(run);
   }
   return 0;
 }

@@ -1,21 +1,11 @@
 //===- TxcRun.cpp - helpers shared by txc-run's commands ------------------===//
 //
-// Model flags and loading, tokenizer lookup (a model's tokenizer_file or
-// --tokenizer) and small readers shared by txc-run's commands.
+// Model flags and loading shared by txc-run's commands.
 //
 //===----------------------------------------------------------------------===//
 
 #include "TxcRun.h"
-#include "txc/Support/Files.h"
 
-#include "txc/Support/GGUF.h"
-
-#include "llvm/ADT/SmallVector.h"
-#include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Support/JSON.h"
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 
 #include <optional>
@@ -101,86 +91,6 @@ txcrun::ModelPtr txcrun::loadModel(const ModelOptions &options, int threads) {
     return nullptr;
   }
   return model;
-}
-
-Expected<std::unique_ptr<txc::Tokenizer>>
-txcrun::loadTokenizer(StringRef path) {
-  auto fail = [&](const Twine &why) {
-    return createStringError("tokenizer '" + path + "': " + why);
-  };
-  sys::fs::file_status status;
-  if (std::error_code ec = sys::fs::status(path, status))
-    return fail(ec.message());
-  if (sys::fs::is_directory(status))
-    return txc::Tokenizer::fromHuggingFace(path);
-  Expected<std::unique_ptr<MemoryBuffer>> file = txc::readRegularFile(path);
-  if (!file)
-    return fail(toString(file.takeError()));
-  StringRef bytes = (*file)->getBuffer();
-  if (bytes.starts_with("GGUF")) {
-    // Parsed from the bytes already read (the file is read once).
-    Expected<std::unique_ptr<txc::GGUFFile>> gguf =
-        txc::GGUFFile::parse(std::move(*file));
-    if (!gguf)
-      return gguf.takeError();
-    return txc::Tokenizer::fromGGUF(**gguf);
-  }
-  // txc's own form says "format": "txc-tokenizer"; a Hugging Face
-  // tokenizer.json has a "model" object (its vocabulary and algorithm).
-  Expected<json::Value> parsed = json::parse(bytes);
-  if (!parsed)
-    return fail("neither a GGUF file nor JSON: " +
-                toString(parsed.takeError()));
-  const json::Object *root = parsed->getAsObject();
-  if (root && root->getString("format") != StringRef("txc-tokenizer") &&
-      root->getObject("model"))
-    return txc::Tokenizer::fromHuggingFace(path);
-  Expected<std::unique_ptr<txc::Tokenizer>> own =
-      txc::Tokenizer::fromJSON(bytes);
-  if (!own)
-    return fail(toString(own.takeError()));
-  return own;
-}
-
-std::string txcrun::findTokenizer(const txrt_model *model, StringRef modelPath,
-                                  StringRef override, StringRef alternatives,
-                                  std::unique_ptr<txc::Tokenizer> &out) {
-  std::string path = override.str();
-  if (path.empty()) {
-    const char *own = model ? txrt_model_tokenizer_path(model) : nullptr;
-    if (!own) {
-      std::string message =
-          model ? "model '" + modelPath.str() +
-                      "' has no tokenizer (its metadata names no "
-                      "tokenizer_file)"
-                : std::string("no tokenizer");
-      return message + ": give one with --tokenizer PATH" +
-             (alternatives.empty() ? std::string()
-                                   : ", or " + alternatives.str());
-    }
-    path = own;
-  }
-  Expected<std::unique_ptr<txc::Tokenizer>> loaded = loadTokenizer(path);
-  if (!loaded)
-    return toString(loaded.takeError());
-  out = std::move(*loaded);
-  return "";
-}
-
-std::string txcrun::readTextFile(StringRef path, StringRef flag,
-                                 std::string &out) {
-  if (path != "-")
-    if (std::string why = txc::checkRegularFile(path); !why.empty())
-      return (flag + ": " + why).str();
-  ErrorOr<std::unique_ptr<MemoryBuffer>> file =
-      path == "-" ? MemoryBuffer::getSTDIN()
-                  : MemoryBuffer::getFile(path, /*IsText=*/false,
-                                          /*RequiresNullTerminator=*/false);
-  if (!file)
-    return (flag + ": cannot read '" + path + "': " + file.getError().message())
-        .str();
-  out = (*file)->getBuffer().str();
-  return "";
 }
 
 std::vector<char *> txcrun::dropCommandWord(int argc, char **argv, int index) {

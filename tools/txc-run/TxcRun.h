@@ -1,7 +1,8 @@
 //===- TxcRun.h - helpers shared by txc-run's commands ----------*- C++ -*-===//
 //
 // The pieces every txc-run command uses: error reporting, the model flags
-// and loading, and finding a model's tokenizer.
+// and loading. What does not depend on the command line (tokenizers,
+// generation, perplexity) is in RunCore.h, the library TxcRunCore.
 //
 //===----------------------------------------------------------------------===//
 
@@ -9,6 +10,7 @@
 #define TXC_TOOLS_TXC_RUN_TXCRUN_H
 
 #include "PromptIds.h"
+#include "RunCore.h"
 #include "txc-c/txrt.h"
 #include "txc/Runtime/Tokenizer.h"
 
@@ -29,12 +31,6 @@ inline int error(const llvm::Twine &message) {
   llvm::errs() << "txc-run: error: " << message << "\n";
   return 1;
 }
-
-/// Owns a loaded model.
-struct ModelDeleter {
-  void operator()(txrt_model *model) const { txrt_model_free(model); }
-};
-using ModelPtr = std::unique_ptr<txrt_model, ModelDeleter>;
 
 /// The flags of every txc-run command: the model, its weights, its threads.
 /// A command's options struct holds one, after its option category. The
@@ -62,26 +58,6 @@ std::string threadsRequested(const ModelOptions &options, int &threads);
 /// Loads the model `options` names and gives it `threads` (0: its own
 /// default). On failure prints the error and returns null.
 ModelPtr loadModel(const ModelOptions &options, int threads);
-
-/// Loads a tokenizer from `path`: a Hugging Face tokenizer.json or the
-/// folder holding one, a .gguf file, or txc's own tokenizer JSON
-/// (Tokenizer::toJSON). Errors name the path.
-llvm::Expected<std::unique_ptr<txc::Tokenizer>>
-loadTokenizer(llvm::StringRef path);
-
-/// The tokenizer a command uses: `override` (--tokenizer) when not empty,
-/// else the file the model's metadata names (`model` may be null). On
-/// failure returns a message; when there is no tokenizer at all the message
-/// says so and suggests `alternatives` (e.g. "--prompt-ids").
-std::string findTokenizer(const txrt_model *model, llvm::StringRef modelPath,
-                          llvm::StringRef override,
-                          llvm::StringRef alternatives,
-                          std::unique_ptr<txc::Tokenizer> &out);
-
-/// Reads a whole file ("-": standard input) into `out`; a message naming
-/// `flag` and the file on failure.
-std::string readTextFile(llvm::StringRef path, llvm::StringRef flag,
-                         std::string &out);
 
 /// `txc-run MODEL.so generate ...` (Generate.cpp).
 int runGenerate(int argc, char **argv);

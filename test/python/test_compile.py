@@ -1,0 +1,93 @@
+"""txc.compile: IR text, stages, files written, and its errors."""
+
+import os
+
+import pytest
+
+import txc
+from conftest import SRC
+
+DECODER2 = os.path.join(SRC, "examples", "decoder2.mlir")
+
+
+def test_ir_text():
+    ir = txc.compile(DECODER2)
+    assert isinstance(ir, str)
+    assert "tx.layer" in ir
+    linalg = txc.compile(DECODER2, emit="linalg")
+    assert "linalg." in linalg and "tx.layer" not in linalg
+
+
+def test_stages_and_callback():
+    seen = []
+    ir, stages = txc.compile(DECODER2, emit="linalg", stages=True,
+                             on_stage=seen.append)
+    assert ir.strip()
+    assert stages, "no stage IR"
+    assert all(isinstance(text, str) and text for text in stages.values())
+    assert [s.key for s in seen] == list(stages)
+    assert all(isinstance(s, txc.StageIR) for s in seen)
+
+
+def test_files_written(tmp_path):
+    out = tmp_path / "model.so"
+    files = txc.compile(DECODER2, out, opt_level=2)
+    assert str(out) in files
+    assert out.exists() and all(os.path.exists(f) for f in files)
+    ll = txc.compile(DECODER2, tmp_path / "model.ll")
+    assert os.path.exists(ll[0])
+
+
+def test_layer_skip_option():
+    full = txc.compile(DECODER2)
+    skipped = txc.compile(DECODER2, layer_skip_speedup=2.0)
+    assert skipped.count("tx.layer") < full.count("tx.layer")
+
+
+def test_missing_file():
+    with pytest.raises(txc.CompileError) as info:
+        txc.compile("/nonexistent/model.onnx")
+    assert "/nonexistent/model.onnx" in str(info.value)
+    assert isinstance(info.value, RuntimeError)
+
+
+def test_bad_ir(tmp_path):
+    bad = tmp_path / "bad.mlir"
+    bad.write_text("func.func @f( {\n")
+    with pytest.raises(txc.CompileError) as info:
+        txc.compile(bad)
+    assert "bad.mlir" in str(info.value)
+
+
+def test_bad_arguments(tmp_path):
+    with pytest.raises(TypeError, match="unknown option"):
+        txc.compile(DECODER2, max_sequence=4)
+    with pytest.raises(ValueError, match="emit"):
+        txc.compile(DECODER2, emit="exe")
+    with pytest.raises(ValueError, match="give output"):
+        txc.compile(DECODER2, emit="so")
+    with pytest.raises(TypeError, match="shapes"):
+        txc.compile(DECODER2, shapes=[1, 2])
+    with pytest.raises(ValueError, match="shapes"):
+        txc.compile(DECODER2, shapes={"ids": (1, 0)})
+    with pytest.raises(ValueError, match="quantize"):
+        txc.compile(DECODER2, quantize="q4")
+    with pytest.raises(TypeError, match="max_seq"):
+        txc.compile(DECODER2, max_seq="64")
+    with pytest.raises(ValueError, match="opt_level"):
+        txc.compile(DECODER2, opt_level=7)
+    with pytest.raises(TypeError, match="path"):
+        txc.compile(42)
+
+
+def test_bad_pipeline():
+    with pytest.raises(txc.CompileError):
+        txc.compile(DECODER2, pipeline="builtin.module(no-such-pass)")
+
+
+def test_callback_exception_propagates():
+    def boom(stage):
+        raise KeyError("from the callback")
+
+    with pytest.raises(KeyError, match="from the callback"):
+        txc.compile(DECODER2, on_stage=boom)
