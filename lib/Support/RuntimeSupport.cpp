@@ -422,21 +422,6 @@ unsigned txc::rt::safetensorsDTypeSize(std::string_view dtype) {
   return txc::format::safetensorsDTypeBytes(dtype);
 }
 
-namespace {
-
-/// Number of elements, or -1 on a negative dimension or overflow.
-int64_t numElements(const std::vector<int64_t> &shape) {
-  int64_t n = 1;
-  for (int64_t d : shape) {
-    if (d < 0 || (d != 0 && n > INT64_MAX / d))
-      return -1;
-    n *= d;
-  }
-  return n;
-}
-
-} // namespace
-
 bool txc::rt::parseSafetensors(std::string_view bytes, const std::string &path,
                                std::vector<SafetensorsTensor> &out,
                                std::string &error) {
@@ -487,7 +472,7 @@ bool txc::rt::parseSafetensors(std::string_view bytes, const std::string &path,
     std::optional<int64_t> begin = jsonInteger((*offsets)[0]),
                            end = jsonInteger((*offsets)[1]);
     unsigned elt = safetensorsDTypeSize(e.dtype);
-    int64_t n = numElements(e.shape);
+    int64_t n = numElements(e.shape.data(), e.shape.size());
     if (!begin || !end || *begin < 0 || *end < *begin ||
         static_cast<uint64_t>(*end) > data.size())
       return bad("entry '" + key + "' has byte range outside the file");
@@ -504,4 +489,15 @@ bool txc::rt::parseSafetensors(std::string_view bytes, const std::string &path,
     out.push_back(std::move(e));
   }
   return true;
+}
+
+int64_t txc::rt::numElements(const int64_t *shape, size_t rank) {
+  int64_t n = 1;
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t d = shape[i];
+    if (d < 0 || (d != 0 && n > INT64_MAX / d))
+      return -1;
+    n *= d;
+  }
+  return n;
 }

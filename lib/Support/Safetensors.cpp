@@ -23,17 +23,6 @@ unsigned safetensorsDTypeSize(StringRef dtype) {
   return rt::safetensorsDTypeSize(dtype);
 }
 
-/// Number of elements, or -1 on a negative dimension or overflow.
-static int64_t numElements(ArrayRef<int64_t> shape) {
-  int64_t n = 1;
-  for (int64_t d : shape) {
-    if (d < 0 || (d != 0 && n > INT64_MAX / d))
-      return -1;
-    n *= d;
-  }
-  return n;
-}
-
 Error SafetensorsWriter::add(StringRef name, StringRef dtype,
                              ArrayRef<int64_t> shape, ArrayRef<char> data) {
   if (index.count(name))
@@ -42,7 +31,7 @@ Error SafetensorsWriter::add(StringRef name, StringRef dtype,
   if (!elt)
     return createStringError("unknown safetensors dtype '%s'",
                              dtype.str().c_str());
-  int64_t n = numElements(shape);
+  int64_t n = rt::numElements(shape.data(), shape.size());
   if (n < 0 || static_cast<uint64_t>(n) * elt != data.size())
     return createStringError("tensor '%s': %zu bytes do not match its shape",
                              name.str().c_str(), data.size());

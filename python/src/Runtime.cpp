@@ -107,14 +107,9 @@ txrt_sampling samplingParams(std::optional<bool> greedy,
         "greedy cannot be combined with temperature, top_k or top_p");
   txrt_sampling params{!sampling, temperature.value_or(1.0f), topK.value_or(0),
                        topP.value_or(1.0f)};
-  if (sampling) {
-    float probe = 0.0f;
-    int64_t token;
-    txrt_rng rng;
-    txrt_rng_seed(&rng, 0);
-    if (txrt_sample(&probe, 1, &params, &rng, &token) != TXRT_OK)
-      throw nb::value_error(txrt_last_error());
-  }
+  if (sampling)
+    if (std::string why = txcrun::checkSampling(params); !why.empty())
+      throw nb::value_error(why.c_str());
   return params;
 }
 

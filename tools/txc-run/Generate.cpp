@@ -532,14 +532,9 @@ int txcrun::runGenerate(int argc, char **argv) {
     return error("--chat-template and --system need --chat");
   txrt_sampling params{!sampling, o.temperature, o.topK, o.topP};
   // Bad sampling parameters fail before any work.
-  if (sampling) {
-    float probe = 0.0f;
-    int64_t token;
-    txrt_rng rng;
-    txrt_rng_seed(&rng, 0);
-    if (txrt_sample(&probe, 1, &params, &rng, &token) != TXRT_OK)
-      return error(txrt_last_error());
-  }
+  if (sampling)
+    if (std::string why = checkSampling(params); !why.empty())
+      return error(why);
 
   ModelPtr model = loadModel(o.model, threads);
   if (!model)

@@ -361,3 +361,13 @@ void Chat::addAnswer(const TextRun &run) {
   if (!run.endedOnToken.empty() && !run.endedOnToken[0] && !run.ids[0].empty())
     pending.push_back(run.ids[0].back());
 }
+
+std::string txcrun::checkSampling(const txrt_sampling &params) {
+  float probe = 0.0f;
+  int64_t token;
+  txrt_rng rng;
+  txrt_rng_seed(&rng, 0);
+  if (txrt_sample(&probe, 1, &params, &rng, &token) != TXRT_OK)
+    return txrt_last_error();
+  return "";
+}

@@ -184,6 +184,10 @@ generateText(txrt_session *session, const txrt_generation_info &info,
 // Chat
 //===----------------------------------------------------------------------===//
 
+/// An error message when `params` are not valid sampling parameters (what
+/// txrt_sample would refuse), else "": checked before any work is done.
+std::string checkSampling(const txrt_sampling &params);
+
 /// The format named `name` (chatml, llama3, llama2, phi3), if any.
 std::optional<txc::ChatFormat> chatFormatNamed(llvm::StringRef name);
 

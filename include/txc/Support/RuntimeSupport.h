@@ -133,6 +133,10 @@ bool parseJson(std::string_view text, nlohmann::json &out, std::string &error);
 /// integral and fits in int64_t; nothing otherwise.
 std::optional<int64_t> jsonInteger(const nlohmann::json &value);
 
+/// Number of elements of a tensor of `shape` (`rank` dimensions), or -1 on
+/// a negative dimension or overflow.
+int64_t numElements(const int64_t *shape, size_t rank);
+
 } // namespace txc::rt
 
 #endif // TXC_SUPPORT_RUNTIMESUPPORT_H
