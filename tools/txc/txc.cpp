@@ -11,9 +11,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "txc-c/txc_model_format.h"
 #include "txc/Compiler/Compiler.h"
 
 #include "mlir/Support/LLVM.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
@@ -228,6 +230,10 @@ private:
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  cl::SetVersionPrinter([](raw_ostream &os) {
+    os << "txc " TXC_VERSION_STRING " (writes model format "
+       << TXC_MODEL_FORMAT_VERSION << "; LLVM/MLIR " LLVM_VERSION_STRING ")\n";
+  });
   cl::HideUnrelatedOptions({&txcCategory, &genCategory});
   cl::ParseCommandLineOptions(
       argc, argv,
