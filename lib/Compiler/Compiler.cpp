@@ -88,6 +88,19 @@ txc::Stage txc::stageForOutput(StringRef path) {
                                  : Stage::Tx;
 }
 
+StringRef txc::severityPrefix(Severity severity) {
+  switch (severity) {
+  case Severity::Remark:
+  case Severity::Note:
+    return "note: ";
+  case Severity::Warning:
+    return "warning: ";
+  case Severity::Error:
+    return "error: ";
+  }
+  return "";
+}
+
 std::string
 txc::parseShapeText(StringRef text,
                     std::pair<std::string, std::vector<int64_t>> &shape) {
@@ -109,28 +122,16 @@ void txc::registerCompilerDialects(DialectRegistry &registry) {
   mlir::registerAllExtensions(registry);
 }
 
-/// The global pass registry, filled once per process: textual pipelines
-/// (`--pipeline`) may name any tx or upstream pass.
-static void registerPassesOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    mlir::registerAllPasses();
-    txc::registerTxcPasses();
-  });
-}
-
-txc::Session::Session()
-    : owned(std::make_unique<MLIRContext>()),
-      context(owned.get()) {
-  registerPassesOnce();
-  DialectRegistry registry;
-  registerCompilerDialects(registry);
-  context->appendDialectRegistry(registry);
-  context->loadAllAvailableDialects();
+txc::Session::Session() : Session(*new MLIRContext()) {
+  owned.reset(context);
 }
 
 txc::Session::Session(MLIRContext &existing) : context(&existing) {
-  registerPassesOnce();
+  // The global pass registry, filled once per process: textual pipelines
+  // (`--pipeline`) may name any tx or upstream pass.
+  static std::once_flag once;
+  std::call_once(once, [] { mlir::registerAllPasses(); });
+  registerTxcPasses();
   DialectRegistry registry;
   registerCompilerDialects(registry);
   context->appendDialectRegistry(registry);
@@ -235,6 +236,7 @@ public:
   bool runPipeline(ModuleOp module, StringRef name,
                    llvm::function_ref<void(OpPassManager &)> build);
   bool runTextPipeline(ModuleOp module, StringRef name, StringRef text);
+  bool runPassManager(ModuleOp module, StringRef name, PassManager &pm);
   OwningOpRef<ModuleOp> build(int64_t step, SafetensorsWriter *w,
                               StringRef prefix, int64_t &importedStep);
   bool attentionPatterns(int64_t step);
@@ -285,9 +287,7 @@ void txc::Invocation::Impl::message(Severity severity, const Twine &text) {
     onMessage(m);
     return;
   }
-  static const char *const prefixes[] = {"note: ", "note: ", "warning: ",
-                                         "error: "};
-  errs() << "txc: " << prefixes[int(severity)] << m.text << "\n";
+  errs() << "txc: " << severityPrefix(severity) << m.text << "\n";
 }
 
 void txc::Invocation::Impl::stageBegin(StringRef name) {
@@ -513,10 +513,15 @@ LogicalResult txc::Invocation::Impl::loadModel() {
 bool txc::Invocation::Impl::runPipeline(
     ModuleOp module, StringRef name,
     llvm::function_ref<void(OpPassManager &)> buildPipeline) {
-  auto t0 = Clock::now();
-  stageBegin(name);
   PassManager pm(&context);
   buildPipeline(pm);
+  return runPassManager(module, name, pm);
+}
+
+bool txc::Invocation::Impl::runPassManager(ModuleOp module, StringRef name,
+                                           PassManager &pm) {
+  auto t0 = Clock::now();
+  stageBegin(name);
   if (failed(pm.run(module)))
     return false;
   stageEnd(name, t0, module);
@@ -533,16 +538,14 @@ bool txc::Invocation::Impl::runTextPipeline(ModuleOp module, StringRef name,
     pipeline = text;
   std::string parseErrors;
   raw_string_ostream os(parseErrors);
-  PassManager check(&context);
-  if (failed(parsePassPipeline(pipeline, check, os))) {
+  PassManager pm(&context);
+  if (failed(parsePassPipeline(pipeline, pm, os))) {
     StringRef trimmed = StringRef(parseErrors).trim();
     error(trimmed.empty() ? ("--pipeline: cannot parse '" + pipeline + "'").str()
                           : ("--pipeline: " + trimmed).str());
     return false;
   }
-  return runPipeline(module, name, [&](OpPassManager &pm) {
-    (void)parsePassPipeline(pipeline, pm, os);
-  });
+  return runPassManager(module, name, pm);
 }
 
 bool txc::Invocation::Impl::attentionPatterns(int64_t step) {

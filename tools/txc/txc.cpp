@@ -202,9 +202,7 @@ public:
     if (quiet && m.severity == txc::Severity::Remark)
       return;
     clear();
-    static const char *const prefixes[] = {"note: ", "note: ", "warning: ",
-                                           "error: "};
-    errs() << "txc: " << prefixes[int(m.severity)] << m.text << "\n";
+    errs() << "txc: " << txc::severityPrefix(m.severity) << m.text << "\n";
   }
 
   /// Ends an open progress line (before the process exits).

@@ -154,6 +154,10 @@ struct CompileOptions {
 /// is missing, weights not written); Note: context of an error.
 enum class Severity { Remark, Note, Warning, Error };
 
+/// How the command line prefixes a message of `severity` after "txc: "
+/// ("note: ", "warning: ", "error: "; remarks print as notes).
+llvm::StringRef severityPrefix(Severity severity);
+
 /// A message of the compilation: txc's own (`location` empty) or an MLIR
 /// diagnostic (`location` is its source location, e.g. `model.mlir:3:5` or
 /// an ONNX node name).

@@ -163,6 +163,24 @@ template <typename Fn> void forEachIndex(ArrayRef<int64_t> shape, Fn fn) {
   }
 }
 
+/// A tensor of `shape` whose element at multi-index `idx` is `x`'s element
+/// at coordinates `source(idx, d)` (d = 0 .. rank-1): Slice, Tile.
+template <typename Fn>
+FoldResult copyFromCoordinates(const Ctx &c, const HostTensor &x,
+                               ArrayRef<int64_t> shape, Fn source) {
+  std::optional<HostTensor> out = c.alloc(x.dtype, shape);
+  if (!out)
+    return c.tooLarge();
+  Shape strides = stridesOf(x.shape);
+  forEachIndex(shape, [&](ArrayRef<int64_t> idx, int64_t flat) {
+    int64_t src = 0;
+    for (size_t d = 0; d < idx.size(); ++d)
+      src += source(idx, d) * strides[d];
+    copyElems(*out, flat, x, src);
+  });
+  return done(std::move(*out));
+}
+
 /// Inner product of two index vectors of the same length.
 int64_t dot(ArrayRef<int64_t> a, ArrayRef<int64_t> b);
 

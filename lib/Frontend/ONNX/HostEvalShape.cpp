@@ -215,17 +215,9 @@ FoldResult foldSlice(const Ctx &c) {
     begin[a] = s;
     shape[a] = diff <= 0 ? 0 : (diff - 1) / mag + 1;
   }
-  std::optional<HostTensor> out = c.alloc(x.dtype, shape);
-  if (!out)
-    return c.tooLarge();
-  Shape strides = stridesOf(x.shape);
-  forEachIndex(shape, [&](ArrayRef<int64_t> idx, int64_t flat) {
-    int64_t src = 0;
-    for (size_t d = 0; d < idx.size(); ++d)
-      src += (begin[d] + idx[d] * step[d]) * strides[d];
-    copyElems(*out, flat, x, src);
+  return copyFromCoordinates(c, x, shape, [&](ArrayRef<int64_t> idx, size_t d) {
+    return begin[d] + idx[d] * step[d];
   });
-  return done(std::move(*out));
 }
 
 FoldResult foldSqueeze(const Ctx &c) {
@@ -383,17 +375,9 @@ FoldResult foldTile(const Ctx &c) {
     if (llvm::MulOverflow(x.shape[d], (*reps)[d], shape[d]))
       return c.tooLarge();
   }
-  std::optional<HostTensor> out = c.alloc(x.dtype, shape);
-  if (!out)
-    return c.tooLarge();
-  Shape strides = stridesOf(x.shape);
-  forEachIndex(shape, [&](ArrayRef<int64_t> idx, int64_t flat) {
-    int64_t src = 0;
-    for (int64_t d = 0; d < x.rank(); ++d)
-      src += (idx[d] % x.shape[d]) * strides[d];
-    copyElems(*out, flat, x, src);
+  return copyFromCoordinates(c, x, shape, [&](ArrayRef<int64_t> idx, size_t d) {
+    return idx[d] % x.shape[d];
   });
-  return done(std::move(*out));
 }
 
 } // namespace
