@@ -500,7 +500,7 @@ LogicalResult GraphImporter::declareInputs(ModuleOp module) {
                            << tt.elem_type();
       return failure();
     }
-    Input in{vi.name(), *dtype, {}, {}};
+    Input in{vi.name(), *dtype, {}, {}, std::nullopt};
     if (!tt.has_shape()) {
       emitError(fileLoc()) << "graph input '" << vi.name()
                            << "' has no shape; give one with --shape "
