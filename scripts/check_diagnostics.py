@@ -51,7 +51,7 @@ def main():
     corpus = []
     for d in args.tests:
         for p in pathlib.Path(d).rglob("*"):
-            if p.suffix == ".mlir":
+            if p.suffix in (".mlir", ".test"):
                 text = p.read_text()
                 corpus += re.findall(r"expected-error[^{]*\{\{(.*?)\}\}", text)
                 # Errors checked through `not tx-opt ... 2>&1 | FileCheck`.

@@ -63,6 +63,10 @@ std::string dtypeName(Type t) {
               : t.isF64()       ? TXC_DTYPE_F64
               : t.isInteger(1)  ? TXC_DTYPE_BOOL
               : t.isInteger(4)  ? TXC_DTYPE_I4
+              : t.isInteger(2)  ? TXC_DTYPE_I2
+              : isa<Float8E4M3FNType>(t) ? TXC_DTYPE_F8E4M3
+              : isa<Float8E8M0FNUType>(t) ? TXC_DTYPE_F8E8M0
+              : isa<Float4E2M1FNType>(t) ? TXC_DTYPE_F4E2M1
               : t.isInteger(8)  ? TXC_DTYPE_I8
               : t.isInteger(16) ? TXC_DTYPE_I16
               : t.isInteger(32) ? TXC_DTYPE_I32
@@ -78,13 +82,21 @@ func::FuncOp entryFunction(ModuleOp module) {
       tx::findEntryFunction(module).getOperation());
 }
 
-/// Unpacks `packed` (`[..., K/2] x i8`, two 4-bit codes per byte, low nibble
-/// first) into `type` (`[..., K] x i4`).
-Value unpackInt4(OpBuilder &b, Location loc, Value packed,
-                 RankedTensorType type) {
+/// Bits of a sub-byte element type (i4, i2, f4E2M1FN), else 0.
+unsigned subByteBits(Type t) {
+  unsigned bits = t.isIntOrFloat() ? t.getIntOrFloatBitWidth() : 0;
+  return bits == 2 || bits == 4 ? bits : 0;
+}
+
+/// Unpacks `packed` (`[..., K * bits / 8] x i8`, the codes packed little-end
+/// first) into `type` (`[..., K]` of a sub-byte element type).
+Value unpackSubByte(OpBuilder &b, Location loc, Value packed,
+                    RankedTensorType type) {
   int64_t rank = type.getRank();
-  Value init = tensor::EmptyOp::create(b, loc, type.getShape(),
-                                       type.getElementType());
+  Type element = type.getElementType();
+  unsigned bits = subByteBits(element);
+  int64_t perByte = 8 / bits;
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), element);
   MLIRContext *ctx = b.getContext();
   SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank, ctx)};
   SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
@@ -94,18 +106,20 @@ Value unpackInt4(OpBuilder &b, Location loc, Value packed,
         SmallVector<Value> idx;
         for (int64_t d = 0; d < rank; ++d)
           idx.push_back(linalg::IndexOp::create(nb, nl, d));
-        Value two = arith::ConstantIndexOp::create(nb, nl, 2);
+        Value per = arith::ConstantIndexOp::create(nb, nl, perByte);
         Value k = idx.back();
-        idx.back() = arith::DivUIOp::create(nb, nl, k, two);
+        idx.back() = arith::DivUIOp::create(nb, nl, k, per);
         Value byte = tensor::ExtractOp::create(nb, nl, packed, idx);
-        Value odd = arith::RemUIOp::create(nb, nl, k, two);
+        Value slot = arith::RemUIOp::create(nb, nl, k, per);
         Value shift = arith::IndexCastOp::create(
             nb, nl, nb.getI8Type(),
-            arith::MulIOp::create(nb, nl, odd,
-                                  arith::ConstantIndexOp::create(nb, nl, 4)));
-        Value nibble = arith::ShRUIOp::create(nb, nl, byte, shift);
-        Value code = arith::TruncIOp::create(nb, nl, nb.getIntegerType(4),
-                                             nibble);
+            arith::MulIOp::create(nb, nl, slot,
+                                  arith::ConstantIndexOp::create(nb, nl, bits)));
+        Value shifted = arith::ShRUIOp::create(nb, nl, byte, shift);
+        Value code = arith::TruncIOp::create(nb, nl, nb.getIntegerType(bits),
+                                             shifted);
+        if (!element.isInteger())
+          code = arith::BitcastOp::create(nb, nl, element, code);
         linalg::YieldOp::create(nb, nl, code);
       });
   return generic.getResult(0);
@@ -130,24 +144,39 @@ struct WeightsToArgumentsPass
     func.walk([&](tx::WeightOp w) { weights[w.getName()].push_back(w); });
     unsigned numInputs = func.getNumArguments();
     Block &entry = func.getBody().front();
+    StringRef packedAttr = TxDialect::PackedAttrHelper::getNameStr();
     for (auto &[name, ops] : weights) {
-      Type type = ops.front().getType();
+      // The logical type: that of the ops reading the weight as it is, or
+      // the one a packed view (tx.packed) records.
+      auto logicalType = [&](tx::WeightOp w) {
+        auto packed = w->getAttrOfType<TypeAttr>(packedAttr);
+        return packed ? packed.getValue() : w.getType();
+      };
+      Type type = logicalType(ops.front());
       for (tx::WeightOp w : ops)
-        if (w.getType() != type) {
+        if (logicalType(w) != type) {
           w.emitError() << "tx-weights-to-arguments: weight '" << name
                         << "' is used with two types";
           return signalPassFailure();
         }
-      // 4-bit weights arrive packed, two codes per byte (low nibble first,
-      // the last dimension halved); unpack them at the top of the function.
+      // Sub-byte weights (i4, i2, f4E2M1FN) arrive packed along the last
+      // dimension, the first code in the lowest bits; ops that read them
+      // as codes get them unpacked at the top of the function, packed views
+      // take the bytes.
       auto tensorType = cast<RankedTensorType>(type);
-      bool packed4 = tensorType.getElementType().isInteger(4) &&
-                     tensorType.getRank() > 0 &&
-                     tensorType.getShape().back() % 2 == 0;
+      unsigned bits = subByteBits(tensorType.getElementType());
+      bool packed = bits && tensorType.getRank() > 0 &&
+                    tensorType.getShape().back() * bits % 8 == 0;
+      if (bits && !packed) {
+        ops.front().emitError()
+            << "tx-weights-to-arguments: weight '" << name << "' of type "
+            << type << " does not fill whole bytes along its last dimension";
+        return signalPassFailure();
+      }
       Type argType = type;
-      if (packed4) {
+      if (packed) {
         SmallVector<int64_t> shape(tensorType.getShape());
-        shape.back() /= 2;
+        shape.back() = shape.back() * bits / 8;
         argType = RankedTensorType::get(shape, IntegerType::get(&getContext(), 8));
       }
       if (failed(func.insertArgument(func.getNumArguments(), argType,
@@ -156,13 +185,19 @@ struct WeightsToArgumentsPass
       func.setArgAttr(func.getNumArguments() - 1, kWeightAttr,
                       StringAttr::get(&getContext(), name));
       Value arg = entry.getArgument(entry.getNumArguments() - 1);
-      if (packed4) {
-        OpBuilder b = OpBuilder::atBlockBegin(&entry);
-        arg = unpackInt4(b, ops.front().getLoc(), arg, tensorType);
+      Value unpacked;
+      if (packed) {
         weightTypes[name] = type;
+        if (llvm::any_of(ops, [&](tx::WeightOp w) {
+              return !w->hasAttr(packedAttr);
+            })) {
+          OpBuilder b = OpBuilder::atBlockBegin(&entry);
+          unpacked = unpackSubByte(b, ops.front().getLoc(), arg, tensorType);
+        }
       }
       for (tx::WeightOp w : ops) {
-        w.replaceAllUsesWith(arg);
+        w.replaceAllUsesWith(packed && !w->hasAttr(packedAttr) ? unpacked
+                                                                : arg);
         w.erase();
       }
     }

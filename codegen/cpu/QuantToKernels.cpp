@@ -1,7 +1,8 @@
 //===- QuantToKernels.cpp - txcpu.qmatmul / qembed to kernel calls --------===//
 //
 // tx-quant-to-kernels: after bufferization, each txcpu.qmatmul becomes a
-// call of txc_qmatmul and each txcpu.qembed a call of txc_qembed
+// call of txc_qmatmul, each txcpu.qmatmul_planar one of txc_qmatmul_planar
+// and each txcpu.qembed a call of txc_qembed
 // (lib/Runtime/kernels/cpu/Quant.h). The kernels take dense row-major
 // operands; a read operand with another layout is copied into a fresh
 // contiguous buffer, a destination with another layout is an error.
@@ -29,6 +30,7 @@ using txc::cpu::MemRefArgs;
 
 static constexpr llvm::StringLiteral kQMatmul = "txc_qmatmul";
 static constexpr llvm::StringLiteral kQEmbed = "txc_qembed";
+static constexpr llvm::StringLiteral kQMatmulPlanar = "txc_qmatmul_planar";
 
 namespace {
 
@@ -81,13 +83,15 @@ struct QuantToKernelsPass
     module.walk([&](Operation *op) {
       if (auto m = dyn_cast<txcpu::QMatmulOp>(op))
         (m.hasBufferSemantics() ? ops.push_back(op) : (void)(tensors = true));
+      else if (auto p = dyn_cast<txcpu::QMatmulPlanarOp>(op))
+        (p.hasBufferSemantics() ? ops.push_back(op) : (void)(tensors = true));
       else if (auto e = dyn_cast<txcpu::QEmbedOp>(op))
         (e.hasBufferSemantics() ? ops.push_back(op) : (void)(tensors = true));
     });
     if (tensors) {
-      module.emitError() << "tx-quant-to-kernels: txcpu.qmatmul or "
-                            "txcpu.qembed on tensors; run it after "
-                            "bufferization";
+      module.emitError() << "tx-quant-to-kernels: txcpu.qmatmul, "
+                            "txcpu.qmatmul_planar or txcpu.qembed on "
+                            "tensors; run it after bufferization";
       return signalPassFailure();
     }
     if (ops.empty())
@@ -102,6 +106,13 @@ struct QuantToKernelsPass
     txc::cpu::declareKernel(
         module, kQEmbed,
         b.getFunctionType({i32, i64, i64, i64, i64, i64, i64}, {}));
+    // (codeKind, scaleKind, x, codes, scales, zeros, tensorScale, y, m, n,
+    // k, group).
+    txc::cpu::declareKernel(
+        module, kQMatmulPlanar,
+        b.getFunctionType({i32, i32, i64, i64, i64, i64, b.getF32Type(), i64,
+                           i64, i64, i64, i64},
+                          {}));
 
     for (Operation *op : ops) {
       b.setInsertionPoint(op);
@@ -124,6 +135,23 @@ struct QuantToKernelsPass
             ValueRange{c.i32(m.getGgmlType()), x.pointer, w.pointer,
                        y.pointer, c.size(x, 0), c.size(w, 0),
                        c.i64(m.getInFeatures())});
+      } else if (auto p = dyn_cast<txcpu::QMatmulPlanarOp>(op)) {
+        MemRefArgs x = c.describe(contiguous(b, loc, p.getInput(), copies));
+        MemRefArgs codes = c.describe(contiguous(b, loc, p.getCodes(), copies));
+        MemRefArgs scales =
+            c.describe(contiguous(b, loc, p.getScales(), copies));
+        Value zeros = c.i64(0);
+        if (Value z = p.getZeros())
+          zeros = c.describe(contiguous(b, loc, z, copies)).pointer;
+        MemRefArgs y = c.describe(init);
+        Value tensorScale = arith::ConstantOp::create(
+            b, loc, b.getF32FloatAttr(p.getTensorScale().convertToFloat()));
+        func::CallOp::create(
+            b, loc, kQMatmulPlanar, TypeRange{},
+            ValueRange{c.i32(p.getCodeKind()), c.i32(p.getScaleKind()),
+                       x.pointer, codes.pointer, scales.pointer, zeros,
+                       tensorScale, y.pointer, c.size(x, 0), c.size(codes, 0),
+                       c.i64(p.getInFeatures()), c.i64(p.getGroup())});
       } else {
         auto e = cast<txcpu::QEmbedOp>(op);
         MemRefArgs table = c.describe(contiguous(b, loc, e.getTable(), copies));

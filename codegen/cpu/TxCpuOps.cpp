@@ -216,6 +216,56 @@ void QMatmulOp::getEffects(
   kernelOpEffects(*this, hasBufferSemantics(), effects);
 }
 
+LogicalResult QMatmulPlanarOp::verify() {
+  bool buffers = hasBufferSemantics();
+  for (Value operand : getOperation()->getOperands())
+    if (isa<MemRefType>(operand.getType()) != buffers)
+      return emitOpError()
+             << "expects all operands to be tensors or all to be memrefs";
+  if (buffers ? static_cast<bool>(getResult())
+              : !getResult() || getResult().getType() != getInit().getType())
+    return emitOpError()
+           << "expects one result of the type of 'init' with tensor operands "
+              "and none with memref operands";
+  if (getCodeKind() < 0 || getCodeKind() > 4 || getScaleKind() < 0 ||
+      getScaleKind() > 4)
+    return emitOpError() << "unknown code_kind " << getCodeKind()
+                         << " or scale_kind " << getScaleKind();
+  int64_t k = getInFeatures(), group = getGroup();
+  if (k <= 0 || group <= 0)
+    return emitOpError() << "expects positive in_features and group";
+  auto input = cast<ShapedType>(getInput().getType());
+  auto codes = cast<ShapedType>(getCodes().getType());
+  auto scales = cast<ShapedType>(getScales().getType());
+  auto init = cast<ShapedType>(getInit().getType());
+  if (input.getRank() != 2 || codes.getRank() != 2 || scales.getRank() != 2 ||
+      init.getRank() != 2)
+    return emitOpError() << "expects 2-D input, codes, scales and init";
+  if (!compatible(input.getDimSize(1), k))
+    return emitOpError() << "expects input [M, " << k << "]";
+  int64_t n = codes.getDimSize(0), groups = (k + group - 1) / group;
+  if (!compatible(scales.getDimSize(0), n) ||
+      !compatible(scales.getDimSize(1), groups))
+    return emitOpError() << "expects scales [N, " << groups << "]";
+  if (Value zeros = getZeros()) {
+    auto z = cast<ShapedType>(zeros.getType());
+    if (z.getRank() != 2 || !compatible(z.getDimSize(0), n) ||
+        !compatible(z.getDimSize(1), groups))
+      return emitOpError() << "expects zeros [N, " << groups << "]";
+  }
+  if (!compatible(init.getDimSize(0), input.getDimSize(0)) ||
+      !compatible(init.getDimSize(1), n))
+    return emitOpError() << "expects init [M, N] for input [M, K] and "
+                            "weight rows N";
+  return success();
+}
+
+void QMatmulPlanarOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  kernelOpEffects(*this, hasBufferSemantics(), effects);
+}
+
 LogicalResult QEmbedOp::verify() {
   if (failed(verifyBlockKernelOp(*this, hasBufferSemantics(), getTable(),
                                  getInit(), getResult(), getGgmlType(),
@@ -284,5 +334,7 @@ void txc::txcpu::registerBufferizableOpInterfaceExternalModels(
     AttentionOp::attachInterface<KernelOpBufferization<AttentionOp>>(*ctx);
     QMatmulOp::attachInterface<KernelOpBufferization<QMatmulOp>>(*ctx);
     QEmbedOp::attachInterface<KernelOpBufferization<QEmbedOp>>(*ctx);
+    QMatmulPlanarOp::attachInterface<KernelOpBufferization<QMatmulPlanarOp>>(
+        *ctx);
   });
 }

@@ -95,14 +95,26 @@ static Value buildDequant(OpBuilder &b, Location loc, tx::QPackOp pack,
   MLIRContext *ctx = b.getContext();
 
   // Codes as [N, groups, group]; scales and zero points are [N, groups].
-  SmallVector<int64_t> groupedShape = {n, groups, group};
+  // A ragged last group (group does not divide K): codes stay [N, K] and
+  // the scales are read at (n, k floordiv group).
+  bool ragged = k % group != 0;
+  unsigned rank = ragged ? 2 : 3;
+  SmallVector<int64_t> groupedShape = ragged ? SmallVector<int64_t>{n, k}
+                                             : SmallVector<int64_t>{n, groups, group};
   SmallVector<ReassociationIndices> reassociation = {{0}, {1, 2}};
-  Value codes = tensor::ExpandShapeOp::create(
-      b, loc, RankedTensorType::get(groupedShape, weightType.getCodeType()),
-      pack.getCodes(), reassociation);
+  Value codes = pack.getCodes();
+  if (!ragged)
+    codes = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get(groupedShape, weightType.getCodeType()),
+        codes, reassociation);
   SmallVector<Value> inputs = {codes, pack.getScales()};
-  AffineMap identity = AffineMap::getMultiDimIdentityMap(3, ctx);
-  AffineMap perGroup = getProjection(ctx, 3, {0, 1});
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  AffineMap perGroup =
+      ragged ? AffineMap::get(2, 0,
+                              {getAffineDimExpr(0, ctx),
+                               getAffineDimExpr(1, ctx).floorDiv(group)},
+                              ctx)
+             : getProjection(ctx, 3, {0, 1});
   SmallVector<AffineMap> maps = {identity, perGroup};
   if (Value zeroPoints = pack.getZeroPoints()) {
     inputs.push_back(zeroPoints);
@@ -114,9 +126,15 @@ static Value buildDequant(OpBuilder &b, Location loc, tx::QPackOp pack,
   if (!weightType.isInteger())
     table = buildDecodeTable(b, loc, cast<FloatType>(weightType.getCodeType()),
                              elementType);
+  Value scaleTable;
+  if (auto scaleType = dyn_cast<FloatType>(weightType.getScaleType());
+      scaleType && scaleType.getWidth() == 8)
+    scaleTable = buildDecodeTable(b, loc, scaleType, elementType);
   Value init = createEmpty(b, loc, groupedShape, elementType);
+  std::optional<APFloat> tensorScale = pack.getTensorScale();
   auto dequant = linalg::GenericOp::create(
-      b, loc, init.getType(), inputs, ValueRange{init}, maps, getIterators(3),
+      b, loc, init.getType(), inputs, ValueRange{init}, maps,
+      getIterators(rank),
       [&](OpBuilder &nb, Location l, ValueRange args) {
         Value value;
         if (weightType.isInteger()) {
@@ -137,10 +155,27 @@ static Value buildDequant(OpBuilder &b, Location loc, tx::QPackOp pack,
               arith::IndexCastUIOp::create(nb, l, nb.getIndexType(), pattern);
           value = tensor::ExtractOp::create(nb, l, table, ValueRange{index});
         }
-        Value scale = castFloat(nb, l, args[1], elementType);
+        Value scale;
+        if (scaleTable) { // 8-bit float scales: decoded through a table
+          Value pattern =
+              arith::BitcastOp::create(nb, l, nb.getI8Type(), args[1]);
+          Value index =
+              arith::IndexCastUIOp::create(nb, l, nb.getIndexType(), pattern);
+          scale = tensor::ExtractOp::create(nb, l, scaleTable, ValueRange{index});
+        } else {
+          scale = castFloat(nb, l, args[1], elementType);
+        }
+        if (tensorScale)
+          scale = arith::MulFOp::create(
+              nb, l, scale,
+              arith::ConstantOp::create(
+                  nb, l, nb.getFloatAttr(elementType,
+                                         tensorScale->convertToDouble())));
         linalg::YieldOp::create(
             nb, l, arith::MulFOp::create(nb, l, value, scale).getResult());
       });
+  if (ragged)
+    return dequant.getResult(0);
   return tensor::CollapseShapeOp::create(
       b, loc, RankedTensorType::get({n, k}, elementType), dequant.getResult(0),
       reassociation);
@@ -173,12 +208,150 @@ struct LowerQLinear : public OpRewritePattern<tx::QLinearOp> {
     tx::QPackOp pack = findQPack(op.getWeight());
     if (!pack)
       return rewriter.notifyMatchFailure(op, "weight not built by tx.qpack");
+    if (succeeded(lowerPlanar(op, pack, rewriter)))
+      return success();
     Location loc = op.getLoc();
     auto elementType = cast<FloatType>(op.getType().getElementType());
     Value weight = buildDequant(rewriter, loc, pack, elementType);
     rewriter.replaceOp(op, buildLinear(rewriter, loc, op.getInput(), weight,
                                        op.getBias(), op.getType()));
     return success();
+  }
+
+  /// The kernels' number of a code type (TXC_QCODE_*), or -1.
+  static int32_t codeKind(tx::QWeightType type) {
+    switch (type.getKind()) {
+    case tx::QuantKind::int8:
+      return 0;
+    case tx::QuantKind::int4:
+      return 1;
+    case tx::QuantKind::int2:
+      return 2;
+    case tx::QuantKind::fp8_e4m3:
+      return 3;
+    case tx::QuantKind::fp4_e2m1:
+      return 4;
+    default:
+      return -1;
+    }
+  }
+
+  /// The kernels' number of a scale type (TXC_QSCALE_*), or -1.
+  static int32_t scaleKind(Type t) {
+    return t.isF32()                    ? 0
+           : t.isF16()                  ? 1
+           : t.isBF16()                 ? 2
+           : isa<Float8E4M3FNType>(t)   ? 3
+           : isa<Float8E8M0FNUType>(t)  ? 4
+                                        : -1;
+  }
+
+  /// `codes` as the bytes the kernel reads: byte codes as they are,
+  /// sub-byte codes of a tx.weight as that weight's packed bytes (a second
+  /// tx.weight of the same name marked `tx.packed`); null otherwise.
+  static Value codeBytes(PatternRewriter &rewriter, Value codes,
+                         unsigned bits) {
+    if (bits == 8)
+      return codes;
+    Value def = codes;
+    while (auto arg = dyn_cast<BlockArgument>(def)) {
+      auto layer =
+          dyn_cast_if_present<tx::LayerOp>(arg.getOwner()->getParentOp());
+      if (!layer)
+        return {};
+      def = layer.getInputs()[arg.getArgNumber()];
+    }
+    auto weight = def.getDefiningOp<tx::WeightOp>();
+    auto type = cast<RankedTensorType>(codes.getType());
+    if (!weight || type.getRank() != 2 || type.getDimSize(1) * bits % 8 != 0)
+      return {};
+    auto bytesType = RankedTensorType::get(
+        {type.getDimSize(0), type.getDimSize(1) * bits / 8},
+        rewriter.getI8Type());
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointAfter(weight);
+    auto packed = tx::WeightOp::create(rewriter, weight.getLoc(), bytesType,
+                                       weight.getNameAttr());
+    packed->setAttr(tx::TxDialect::PackedAttrHelper::getNameStr(),
+                    TypeAttr::get(type));
+    return packed;
+  }
+
+  /// x [..., K] -> [M, K] -> txcpu.qmatmul_planar [M, N] (+ bias) ->
+  /// [..., N]; fails (leaving the IR alone) for what the kernels do not
+  /// read: non-f32 activations, sub-byte codes that are not a stored weight.
+  static LogicalResult lowerPlanar(tx::QLinearOp op, tx::QPackOp pack,
+                                   PatternRewriter &rewriter) {
+    tx::QWeightType type = pack.getType();
+    int32_t code = codeKind(type), scale = scaleKind(type.getScaleType());
+    if (code < 0 || scale < 0 || !op.getType().getElementType().isF32() ||
+        !op.getInput().getType().getElementType().isF32())
+      return failure();
+    Value codes = codeBytes(rewriter, pack.getCodes(), type.getBits());
+    if (!codes)
+      return failure();
+    Location loc = op.getLoc();
+    Value zeros = pack.getZeroPoints();
+    if (zeros && !cast<RankedTensorType>(zeros.getType())
+                      .getElementType()
+                      .isInteger(8)) {
+      // Zero points of the code type (MatMulNBits) widened to bytes.
+      auto zt = cast<RankedTensorType>(zeros.getType());
+      Type i8 = rewriter.getI8Type();
+      Value out = createEmpty(rewriter, loc, zt.getShape(), i8);
+      MLIRContext *ctx = rewriter.getContext();
+      SmallVector<AffineMap> maps(2, AffineMap::getMultiDimIdentityMap(2, ctx));
+      zeros = linalg::GenericOp::create(
+                  rewriter, loc, out.getType(), ValueRange{zeros},
+                  ValueRange{out}, maps, getIterators(2),
+                  [&](OpBuilder &b, Location l, ValueRange args) {
+                    linalg::YieldOp::create(
+                        b, l, arith::ExtUIOp::create(b, l, i8, args[0])
+                                  .getResult());
+                  })
+                  .getResult(0);
+    }
+    Value x = toMatrix(rewriter, loc, op.getInput());
+    int64_t m = cast<RankedTensorType>(x.getType()).getDimSize(0);
+    int64_t n = type.getOutFeatures();
+    Type f32 = rewriter.getF32Type();
+    Value init = createEmpty(rewriter, loc, {m, n}, f32);
+    float tensorScale = 1.0f;
+    if (std::optional<APFloat> t = pack.getTensorScale())
+      tensorScale = t->convertToFloat();
+    Value y = txcpu::QMatmulPlanarOp::create(
+                  rewriter, loc, init.getType(), x, codes, pack.getScales(),
+                  zeros, init, rewriter.getI32IntegerAttr(code),
+                  rewriter.getI32IntegerAttr(scale),
+                  rewriter.getI64IntegerAttr(type.getGroup()),
+                  rewriter.getI64IntegerAttr(type.getInFeatures()),
+                  rewriter.getF32FloatAttr(tensorScale))
+                  .getResult();
+    if (Value bias = op.getBias())
+      y = addBias(rewriter, loc, y, bias);
+    rewriter.replaceOp(op, fromMatrix(rewriter, loc, y, op.getType()));
+    return success();
+  }
+
+  /// y [M, N] + bias [N].
+  static Value addBias(PatternRewriter &rewriter, Location loc, Value y,
+                       Value bias) {
+    auto type = cast<RankedTensorType>(y.getType());
+    MLIRContext *ctx = rewriter.getContext();
+    SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(2, ctx),
+                                   getProjection(ctx, 2, {1}),
+                                   AffineMap::getMultiDimIdentityMap(2, ctx)};
+    Value out = createEmpty(rewriter, loc, type.getShape(),
+                            type.getElementType());
+    return linalg::GenericOp::create(
+               rewriter, loc, out.getType(), ValueRange{y, bias},
+               ValueRange{out}, maps, getIterators(2),
+               [](OpBuilder &b, Location l, ValueRange args) {
+                 linalg::YieldOp::create(
+                     b, l,
+                     arith::AddFOp::create(b, l, args[0], args[1]).getResult());
+               })
+        .getResult(0);
   }
 
   /// x [..., K] -> [M, K] -> txcpu.qmatmul [M, N] (+ bias) -> [..., N].
@@ -200,22 +373,8 @@ struct LowerQLinear : public OpRewritePattern<tx::QLinearOp> {
                   rewriter.getI32IntegerAttr(weightType.getGGMLType()),
                   rewriter.getI64IntegerAttr(weightType.getInFeatures()))
                   .getResult();
-    if (Value bias = op.getBias()) {
-      MLIRContext *ctx = rewriter.getContext();
-      SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(2, ctx),
-                                     getProjection(ctx, 2, {1}),
-                                     AffineMap::getMultiDimIdentityMap(2, ctx)};
-      Value out = createEmpty(rewriter, loc, {m, n}, f32);
-      y = linalg::GenericOp::create(
-              rewriter, loc, out.getType(), ValueRange{y, bias},
-              ValueRange{out}, maps, getIterators(2),
-              [](OpBuilder &b, Location l, ValueRange args) {
-                linalg::YieldOp::create(
-                    b, l, arith::AddFOp::create(b, l, args[0], args[1])
-                              .getResult());
-              })
-              .getResult(0);
-    }
+    if (Value bias = op.getBias())
+      y = addBias(rewriter, loc, y, bias);
     rewriter.replaceOp(op, fromMatrix(rewriter, loc, y, resultType));
     return success();
   }

@@ -41,11 +41,15 @@ LogicalResult QPackOp::verify() {
     auto zpType = cast<RankedTensorType>(zp.getType());
     if (failed(verifyShape(*this, "zero_points", zpType, groupShape)))
       return failure();
-    if (zpType.getElementType() != weight.getCodeType())
+    if (zpType.getElementType() != weight.getCodeType() &&
+        !zpType.getElementType().isInteger(8))
       return emitOpError() << "zero_points must have element type "
-                           << weight.getCodeType() << ", got "
+                           << weight.getCodeType() << " or i8, got "
                            << zpType.getElementType();
   }
+  if (std::optional<llvm::APFloat> t = getTensorScale())
+    if (!t->isFinite() || t->isZero() || t->isNegative())
+      return emitOpError() << "tensor_scale must be finite and positive";
   return success();
 }
 

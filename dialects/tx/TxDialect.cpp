@@ -26,3 +26,16 @@ Operation *TxDialect::materializeConstant(OpBuilder &builder, Attribute value,
       return arith::ConstantOp::create(builder, loc, type, typed);
   return nullptr;
 }
+
+txc::tx::WeightStore::~WeightStore() = default;
+
+void txc::tx::setWeightStore(MLIRContext *context,
+                             std::shared_ptr<WeightStore> store) {
+  context->getOrLoadDialect<TxDialect>()->weightStore = std::move(store);
+}
+
+std::shared_ptr<txc::tx::WeightStore>
+txc::tx::getWeightStore(MLIRContext *context) {
+  auto *dialect = context->getLoadedDialect<TxDialect>();
+  return dialect ? dialect->weightStore : nullptr;
+}

@@ -198,7 +198,7 @@ Type QWeightType::parse(AsmParser &parser) {
   std::optional<QuantKind> kind = symbolizeQuantKind(kindName);
   if (!kind) {
     parser.emitError(kindLoc) << "unknown quantized format '" << kindName
-                              << "' (expected int8, int4, fp8_e4m3, fp4_e2m1 or a GGUF "
+                              << "' (expected int8, int4, int2, fp8_e4m3, fp4_e2m1 or a GGUF "
                                  "block format: f16, bf16, q4_0, q4_1, q5_0, "
                                  "q5_1, q8_0, q4_k, q5_k, q6_k)";
     return {};
@@ -241,13 +241,11 @@ LogicalResult QWeightType::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "qweight dimensions must be positive";
   if (group <= 0)
     return emitError() << "qweight group size must be positive, got " << group;
-  if (shape[1] % group != 0)
-    return emitError() << "qweight group size " << group
-                       << " does not divide in_features " << shape[1];
   if (!isa<FloatType>(scaleType))
     return emitError() << "qweight scale type must be a float type, got "
                        << scaleType;
-  if (hasZeroPoint && kind != QuantKind::int8 && kind != QuantKind::int4)
+  if (hasZeroPoint && kind != QuantKind::int8 && kind != QuantKind::int4 &&
+      kind != QuantKind::int2)
     return emitError() << "zero points are only valid for integer formats, not "
                        << stringifyQuantKind(kind);
   if (std::optional<BlockLayout> layout = blockLayout(kind)) {
@@ -255,6 +253,11 @@ LogicalResult QWeightType::verify(function_ref<InFlightDiagnostic()> emitError,
       return emitError() << "qweight of block format "
                          << stringifyQuantKind(kind) << " must have group = "
                          << layout->values << ", got " << group;
+    if (shape[1] % group != 0)
+      return emitError() << "qweight of block format "
+                         << stringifyQuantKind(kind) << " needs in_features "
+                         << shape[1] << " to be a multiple of its block of "
+                         << group;
     if (!scaleType.isF16())
       return emitError() << "qweight of block format "
                          << stringifyQuantKind(kind)
@@ -271,6 +274,8 @@ unsigned QWeightType::getBits() const {
   case QuantKind::int4:
   case QuantKind::fp4_e2m1:
     return 4;
+  case QuantKind::int2:
+    return 2;
   default:
     // Block formats: the stored element is a byte of the file's blocks.
     return 8;
@@ -285,6 +290,8 @@ Type QWeightType::getCodeType() const {
     return IntegerType::get(ctx, 8);
   case QuantKind::int4:
     return IntegerType::get(ctx, 4);
+  case QuantKind::int2:
+    return IntegerType::get(ctx, 2);
   case QuantKind::fp8_e4m3:
     return Float8E4M3FNType::get(ctx);
   case QuantKind::fp4_e2m1:
@@ -296,7 +303,8 @@ Type QWeightType::getCodeType() const {
 }
 
 bool QWeightType::isInteger() const {
-  return getKind() == QuantKind::int8 || getKind() == QuantKind::int4;
+  return getKind() == QuantKind::int8 || getKind() == QuantKind::int4 ||
+         getKind() == QuantKind::int2;
 }
 
 bool QWeightType::isBlockFormat() const {

@@ -120,8 +120,10 @@
 
 /** One row per dtype: X(suffix, value, metadata name, safetensors name,
  *  bits per element). `value` is the txrt_dtype enumerator TXRT_DTYPE_suffix
- *  (txrt.h; part of the C ABI, never renumbered). i4 is stored in
- *  safetensors as U8 bytes holding two codes each. */
+ *  (txrt.h; part of the C ABI, never renumbered). The sub-byte types (i4,
+ *  i2, f4e2m1) are stored in safetensors as U8 bytes, packed along the last
+ *  dimension, the first element in the lowest bits; only weights have
+ *  them. */
 #define TXC_DTYPE_TABLE(X)                                                     \
   X(F32, 0, "f32", "F32", 32)                                                  \
   X(F16, 1, "f16", "F16", 16)                                                  \
@@ -133,7 +135,11 @@
   X(I8, 7, "i8", "I8", 8)                                                      \
   X(U8, 8, "u8", "U8", 8)                                                      \
   X(BOOL, 9, "bool", "BOOL", 8)                                                \
-  X(I4, 10, "i4", "U8", 4)
+  X(I4, 10, "i4", "U8", 4)                                                     \
+  X(I2, 11, "i2", "U8", 2)                                                     \
+  X(F8E4M3, 12, "f8e4m3", "F8_E4M3", 8)                                        \
+  X(F8E8M0, 13, "f8e8m0", "F8_E8M0", 8)                                        \
+  X(F4E2M1, 14, "f4e2m1", "U8", 4)
 
 /** The table's values as C enumerators, TXC_DTYPE_F32 = 0, ... (the same
  *  values as txrt.h's TXRT_DTYPE_*). */
@@ -150,7 +156,6 @@ typedef enum txc_model_dtype {
   X("U64", 8)                                                                  \
   X("U32", 4)                                                                  \
   X("U16", 2)                                                                  \
-  X("F8_E4M3", 1)                                                              \
   X("F8_E5M2", 1)
 
 #if defined(__cplusplus) && __cplusplus >= 201703L
@@ -166,8 +171,10 @@ struct DTypeInfo {
   const char *name;
   const char *safetensors;
   unsigned bits;
-  /// Bytes per element; 0 for i4 (two elements share a byte).
+  /// Bytes per element; 0 for the sub-byte types (i4, i2, f4e2m1).
   constexpr unsigned bytes() const { return bits % 8 ? 0 : bits / 8; }
+  /// Elements per byte of a sub-byte type (2 or 4); 1 otherwise.
+  constexpr unsigned perByte() const { return bits < 8 ? 8 / bits : 1; }
 };
 
 #define TXC_DTYPE_ROW(suffix, value, name, safetensors, bits)                  \

@@ -85,7 +85,17 @@ typedef enum txrt_dtype {
   TXRT_DTYPE_BOOL = 9,
   /** 4-bit codes, two per byte, low nibble first, packed along the last
    *  dimension. Weights only: never an input or an output. */
-  TXRT_DTYPE_I4 = 10
+  TXRT_DTYPE_I4 = 10,
+  /** 2-bit codes, four per byte, lowest bits first, packed along the last
+   *  dimension. Weights only. */
+  TXRT_DTYPE_I2 = 11,
+  /** OCP fp8 e4m3 (no infinities), one byte per element. */
+  TXRT_DTYPE_F8E4M3 = 12,
+  /** OCP e8m0 scale (2^(e - 127)), one byte per element. */
+  TXRT_DTYPE_F8E8M0 = 13,
+  /** OCP fp4 e2m1, two per byte, low nibble first, packed along the last
+   *  dimension. Weights only. */
+  TXRT_DTYPE_F4E2M1 = 14
 } txrt_dtype;
 
 /** Describes one input or output of a model. Every pointer stays valid until

@@ -20,7 +20,9 @@
 #include "txc/Frontend/ONNX/Import.h"
 #include "txc/Support/Files.h"
 #include "txc/Support/ModelManifest.h"
+#include "txc/Support/Quantize.h"
 #include "txc/Support/Safetensors.h"
+#include "txc/Dialect/Tx/WeightStore.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -33,6 +35,8 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/LLVMContext.h"
@@ -50,6 +54,63 @@
 
 using namespace mlir;
 using namespace llvm;
+
+//===----------------------------------------------------------------------===//
+// Options
+//===----------------------------------------------------------------------===//
+
+std::string txc::setQuantize(CompileOptions &options, StringRef value) {
+  if (value == "keep") {
+    options.input.weights = InputOptions::Weights::Keep;
+    options.graph.quantize.format.clear();
+    return "";
+  }
+  if (!quant::parseFormat(value))
+    return ("--quantize=" + value + " is not a format (expected keep, " +
+            quant::formatNames() + ")")
+        .str();
+  // f32 also dequantizes what a GGUF file or Hugging Face folder stores
+  // (embeddings included) while the model is built.
+  options.input.weights = value == "f32" ? InputOptions::Weights::F32
+                                         : InputOptions::Weights::Keep;
+  options.graph.quantize.format = value.str();
+  return "";
+}
+
+namespace {
+
+/// The compiler's weight store (tx-quantize reads and adds tensors here):
+/// the invocation's weights, and for a prefill step built into a scratch
+/// writer that writer too. New tensors go to the weights.
+class WriterWeightStore : public txc::tx::WeightStore {
+public:
+  WriterWeightStore(txc::SafetensorsWriter &weights,
+                    txc::SafetensorsWriter *other)
+      : weights(weights), other(other) {}
+
+  Expected<txc::tx::StoredTensor> lookup(StringRef name) override {
+    std::optional<txc::SafetensorsEntry> e = weights.lookup(name);
+    if (!e && other)
+      e = other->lookup(name);
+    if (!e)
+      return createStringError("the model has no weight '%s'",
+                               name.str().c_str());
+    return txc::tx::StoredTensor{e->dtype, e->shape, e->data};
+  }
+  bool contains(StringRef name) override {
+    return weights.contains(name) || (other && other->contains(name));
+  }
+  Error add(StringRef name, StringRef dtype, ArrayRef<int64_t> shape,
+            ArrayRef<char> bytes) override {
+    return weights.add(name, dtype, shape, bytes);
+  }
+
+private:
+  txc::SafetensorsWriter &weights;
+  txc::SafetensorsWriter *other;
+};
+
+} // namespace
 
 //===----------------------------------------------------------------------===//
 // Stages
@@ -272,6 +333,9 @@ public:
   std::unique_ptr<PendingOutputs> pending;
   SafetensorsWriter weights, scratchWeights;
   std::string writtenWeights;
+  /// With --quantize: the weights the built modules use (the others are
+  /// not written).
+  std::optional<llvm::StringSet<>> usedWeights;
   bool staticStep = false;
   std::optional<SmallVector<AttentionPattern>> probed;
   bool probeFailed = false;
@@ -456,9 +520,20 @@ LogicalResult txc::Invocation::Impl::loadModel() {
     }
     model = std::move(*loaded);
     stageEnd("load", t0);
-  } else if (options.input.weights) {
-    error("--quantize applies to GGUF files and Hugging Face folders");
-    return failure();
+  }
+  if (!options.graph.quantize.format.empty()) {
+    if (isMLIR || inputModule) {
+      error("--quantize: tx IR input reads its weights from its own file; "
+            "run `tx-opt --tx-quantize=\"format=... weights-out=FILE\"` on "
+            "it instead");
+      return failure();
+    }
+    if (!options.graph.pipeline.empty()) {
+      error("--quantize runs in the default graph pipeline; with --pipeline "
+            "add tx-quantize to your pipeline instead");
+      return failure();
+    }
+    usedWeights.emplace();
   }
   decoderModel = model && model->config.family != ArchConfig::Family::Bert;
   // The tokenizer goes beside the output as OUT.tokenizer.json (txc's
@@ -505,6 +580,14 @@ LogicalResult txc::Invocation::Impl::loadModel() {
   if (generate && stop == Stage::Import) {
     error("--max-seq rewrites the raised model; use --emit=tx or a later "
           "stage");
+    return failure();
+  }
+  if (options.graph.calibrationTaps &&
+      (generate || !options.graph.pipeline.empty())) {
+    error(generate ? "calibration taps instrument one forward pass: compile "
+                     "with --max-seq 0"
+                   : "calibration taps run in the default graph pipeline; "
+                     "with --pipeline add tx-calibration-taps to it instead");
     return failure();
   }
   return success();
@@ -738,17 +821,36 @@ txc::Invocation::Impl::build(int64_t step, SafetensorsWriter *w,
     if (generate && step > 0 && !isMLIR && !model && !hasPastInput(*built) &&
         !applyPatterns(*built, step))
       return nullptr;
+    // Passes that read or add weights (tx-quantize) do it through this
+    // store: the weights in memory, nothing on disk.
+    if (w)
+      tx::setWeightStore(&context, std::make_shared<WriterWeightStore>(
+                                       weights, w != &weights ? w : nullptr));
+    auto detach = llvm::make_scope_exit(
+        [&] { tx::setWeightStore(&context, nullptr); });
     if (!options.graph.pipeline.empty()) {
       if (!runTextPipeline(*built, "tx", options.graph.pipeline))
         return nullptr;
     } else {
       DefaultPipelineOptions graph;
       graph.layerSkipSpeedup = options.graph.layerSkipSpeedup;
+      const QuantizeOptions &q = options.graph.quantize;
+      graph.quantize = q.format;
+      graph.quantGroup = q.group;
+      graph.quantZeroPoint = q.zeroPoint;
+      graph.quantMethod = q.method;
+      graph.calibration = options.graph.calibration;
+      graph.quantKeep = q.keep;
+      graph.quantOverride = q.overrides;
+      graph.calibrationTaps = options.graph.calibrationTaps;
       if (!runPipeline(*built, "tx", [&](OpPassManager &pm) {
             buildDefaultPipeline(pm, graph);
           }))
         return nullptr;
     }
+    if (usedWeights)
+      built->walk(
+          [&](tx::WeightOp op) { usedWeights->insert(op.getName()); });
     if (generate) {
       GenerationPipelineOptions kv;
       kv.capacity = maxSeq;
@@ -791,6 +893,9 @@ bool txc::Invocation::Impl::writeWeights() {
     }
     os << model->tokenizerJSON;
   }
+  // Quantization replaced weights by new ones: write only those in use.
+  if (usedWeights)
+    weights.retain([&](StringRef name) { return usedWeights->contains(name); });
   if (!weights.size())
     return true;
   if (weightsPath.empty()) {
@@ -958,6 +1063,7 @@ LogicalResult txc::Invocation::Impl::run() {
   weights = SafetensorsWriter();
   scratchWeights = SafetensorsWriter();
   writtenWeights.clear();
+  usedWeights.reset();
   probed.reset();
   probeFailure.clear();
   module = nullptr;

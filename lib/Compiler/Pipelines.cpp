@@ -24,6 +24,20 @@ void txc::buildDefaultPipeline(OpPassManager &pm,
   LayerSkipPassOptions skip;
   skip.speedup = options.layerSkipSpeedup;
   pm.addPass(createLayerSkipPass(skip));
+  if (options.calibrationTaps)
+    pm.addPass(createCalibrationTapsPass());
+  if (!options.quantize.empty()) {
+    QuantizePassOptions quant;
+    quant.format = options.quantize;
+    quant.group = options.quantGroup;
+    quant.symmetric = !options.quantZeroPoint;
+    quant.method = options.quantMethod;
+    quant.calibration = options.calibration;
+    quant.keep.assign(options.quantKeep.begin(), options.quantKeep.end());
+    quant.overrides.assign(options.quantOverride.begin(),
+                           options.quantOverride.end());
+    pm.addPass(createQuantizePass(quant));
+  }
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }

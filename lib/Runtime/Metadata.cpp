@@ -101,8 +101,9 @@ bool parseTensor(const json &object, Role role, const std::string &where,
             "' (expected one of " + dtypeList() + ")";
     return false;
   }
-  if (*dtype == TXRT_DTYPE_I4 && role != Role::Weight) {
-    error = label + " has dtype i4, which only weights may have";
+  if (lookup(*dtype)->perByte() > 1 && role != Role::Weight) {
+    error = label + " has dtype " + std::string(*dtypeText) +
+            ", which only weights may have";
     return false;
   }
   out.dtype = *dtype;
@@ -135,14 +136,15 @@ bool parseTensor(const json &object, Role role, const std::string &where,
     }
     elements *= static_cast<uint64_t>(d);
   }
-  if (out.dtype == TXRT_DTYPE_I4) {
-    if (out.shape.empty() || out.shape.back() % 2 != 0) {
-      error = label + " has dtype i4 and shape " + formatShape(out.shape) +
-              "; packing two codes per byte needs a last dimension of even "
-              "size";
+  if (unsigned perByte = lookup(out.dtype)->perByte(); perByte > 1) {
+    if (out.shape.empty() || out.shape.back() % perByte != 0) {
+      error = label + " has dtype " + std::string(*dtypeText) + " and shape " +
+              formatShape(out.shape) + "; packing " + std::to_string(perByte) +
+              " codes per byte needs a last dimension that is a multiple of " +
+              std::to_string(perByte);
       return false;
     }
-    out.byteSize = elements / 2;
+    out.byteSize = elements / perByte;
   } else {
     out.byteSize = elements * lookup(out.dtype)->bytes();
   }
@@ -254,8 +256,9 @@ std::string safetensorsDType(txrt_dtype dtype) {
 std::vector<int64_t> storedShape(txrt_dtype dtype,
                                  const std::vector<int64_t> &shape) {
   std::vector<int64_t> stored(shape);
-  if (dtype == TXRT_DTYPE_I4 && !stored.empty())
-    stored.back() /= 2;
+  const DTypeInfo *info = lookup(dtype);
+  if (info && info->perByte() > 1 && !stored.empty())
+    stored.back() /= info->perByte();
   return stored;
 }
 

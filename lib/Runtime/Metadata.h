@@ -31,7 +31,7 @@ struct TensorDesc {
   std::string name;
   txrt_dtype dtype;
   std::vector<int64_t> shape;
-  /// Bytes of dense row-major data (for i4, of the packed data).
+  /// Bytes of dense row-major data (for sub-byte types, of the packed data).
   uint64_t byteSize = 0;
   /// Weights only: the model multiplies this 2-D f32 weight with
   /// txc_sgemm_packed, so the runtime packs it at load time
@@ -82,15 +82,17 @@ const char *dtypeName(txrt_dtype dtype);
 /// (read it as an int before it is used as a txrt_dtype).
 const char *dtypeNameOfValue(int value);
 
-/// The safetensors dtype a weight of `dtype` is stored as (i4 as "U8").
+/// The safetensors dtype a weight of `dtype` is stored as (sub-byte types
+/// as "U8").
 std::string safetensorsDType(txrt_dtype dtype);
 
 /// The shape a weight of `dtype` and `shape` has in the safetensors file: the
-/// same, except that i4 halves the last dimension.
+/// same, except that a sub-byte type divides the last dimension by the
+/// elements per byte.
 std::vector<int64_t> storedShape(txrt_dtype dtype,
                                  const std::vector<int64_t> &shape);
 
-/// Bytes per element of `dtype`; 1 for i4, whose elements share bytes.
+/// Bytes per element of `dtype`; 1 for the sub-byte types.
 unsigned dtypeAlignment(txrt_dtype dtype);
 
 /// Formats `shape` as "[1, 16]".

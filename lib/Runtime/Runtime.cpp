@@ -270,8 +270,10 @@ txrt_status loadWeights(txrt_model &model, const char *weightsPath) {
     std::string dtype = safetensorsDType(weight.dtype);
     std::vector<int64_t> shape = storedShape(weight.dtype, weight.shape);
     std::string expected = dtype + " " + formatShape(shape);
-    if (weight.dtype == TXRT_DTYPE_I4)
-      expected += " (i4 " + formatShape(weight.shape) + ", two codes per byte)";
+    if (shape != weight.shape)
+      expected += std::string(" (") + dtypeName(weight.dtype) + " " +
+                  formatShape(weight.shape) + ", packed along the last "
+                  "dimension)";
     if (entry->dtype != dtype || entry->shape != shape)
       return fail(TXRT_ERROR_WEIGHTS, where + " has " + entry->dtype + " " +
                                           formatShape(entry->shape) +

@@ -41,6 +41,35 @@ Error SafetensorsWriter::add(StringRef name, StringRef dtype,
   return Error::success();
 }
 
+std::optional<SafetensorsEntry>
+SafetensorsWriter::lookup(StringRef name) const {
+  auto it = index.find(name);
+  if (it == index.end())
+    return std::nullopt;
+  const Tensor &t = tensors[it->second];
+  return SafetensorsEntry{t.dtype, t.shape, t.bytes};
+}
+
+void SafetensorsWriter::retain(function_ref<bool(StringRef)> keep) {
+  std::vector<Tensor> kept;
+  index.clear();
+  for (Tensor &t : tensors)
+    if (keep(t.name)) {
+      index[t.name] = kept.size();
+      kept.push_back(std::move(t));
+    }
+  tensors = std::move(kept);
+}
+
+void SafetensorsWriter::setMetadata(StringRef key, StringRef value) {
+  for (auto &[k, v] : metadata)
+    if (k == key) {
+      v = value.str();
+      return;
+    }
+  metadata.emplace_back(key.str(), value.str());
+}
+
 Error SafetensorsWriter::write(StringRef path) const {
   constexpr uint64_t kAlign = 64;
   json::Object header;
@@ -56,7 +85,10 @@ Error SafetensorsWriter::write(StringRef path) const {
         {"data_offsets", json::Array{offset, offset + t.bytes.size()}}};
     offset += t.bytes.size();
   }
-  header["__metadata__"] = json::Object{{"format", "pt"}, {"producer", "txc"}};
+  json::Object meta{{"format", "pt"}, {"producer", "txc"}};
+  for (const auto &[key, value] : metadata)
+    meta[key] = value;
+  header["__metadata__"] = std::move(meta);
   std::string text;
   raw_string_ostream os(text);
   os << json::Value(std::move(header));
@@ -84,11 +116,18 @@ Error SafetensorsWriter::write(StringRef path) const {
     written = aligned + t.bytes.size();
   }
   out.close();
-  if (out.has_error())
-    return createStringError(out.error(), "cannot write '%s'", tmp.c_str());
-  if (std::error_code rc = sys::fs::rename(tmp, path))
-    return createStringError(rc, "cannot rename '%s' to '%s'", tmp.c_str(),
-                             path.str().c_str());
+  if (out.has_error()) {
+    std::error_code error = out.error();
+    out.clear_error();
+    sys::fs::remove(tmp);
+    return createStringError(error, "cannot write '%s': %s", tmp.c_str(),
+                             error.message().c_str());
+  }
+  if (std::error_code rc = sys::fs::rename(tmp, path)) {
+    sys::fs::remove(tmp);
+    return createStringError(rc, "cannot rename '%s' to '%s': %s", tmp.c_str(),
+                             path.str().c_str(), rc.message().c_str());
+  }
   return Error::success();
 }
 
@@ -116,6 +155,20 @@ SafetensorsFile::parse(std::unique_ptr<MemoryBuffer> buffer) {
     e.shape.assign(t.shape.begin(), t.shape.end());
     e.data = ArrayRef<char>(t.data, t.size);
     file->tensors[t.name] = std::move(e);
+  }
+  // The header was validated above; only its string metadata is kept.
+  StringRef bytes = file->buffer->getBuffer();
+  uint64_t length = 0;
+  for (int i = 0; i < 8; ++i)
+    length |= uint64_t(static_cast<uint8_t>(bytes[i])) << (8 * i);
+  if (Expected<json::Value> header = json::parse(bytes.substr(8, length))) {
+    if (const json::Object *root = header->getAsObject())
+      if (const json::Object *meta = root->getObject("__metadata__"))
+        for (const auto &[key, value] : *meta)
+          if (std::optional<StringRef> text = value.getAsString())
+            file->meta[key.str()] = text->str();
+  } else {
+    consumeError(header.takeError());
   }
   return std::move(file);
 }

@@ -56,16 +56,9 @@ compileModel(const std::string &path, const std::string &output,
   txc::CompileOptions options;
   options.input.path = path;
   options.input.shapes = std::move(shapes);
-  if (quantize) {
-    if (*quantize == "keep")
-      options.input.weights = txc::InputOptions::Weights::Keep;
-    else if (*quantize == "f32")
-      options.input.weights = txc::InputOptions::Weights::F32;
-    else
-      throw nb::value_error(
-          ("quantize must be 'keep' or 'f32', not '" + *quantize + "'")
-              .c_str());
-  }
+  if (quantize)
+    if (std::string err = txc::setQuantize(options, *quantize); !err.empty())
+      throw nb::value_error(err.c_str());
   options.graph.pipeline = pipeline;
   options.graph.layerSkipSpeedup = layerSkipSpeedup;
   options.generation.maxSeq = maxSeq;

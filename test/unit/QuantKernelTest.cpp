@@ -133,7 +133,8 @@ struct Reference {
   std::vector<double> y, round, mag;
 };
 
-Reference reference(int32_t type, const std::vector<float> &x,
+/// `rounded`: the kernel rounds the activations to int8.
+Reference reference(bool rounded, const std::vector<float> &x,
                     const std::vector<float> &wd, int64_t m, int64_t n,
                     int64_t k) {
   Reference ref;
@@ -157,7 +158,7 @@ Reference reference(int32_t type, const std::vector<float> &x,
         mag += sumX * maxW;
       }
       ref.y[i * n + j] = acc;
-      ref.round[i * n + j] = isFloat(type) ? 0.0 : round;
+      ref.round[i * n + j] = rounded ? round : 0.0;
       ref.mag[i * n + j] = mag;
     }
   return ref;
@@ -224,7 +225,7 @@ TEST_P(QuantMatmul, MatchesDequantizedReferenceAndScalar) {
   if (!useIsa(isa))
     GTEST_SKIP() << "CPU lacks this instruction set";
   std::mt19937 rng(1234 + type);
-  const int64_t ms[] = {1, 2, 3, 4, 5, 7, 16, 33, 64};
+  const int64_t ms[] = {1, 2, 3, 4, 5, 7, 16, 33};
   const int64_t ns[] = {1, 3, 17, 64, 96};
   const int64_t ks[] = {32, 96, 256, 512, 576};
   int64_t block = txc_qblock_values(type);
@@ -238,7 +239,7 @@ TEST_P(QuantMatmul, MatchesDequantizedReferenceAndScalar) {
         SCOPED_TRACE("m=" + std::to_string(m) + " n=" + std::to_string(n) +
                      " k=" + std::to_string(k));
         std::vector<float> x = randomActivations(m, k, rng);
-        Reference ref = reference(type, x, wd, m, n, k);
+        Reference ref = reference(!isFloat(type), x, wd, m, n, k);
         ASSERT_TRUE(useIsa(isa));
         std::vector<float> y = qmatmul(type, x, w, m, n, k);
         setQuantIsa(QuantIsa::Scalar);
@@ -477,6 +478,413 @@ TEST_F(QuantKernel, UnsupportedTypeGivesNaN) {
               reinterpret_cast<intptr_t>(w.data()),
               reinterpret_cast<intptr_t>(y.data()), 1, 2, 32);
   EXPECT_TRUE(std::isnan(y[0]) && std::isnan(y[1]));
+}
+
+//===----------------------------------------------------------------------===//
+// Planar formats
+//===----------------------------------------------------------------------===//
+
+/// A code kind, a scale kind and whether the weight has zero points.
+struct PlanarKind {
+  int32_t code, scale;
+  bool zeros;
+};
+
+const PlanarKind kPlanarKinds[] = {
+    {TXC_QCODE_INT8, TXC_QSCALE_F32, false},
+    {TXC_QCODE_INT8, TXC_QSCALE_F16, true},
+    {TXC_QCODE_INT8, TXC_QSCALE_BF16, false},
+    {TXC_QCODE_INT8, TXC_QSCALE_BF16, true},
+    {TXC_QCODE_INT4, TXC_QSCALE_F32, true},
+    {TXC_QCODE_INT4, TXC_QSCALE_F16, false},
+    {TXC_QCODE_INT4, TXC_QSCALE_F16, true},
+    {TXC_QCODE_INT4, TXC_QSCALE_BF16, false},
+    {TXC_QCODE_INT2, TXC_QSCALE_F32, false},
+    {TXC_QCODE_INT2, TXC_QSCALE_F16, true},
+    {TXC_QCODE_INT2, TXC_QSCALE_BF16, true},
+    {TXC_QCODE_FP8_E4M3, TXC_QSCALE_F32, false},
+    {TXC_QCODE_FP8_E4M3, TXC_QSCALE_F16, false},
+    {TXC_QCODE_FP8_E4M3, TXC_QSCALE_F8_E8M0, false},
+    {TXC_QCODE_FP4_E2M1, TXC_QSCALE_F8_E4M3, false},
+    {TXC_QCODE_FP4_E2M1, TXC_QSCALE_F8_E8M0, false},
+    {TXC_QCODE_FP4_E2M1, TXC_QSCALE_F16, false},
+};
+
+int planarBits(int32_t code) {
+  return code == TXC_QCODE_INT8 || code == TXC_QCODE_FP8_E4M3 ? 8
+         : code == TXC_QCODE_INT2                             ? 2
+                                                              : 4;
+}
+
+int scaleBytes(int32_t scale) {
+  return scale == TXC_QSCALE_F32                               ? 4
+         : scale == TXC_QSCALE_F16 || scale == TXC_QSCALE_BF16 ? 2
+                                                               : 1;
+}
+
+std::string planarName(const PlanarKind &kind) {
+  static const char *codes[] = {"INT8", "INT4", "INT2", "FP8", "FP4"};
+  static const char *scales[] = {"F32", "F16", "BF16", "E4M3", "E8M0"};
+  return std::string(codes[kind.code]) + "_" + scales[kind.scale] +
+         (kind.zeros ? "_zeros" : "");
+}
+
+/// A random planar weight [n, k] with `group` (codes, scales, zeros).
+struct PlanarWeight {
+  PlanarKind kind;
+  int64_t n, k, group;
+  float tensorScale = 0.75f;
+  std::vector<uint8_t> codes, scales, zeros;
+
+  PlanarWeight(const PlanarKind &kind, int64_t n, int64_t k, int64_t group,
+               std::mt19937 &rng)
+      : kind(kind), n(n), k(k), group(group) {
+    int64_t groups = (k + group - 1) / group;
+    codes.resize((n * k * planarBits(kind.code) + 7) / 8);
+    for (auto &b : codes) {
+      b = static_cast<uint8_t>(rng());
+      // fp8 weights never hold the NaN codes.
+      if (kind.code == TXC_QCODE_FP8_E4M3 && (b & 0x7f) == 0x7f)
+        b ^= 1;
+    }
+    scales.resize(n * groups * scaleBytes(kind.scale));
+    std::uniform_real_distribution<float> uni(0.01f, 0.1f);
+    for (int64_t g = 0; g < n * groups; ++g) {
+      uint8_t *p = scales.data() + g * scaleBytes(kind.scale);
+      float v = (rng() & 1) ? uni(rng) : -uni(rng);
+      uint32_t bits;
+      std::memcpy(&bits, &v, 4);
+      switch (kind.scale) {
+      case TXC_QSCALE_F32:
+        std::memcpy(p, &v, 4);
+        break;
+      case TXC_QSCALE_F16:
+        putU16(p, randomHalf(rng, true));
+        break;
+      case TXC_QSCALE_BF16:
+        putU16(p, static_cast<uint16_t>(bits >> 16));
+        break;
+      case TXC_QSCALE_F8_E4M3: // exponent field 1..5: [2^-6, 2^-1)
+        *p = static_cast<uint8_t>((1 + rng() % 5) << 3 | (rng() & 7));
+        break;
+      default: // 2^-10 .. 2^0
+        *p = static_cast<uint8_t>(117 + rng() % 11);
+        break;
+      }
+    }
+    if (kind.zeros) {
+      zeros.resize(n * groups);
+      for (auto &z : zeros)
+        z = static_cast<uint8_t>(rng() & ((1u << planarBits(kind.code)) - 1));
+    }
+  }
+
+  const uint8_t *zeroData() const {
+    return kind.zeros ? zeros.data() : nullptr;
+  }
+
+  std::vector<float> dequantize() const {
+    std::vector<float> out(n * k);
+    for (int64_t j = 0; j < n; ++j)
+      txc_qplanar_dequantize_row(kind.code, kind.scale, codes.data(),
+                                 scales.data(), zeroData(), tensorScale, j, k,
+                                 group, out.data() + j * k);
+    return out;
+  }
+
+  std::vector<float> matmul(const std::vector<float> &x, int64_t m) const {
+    std::vector<float> y(m * n, -12345.0f);
+    txc_qmatmul_planar(kind.code, kind.scale,
+                       reinterpret_cast<intptr_t>(x.data()),
+                       reinterpret_cast<intptr_t>(codes.data()),
+                       reinterpret_cast<intptr_t>(scales.data()),
+                       reinterpret_cast<intptr_t>(zeroData()), tensorScale,
+                       reinterpret_cast<intptr_t>(y.data()), m, n, k, group);
+    return y;
+  }
+
+  /// Whether the kernel rounds the activations to int8 (the fast path of
+  /// the integer and fp4 codes).
+  bool rounded() const {
+    bool fast = k * planarBits(kind.code) % 8 == 0 &&
+                (group >= k || group % 32 == 0 || group == 16);
+    return fast && kind.code != TXC_QCODE_FP8_E4M3;
+  }
+};
+
+/// Activations for the planar tests: normal, with a block of zeros.
+std::vector<float> planarActivations(int64_t m, int64_t k, std::mt19937 &rng) {
+  std::vector<float> x = randomActivations(m, k, rng);
+  if (k >= 40)
+    std::fill(x.begin() + 8, x.begin() + 40, 0.0f);
+  return x;
+}
+
+class QuantPlanar
+    : public QuantKernel,
+      public ::testing::WithParamInterface<std::tuple<PlanarKind, QuantIsa>> {};
+
+// (a) Against "dequantize with txc_qplanar_dequantize_row, multiply in
+// double", and (b) against the scalar path.
+TEST_P(QuantPlanar, MatchesDequantizedReferenceAndScalar) {
+  auto [kind, isa] = GetParam();
+  if (!useIsa(isa))
+    GTEST_SKIP() << "CPU lacks this instruction set";
+  ASSERT_EQ(txc_qplanar_supported(kind.code, kind.scale), 1);
+  std::mt19937 rng(4321 + kind.code * 16 + kind.scale);
+  struct Shape {
+    int64_t k, group;
+  };
+  const Shape shapes[] = {
+      {32, 32},   {96, 32},   {48, 32},   // K not a multiple of the group
+      {576, 128}, {256, 64},  {64, 16},   // groups of 16: two per unit
+      {48, 16},   {40, 40},   {40, 1000}, // K % 32 != 0, group >= K
+      {7, 7},     {256, 256},             // per channel
+      {192, 96},                          // 3 units per group
+      {72, 24},   {37, 37},   {50, 5},    // generic groups; odd K
+  };
+  const int64_t ms[] = {1, 3, 5, 17};
+  const int64_t ns[] = {1, 19};
+  for (const Shape &shape : shapes)
+    for (int64_t n : ns) {
+      PlanarWeight w(kind, n, shape.k, shape.group, rng);
+      std::vector<float> wd = w.dequantize();
+      for (int64_t m : ms) {
+        SCOPED_TRACE("m=" + std::to_string(m) + " n=" + std::to_string(n) +
+                     " k=" + std::to_string(shape.k) +
+                     " group=" + std::to_string(shape.group));
+        std::vector<float> x = planarActivations(m, shape.k, rng);
+        Reference ref = reference(w.rounded(), x, wd, m, n, shape.k);
+        ASSERT_TRUE(useIsa(isa));
+        std::vector<float> y = w.matmul(x, m);
+        setQuantIsa(QuantIsa::Scalar);
+        std::vector<float> ys = w.matmul(x, m);
+        for (int64_t i = 0; i < m * n; ++i) {
+          double tol = 1.01 * ref.round[i] + 2e-5 * ref.mag[i] + 1e-30;
+          ASSERT_NEAR(y[i], ref.y[i], tol) << "element " << i;
+          ASSERT_NEAR(y[i], ys[i], 1e-5 * ref.mag[i] + 1e-30)
+              << "element " << i;
+        }
+      }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllKinds, QuantPlanar,
+    ::testing::Combine(::testing::ValuesIn(kPlanarKinds),
+                       ::testing::Values(QuantIsa::Scalar, QuantIsa::Avx2,
+                                         QuantIsa::Avx512)),
+    [](const auto &info) {
+      QuantIsa isa = std::get<1>(info.param);
+      return planarName(std::get<0>(info.param)) +
+             (isa == QuantIsa::Scalar ? "_scalar"
+              : isa == QuantIsa::Avx2 ? "_avx2"
+                                      : "_avx512");
+    });
+
+class QuantPlanarThreads : public QuantKernel,
+                           public ::testing::WithParamInterface<PlanarKind> {};
+
+// (c) One thread against two: the same bits.
+TEST_P(QuantPlanarThreads, OneAndTwoThreadsAgreeBitwise) {
+  PlanarKind kind = GetParam();
+  std::mt19937 rng(77 + kind.code * 16 + kind.scale);
+  struct Shape {
+    int64_t m, n, k, group;
+  };
+  const Shape shapes[] = {{1, 300, 576, 128},
+                          {3, 1000, 256, 32},
+                          {64, 17, 512, 16},
+                          {33, 96, 72, 24},
+                          {64, 200, 40, 40}};
+  for (const Shape &s : shapes) {
+    SCOPED_TRACE("m=" + std::to_string(s.m) + " n=" + std::to_string(s.n) +
+                 " k=" + std::to_string(s.k) +
+                 " group=" + std::to_string(s.group));
+    PlanarWeight w(kind, s.n, s.k, s.group, rng);
+    std::vector<float> x = planarActivations(s.m, s.k, rng);
+    setNumThreads(1);
+    std::vector<float> y1 = w.matmul(x, s.m);
+    setNumThreads(2);
+    std::vector<float> y2 = w.matmul(x, s.m);
+    ASSERT_EQ(0, std::memcmp(y1.data(), y2.data(), y1.size() * sizeof(float)));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllKinds, QuantPlanarThreads,
+                         ::testing::ValuesIn(kPlanarKinds),
+                         [](const auto &info) {
+                           return planarName(info.param);
+                         });
+
+/// Row 0 of a planar weight dequantized by the reference.
+std::vector<float> planarRow(int32_t code, int32_t scale,
+                             const std::vector<uint8_t> &codes,
+                             const std::vector<uint8_t> &scales,
+                             const uint8_t *zeros, int64_t k, int64_t group,
+                             float tensorScale = 1.0f) {
+  std::vector<float> y(k, -42.0f);
+  txc_qplanar_dequantize_row(code, scale, codes.data(), scales.data(), zeros,
+                             tensorScale, 0, k, group, y.data());
+  return y;
+}
+
+/// fp8 e4m3 from its bit fields (NaN for 0x7f / 0xff).
+double fp8Value(int b) {
+  int e = (b >> 3) & 15, m = b & 7;
+  if (e == 15 && m == 7)
+    return std::nan("");
+  double mag =
+      e == 0 ? std::ldexp(m / 8.0, -6) : std::ldexp(1 + m / 8.0, e - 7);
+  return b & 0x80 ? -mag : mag;
+}
+
+/// fp4 e2m1 from its bit fields.
+double fp4Value(int c) {
+  int e = (c >> 1) & 3, m = c & 1;
+  double mag = e == 0 ? m * 0.5 : std::ldexp(1 + m / 2.0, e - 1);
+  return c & 8 ? -mag : mag;
+}
+
+void expectSameValue(double want, float got, int code) {
+  if (std::isnan(want))
+    EXPECT_TRUE(std::isnan(got)) << "code " << code;
+  else
+    EXPECT_EQ(static_cast<double>(got), want) << "code " << code;
+}
+
+// (d) Every fp8 code, fp4 code, e8m0 and e4m3 scale through the reference
+// against values computed here from the bit fields.
+TEST_F(QuantKernel, PlanarSpecialValuesExact) {
+  std::vector<uint8_t> one(4);
+  float f1 = 1.0f;
+  std::memcpy(one.data(), &f1, 4);
+  { // All 256 fp8 codes, scale 1.
+    std::vector<uint8_t> codes(256);
+    for (int b = 0; b < 256; ++b)
+      codes[b] = static_cast<uint8_t>(b);
+    auto y = planarRow(TXC_QCODE_FP8_E4M3, TXC_QSCALE_F32, codes, one, nullptr,
+                       256, 256);
+    for (int b = 0; b < 256; ++b)
+      expectSameValue(fp8Value(b), y[b], b);
+    EXPECT_EQ(y[0x7e], 448.0f);
+    EXPECT_EQ(y[0x01], std::ldexp(1.0f, -9));
+    EXPECT_TRUE(std::signbit(y[0x80]));
+  }
+  { // All 16 fp4 codes, two per byte, low nibble first.
+    std::vector<uint8_t> codes(8);
+    for (int c = 0; c < 16; c += 2)
+      codes[c / 2] = static_cast<uint8_t>(c | (c + 1) << 4);
+    auto y = planarRow(TXC_QCODE_FP4_E2M1, TXC_QSCALE_F32, codes, one, nullptr,
+                       16, 16);
+    for (int c = 0; c < 16; ++c)
+      expectSameValue(fp4Value(c), y[c], c);
+    EXPECT_EQ(y[7], 6.0f);
+    EXPECT_EQ(y[15], -6.0f);
+  }
+  { // All 256 e8m0 scales (group 1) on the fp4 code 1.0 (2).
+    std::vector<uint8_t> codes(128, 0x22), scales(256);
+    for (int e = 0; e < 256; ++e)
+      scales[e] = static_cast<uint8_t>(e);
+    auto y = planarRow(TXC_QCODE_FP4_E2M1, TXC_QSCALE_F8_E8M0, codes, scales,
+                       nullptr, 256, 1);
+    for (int e = 0; e < 256; ++e)
+      expectSameValue(e == 255 ? std::nan("") : std::ldexp(1.0, e - 127), y[e],
+                      e);
+  }
+  { // All 256 e4m3 scales (group 1) on the fp8 code 1.0 (0x38).
+    std::vector<uint8_t> codes(256, 0x38), scales(256);
+    for (int b = 0; b < 256; ++b)
+      scales[b] = static_cast<uint8_t>(b);
+    auto y = planarRow(TXC_QCODE_FP8_E4M3, TXC_QSCALE_F8_E4M3, codes, scales,
+                       nullptr, 256, 1);
+    for (int b = 0; b < 256; ++b)
+      expectSameValue(fp8Value(b), y[b], b);
+  }
+}
+
+// Every code of the integer kinds, with and without zero points, and the
+// f16 / bf16 scales and the tensor scale.
+TEST_F(QuantKernel, PlanarIntegerCodesExact) {
+  // Scales 0.5 (f16) and -2 (bf16).
+  std::vector<uint8_t> half(2), bf(2);
+  putU16(half.data(), 0x3800);
+  putU16(bf.data(), 0xc000);
+  { // int8: 256 codes, default zero 128.
+    std::vector<uint8_t> codes(256);
+    for (int q = 0; q < 256; ++q)
+      codes[q] = static_cast<uint8_t>(q);
+    auto y = planarRow(TXC_QCODE_INT8, TXC_QSCALE_F16, codes, half, nullptr,
+                       256, 256, 4.0f);
+    for (int q = 0; q < 256; ++q)
+      EXPECT_EQ(y[q], (q - 128) * 2.0f) << q;
+    uint8_t z = 3;
+    y = planarRow(TXC_QCODE_INT8, TXC_QSCALE_BF16, codes, bf, &z, 256, 256);
+    for (int q = 0; q < 256; ++q)
+      EXPECT_EQ(y[q], (q - 3) * -2.0f) << q;
+  }
+  { // int4: 16 codes, default zero 8, then zero point 5.
+    std::vector<uint8_t> codes(8);
+    for (int c = 0; c < 16; c += 2)
+      codes[c / 2] = static_cast<uint8_t>(c | (c + 1) << 4);
+    auto y =
+        planarRow(TXC_QCODE_INT4, TXC_QSCALE_F16, codes, half, nullptr, 16, 16);
+    for (int q = 0; q < 16; ++q)
+      EXPECT_EQ(y[q], (q - 8) * 0.5f) << q;
+    uint8_t z = 5;
+    y = planarRow(TXC_QCODE_INT4, TXC_QSCALE_F16, codes, half, &z, 16, 16);
+    for (int q = 0; q < 16; ++q)
+      EXPECT_EQ(y[q], (q - 5) * 0.5f) << q;
+  }
+  { // int2: value 4t + u in bits 2u of byte t; default zero 2.
+    std::vector<uint8_t> codes = {0xe4, 0x1b}; // 0 1 2 3, 3 2 1 0
+    auto y =
+        planarRow(TXC_QCODE_INT2, TXC_QSCALE_BF16, codes, bf, nullptr, 8, 8);
+    const float want[] = {4, 2, 0, -2, -2, 0, 2, 4};
+    for (int i = 0; i < 8; ++i)
+      EXPECT_EQ(y[i], want[i]) << i;
+  }
+  { // A ragged last group: k = 5, group 2 -> groups {0, 1}, {2, 3}, {4}.
+    std::vector<uint8_t> codes = {130, 130, 130, 130, 130};
+    std::vector<uint8_t> scales(12);
+    const float s[] = {1.0f, 2.0f, 3.0f};
+    std::memcpy(scales.data(), s, 12);
+    auto y =
+        planarRow(TXC_QCODE_INT8, TXC_QSCALE_F32, codes, scales, nullptr, 5, 2);
+    const float want[] = {2, 2, 4, 4, 6};
+    for (int i = 0; i < 5; ++i)
+      EXPECT_EQ(y[i], want[i]) << i;
+  }
+}
+
+// Kinds the kernels lack, and bad groups: txc_qplanar_supported says 0 and
+// the product is NaN (never an out-of-bounds read).
+TEST_F(QuantKernel, PlanarUnsupportedGivesNaN) {
+  EXPECT_EQ(txc_qplanar_supported(TXC_QCODE_INT4, TXC_QSCALE_F8_E8M0), 0);
+  EXPECT_EQ(txc_qplanar_supported(TXC_QCODE_INT8, TXC_QSCALE_F8_E4M3), 0);
+  EXPECT_EQ(txc_qplanar_supported(5, TXC_QSCALE_F32), 0);
+  EXPECT_EQ(txc_qplanar_supported(-1, TXC_QSCALE_F32), 0);
+  EXPECT_EQ(txc_qplanar_supported(TXC_QCODE_INT4, 5), 0);
+  EXPECT_EQ(txc_qplanar_supported(TXC_QCODE_FP4_E2M1, TXC_QSCALE_F8_E4M3), 1);
+  EXPECT_EQ(txc_qplanar_supported(TXC_QCODE_INT2, TXC_QSCALE_BF16), 1);
+  std::vector<float> x(32, 1.0f), y(2, 0.0f);
+  std::vector<uint8_t> codes(64, 0), scales(64, 0);
+  auto call = [&](int32_t code, int32_t scale, int64_t group) {
+    std::fill(y.begin(), y.end(), 0.0f);
+    txc_qmatmul_planar(code, scale, reinterpret_cast<intptr_t>(x.data()),
+                       reinterpret_cast<intptr_t>(codes.data()),
+                       reinterpret_cast<intptr_t>(scales.data()), 0, 1.0f,
+                       reinterpret_cast<intptr_t>(y.data()), 1, 2, 32, group);
+    return std::isnan(y[0]) && std::isnan(y[1]);
+  };
+  EXPECT_TRUE(call(TXC_QCODE_INT4, TXC_QSCALE_F8_E8M0, 32));
+  EXPECT_TRUE(call(7, TXC_QSCALE_F32, 32));
+  EXPECT_TRUE(call(TXC_QCODE_INT4, TXC_QSCALE_F32, 0));
+  EXPECT_FALSE(call(TXC_QCODE_INT4, TXC_QSCALE_F32, 32));
+  std::vector<float> row(4, 0.0f);
+  txc_qplanar_dequantize_row(TXC_QCODE_INT2, TXC_QSCALE_F8_E4M3, codes.data(),
+                             scales.data(), nullptr, 1.0f, 0, 4, 4, row.data());
+  EXPECT_TRUE(std::isnan(row[0]) && std::isnan(row[3]));
 }
 
 } // namespace

@@ -49,6 +49,28 @@ TEST(Safetensors, RoundTripsTensors) {
   llvm::sys::fs::remove(path);
 }
 
+TEST(Safetensors, RoundTripsMetadata) {
+  SafetensorsWriter writer;
+  float x[2] = {1, 2};
+  ASSERT_FALSE(writer.add("x", "F32", {2},
+                          llvm::ArrayRef<char>(reinterpret_cast<char *>(x),
+                                               sizeof(x))));
+  writer.setMetadata("format", "txc-calibration");
+  writer.setMetadata("tokens", "12");
+  writer.setMetadata("tokens", "13");
+  std::string path = tempPath("metadata");
+  ASSERT_FALSE(writer.write(path));
+  auto file = SafetensorsFile::open(path);
+  ASSERT_TRUE(bool(file)) << llvm::toString(file.takeError());
+  const llvm::StringMap<std::string> &meta = (*file)->metadata();
+  // A key set replaces the default; the other default stays.
+  EXPECT_EQ(meta.lookup("format"), "txc-calibration");
+  EXPECT_EQ(meta.lookup("producer"), "txc");
+  EXPECT_EQ(meta.lookup("tokens"), "13");
+  EXPECT_EQ(meta.size(), 3u);
+  llvm::sys::fs::remove(path);
+}
+
 TEST(Safetensors, WriterRejectsBadInput) {
   SafetensorsWriter writer;
   char bytes[8] = {};

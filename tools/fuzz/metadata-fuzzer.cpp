@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Metadata.h"
+#include "txc-c/txc_model_format.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringSet.h"
@@ -38,7 +39,11 @@ void checkList(const std::vector<TensorDesc> &list, bool weights) {
     if (!parseDType(dtypeName(t.dtype)) ||
         *parseDType(dtypeName(t.dtype)) != t.dtype)
       __builtin_trap();
-    if (t.dtype == TXRT_DTYPE_I4 && !weights)
+    const txc::format::DTypeInfo *info = txc::format::dtypeByValue(t.dtype);
+    if (!info)
+      __builtin_trap();
+    unsigned perByte = info->perByte();
+    if (perByte > 1 && !weights)
       __builtin_trap();
     uint64_t elements = 1;
     for (int64_t d : t.shape) {
@@ -46,9 +51,8 @@ void checkList(const std::vector<TensorDesc> &list, bool weights) {
         __builtin_trap();
       elements *= static_cast<uint64_t>(d);
     }
-    uint64_t bytes = t.dtype == TXRT_DTYPE_I4
-                         ? elements / 2
-                         : elements * dtypeAlignment(t.dtype);
+    uint64_t bytes = perByte > 1 ? elements / perByte
+                                 : elements * dtypeAlignment(t.dtype);
     if (t.byteSize != bytes)
       __builtin_trap();
     if (t.gemmPacked &&

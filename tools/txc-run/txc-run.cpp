@@ -88,6 +88,10 @@ StringRef npyDType(txrt_dtype dtype) {
   case TXRT_DTYPE_BOOL:
     return "|b1";
   case TXRT_DTYPE_I4:
+  case TXRT_DTYPE_I2:
+  case TXRT_DTYPE_F8E4M3:
+  case TXRT_DTYPE_F8E8M0:
+  case TXRT_DTYPE_F4E2M1:
     break;
   }
   return "";

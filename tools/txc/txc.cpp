@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Calibrate.h"
 #include "txc-c/txc_model_format.h"
 #include "txc/Compiler/Compiler.h"
 
@@ -27,8 +28,6 @@ using namespace llvm;
 namespace {
 
 enum class Emit { Auto, Import, Tx, Linalg, LLVM, Obj, So };
-enum class Quantize { Keep, F32 };
-
 cl::OptionCategory txcCategory("txc options");
 cl::OptionCategory genCategory(
     "generation (autoregressive decoding over an in-place KV cache)");
@@ -117,17 +116,45 @@ cl::opt<std::string>
                          "extension .safetensors; not written when the IR "
                          "goes to standard output)"),
                 cl::value_desc("FILE"), cl::cat(txcCategory));
-cl::opt<Quantize> quantizeMode(
+cl::opt<std::string> quantizeMode(
     "quantize",
-    cl::desc("Weights of a GGUF file or Hugging Face folder (default: keep):"),
-    cl::values(clEnumValN(Quantize::Keep, "keep",
-                          "keep each tensor's encoding (F16, BF16, Q8_0, "
-                          "Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K are "
-                          "multiplied in their packed form)"),
-               clEnumValN(Quantize::F32, "f32",
-                          "dequantize every weight to f32: the dense "
-                          "reference lossy modes are judged against")),
-    cl::init(Quantize::Keep), cl::cat(txcCategory));
+    cl::desc("Weight format of linear layers (docs/quantization.md): keep "
+             "(default: each tensor as stored; GGUF block formats are "
+             "multiplied packed), f32 (dequantize every weight: the dense "
+             "reference), f16, bf16, int8, int4, int2, fp8 (e4m3), nvfp4 "
+             "(e2m1, e4m3 scales per 16), mxfp4 (e2m1, power-of-two scales "
+             "per 32)"),
+    cl::value_desc("FORMAT"), cl::init("keep"), cl::cat(txcCategory));
+cl::opt<int64_t> quantGroup(
+    "quant-group",
+    cl::desc("Values per scale along the input dimension for int8, int4, "
+             "int2 and fp8 (default 32; 0: one scale per output row)"),
+    cl::value_desc("N"), cl::init(32), cl::cat(txcCategory));
+cl::opt<bool> quantZeroPoint(
+    "quant-zero-point",
+    cl::desc("Integer formats with a zero point per group (asymmetric); "
+             "default symmetric"),
+    cl::init(false), cl::cat(txcCategory));
+cl::opt<std::string> quantMethod(
+    "quant-method",
+    cl::desc("How codes are chosen: rtn (round to nearest; needs no data) "
+             "or awq (activation-aware scales; needs --calibration)"),
+    cl::value_desc("METHOD"), cl::init("rtn"), cl::cat(txcCategory));
+cl::opt<std::string> calibrationFile(
+    "calibration",
+    cl::desc("Statistics written by `txc calibrate MODEL --text FILE -o "
+             "STATS`, for the passes that need data (--quant-method=awq)"),
+    cl::value_desc("STATS"), cl::cat(txcCategory));
+cl::list<std::string> quantKeep(
+    "quant-keep",
+    cl::desc("Linears --quantize leaves as they are: weight-name globs "
+             "(blk.0.*) or lm-head; comma-separated, repeatable"),
+    cl::value_desc("PATTERN"), cl::CommaSeparated, cl::cat(txcCategory));
+cl::list<std::string> quantOverride(
+    "quant-override",
+    cl::desc("Another format for the linears whose weight name matches GLOB "
+             "(a mixed-precision plan; the first match wins); repeatable"),
+    cl::value_desc("GLOB=FORMAT"), cl::cat(txcCategory));
 cl::opt<int64_t> maxSeq(
     "max-seq",
     cl::desc("Compile for generation: put every attention's keys and values "
@@ -232,6 +259,9 @@ int main(int argc, char **argv) {
     os << "txc " TXC_VERSION_STRING " (writes model format "
        << TXC_MODEL_FORMAT_VERSION << "; LLVM/MLIR " LLVM_VERSION_STRING ")\n";
   });
+  // `txc calibrate ...` (Calibrate.cpp); everything else compiles.
+  if (argc > 1 && StringRef(argv[1]) == "calibrate")
+    return txc::runCalibrate(argc, argv);
   cl::HideUnrelatedOptions({&txcCategory, &genCategory});
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -254,9 +284,17 @@ int main(int argc, char **argv) {
     options.input.shapes.push_back(std::move(shape));
   }
   if (quantizeMode.getNumOccurrences())
-    options.input.weights = quantizeMode == Quantize::F32
-                                ? txc::InputOptions::Weights::F32
-                                : txc::InputOptions::Weights::Keep;
+    if (std::string err = txc::setQuantize(options, quantizeMode);
+        !err.empty()) {
+      errs() << "txc: error: " << err << "\n";
+      return 1;
+    }
+  options.graph.quantize.group = quantGroup;
+  options.graph.quantize.zeroPoint = quantZeroPoint;
+  options.graph.quantize.method = quantMethod;
+  options.graph.calibration = calibrationFile;
+  options.graph.quantize.keep = quantKeep;
+  options.graph.quantize.overrides = quantOverride;
   options.graph.pipeline = graphPipeline;
   if (maxSeq.getNumOccurrences())
     options.generation.maxSeq = maxSeq;

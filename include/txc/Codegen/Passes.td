@@ -225,10 +225,13 @@ def AttentionToKernelsPass
 }
 
 def QuantToKernelsPass : Pass<"tx-quant-to-kernels", "::mlir::ModuleOp"> {
-  let summary = "Calls the runtime's block-quantized kernels for txcpu.qmatmul and txcpu.qembed";
+  let summary = "Calls the runtime's quantized kernels for txcpu.qmatmul, txcpu.qmatmul_planar and txcpu.qembed";
   let description = [{
     After bufferization, replaces each `txcpu.qmatmul` on memrefs by a call
-    of `txc_qmatmul(type, x, w, y, M, N, K)` and each `txcpu.qembed` by a
+    of `txc_qmatmul(type, x, w, y, M, N, K)`, each `txcpu.qmatmul_planar`
+    by a call of `txc_qmatmul_planar(code_kind, scale_kind, x, codes,
+    scales, zeros, tensor_scale, y, M, N, K, group)` (zeros 0 when absent)
+    and each `txcpu.qembed` by a
     call of `txc_qembed(type, table, rows, K, ids, count, out)` from the
     runtime's kernel library (`lib/Runtime/kernels/cpu/Quant.h`), passing
     element pointers and sizes. The kernels read dense row-major operands:

@@ -140,6 +140,55 @@ def TxCpu_QMatmulOp : TxCpu_Op<"qmatmul", [
   }];
 }
 
+def TxCpu_QMatmulPlanarOp : TxCpu_Op<"qmatmul_planar", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "f32 x planar quantized weight product through txc_qmatmul_planar";
+  let description = [{
+    `init[M, N] = input[M, K] * W^T` where W is a planar quantized weight
+    (what `tx.qpack` holds): `codes` is its `[N, K * bits / 8]` bytes (sub-byte
+    codes packed little-end first) or, for byte codes, the `[N, K]` codes;
+    `scales` `[N, G]` and the optional `zeros` `[N, G]` (`i8`, read unsigned)
+    with `G = ceil(K / group)`. `code_kind` and `scale_kind` are the kernels'
+    TXC_QCODE_* and TXC_QSCALE_* numbers (lib/Runtime/kernels/cpu/Quant.h),
+    `tensor_scale` multiplies every weight. Either every shaped operand is a
+    tensor and the op has one result of the type of `init`, or every operand
+    is a memref and the op writes `init` and has no result.
+
+    ```mlir
+    %y = txcpu.qmatmul_planar ins(%x, %codes, %scales : tensor<1x576xf32>, tensor<1536x288xi8>, tensor<1536x18xf16>)
+        outs(%init : tensor<1x1536xf32>) {code_kind = 1 : i32, scale_kind = 1 : i32,
+        group = 32 : i64, in_features = 576 : i64, tensor_scale = 1.0 : f32}
+        -> tensor<1x1536xf32>
+    ```
+  }];
+  let arguments = (ins TensorOrMemRef<[F32]>:$input,
+                       AnyShaped:$codes,
+                       AnyShaped:$scales,
+                       Optional<TensorOrMemRef<[I8]>>:$zeros,
+                       TensorOrMemRef<[F32]>:$init,
+                       I32Attr:$code_kind,
+                       I32Attr:$scale_kind,
+                       I64Attr:$group,
+                       I64Attr:$in_features,
+                       F32Attr:$tensor_scale);
+  let results = (outs Optional<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    `ins` `(` $input `,` $codes `,` $scales (`zeros` $zeros^)? `:` type($input)
+    `,` type($codes) `,` type($scales) (`,` type($zeros)^)? `)`
+    `outs` `(` $init `:` type($init) `)` attr-dict (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return getInitMutable();
+    }
+    bool hasBufferSemantics() {
+      return ::mlir::isa<::mlir::MemRefType>(getInit().getType());
+    }
+  }];
+}
+
 def TxCpu_QEmbedOp : TxCpu_Op<"qembed", [
     DestinationStyleOpInterface,
     DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {

@@ -64,6 +64,12 @@ enum class Stage {
   Library,
 };
 
+struct CompileOptions;
+/// Applies the --quantize spelling `value` ("keep", "f32", or a format of
+/// QuantizeOptions) to `options`; returns an error message for an unknown
+/// value, else "".
+std::string setQuantize(CompileOptions &options, llvm::StringRef value);
+
 /// "import", "tx", "linalg", "llvm", "obj", "so" (the --emit spelling).
 llvm::StringRef stageName(Stage stage);
 /// The stage named by `name` (the --emit spelling), if any.
@@ -85,6 +91,24 @@ struct InputOptions {
   std::optional<Weights> weights;
 };
 
+/// --quantize and its companions: tx-quantize in the default graph pipeline
+/// (docs/quantization.md).
+struct QuantizeOptions {
+  /// Empty: no tx-quantize; else a format (f32, f16, bf16, int8, int4, int2,
+  /// fp8, nvfp4, mxfp4).
+  std::string format;
+  /// Values per scale along K (int8/int4/int2/fp8); 0: one per output row.
+  int64_t group = 32;
+  /// Integer formats with a zero point per group.
+  bool zeroPoint = false;
+  /// The method: rtn, or awq (needs GraphOptions::calibration).
+  std::string method = "rtn";
+  /// Linears left as they are (weight-name globs, or lm-head).
+  std::vector<std::string> keep;
+  /// GLOB=FORMAT: another format for the matching linears.
+  std::vector<std::string> overrides;
+};
+
 /// The graph-level passes on raised tx IR.
 struct GraphOptions {
   /// A textual pass pipeline (e.g. `builtin.module(tx-layer-skip{speedup=2})`)
@@ -93,6 +117,13 @@ struct GraphOptions {
   /// Target speed-up of static layer skipping in the default pipeline (1.0
   /// keeps every layer).
   double layerSkipSpeedup = 1.0;
+  QuantizeOptions quantize;
+  /// --calibration: the statistics file of `txc calibrate`, for the passes
+  /// that need data (tx-quantize method=awq).
+  std::string calibration;
+  /// Instrument the model for `txc calibrate`: tx-calibration-taps in the
+  /// default pipeline (one forward pass only; docs/calibration.md).
+  bool calibrationTaps = false;
 };
 
 /// Generation: a decode step (and a prefill step) over an in-place KV

@@ -26,10 +26,42 @@ struct DefaultPipelineOptions
       llvm::cl::desc("Target speed-up of static layer skipping (1.0 keeps "
                      "every layer)"),
       llvm::cl::init(1.0)};
+  Option<std::string> quantize{
+      *this, "quantize",
+      llvm::cl::desc("Run tx-quantize with this format (empty: do not)"),
+      llvm::cl::init("")};
+  Option<int64_t> quantGroup{
+      *this, "quant-group",
+      llvm::cl::desc("tx-quantize group (0: one scale per output row)"),
+      llvm::cl::init(32)};
+  Option<bool> quantZeroPoint{
+      *this, "quant-zero-point",
+      llvm::cl::desc("tx-quantize: integer formats with zero points"),
+      llvm::cl::init(false)};
+  Option<std::string> quantMethod{
+      *this, "quant-method", llvm::cl::desc("tx-quantize method"),
+      llvm::cl::init("rtn")};
+  Option<std::string> calibration{
+      *this, "calibration",
+      llvm::cl::desc("Calibration statistics (txc calibrate) for the passes "
+                     "that need data"),
+      llvm::cl::init("")};
+  ListOption<std::string> quantKeep{
+      *this, "quant-keep",
+      llvm::cl::desc("tx-quantize: linears to keep (globs or lm-head)")};
+  ListOption<std::string> quantOverride{
+      *this, "quant-override",
+      llvm::cl::desc("tx-quantize: GLOB=FORMAT per-linear formats")};
+  Option<bool> calibrationTaps{
+      *this, "calibration-taps",
+      llvm::cl::desc("Run tx-calibration-taps after layer skipping (what "
+                     "txc calibrate compiles)"),
+      llvm::cl::init(false)};
 };
 
 /// The default pipeline over tx IR: canonicalize, static layer skipping,
-/// canonicalize, CSE. Runs on a module.
+/// tx-calibration-taps (when `calibrationTaps` is set), tx-quantize (when
+/// `quantize` is set), canonicalize, CSE. Runs on a module.
 void buildDefaultPipeline(mlir::OpPassManager &pm,
                           const DefaultPipelineOptions &options);
 

@@ -18,6 +18,13 @@ namespace txc {
 /// speed-up ratio `speedup` (>= 1), in increasing order. Exposed for tests.
 llvm::SmallVector<int64_t> computeKeptLayers(int64_t numLayers, double speedup);
 
+/// The name of the stored weight the tx.linear or tx.qlinear `linear`
+/// multiplies by (a tx.weight, or the tx.weight a tx.qblocks or tx.qpack is
+/// built from, looking through tx.layer arguments), or "" when the weight is
+/// computed. tx-quantize names its new tensors and finds calibration
+/// statistics by it.
+std::string storedWeightName(mlir::Operation *linear);
+
 } // namespace txc
 
 #endif // TXC_PASSES_PASSES_H

@@ -48,6 +48,130 @@ def LayerSkipPass : Pass<"tx-layer-skip"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Quantization
+//===----------------------------------------------------------------------===//
+
+def QuantizePass : Pass<"tx-quantize", "::mlir::ModuleOp"> {
+  let summary = "Quantizes the weights of linear layers (tx.linear -> tx.qlinear)";
+  let description = [{
+    Rewrites every `tx.linear` and `tx.qlinear` whose weight is a
+    `tx.weight` (dense, or a GGUF block weight / `tx.qpack` built from
+    `tx.weight`s) into a `tx.qlinear` on a weight in `format`:
+
+    * `int8`, `int4`, `int2`: `tx.qpack` of unsigned codes and f16 scales per
+      `group` values along K (`group=0`: one scale per output row), with
+      u8 zero points when `symmetric=false`;
+    * `fp8`: e4m3 codes, one f32 scale per `group` (default per row);
+    * `nvfp4`: e2m1 codes, e4m3 scales per 16 values and an f32 tensor
+      scale; `mxfp4`: e2m1 codes, e8m0 scales per 32 values;
+    * `f16`, `bf16`: the weight's values rounded to half precision, kept as
+      a block weight of that type; `f32`: the dense values (`tx.linear`).
+
+    The method is round to nearest (`method=rtn`; the rules are in
+    docs/quantization.md and the codes and scales equal the NumPy reference
+    quantizer's, test/Passes/Inputs/rtn_reference.py) or activation-aware
+    scaling (`method=awq` with `calibration=STATS` from `txc calibrate`):
+    per input channel j a scale s_j = mean|x_j|^alpha, alpha searched on
+    0, 0.05, .., 1 to minimize the output error weighted by mean x_j^2, the
+    weight quantized as W diag(s) and the linear's input multiplied by 1/s
+    (a linalg.generic before the tx.qlinear). alpha = 0 is RTN. Linears
+    the statistics do not cover get RTN, with a warning. A quantized weight
+    arriving in another format is dequantized first, so a GGUF or
+    MatMulNBits model can be re-quantized to any format.
+
+    `keep` names linears left as they are: a glob over weight names
+    (`*.attn_v.*`) or `lm-head` (the linears whose result is a result of the
+    entry function). `override` gives single linears another format:
+    `GLOB=FORMAT` (the first match wins; `f32` dequantizes). A linear whose
+    K does not fill whole bytes of codes (K * bits % 8 != 0) keeps its
+    weight, with a warning.
+
+    New tensors go to the weight store attached to the context (the
+    compiler's); without one the pass reads the module's `tx.weights` file
+    and writes the weights the module then uses, old and new, to
+    `weights-out`, which becomes the module's `tx.weights`. Weights the
+    module no longer uses are not written. `format=f32` with only dense
+    weights changes nothing: the exact mode.
+  }];
+  let options = [
+    Option<"format", "format", "std::string", /*default=*/"\"int4\"",
+           "Weight format: f32, f16, bf16, int8, int4, int2, fp8, nvfp4, mxfp4">,
+    Option<"group", "group", "int64_t", /*default=*/"32",
+           "Values per scale along K for int8/int4/int2/fp8 (0: one per row)">,
+    Option<"symmetric", "symmetric", "bool", /*default=*/"true",
+           "Integer formats: no zero points (default zero point 2^(bits-1))">,
+    Option<"method", "method", "std::string", /*default=*/"\"rtn\"",
+           "Quantization method: rtn, or awq (needs calibration)">,
+    Option<"calibration", "calibration", "std::string", /*default=*/"",
+           "Calibration statistics (txc calibrate) for method=awq">,
+    ListOption<"keep", "keep", "std::string",
+               "Linears to leave as they are: weight-name globs or lm-head">,
+    ListOption<"overrides", "override", "std::string",
+               "GLOB=FORMAT: another format for the matching linears">,
+    Option<"weightsOut", "weights-out", "std::string", /*default=*/"",
+           "Without a weight store: the safetensors file to write">
+  ];
+  let statistics = [
+    Statistic<"numQuantized", "linears-quantized", "Linears rewritten">,
+    Statistic<"numKept", "linears-kept", "Linears left as they were">,
+    Statistic<"bytesBefore", "weight-bytes-before", "Bytes of the rewritten weights before">,
+    Statistic<"bytesAfter", "weight-bytes-after", "Bytes of the rewritten weights after">
+  ];
+  let dependentDialects = ["::txc::tx::TxDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+//===----------------------------------------------------------------------===//
+// Calibration
+//===----------------------------------------------------------------------===//
+
+def CalibrationTapsPass : Pass<"tx-calibration-taps", "::mlir::ModuleOp"> {
+  let summary = "Returns activation statistics of every linear's input (txc calibrate)";
+  let description = [{
+    Instruments the entry function (`@main`, else the only public function)
+    for `txc calibrate` (docs/calibration.md). For every `tx.linear` and
+    `tx.qlinear` that multiplies by a stored weight `W` (`tx.weight`, or the
+    `tx.weight` a `tx.qblocks` / `tx.qpack` is built from, through tx.layer
+    arguments), the input `x` (`[..., K]`) is reduced over its leading
+    dimensions into two f32 `[K]` sums, appended as function results named
+    (`tx.name`) `calib.W.abs_sum` (sum of |x|) and `calib.W.sq_sum` (sum of
+    x^2). Linears reading the same value share one reduction, returned once
+    per weight. A reduction inside a `tx.layer` leaves it as new results of
+    the layer (after the existing ones), so the pass runs after
+    `tx-layer-skip`.
+
+    Tokens: when the function has an input with role `attention_mask`
+    (`[batch, seq]`), every position's contribution is multiplied by its
+    mask value (padding adds nothing) and the last new result,
+    `calib.tokens` (`tensor<1xf32>`), is the mask's sum; otherwise it is
+    the constant `batch * seq` of the `token_ids` input. An input whose
+    leading dimensions do not hold one row per token (BERT's pooler reads
+    only the first position) is summed unweighted and gets a third result
+    `calib.W.count` (the rows summed). A weight multiplied by several
+    distinct inputs (layers sharing weights) gets one set of results per
+    input, the later ones named `calib.W#1.*`, `calib.W#2.*`: the driver
+    adds them.
+
+    Requirements, each with an error: an entry `func.func` with one block
+    and no result already named `calib.*`; an input with role `token_ids`
+    or `attention_mask` of static shape; linear inputs of float type and
+    static shape, defined in the function body or a `tx.layer` region. A
+    function without such linears is left alone, with a warning.
+  }];
+  let statistics = [
+    Statistic<"numWeights", "weights-tapped", "Weights whose linears were tapped">,
+    Statistic<"numReductions", "reductions", "Distinct inputs reduced">
+  ];
+  let dependentDialects = ["::txc::tx::TxDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+//===----------------------------------------------------------------------===//
 // Generation: the in-place KV cache
 //===----------------------------------------------------------------------===//
 

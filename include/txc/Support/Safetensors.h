@@ -11,6 +11,7 @@
 #define TXC_SUPPORT_SAFETENSORS_H
 
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringRef.h"
@@ -18,6 +19,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,8 +42,18 @@ public:
   llvm::Error add(llvm::StringRef name, llvm::StringRef dtype,
                   llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<char> data);
   bool contains(llvm::StringRef name) const { return index.count(name); }
+  /// The tensor called `name` (its data stays valid until the writer
+  /// changes), or null.
+  std::optional<SafetensorsEntry> lookup(llvm::StringRef name) const;
+  /// Drops every tensor for which `keep` returns false.
+  void retain(llvm::function_ref<bool(llvm::StringRef)> keep);
   size_t size() const { return tensors.size(); }
-  /// Writes the file atomically (temporary file + rename).
+  /// Sets a `__metadata__` entry (values are strings, as safetensors
+  /// requires). Without any, the file says {"format": "pt", "producer":
+  /// "txc"}; an entry replaces the default of the same key.
+  void setMetadata(llvm::StringRef key, llvm::StringRef value);
+  /// Writes the file atomically (temporary file + rename; the temporary is
+  /// removed when writing fails).
   llvm::Error write(llvm::StringRef path) const;
 
 private:
@@ -52,6 +64,7 @@ private:
   };
   std::vector<Tensor> tensors;
   llvm::StringMap<size_t> index;
+  std::vector<std::pair<std::string, std::string>> metadata;
 };
 
 /// A memory-mapped safetensors file.
@@ -69,12 +82,15 @@ public:
   /// The tensor called `name`, or null.
   const SafetensorsEntry *lookup(llvm::StringRef name) const;
   const llvm::StringMap<SafetensorsEntry> &entries() const { return tensors; }
+  /// The `__metadata__` entries whose values are strings.
+  const llvm::StringMap<std::string> &metadata() const { return meta; }
   /// The whole file's bytes (header and data).
   llvm::StringRef bytes() const { return buffer->getBuffer(); }
 
 private:
   std::unique_ptr<llvm::MemoryBuffer> buffer;
   llvm::StringMap<SafetensorsEntry> tensors;
+  llvm::StringMap<std::string> meta;
 };
 
 /// Bytes per element of a safetensors dtype, or 0 if unknown.

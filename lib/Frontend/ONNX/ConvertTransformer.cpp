@@ -672,7 +672,8 @@ LogicalResult convertMatMulNBits(NodeContext &ctx) {
   auto qtype = tx::QWeightType::get(
       mctx, {n, k}, bits == 4 ? tx::QuantKind::int4 : tx::QuantKind::int8,
       block, toMLIRType(scales->dtype, mctx), zp.has_value());
-  Value w = tx::QPackOp::create(ctx.b, ctx.loc, qtype, codesV, scalesV, zpV);
+  Value w = tx::QPackOp::create(ctx.b, ctx.loc, qtype, codesV, scalesV, zpV,
+                                FloatAttr());
   Value a = ctx.input(0);
   auto at = typeOf(a);
   if (at.getRank() < 1)
@@ -680,12 +681,21 @@ LogicalResult convertMatMulNBits(NodeContext &ctx) {
   SmallVector<int64_t> shape(at.getShape());
   shape.back() = n;
   Value bias = ctx.hasInput(5) ? ctx.input(5) : Value();
-  auto op = tx::QLinearOp::create(ctx.b, ctx.loc,
-                                  RankedTensorType::get(shape, at.getElementType()),
-                                  a, w, bias);
+  auto resultType = RankedTensorType::get(shape, at.getElementType());
+  // accuracy_level 4 lets onnxruntime round the activations to int8, which
+  // is what txc's quantized kernels do (tx.qlinear). Below 4 it multiplies
+  // in the activations' precision: so does txc, on the dequantized weight.
+  Operation *op;
+  if (ctx.attrs.getInt("accuracy_level", 0) >= 4) {
+    op = tx::QLinearOp::create(ctx.b, ctx.loc, resultType, a, w, bias);
+  } else {
+    auto weightType = RankedTensorType::get({n, k}, at.getElementType());
+    Value dense = tx::DequantOp::create(ctx.b, ctx.loc, weightType, w);
+    op = tx::LinearOp::create(ctx.b, ctx.loc, resultType, a, dense, bias);
+  }
   if (failed(mlir::verify(op)))
     return ctx.fail("operand shapes do not fit");
-  ctx.setOutput(0, op, ctx.inputDType(0));
+  ctx.setOutput(0, op->getResult(0), ctx.inputDType(0));
   return success();
 }
 

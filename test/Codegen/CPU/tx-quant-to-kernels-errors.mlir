@@ -2,7 +2,7 @@
 
 // The pass needs buffers: txcpu.qmatmul or txcpu.qembed on tensors is an
 // error.
-// expected-error @+1 {{tx-quant-to-kernels: txcpu.qmatmul or txcpu.qembed on tensors; run it after bufferization}}
+// expected-error @+1 {{tx-quant-to-kernels: txcpu.qmatmul, txcpu.qmatmul_planar or txcpu.qembed on tensors; run it after bufferization}}
 module {
   func.func @tensors(%x: tensor<4x64xf32>, %w: tensor<8x36xi8>, %init: tensor<4x8xf32>) -> tensor<4x8xf32> {
     %y = txcpu.qmatmul ins(%x, %w : tensor<4x64xf32>, tensor<8x36xi8>) outs(%init : tensor<4x8xf32>)
@@ -13,7 +13,7 @@ module {
 
 // -----
 
-// expected-error @+1 {{tx-quant-to-kernels: txcpu.qmatmul or txcpu.qembed on tensors; run it after bufferization}}
+// expected-error @+1 {{tx-quant-to-kernels: txcpu.qmatmul, txcpu.qmatmul_planar or txcpu.qembed on tensors; run it after bufferization}}
 module {
   func.func @qembed_tensors(%t: tensor<100x68xi8>, %ids: tensor<4xi64>, %init: tensor<4x64xf32>) -> tensor<4x64xf32> {
     %e = txcpu.qembed ins(%t, %ids : tensor<100x68xi8>, tensor<4xi64>) outs(%init : tensor<4x64xf32>)
@@ -43,5 +43,16 @@ module {
     txcpu.qembed ins(%t, %ids : memref<100x68xi8>, memref<4xi64>) outs(%o : memref<4x64xf32, strided<[?, 1]>>)
         {ggml_type = 8 : i32, in_features = 64 : i64}
     return
+  }
+}
+
+// -----
+
+// expected-error @+1 {{tx-quant-to-kernels: txcpu.qmatmul, txcpu.qmatmul_planar or txcpu.qembed on tensors; run it after bufferization}}
+module {
+  func.func @planar_tensors(%x: tensor<4x64xf32>, %c: tensor<8x32xi8>, %s: tensor<8x2xf16>, %init: tensor<4x8xf32>) -> tensor<4x8xf32> {
+    %y = txcpu.qmatmul_planar ins(%x, %c, %s : tensor<4x64xf32>, tensor<8x32xi8>, tensor<8x2xf16>) outs(%init : tensor<4x8xf32>)
+        {code_kind = 1 : i32, scale_kind = 1 : i32, group = 32 : i64, in_features = 64 : i64, tensor_scale = 1.0 : f32} -> tensor<4x8xf32>
+    return %y : tensor<4x8xf32>
   }
 }

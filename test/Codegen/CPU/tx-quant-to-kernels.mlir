@@ -151,3 +151,35 @@ func.func @from_tx(%bytes: tensor<100x68xi8>, %ids: tensor<1x4xi64>) -> tensor<1
   %l = tx.qlinear %h, %w : tensor<1x4x64xf32>, !tx.qweight<100x64, q8_0, group = 32, scale = f16> -> tensor<1x4x100xf32>
   return %l : tensor<1x4x100xf32>
 }
+
+// -----
+
+// txcpu.qmatmul_planar: txc_qmatmul_planar(code_kind, scale_kind, x, codes,
+// scales, zeros, tensor_scale, y, M, N, K, group); zeros 0 without zero
+// points.
+// CHECK-DAG: func.func private @txc_qmatmul_planar(i32, i32, i64, i64, i64, i64, f32, i64, i64, i64, i64, i64)
+// CHECK-LABEL: func.func @qmatmul_planar
+// CHECK-DAG: %[[CODE:.+]] = arith.constant 4 : i32
+// CHECK-DAG: %[[SCALE:.+]] = arith.constant 3 : i32
+// CHECK-DAG: %[[NOZ:.+]] = arith.constant 0 : i64
+// CHECK-DAG: %[[T:.+]] = arith.constant 2.500000e-01 : f32
+// CHECK-DAG: %[[G:.+]] = arith.constant 16 : i64
+// CHECK: call @txc_qmatmul_planar(%[[CODE]], %[[SCALE]], %{{.+}}, %{{.+}}, %{{.+}}, %[[NOZ]], %[[T]], %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %[[G]])
+func.func @qmatmul_planar(%x: memref<4x64xf32>, %c: memref<8x32xi8>, %s: memref<8x4xf8E4M3FN>, %y: memref<4x8xf32>) {
+  txcpu.qmatmul_planar ins(%x, %c, %s : memref<4x64xf32>, memref<8x32xi8>, memref<8x4xf8E4M3FN>) outs(%y : memref<4x8xf32>)
+      {code_kind = 4 : i32, scale_kind = 3 : i32, group = 16 : i64, in_features = 64 : i64, tensor_scale = 0.25 : f32}
+  return
+}
+
+// -----
+
+// CHECK-LABEL: func.func @qmatmul_planar_zeros
+// CHECK: %[[ZB:.+]], %{{.+}}, %{{.+}}:2, %{{.+}}:2 = memref.extract_strided_metadata %arg3
+// CHECK: %[[ZI:.+]] = memref.extract_aligned_pointer_as_index %[[ZB]]
+// CHECK: %[[ZP:.+]] = arith.index_cast %[[ZI]] : index to i64
+// CHECK: call @txc_qmatmul_planar(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %[[ZP]],
+func.func @qmatmul_planar_zeros(%x: memref<4x64xf32>, %c: memref<8x32xi8>, %s: memref<8x2xf16>, %z: memref<8x2xi8>, %y: memref<4x8xf32>) {
+  txcpu.qmatmul_planar ins(%x, %c, %s zeros %z : memref<4x64xf32>, memref<8x32xi8>, memref<8x2xf16>, memref<8x2xi8>) outs(%y : memref<4x8xf32>)
+      {code_kind = 1 : i32, scale_kind = 1 : i32, group = 32 : i64, in_features = 64 : i64, tensor_scale = 1.0 : f32}
+  return
+}

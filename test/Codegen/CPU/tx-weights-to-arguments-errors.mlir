@@ -20,3 +20,15 @@ func.func @main() -> (tensor<4xf32>, tensor<2x2xf32>) {
 func.func @main(%x: tensor<?x4xf32> {tx.name = "x"}) -> tensor<?x4xf32> {
   return %x : tensor<?x4xf32>
 }
+
+// -----
+
+// Sub-byte weights travel packed along their last dimension, which must
+// fill whole bytes.
+module {
+  func.func @main(%x: tensor<2x5xf32>) -> tensor<8x5xi4> {
+    // expected-error @+1 {{tx-weights-to-arguments: weight 'c' of type 'tensor<8x5xi4>' does not fill whole bytes along its last dimension}}
+    %c = tx.weight "c" : tensor<8x5xi4>
+    return %c : tensor<8x5xi4>
+  }
+}

@@ -336,3 +336,86 @@ func.func @qembed_ids_type(%t: memref<100x68xi8>, %ids: memref<4xi32>, %out: mem
       {ggml_type = 8 : i32, in_features = 64 : i64}
   return
 }
+
+// -----
+
+// txcpu.qmatmul_planar
+
+func.func @qmatmul_planar_mixed(%x: tensor<4x64xf32>, %c: memref<8x32xi8>, %s: tensor<8x2xf16>, %init: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'txcpu.qmatmul_planar' op expects all operands to be tensors or all to be memrefs}}
+  %y = txcpu.qmatmul_planar ins(%x, %c, %s : tensor<4x64xf32>, memref<8x32xi8>, tensor<8x2xf16>) outs(%init : tensor<4x8xf32>)
+      {code_kind = 1 : i32, scale_kind = 1 : i32, group = 32 : i64, in_features = 64 : i64, tensor_scale = 1.0 : f32} -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @qmatmul_planar_result(%x: memref<4x64xf32>, %c: memref<8x32xi8>, %s: memref<8x2xf16>, %init: memref<4x8xf32>) {
+  // expected-error @+1 {{'txcpu.qmatmul_planar' op expects one result of the type of 'init' with tensor operands and none with memref operands}}
+  %y = txcpu.qmatmul_planar ins(%x, %c, %s : memref<4x64xf32>, memref<8x32xi8>, memref<8x2xf16>) outs(%init : memref<4x8xf32>)
+      {code_kind = 1 : i32, scale_kind = 1 : i32, group = 32 : i64, in_features = 64 : i64, tensor_scale = 1.0 : f32} -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @qmatmul_planar_kind(%x: tensor<4x64xf32>, %c: tensor<8x32xi8>, %s: tensor<8x2xf16>, %init: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'txcpu.qmatmul_planar' op unknown code_kind 7 or scale_kind 1}}
+  %y = txcpu.qmatmul_planar ins(%x, %c, %s : tensor<4x64xf32>, tensor<8x32xi8>, tensor<8x2xf16>) outs(%init : tensor<4x8xf32>)
+      {code_kind = 7 : i32, scale_kind = 1 : i32, group = 32 : i64, in_features = 64 : i64, tensor_scale = 1.0 : f32} -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @qmatmul_planar_group(%x: tensor<4x64xf32>, %c: tensor<8x32xi8>, %s: tensor<8x2xf16>, %init: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'txcpu.qmatmul_planar' op expects positive in_features and group}}
+  %y = txcpu.qmatmul_planar ins(%x, %c, %s : tensor<4x64xf32>, tensor<8x32xi8>, tensor<8x2xf16>) outs(%init : tensor<4x8xf32>)
+      {code_kind = 1 : i32, scale_kind = 1 : i32, group = 0 : i64, in_features = 64 : i64, tensor_scale = 1.0 : f32} -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @qmatmul_planar_rank(%x: tensor<4x64xf32>, %c: tensor<256xi8>, %s: tensor<8x2xf16>, %init: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'txcpu.qmatmul_planar' op expects 2-D input, codes, scales and init}}
+  %y = txcpu.qmatmul_planar ins(%x, %c, %s : tensor<4x64xf32>, tensor<256xi8>, tensor<8x2xf16>) outs(%init : tensor<4x8xf32>)
+      {code_kind = 1 : i32, scale_kind = 1 : i32, group = 32 : i64, in_features = 64 : i64, tensor_scale = 1.0 : f32} -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @qmatmul_planar_input(%x: tensor<4x48xf32>, %c: tensor<8x32xi8>, %s: tensor<8x2xf16>, %init: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'txcpu.qmatmul_planar' op expects input [M, 64]}}
+  %y = txcpu.qmatmul_planar ins(%x, %c, %s : tensor<4x48xf32>, tensor<8x32xi8>, tensor<8x2xf16>) outs(%init : tensor<4x8xf32>)
+      {code_kind = 1 : i32, scale_kind = 1 : i32, group = 32 : i64, in_features = 64 : i64, tensor_scale = 1.0 : f32} -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @qmatmul_planar_scales(%x: tensor<4x64xf32>, %c: tensor<8x32xi8>, %s: tensor<8x3xf16>, %init: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'txcpu.qmatmul_planar' op expects scales [N, 2]}}
+  %y = txcpu.qmatmul_planar ins(%x, %c, %s : tensor<4x64xf32>, tensor<8x32xi8>, tensor<8x3xf16>) outs(%init : tensor<4x8xf32>)
+      {code_kind = 1 : i32, scale_kind = 1 : i32, group = 32 : i64, in_features = 64 : i64, tensor_scale = 1.0 : f32} -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @qmatmul_planar_zeros(%x: tensor<4x64xf32>, %c: tensor<8x32xi8>, %s: tensor<8x2xf16>, %z: tensor<8x4xi8>, %init: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'txcpu.qmatmul_planar' op expects zeros [N, 2]}}
+  %y = txcpu.qmatmul_planar ins(%x, %c, %s zeros %z : tensor<4x64xf32>, tensor<8x32xi8>, tensor<8x2xf16>, tensor<8x4xi8>) outs(%init : tensor<4x8xf32>)
+      {code_kind = 1 : i32, scale_kind = 1 : i32, group = 32 : i64, in_features = 64 : i64, tensor_scale = 1.0 : f32} -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @qmatmul_planar_init(%x: tensor<4x64xf32>, %c: tensor<8x32xi8>, %s: tensor<8x2xf16>, %init: tensor<4x9xf32>) -> tensor<4x9xf32> {
+  // expected-error @+1 {{'txcpu.qmatmul_planar' op expects init [M, N] for input [M, K] and weight rows N}}
+  %y = txcpu.qmatmul_planar ins(%x, %c, %s : tensor<4x64xf32>, tensor<8x32xi8>, tensor<8x2xf16>) outs(%init : tensor<4x9xf32>)
+      {code_kind = 1 : i32, scale_kind = 1 : i32, group = 32 : i64, in_features = 64 : i64, tensor_scale = 1.0 : f32} -> tensor<4x9xf32>
+  return %y : tensor<4x9xf32>
+}

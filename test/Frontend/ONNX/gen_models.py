@@ -79,6 +79,7 @@ class Config:
     past_kv: bool = False
     decomposed_ln: bool = False
     block_size: int = 32
+    accuracy_level: int = 0
     symmetric: bool = False
     rope_in_attn: bool = False
     ort_attention: str = "Attention"
@@ -1731,7 +1732,9 @@ def build_llama_ort(cfg: Config, weights: dict | None = None) -> Generated:
         if quant.zero_points is not None:
             inputs.append(g.param(f"{base}_zero_points", quant.zero_points))
         k, n = w[f"{name}.weight"].shape
-        return g.op("MatMulNBits", inputs, scope, domain=MS_DOMAIN, K=k, N=n, bits=4, block_size=cfg.block_size)
+        extra = {"accuracy_level": cfg.accuracy_level} if cfg.accuracy_level else {}
+        return g.op("MatMulNBits", inputs, scope, domain=MS_DOMAIN, K=k, N=n, bits=4, block_size=cfg.block_size,
+                    **extra)
 
     def skip_norm(x: str, residual: str, weight: str, scope: str, last: bool = False):
         """Normalizes x + residual; unless last, also returns that sum, the new residual stream."""
@@ -2191,7 +2194,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                                    ("--intermediate", "intermediate", "MLP inner size"),
                                    ("--max-pos", "max_pos", "positions of learned/cached position tables"),
                                    ("--past", "past", "llama-ort, --past-kv: past length (static shapes, inputs)"),
-                                   ("--block-size", "block_size", "llama-ort: MatMulNBits block size")):
+                                   ("--block-size", "block_size", "llama-ort: MatMulNBits block size"),
+                                   ("--accuracy-level", "accuracy_level",
+                                    "llama-ort: MatMulNBits accuracy_level (4: int8 activations)")):
         sizes.add_argument(flag, type=int, default=getattr(defaults, field), help=f"{help_text} (default %(default)s)")
     sizes.add_argument("--window", type=int, help="mistral: sliding window (default seq/2)")
     sizes.add_argument("--weight-scale", type=float, default=defaults.weight_scale,

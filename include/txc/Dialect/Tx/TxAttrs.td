@@ -66,7 +66,8 @@ def Tx_QuantKind : I32EnumAttr<"QuantKind", "quantized element format", [
     I32EnumAttrCase<"q8_0", 10>,
     I32EnumAttrCase<"q4_k", 11>,
     I32EnumAttrCase<"q5_k", 12>,
-    I32EnumAttrCase<"q6_k", 13>]> {
+    I32EnumAttrCase<"q6_k", 13>,
+    I32EnumAttrCase<"int2", 14>]> {
   let cppNamespace = "::txc::tx";
   let genSpecializedAttr = 0;
 }

@@ -77,13 +77,20 @@ def Tx_Dialect : Dialect {
     // because the attribute classes are defined after the dialect), recorded
     // by the frontend; passes read it (tx::getInputRole) instead of input
     // names.
-    "::mlir::Attribute":$role
+    "::mlir::Attribute":$role,
+    // tx.weight (CPU lowering): the weight's logical type when the op reads
+    // a sub-byte weight (i4, i2, f4E2M1FN) as its packed bytes, `[...,
+    // last * bits / 8] x i8`; tx-weights-to-arguments describes the weight
+    // by this type.
+    "::mlir::TypeAttr":$packed
   );
   let extraClassDeclaration = [{
   private:
     void registerTypes();
     void registerAttributes();
   public:
+    /// The weight data of tx.weight ops (WeightStore.h); null if none.
+    std::shared_ptr<WeightStore> weightStore;
   }];
 }
 

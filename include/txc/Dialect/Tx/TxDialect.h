@@ -9,6 +9,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Dialect.h"
+#include "txc/Dialect/Tx/WeightStore.h"
 
 #include "txc/Dialect/Tx/TxDialect.h.inc"
 

@@ -9,11 +9,14 @@ def Tx_QPackOp : Tx_Op<"qpack", [Pure]> {
   let summary = "bundles codes, scales and zero points into a quantized weight";
   let description = [{
     Forms a `!tx.qweight` from its parts: `codes` `[N, K]` with the element
-    type of the format (`i8` for int8, `i4` for int4, `f8E4M3FN` for fp8_e4m3,
-    `f4E2M1FN` for fp4_e2m1), `scales` `[N, K / group]` of the type's scale
-    element type, and, for integer formats with `zero_point`, `zero_points`
-    `[N, K / group]` with the code element type. The physical packing (two
-    int4 codes per byte, …) is a lowering decision, not part of the IR.
+    type of the format (`i8` for int8, `i4` for int4, `i2` for int2,
+    `f8E4M3FN` for fp8_e4m3, `f4E2M1FN` for fp4_e2m1), `scales`
+    `[N, ceil(K / group)]` of the type's scale element type, and, for
+    integer formats with `zero_point`, `zero_points` `[N, ceil(K / group)]`
+    with the code element type or `i8` (read as unsigned). `tensor_scale`
+    multiplies every value (NVFP4's per-tensor scale; 1 when absent). The
+    physical packing (two int4 codes per byte, …) is a lowering decision,
+    not part of the IR.
 
     ```mlir
     %w = tx.qpack %codes, %scales zero_points(%zp : tensor<128x2xi4>)
@@ -21,7 +24,8 @@ def Tx_QPackOp : Tx_Op<"qpack", [Pure]> {
     ```
   }];
   let arguments = (ins RankedTensorOf<[AnyType]>:$codes, Tx_FloatTensor:$scales,
-                       Optional<Tx_IntTensor>:$zero_points);
+                       Optional<Tx_IntTensor>:$zero_points,
+                       OptionalAttr<F32Attr>:$tensor_scale);
   let results = (outs Tx_QWeightType:$result);
   let assemblyFormat = [{
     $codes `,` $scales (`zero_points` `(` $zero_points^ `:` type($zero_points) `)`)?

@@ -52,15 +52,20 @@ def Tx_QWeightType : Tx_Type<"QWeight", "qweight"> {
   let description = [{
     A `[N, K]` weight matrix (out_features x in_features) stored in a
     quantized format. Every `group` consecutive values along K share one scale
-    of type `scale`; integer formats may also carry a zero point per group.
+    of type `scale` (the last group of a row may be shorter when `group` does
+    not divide K: there are `ceil(K / group)` groups); integer formats may
+    also carry a zero point per group.
 
     Dequantization (`w` the real value, `q` the stored code, `s` the group's
-    scale, `z` its zero point):
+    scale, `z` its zero point, `t` the weight's tensor scale, 1 unless its
+    `tx.qpack` gives one):
 
-    * `int8`, `int4`: codes are unsigned (`0 .. 2^bits-1`);
-      `w = (q - z) * s`, with `z = 2^(bits-1)` when there is no zero point
-      (the ONNX `MatMulNBits` / GPTQ convention);
-    * `fp8_e4m3`, `fp4_e2m1`: `w = q * s` (no zero points).
+    * `int8`, `int4`, `int2`: codes are unsigned (`0 .. 2^bits-1`);
+      `w = (q - z) * s * t`, with `z = 2^(bits-1)` when there is no zero
+      point (the ONNX `MatMulNBits` / GPTQ convention);
+    * `fp8_e4m3`, `fp4_e2m1`: `w = q * s * t` (no zero points). NVFP4 is
+      `fp4_e2m1` with `group = 16`, `scale = f8E4M3FN` and a tensor scale;
+      MXFP4 is `fp4_e2m1` with `group = 32` and `scale = f8E8M0FNU`.
     * GGUF block formats `f16`, `bf16`, `q4_0`, `q4_1`, `q5_0`, `q5_1`,
       `q8_0`, `q4_k`, `q5_k`, `q6_k`: each row of K values is stored as
       ggml stores it (K / group blocks of a fixed byte size, each with its
@@ -86,14 +91,16 @@ def Tx_QWeightType : Tx_Type<"QWeight", "qweight"> {
   let extraClassDeclaration = [{
     int64_t getOutFeatures() const { return getShape()[0]; }
     int64_t getInFeatures() const { return getShape()[1]; }
-    /// Number of groups along K.
-    int64_t getNumGroups() const { return getShape()[1] / getGroup(); }
+    /// Number of groups along K (the last may be shorter than `group`).
+    int64_t getNumGroups() const {
+      return (getShape()[1] + getGroup() - 1) / getGroup();
+    }
     /// Bits per stored code.
     unsigned getBits() const;
     /// The element type of the code tensor this type is packed from
-    /// (i8, i4, f8E4M3FN or f4E2M1FN).
+    /// (i8, i4, i2, f8E4M3FN or f4E2M1FN).
     ::mlir::Type getCodeType() const;
-    /// True for int8/int4.
+    /// True for int8/int4/int2.
     bool isInteger() const;
     /// True for the GGUF block formats (f16 .. q6_k).
     bool isBlockFormat() const;

@@ -1,7 +1,8 @@
-//===- Quant.cpp - matrix products on ggml block-quantized weights --------===//
+//===- Quant.cpp - matrix products on quantized weights -------------------===//
 //
-// Y = X * W^T with W in a GGUF block format (Quant.h), the decode and
-// prefill products of models whose weights stay quantized in memory.
+// Y = X * W^T with W in a GGUF block format or a planar format (Quant.h),
+// the decode and prefill products of models whose weights stay quantized
+// in memory.
 //
 // Numerics. For the integer formats (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K,
 // Q5_K, Q6_K) each call first rounds every 32 consecutive activations of a
@@ -19,6 +20,17 @@
 // d_x / 2 per element, so per unit d_x / 2 * sum|w|) plus f32 rounding.
 // F32, F16 and BF16 rows are multiplied in f32 with FMA (no activation
 // rounding).
+//
+// Planar formats (codes, group scales and zero points in separate arrays)
+// use the same scheme when every full 32-value unit of a row lies in one
+// group (two for groups of 16): the unit's codes are decoded to bytes in
+// value order, unsigned (int4, int2; bias c = -z s) or signed (int8 as
+// q - 128 with c = (128 - z) s; fp4 e2m1 as twice its value, scale s / 2),
+// and the two halves of a group-16 unit get their own scales. fp8 e4m3
+// codes are read as f16 (value / 2^8, the 2^8 in the scale) and multiplied
+// with the f32 activations. The K % 32 values after the last unit, and
+// every value under other group sizes, are dequantized by the reference
+// and multiplied in f32.
 //
 // Instruction sets: AVX2 (maddubs / madd for the unsigned x signed byte
 // products, F16C for the scales), AVX-512 VNNI (the same code on 256-bit
@@ -106,16 +118,132 @@ struct alignas(16) ActBlock {
   int32_t s0, s1;
 };
 
-/// One call of txc_qmatmul.
+/// A planar weight (Quant.h, "Planar formats") and the path that runs it.
+struct Planar {
+  int32_t code, scale;
+  const uint8_t *codes, *scales, *zeros; // zeros: null for the default
+  float tensorScale;
+  int64_t k, group, groups; // groups = ceil(k / group)
+  int bits;                 // 8, 4 or 2
+  /// The integer code subtracted before scaling, when `zeros` is null.
+  int32_t defaultZero;
+  /// Fast path: each full 32-value unit lies in one group (`two`: in two
+  /// groups of 16) and rows start on a byte; else the generic path.
+  bool fast, two;
+  /// Fast path, one group per unit: unit u is in group u >> unitShift of
+  /// its row; -1 when a group's units are not a power of two.
+  int unitShift;
+};
+
+/// One call of txc_qmatmul or txc_qmatmul_planar.
 struct Job {
   int32_t type;
   const uint8_t *w;
   int64_t rowBytes;
-  const float *x;      // f32 activations (float formats)
+  const float *x;      // f32 activations (float formats, planar tails)
   const ActBlock *act; // quantized activations, k / 32 per row
   float *y;
   int64_t m, n, k;
+  const Planar *planar; // null for the ggml block formats
 };
+
+//===----------------------------------------------------------------------===//
+// Planar decoding shared by every ISA
+//===----------------------------------------------------------------------===//
+
+constexpr int32_t kCodeInt8 = TXC_QCODE_INT8, kCodeInt4 = TXC_QCODE_INT4,
+                  kCodeInt2 = TXC_QCODE_INT2, kCodeFp8 = TXC_QCODE_FP8_E4M3,
+                  kCodeFp4 = TXC_QCODE_FP4_E2M1;
+constexpr int32_t kScaleF32 = TXC_QSCALE_F32, kScaleF16 = TXC_QSCALE_F16,
+                  kScaleBF16 = TXC_QSCALE_BF16,
+                  kScaleF8E4M3 = TXC_QSCALE_F8_E4M3,
+                  kScaleF8E8M0 = TXC_QSCALE_F8_E8M0;
+
+/// 256 floats indexed by a byte.
+struct ByteTable {
+  float v[256];
+};
+
+/// 2^e for small integer e, exactly (float subnormals included).
+constexpr float exp2i(int e) {
+  float v = 1.0f;
+  for (; e > 0; --e)
+    v *= 2.0f;
+  for (; e < 0; ++e)
+    v *= 0.5f;
+  return v;
+}
+
+/// The value of an OCP fp8 e4m3 (fn) code times `factor`; NaN for 0x7f /
+/// 0xff when `withNaN`, else the value the exponent and mantissa bits spell
+/// (480).
+constexpr float fp8E4M3Value(int b, bool withNaN, float factor) {
+  int e = (b >> 3) & 15, m = b & 7;
+  if (withNaN && e == 15 && m == 7)
+    return std::numeric_limits<float>::quiet_NaN();
+  float mag = e == 0 ? static_cast<float>(m) * exp2i(-9)
+                     : static_cast<float>(8 + m) * exp2i(e - 10);
+  return (b & 0x80 ? -mag : mag) * factor;
+}
+
+/// fp8E4M3Value of every byte.
+constexpr ByteTable makeFp8Table(bool withNaN, float factor) {
+  ByteTable t{};
+  for (int b = 0; b < 256; ++b)
+    t.v[b] = fp8E4M3Value(b, withNaN, factor);
+  return t;
+}
+
+/// The e8m0 value of every byte.
+constexpr ByteTable makeE8M0Table() {
+  ByteTable t{};
+  for (int e = 0; e < 255; ++e)
+    t.v[e] = exp2i(e - 127);
+  t.v[255] = std::numeric_limits<float>::quiet_NaN();
+  return t;
+}
+
+/// fp8 e4m3 values (NaN codes NaN): the scales and the reference.
+constexpr ByteTable kFp8Values = makeFp8Table(true, 1.0f);
+/// fp8 e4m3 codes as the kernels read them: value / 2^8 (what the f16
+/// conversion of the vector code gives; the 2^8 is in the scale), and no
+/// NaN (weights never hold one).
+constexpr ByteTable kFp8Codes = makeFp8Table(false, exp2i(-8));
+/// e8m0 scales: 2^(e - 127), e = 255 NaN.
+constexpr ByteTable kE8M0Values = makeE8M0Table();
+/// fp4 e2m1 codes as twice their value (integers).
+constexpr int8_t kFp4Twice[16] = {0, 1,  2,  3,  4,  6,  8,  12,
+                                  0, -1, -2, -3, -4, -6, -8, -12};
+
+/// The factor the kernels fold into the group scales: fp4 codes are read
+/// as twice their value, fp8 codes as value / 2^8.
+float codeFactor(int32_t code) {
+  return code == kCodeFp4 ? 0.5f : code == kCodeFp8 ? 256.0f : 1.0f;
+}
+
+/// Bytes of one scale of `kind`.
+int scaleBytes(int32_t kind) {
+  return kind == kScaleF32 ? 4 : kind <= kScaleBF16 ? 2 : 1;
+}
+
+/// Floats of scratch the fast path needs for `rows` weight rows: their
+/// group scales and bias coefficients, and one row's spread to units.
+int64_t planarScratchFloats(const Planar &p, int64_t rows) {
+  return 2 * (rows * p.groups + p.k / 32) + 8;
+}
+
+/// A per-thread buffer of at least `count` floats.
+float *planarScratch(int64_t count) {
+  thread_local std::vector<float> buf;
+  if (static_cast<int64_t>(buf.size()) < count)
+    buf.resize(count);
+  return buf.data();
+}
+
+/// Values [i0, i1) of row `row` of a planar weight, dequantized (the
+/// reference; any group, any k).
+void dequantizePlanar(const Planar &p, int64_t row, int64_t i0, int64_t i1,
+                      float *dst);
 
 } // namespace
 
@@ -317,6 +445,55 @@ void dequantizeBlock(int32_t type, const uint8_t *b, float *y) {
   }
 }
 
+/// The value of one scale of `kind` at `p` (NaN codes NaN).
+float scaleValue(int32_t kind, const uint8_t *p) {
+  switch (kind) {
+  case kScaleF32: {
+    float v;
+    std::memcpy(&v, p, 4);
+    return v;
+  }
+  case kScaleF16:
+    return loadHalf(p);
+  case kScaleBF16: {
+    uint16_t h;
+    std::memcpy(&h, p, 2);
+    return bf16ToFloat(h);
+  }
+  case kScaleF8E4M3:
+    return kFp8Values.v[*p];
+  default:
+    return kE8M0Values.v[*p];
+  }
+}
+
+void dequantizePlanar(const Planar &p, int64_t row, int64_t i0, int64_t i1,
+                      float *dst) {
+  const int64_t sb = scaleBytes(p.scale);
+  const uint8_t *scales = p.scales + row * p.groups * sb;
+  const uint8_t *zeros = p.zeros ? p.zeros + row * p.groups : nullptr;
+  const unsigned mask = (1u << p.bits) - 1;
+  // Value i of the tensor is at bit i * bits of the codes.
+  const uint64_t rowBit = static_cast<uint64_t>(row) * p.k * p.bits;
+  for (int64_t i = i0; i < i1;) {
+    int64_t g = i / p.group, end = std::min(i1, (g + 1) * p.group);
+    float s = scaleValue(p.scale, scales + g * sb);
+    int32_t z = zeros ? zeros[g] : p.defaultZero;
+    for (; i < end; ++i) {
+      uint64_t bit = rowBit + static_cast<uint64_t>(i) * p.bits;
+      int q = (p.codes[bit / 8] >> (bit % 8)) & mask;
+      float v;
+      if (p.code == kCodeFp8)
+        v = kFp8Values.v[q];
+      else if (p.code == kCodeFp4)
+        v = 0.5f * static_cast<float>(kFp4Twice[q]);
+      else
+        v = static_cast<float>(q - z);
+      dst[i - i0] = v * s * p.tensorScale;
+    }
+  }
+}
+
 //===----------------------------------------------------------------------===//
 // Activations
 //===----------------------------------------------------------------------===//
@@ -345,6 +522,21 @@ void quantizeRow(const float *x, int64_t k, ActBlock *out) {
     a.s1 = s[1];
     a.ds = a.d * static_cast<float>(s[0] + s[1]);
   }
+}
+
+/// The m rows of x rounded to k / 32 ActBlocks each, in a per-thread
+/// buffer that lives until the next call on this thread.
+const ActBlock *quantizeActivations(const float *x, int64_t m, int64_t k) {
+  thread_local std::vector<ActBlock> act;
+  int64_t units = k / 32;
+  act.resize(std::max<int64_t>(1, m * units));
+  ActBlock *dst = act.data();
+  if (units > 0)
+    parallelFor(m, std::max<int64_t>(1, 8192 / k), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r)
+        quantizeRow(x + r * k, k, dst + r * units);
+    });
+  return dst;
 }
 
 //===----------------------------------------------------------------------===//
@@ -398,17 +590,31 @@ RowsFn rowsFn() {
   }
 }
 
-/// Runs the job: threads split the weight rows in whole chunks, or the row
-/// tiles when there are too few weight rows to go round.
-void runJob(const Job &job) {
-  RowsFn fn = rowsFn();
+RowsFn planarRowsFn() {
+  switch (currentLevel()) {
+#if TXC_QUANT_HAVE_X86
+  case Level::Avx512Vnni:
+    return vnni::planarRowsKernel;
+  case Level::Avx512:
+  case Level::Avx2:
+    return avx2::planarRowsKernel;
+#endif
+  default:
+    return scalar::planarRowsKernel;
+  }
+}
+
+/// Runs the job with `fn`: threads split the weight rows in whole chunks,
+/// or the row tiles when there are too few weight rows to go round.
+void runJob(const Job &job, RowsFn fn) {
   int64_t tiles = (job.m + kRowTile - 1) / kRowTile;
   // Row tiles per block: their activations (about kActBytes) stay in L2
   // while the weight rows pass.
-  int64_t tileBytes = kRowTile * (isFloatType(job.type)
-                                      ? job.k * int64_t{sizeof(float)}
-                                      : job.k / 32 * int64_t{sizeof(ActBlock)});
-  int64_t tileBlock = std::max<int64_t>(1, kActBytes / tileBytes);
+  int64_t tileBytes =
+      kRowTile * (job.act ? job.k / 32 * int64_t{sizeof(ActBlock)}
+                          : job.k * int64_t{sizeof(float)});
+  int64_t tileBlock =
+      std::max<int64_t>(1, kActBytes / std::max<int64_t>(1, tileBytes));
   auto pass = [&](int64_t n0, int64_t n1, int64_t t0, int64_t t1) {
     for (int64_t tb = t0; tb < t1; tb += tileBlock)
       for (int64_t nb = n0; nb < n1; nb += kRowChunk)
@@ -520,23 +726,13 @@ void txc_qmatmul(int32_t type, intptr_t x, intptr_t w, intptr_t y, int64_t m,
   job.w = reinterpret_cast<const uint8_t *>(w);
   job.rowBytes = rowBytes;
   job.x = reinterpret_cast<const float *>(x);
-  job.act = nullptr;
+  job.act = isFloatType(type) ? nullptr : quantizeActivations(job.x, m, k);
   job.y = out;
   job.m = m;
   job.n = n;
   job.k = k;
-  thread_local std::vector<ActBlock> act;
-  if (!isFloatType(type)) {
-    int64_t units = k / 32;
-    act.resize(m * units);
-    ActBlock *dst = act.data();
-    parallelFor(m, std::max<int64_t>(1, 8192 / k), [&](int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1; ++r)
-        quantizeRow(job.x + r * k, k, dst + r * units);
-    });
-    job.act = act.data();
-  }
-  runJob(job);
+  job.planar = nullptr;
+  runJob(job, rowsFn());
 }
 
 void txc_qembed(int32_t type, intptr_t table, int64_t rows, int64_t k,
@@ -554,5 +750,103 @@ void txc_qembed(int32_t type, intptr_t table, int64_t rows, int64_t k,
     else
       txc_qdequantize_row(type, base + id[i] * rowBytes, o, k);
   }
+}
+
+int32_t txc_qplanar_supported(int32_t codeKind, int32_t scaleKind) {
+  if (codeKind < kCodeInt8 || codeKind > kCodeFp4 || scaleKind < kScaleF32 ||
+      scaleKind > kScaleF8E8M0)
+    return 0;
+  // The fp8 scales go with the float codes (NVFP4, MXFP4, MXFP8).
+  bool integer = codeKind <= kCodeInt2;
+  return !integer || scaleKind <= kScaleBF16 ? 1 : 0;
+}
+
+namespace {
+
+/// The planar weight of a call, after txc_qplanar_supported and k, group
+/// >= 1 were checked.
+Planar makePlanar(int32_t codeKind, int32_t scaleKind, const void *codes,
+                  const void *scales, const void *zeros, float tensorScale,
+                  int64_t k, int64_t group) {
+  Planar p;
+  p.code = codeKind;
+  p.scale = scaleKind;
+  p.codes = static_cast<const uint8_t *>(codes);
+  p.scales = static_cast<const uint8_t *>(scales);
+  p.zeros = static_cast<const uint8_t *>(zeros);
+  p.tensorScale = tensorScale;
+  p.k = k;
+  p.group = group;
+  p.groups = (k + group - 1) / group;
+  p.bits = codeKind == kCodeInt8 || codeKind == kCodeFp8 ? 8
+           : codeKind == kCodeInt2                       ? 2
+                                                         : 4;
+  p.defaultZero = codeKind == kCodeInt8   ? 128
+                  : codeKind == kCodeInt4 ? 8
+                  : codeKind == kCodeInt2 ? 2
+                                          : 0;
+  p.fast =
+      k * p.bits % 8 == 0 && (group >= k || group % 32 == 0 || group == 16);
+  p.two = p.fast && group == 16 && group < k;
+  p.unitShift = 0;
+  if (p.fast && !p.two && group >= k) {
+    p.unitShift = 62; // every unit in group 0
+  } else if (p.fast && !p.two) {
+    int64_t per = group / 32;
+    p.unitShift = (per & (per - 1)) == 0 ? __builtin_ctzll(per) : -1;
+  }
+  return p;
+}
+
+} // namespace
+
+void txc_qmatmul_planar(int32_t codeKind, int32_t scaleKind, intptr_t x,
+                        intptr_t codes, intptr_t scales, intptr_t zeros,
+                        float tensorScale, intptr_t y, int64_t m, int64_t n,
+                        int64_t k, int64_t group) {
+  if (m <= 0 || n <= 0)
+    return;
+  float *out = reinterpret_cast<float *>(y);
+  if (!txc_qplanar_supported(codeKind, scaleKind) || k < 0 || group < 1) {
+    // The compiler checks all three: NaN, not garbage.
+    std::fill(out, out + m * n, std::numeric_limits<float>::quiet_NaN());
+    return;
+  }
+  if (k == 0) {
+    std::fill(out, out + m * n, 0.0f);
+    return;
+  }
+  Planar p = makePlanar(codeKind, scaleKind, reinterpret_cast<void *>(codes),
+                        reinterpret_cast<void *>(scales),
+                        reinterpret_cast<void *>(zeros), tensorScale, k, group);
+  Job job;
+  job.type = -1;
+  job.w = p.codes;
+  job.rowBytes = k * p.bits / 8;
+  job.x = reinterpret_cast<const float *>(x);
+  job.act = p.fast && codeKind != kCodeFp8 ? quantizeActivations(job.x, m, k)
+                                           : nullptr;
+  job.y = out;
+  job.m = m;
+  job.n = n;
+  job.k = k;
+  job.planar = &p;
+  runJob(job, planarRowsFn());
+}
+
+void txc_qplanar_dequantize_row(int32_t codeKind, int32_t scaleKind,
+                                const void *codes, const void *scales,
+                                const void *zeros, float tensorScale,
+                                int64_t row, int64_t k, int64_t group,
+                                float *dst) {
+  if (k <= 0)
+    return;
+  if (!txc_qplanar_supported(codeKind, scaleKind) || group < 1 || row < 0) {
+    std::fill(dst, dst + k, std::numeric_limits<float>::quiet_NaN());
+    return;
+  }
+  Planar p = makePlanar(codeKind, scaleKind, codes, scales, zeros, tensorScale,
+                        k, group);
+  dequantizePlanar(p, row, 0, k, dst);
 }
 }

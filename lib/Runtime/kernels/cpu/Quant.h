@@ -1,7 +1,8 @@
-//===- Quant.h - matrix products on ggml block-quantized weights -*- C++ -*-===//
+//===- Quant.h - matrix products on quantized weights -----------*- C++ -*-===//
 //
 // Kernels linked into compiled models for weights kept in the block formats
-// of GGUF files (docs/backend-cpu.md, "Quantized weights"). A weight
+// of GGUF files or in the planar formats of tx-quantize (at the end of this
+// file; docs/backend-cpu.md, "Quantized weights"). A block-format weight
 // W[N, K] is N rows, each K values stored as K / blockValues consecutive
 // blocks of the format (ggml's layout, byte for byte as in the file), rows
 // back to back (row stride txc_qrow_bytes(type, K)). Types are ggml's
@@ -45,6 +46,62 @@ void txc_qembed(int32_t type, intptr_t table, int64_t rows, int64_t k,
                 intptr_t ids, int64_t count, intptr_t out);
 /// Dequantizes one row of `k` values (the reference the tests compare with).
 void txc_qdequantize_row(int32_t type, const void *src, float *dst, int64_t k);
+
+//===----------------------------------------------------------------------===//
+// Planar formats (what tx-quantize writes; docs/backend-cpu.md)
+//===----------------------------------------------------------------------===//
+//
+// A weight W[N, K] kept as three arrays, as `tx.qpack` holds it:
+//  * codes: row-major [N, K] codes of `codeKind`, sub-byte codes packed
+//    little-end first (value i of the tensor in bits (i * bits) % 8 of byte
+//    i * bits / 8), so row n starts at byte n * K * bits / 8 (the compiler
+//    guarantees K * bits is a multiple of 8; otherwise the kernels take the
+//    slow generic path, which reads codes by bit position);
+//  * scales: [N, G] of `scaleKind`, G = ceil(K / group): value i of row n
+//    uses scale [n, i / group] (the last group may be shorter);
+//  * zeros: [N, G] unsigned bytes (the zero point z of each group), or 0
+//    for the default zero point of the integer kinds (0 for float kinds).
+// Dequantization: integer kinds w = (q - z) * s * tensorScale with q the
+// unsigned code; float kinds w = value(q) * s * tensorScale.
+
+/// Code kinds of the planar formats.
+enum {
+  TXC_QCODE_INT8 = 0,     ///< u8, default zero point 128
+  TXC_QCODE_INT4 = 1,     ///< u4, two per byte, default zero point 8
+  TXC_QCODE_INT2 = 2,     ///< u2, four per byte, default zero point 2
+  TXC_QCODE_FP8_E4M3 = 3, ///< OCP fp8 e4m3 (fn: no infinities, 0x7f NaN)
+  TXC_QCODE_FP4_E2M1 = 4, ///< OCP fp4 e2m1, two per byte
+};
+/// Scale kinds of the planar formats.
+enum {
+  TXC_QSCALE_F32 = 0,
+  TXC_QSCALE_F16 = 1,
+  TXC_QSCALE_BF16 = 2,
+  TXC_QSCALE_F8_E4M3 = 3, ///< NVFP4's block scales
+  TXC_QSCALE_F8_E8M0 = 4, ///< MXFP4's power-of-two scales: 2^(e - 127)
+};
+/// Whether the planar kernels handle (codeKind, scaleKind) (1) or not (0):
+/// the integer codes take f32, f16 and bf16 scales, the float codes also
+/// the fp8 scale kinds.
+int32_t txc_qplanar_supported(int32_t codeKind, int32_t scaleKind);
+/// Y[M, N] = X[M, K] * W^T with W planar as above; X and Y dense row-major
+/// f32. Any K >= 1 and group >= 1; the fast paths need group a multiple of
+/// 32, group == 16, or group >= K, and use the activations rounded to int8
+/// per 32 values as txc_qmatmul does (integer and fp4 codes; fp8 multiplies
+/// in f32). Weights must not hold the fp8 NaN code (the fast path reads it
+/// as 480). An unsupported kind pair, K < 0 or group < 1 gives Y = NaN.
+void txc_qmatmul_planar(int32_t codeKind, int32_t scaleKind, intptr_t x,
+                        intptr_t codes, intptr_t scales, intptr_t zeros,
+                        float tensorScale, intptr_t y, int64_t m, int64_t n,
+                        int64_t k, int64_t group);
+/// Dequantizes row `row` of a planar weight into dst[0, k) (the reference;
+/// fp8 NaN codes and the e8m0 scale 255 give NaN; an unsupported kind pair
+/// or group < 1 fills dst with NaN).
+void txc_qplanar_dequantize_row(int32_t codeKind, int32_t scaleKind,
+                                const void *codes, const void *scales,
+                                const void *zeros, float tensorScale,
+                                int64_t row, int64_t k, int64_t group,
+                                float *dst);
 }
 
 #endif // TXC_RUNTIME_KERNELS_CPU_QUANT_H

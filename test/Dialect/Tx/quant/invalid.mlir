@@ -88,9 +88,9 @@ func.func @qpack_zero_points_shape(%codes: tensor<128x64xi4>, %scales: tensor<12
 
 // -----
 
-func.func @qpack_zero_points_element_type(%codes: tensor<128x64xi4>, %scales: tensor<128x2xf16>, %zp: tensor<128x2xi8>) -> !tx.qweight<128x64, int4, group = 32, scale = f16, zero_point> {
-  // expected-error @+1 {{'tx.qpack' op zero_points must have element type 'i4', got 'i8'}}
-  %w = tx.qpack %codes, %scales zero_points(%zp : tensor<128x2xi8>) : tensor<128x64xi4>, tensor<128x2xf16> -> !tx.qweight<128x64, int4, group = 32, scale = f16, zero_point>
+func.func @qpack_zero_points_element_type(%codes: tensor<128x64xi4>, %scales: tensor<128x2xf16>, %zp: tensor<128x2xi16>) -> !tx.qweight<128x64, int4, group = 32, scale = f16, zero_point> {
+  // expected-error @+1 {{'tx.qpack' op zero_points must have element type 'i4' or i8, got 'i16'}}
+  %w = tx.qpack %codes, %scales zero_points(%zp : tensor<128x2xi16>) : tensor<128x64xi4>, tensor<128x2xf16> -> !tx.qweight<128x64, int4, group = 32, scale = f16, zero_point>
   return %w : !tx.qweight<128x64, int4, group = 32, scale = f16, zero_point>
 }
 
@@ -168,8 +168,8 @@ func.func @qlinear_result_element_type(%x: tensor<1x16x64xf32>, %w: !tx.qweight<
 
 // -----
 
-// expected-error @+1 {{unknown quantized format 'int2' (expected int8, int4, fp8_e4m3, fp4_e2m1 or a GGUF block format: f16, bf16, q4_0, q4_1, q5_0, q5_1, q8_0, q4_k, q5_k, q6_k)}}
-func.func @qweight_unknown_format(%w: !tx.qweight<128x64, int2, group = 32, scale = f16>) {
+// expected-error @+1 {{unknown quantized format 'int3' (expected int8, int4, int2, fp8_e4m3, fp4_e2m1 or a GGUF block format: f16, bf16, q4_0, q4_1, q5_0, q5_1, q8_0, q4_k, q5_k, q6_k)}}
+func.func @qweight_unknown_format(%w: !tx.qweight<128x64, int3, group = 32, scale = f16>) {
   return
 }
 
@@ -217,9 +217,19 @@ func.func @qweight_group_negative(%w: !tx.qweight<128x64, int4, group = -32, sca
 
 // -----
 
-// expected-error @+1 {{qweight group size 48 does not divide in_features 64}}
-func.func @qweight_group_divides(%w: !tx.qweight<128x64, int4, group = 48, scale = f16>) {
+// A block format's rows are whole blocks.
+// expected-error @+1 {{qweight of block format q4_0 needs in_features 48 to be a multiple of its block of 32}}
+func.func @qweight_block_rows(%w: !tx.qweight<128x48, q4_0, group = 32, scale = f16>) {
   return
+}
+
+// -----
+
+// NVFP4's tensor scale must be a positive finite number.
+func.func @qpack_tensor_scale(%codes: tensor<8x32xf4E2M1FN>, %scales: tensor<8x2xf8E4M3FN>) -> !tx.qweight<8x32, fp4_e2m1, group = 16, scale = f8E4M3FN> {
+  // expected-error @+1 {{'tx.qpack' op tensor_scale must be finite and positive}}
+  %w = tx.qpack %codes, %scales {tensor_scale = -1.0 : f32} : tensor<8x32xf4E2M1FN>, tensor<8x2xf8E4M3FN> -> !tx.qweight<8x32, fp4_e2m1, group = 16, scale = f8E4M3FN>
+  return %w : !tx.qweight<8x32, fp4_e2m1, group = 16, scale = f8E4M3FN>
 }
 
 // -----

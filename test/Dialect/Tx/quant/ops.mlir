@@ -178,3 +178,19 @@ func.func @qblocks_use(%x: tensor<1x4x64xf32>, %bytes: tensor<8x68xi8>, %bias: t
   // CHECK-NEXT: return %[[Y]], %[[E]]
   return %y, %e : tensor<1x4x8xf32>, tensor<1x4x64xf32>
 }
+
+// -----
+
+// A ragged last group (group 48 does not divide 80: ceil(80 / 48) = 2
+// groups), int2 codes with i8 zero points, MXFP4 and NVFP4 (tensor scale).
+// CHECK-LABEL: func.func @planar_formats
+// CHECK: tx.qpack {{.*}} -> !tx.qweight<16x80, int2, group = 48, scale = f16, zero_point>
+// CHECK: tx.qpack {{.*}} -> !tx.qweight<16x64, fp4_e2m1, group = 32, scale = f8E8M0FNU>
+// CHECK: tx.qpack {{.*}} {tensor_scale = 2.500000e-01 : f32} {{.*}} -> !tx.qweight<16x64, fp4_e2m1, group = 16, scale = f8E4M3FN>
+func.func @planar_formats(%c2: tensor<16x80xi2>, %s2: tensor<16x2xf16>, %z2: tensor<16x2xi8>,
+                          %c4: tensor<16x64xf4E2M1FN>, %e8: tensor<16x2xf8E8M0FNU>, %e4: tensor<16x4xf8E4M3FN>) {
+  %a = tx.qpack %c2, %s2 zero_points(%z2 : tensor<16x2xi8>) : tensor<16x80xi2>, tensor<16x2xf16> -> !tx.qweight<16x80, int2, group = 48, scale = f16, zero_point>
+  %b = tx.qpack %c4, %e8 : tensor<16x64xf4E2M1FN>, tensor<16x2xf8E8M0FNU> -> !tx.qweight<16x64, fp4_e2m1, group = 32, scale = f8E8M0FNU>
+  %c = tx.qpack %c4, %e4 {tensor_scale = 0.25 : f32} : tensor<16x64xf4E2M1FN>, tensor<16x4xf8E4M3FN> -> !tx.qweight<16x64, fp4_e2m1, group = 16, scale = f8E4M3FN>
+  return
+}

@@ -1,0 +1,387 @@
+//===- CalibrationTaps.cpp - tx-calibration-taps: activation statistics ---===//
+//
+// Instruments the entry function for `txc calibrate`: for every tx.linear
+// and tx.qlinear that multiplies by a stored weight W, the sums over all
+// token positions of |x| and x^2 of its input x ([..., K] -> [K], f32) become
+// new function results `calib.W.abs_sum` and `calib.W.sq_sum`, weighted by
+// the attention mask when the function has one, and `calib.tokens` counts
+// the tokens summed. Linears reading the same value share one reduction
+// (its result is returned once per weight). A reduction computed inside a
+// tx.layer leaves it as a new result of the layer. The contract with the
+// driver is in Passes.td and docs/calibration.md.
+//
+//===----------------------------------------------------------------------===//
+
+#include "txc/Dialect/Tx/TxOps.h"
+#include "txc/Passes/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/StringMap.h"
+
+namespace txc {
+#define GEN_PASS_DEF_CALIBRATIONTAPSPASS
+#include "txc/Passes/Passes.h.inc"
+} // namespace txc
+
+using namespace mlir;
+using namespace txc;
+
+namespace {
+
+/// The prefix of every result the pass adds.
+constexpr llvm::StringLiteral kPrefix = "calib.";
+
+/// One reduction: the value it reads, the weights that read it, and the
+/// sums (and, for inputs that are not one row per token, the row count)
+/// once built.
+struct Tap {
+  Value input;
+  llvm::SmallVector<std::string> weights;
+  /// Whether the leading dimensions of the input are the token positions
+  /// (weighted by the mask, counted by calib.tokens).
+  bool perToken = false;
+  int64_t rows = 1;
+  Value absSum, sqSum;
+};
+
+/// `value` (a mask element) as f32.
+Value toF32(OpBuilder &b, Location loc, Value value) {
+  Type f32 = b.getF32Type();
+  Type type = value.getType();
+  if (type == f32)
+    return value;
+  if (auto fp = dyn_cast<FloatType>(type))
+    return fp.getWidth() < 32
+               ? Value(arith::ExtFOp::create(b, loc, f32, value))
+               : Value(arith::TruncFOp::create(b, loc, f32, value));
+  if (type.isInteger(1))
+    return arith::UIToFPOp::create(b, loc, f32, value);
+  return arith::SIToFPOp::create(b, loc, f32, value);
+}
+
+/// A [K] f32 tensor of zeros.
+Value zeros(OpBuilder &b, Location loc, int64_t k) {
+  Value empty = tensor::EmptyOp::create(b, loc, {k}, b.getF32Type());
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  return linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+}
+
+/// The mask reshaped to `leading` (whose element count is the mask's):
+/// itself when the shapes agree, else collapsed to 1-D and expanded.
+Value maskAs(OpBuilder &b, Location loc, Value mask,
+             ArrayRef<int64_t> leading) {
+  auto type = cast<RankedTensorType>(mask.getType());
+  if (type.getShape() == leading)
+    return mask;
+  int64_t total = type.getNumElements();
+  Value flat = mask;
+  if (type.getRank() != 1) {
+    ReassociationIndices all;
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      all.push_back(i);
+    flat = tensor::CollapseShapeOp::create(
+        b, loc, RankedTensorType::get({total}, type.getElementType()), mask,
+        ArrayRef<ReassociationIndices>{all});
+  }
+  if (leading.size() == 1)
+    return flat;
+  ReassociationIndices all;
+  for (size_t i = 0; i < leading.size(); ++i)
+    all.push_back(i);
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(leading, type.getElementType()), flat,
+      ArrayRef<ReassociationIndices>{all});
+}
+
+/// Builds sum(|x| * w) and sum(x^2 * w) over the leading dimensions of `x`
+/// ([..., K] -> [K] each); `weight` (the mask shaped like the leading
+/// dimensions) may be null.
+std::pair<Value, Value> buildSums(OpBuilder &b, Location loc, Value x,
+                                  Value weight) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  int64_t k = type.getDimSize(rank - 1);
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank, ctx)};
+  SmallVector<Value> inputs = {x};
+  if (weight) {
+    SmallVector<AffineExpr> leading;
+    for (int64_t i = 0; i + 1 < rank; ++i)
+      leading.push_back(getAffineDimExpr(i, ctx));
+    maps.push_back(AffineMap::get(rank, 0, leading, ctx));
+    inputs.push_back(weight);
+  }
+  AffineMap last = AffineMap::get(rank, 0, getAffineDimExpr(rank - 1, ctx));
+  maps.push_back(last);
+  maps.push_back(last);
+  SmallVector<utils::IteratorType> iterators(rank - 1,
+                                             utils::IteratorType::reduction);
+  iterators.push_back(utils::IteratorType::parallel);
+  Type f32 = b.getF32Type();
+  auto sumType = RankedTensorType::get({k}, f32);
+  auto sums = linalg::GenericOp::create(
+      b, loc, TypeRange{sumType, sumType}, inputs,
+      ValueRange{zeros(b, loc, k), zeros(b, loc, k)}, maps, iterators,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value v = args[0];
+        if (v.getType() != f32)
+          v = toF32(nb, l, v);
+        Value abs = math::AbsFOp::create(nb, l, v);
+        Value sq = arith::MulFOp::create(nb, l, v, v);
+        if (weight) {
+          // Masked positions add exactly nothing, even where a padded
+          // row's activations are not finite.
+          Value w = toF32(nb, l, args[1]);
+          Value zero = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0));
+          Value counted =
+              arith::CmpFOp::create(nb, l, arith::CmpFPredicate::UNE, w, zero);
+          abs = arith::SelectOp::create(
+              nb, l, counted, arith::MulFOp::create(nb, l, abs, w), zero);
+          sq = arith::SelectOp::create(
+              nb, l, counted, arith::MulFOp::create(nb, l, sq, w), zero);
+        }
+        size_t acc = weight ? 2 : 1;
+        Value absAcc = arith::AddFOp::create(nb, l, args[acc], abs);
+        Value sqAcc = arith::AddFOp::create(nb, l, args[acc + 1], sq);
+        linalg::YieldOp::create(nb, l, ValueRange{absAcc, sqAcc});
+      });
+  return {sums.getResult(0), sums.getResult(1)};
+}
+
+/// sum(mask) as tensor<1xf32>.
+Value buildTokenCount(OpBuilder &b, Location loc, Value mask) {
+  auto type = cast<RankedTensorType>(mask.getType());
+  int64_t rank = type.getRank();
+  MLIRContext *ctx = b.getContext();
+  Type f32 = b.getF32Type();
+  Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, f32);
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  Value init = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::reduction);
+  auto sum = linalg::GenericOp::create(
+      b, loc, TypeRange{RankedTensorType::get({}, f32)}, ValueRange{mask},
+      ValueRange{init},
+      {AffineMap::getMultiDimIdentityMap(rank, ctx),
+       AffineMap::get(rank, 0, ctx)},
+      iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value w = toF32(nb, l, args[0]);
+        linalg::YieldOp::create(
+            nb, l, ValueRange{arith::AddFOp::create(nb, l, args[1], w)});
+      });
+  Value scalar =
+      tensor::ExtractOp::create(b, loc, sum.getResult(0), ValueRange{});
+  return tensor::FromElementsOp::create(b, loc, RankedTensorType::get({1}, f32),
+                                        ValueRange{scalar});
+}
+
+/// A tensor<1xf32> constant.
+Value countConstant(OpBuilder &b, Location loc, int64_t count) {
+  auto type = RankedTensorType::get({1}, b.getF32Type());
+  return arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, static_cast<float>(count)));
+}
+
+struct CalibrationTapsPass
+    : public txc::impl::CalibrationTapsPassBase<CalibrationTapsPass> {
+  using CalibrationTapsPassBase::CalibrationTapsPassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    FunctionOpInterface entry = tx::findEntryFunction(module);
+    auto func = dyn_cast_if_present<func::FuncOp>(entry.getOperation());
+    if (!func) {
+      module.emitError() << "tx-calibration-taps: no entry function (@main "
+                            "or the only public func.func with a body)";
+      return signalPassFailure();
+    }
+    for (unsigned i = 0, e = func.getNumResults(); i < e; ++i)
+      if (auto name = func.getResultAttrOfType<StringAttr>(i, "tx.name"))
+        if (name.getValue().starts_with(kPrefix)) {
+          func.emitError() << "tx-calibration-taps: result #" << i
+                           << " is already named '" << name.getValue()
+                           << "' (the function is instrumented already)";
+          return signalPassFailure();
+        }
+    if (!func.getBody().hasOneBlock()) {
+      func.emitError()
+          << "tx-calibration-taps: the entry function has more than one block";
+      return signalPassFailure();
+    }
+
+    // The token positions: the mask's shape, else the token ids'.
+    int maskIndex = tx::findInputRole(func, tx::InputRole::attention_mask);
+    int idsIndex = tx::findInputRole(func, tx::InputRole::token_ids);
+    int refIndex = maskIndex >= 0 ? maskIndex : idsIndex;
+    if (refIndex < 0) {
+      func.emitError() << "tx-calibration-taps: the entry function has no "
+                          "input with role token_ids or attention_mask to "
+                          "count tokens by";
+      return signalPassFailure();
+    }
+    auto refType =
+        dyn_cast<RankedTensorType>(func.getArgument(refIndex).getType());
+    if (!refType || !refType.hasStaticShape() ||
+        (maskIndex >= 0 &&
+         !isa<IntegerType, FloatType>(refType.getElementType()))) {
+      func.emitError() << "tx-calibration-taps: input #" << refIndex << " (the "
+                       << (maskIndex >= 0 ? "attention mask" : "token ids")
+                       << ") must be a tensor of static shape, got "
+                       << func.getArgument(refIndex).getType();
+      return signalPassFailure();
+    }
+    int64_t tokens = refType.getNumElements();
+    Value mask = maskIndex >= 0 ? func.getArgument(maskIndex) : Value();
+
+    // One tap per distinct input value, in program order.
+    llvm::MapVector<Value, Tap> taps;
+    WalkResult walk = func.walk([&](Operation *op) {
+      if (!isa<tx::LinearOp, tx::QLinearOp>(op))
+        return WalkResult::advance();
+      std::string weight = storedWeightName(op);
+      if (weight.empty())
+        return WalkResult::advance();
+      Value x = op->getOperand(0);
+      auto type = dyn_cast<RankedTensorType>(x.getType());
+      if (!type || !type.hasStaticShape() || type.getRank() < 1 ||
+          !isa<FloatType>(type.getElementType())) {
+        op->emitError() << "tx-calibration-taps: the input of the linear "
+                           "reading '"
+                        << weight
+                        << "' must be a float tensor of static shape, got "
+                        << x.getType();
+        return WalkResult::interrupt();
+      }
+      Tap &tap = taps[x];
+      if (tap.weights.empty()) {
+        tap.input = x;
+        for (int64_t i = 0; i + 1 < type.getRank(); ++i)
+          tap.rows *= type.getDimSize(i);
+        tap.perToken = tap.rows == tokens;
+      }
+      if (!llvm::is_contained(tap.weights, weight))
+        tap.weights.push_back(weight);
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return signalPassFailure();
+    if (taps.empty()) {
+      func.emitWarning() << "tx-calibration-taps: no linear layer multiplies "
+                            "by a stored weight; nothing to tap";
+      return;
+    }
+
+    // The reductions, each right after its input is defined.
+    OpBuilder b(func.getContext());
+    llvm::MapVector<tx::LayerOp, SmallVector<Tap *>> inLayers;
+    for (auto &[x, tap] : taps) {
+      Block *block = x.getParentBlock();
+      Operation *parent = block->getParentOp();
+      auto layer = dyn_cast<tx::LayerOp>(parent);
+      if (parent != func.getOperation() &&
+          !(layer && layer->getParentOp() == func.getOperation())) {
+        Operation *user = *llvm::find_if(x.getUsers(), [](Operation *u) {
+          return isa<tx::LinearOp, tx::QLinearOp>(u);
+        });
+        user->emitError() << "tx-calibration-taps: the input of the linear "
+                             "reading '"
+                          << tap.weights.front() << "' is defined inside '"
+                          << parent->getName()
+                          << "'; only the function body and tx.layer "
+                             "regions can be tapped";
+        return signalPassFailure();
+      }
+      if (Operation *def = x.getDefiningOp())
+        b.setInsertionPointAfter(def);
+      else
+        b.setInsertionPointToStart(block);
+      Location loc = x.getLoc();
+      auto type = cast<RankedTensorType>(x.getType());
+      Value weight;
+      if (mask && tap.perToken)
+        weight = maskAs(b, loc, mask, type.getShape().drop_back());
+      std::tie(tap.absSum, tap.sqSum) = buildSums(b, loc, x, weight);
+      if (layer)
+        inLayers[layer].push_back(&tap);
+    }
+
+    // Sums computed inside a layer leave it as new results.
+    for (auto &[layer, layerTaps] : inLayers) {
+      auto yield = layer.getYield();
+      SmallVector<Value> yielded(yield.getValues());
+      SmallVector<Type> types(layer.getResultTypes());
+      for (Tap *tap : layerTaps)
+        for (Value v : {tap->absSum, tap->sqSum}) {
+          yielded.push_back(v);
+          types.push_back(v.getType());
+        }
+      b.setInsertionPoint(layer);
+      auto grown = tx::LayerOp::create(b, layer.getLoc(), types,
+                                       layer.getIndexAttr(), layer.getInputs());
+      grown->setAttrs(layer->getAttrs());
+      grown.getBody().takeBody(layer.getBody());
+      yield->setOperands(yielded);
+      unsigned old = layer.getNumResults();
+      layer.replaceAllUsesWith(grown.getResults().take_front(old));
+      unsigned next = old;
+      for (Tap *tap : layerTaps) {
+        tap->absSum = grown.getResult(next++);
+        tap->sqSum = grown.getResult(next++);
+      }
+      layer.erase();
+    }
+
+    // The new results: per weight its two sums (and row count), then the
+    // token count.
+    auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+    b.setInsertionPoint(ret);
+    Location loc = func.getLoc();
+    SmallVector<Value> results(ret.getOperands());
+    SmallVector<std::string> names;
+    llvm::StringMap<unsigned> seen;
+    for (auto &[x, tap] : taps)
+      for (const std::string &w : tap.weights) {
+        // A weight multiplied by several distinct inputs (shared layers):
+        // the later taps are named W#1, W#2, ... and the driver adds them.
+        std::string base = (kPrefix + w).str();
+        if (unsigned n = seen[w]++)
+          base += "#" + std::to_string(n);
+        results.push_back(tap.absSum);
+        names.push_back(base + ".abs_sum");
+        results.push_back(tap.sqSum);
+        names.push_back(base + ".sq_sum");
+        if (!tap.perToken) {
+          results.push_back(countConstant(b, loc, tap.rows));
+          names.push_back(base + ".count");
+        }
+        ++numWeights;
+      }
+    numReductions += taps.size();
+    results.push_back(mask ? buildTokenCount(b, loc, mask)
+                           : countConstant(b, loc, tokens));
+    names.push_back((kPrefix + "tokens").str());
+
+    unsigned first = func.getNumResults();
+    SmallVector<Type> resultTypes(func.getResultTypes());
+    for (size_t i = first; i < results.size(); ++i)
+      resultTypes.push_back(results[i].getType());
+    SmallVector<DictionaryAttr> resultAttrs;
+    func.getAllResultAttrs(resultAttrs);
+    resultAttrs.resize(first);
+    for (const std::string &name : names)
+      resultAttrs.push_back(b.getDictionaryAttr(
+          b.getNamedAttr("tx.name", b.getStringAttr(name))));
+    func.setType(FunctionType::get(func.getContext(), func.getArgumentTypes(),
+                                   resultTypes));
+    func.setAllResultAttrs(resultAttrs);
+    ret->setOperands(results);
+  }
+};
+
+} // namespace
