@@ -47,7 +47,11 @@ nb::tuple
 compileModel(const std::string &path, const std::string &output,
              std::optional<std::string> emit,
              std::vector<std::pair<std::string, std::vector<int64_t>>> shapes,
-             std::optional<std::string> quantize, const std::string &pipeline,
+             std::optional<std::string> quantize, int64_t quantGroup,
+             bool quantZeroPoint, const std::string &quantMethod,
+             std::vector<std::string> quantKeep,
+             std::vector<std::string> quantOverride,
+             const std::string &calibration, const std::string &pipeline,
              double layerSkipSpeedup, std::optional<int64_t> maxSeq,
              int64_t kvBlock, int64_t prefillChunk, int64_t batch,
              const std::string &cpu, unsigned optLevel,
@@ -59,6 +63,12 @@ compileModel(const std::string &path, const std::string &output,
   if (quantize)
     if (std::string err = txc::setQuantize(options, *quantize); !err.empty())
       throw nb::value_error(err.c_str());
+  options.graph.quantize.group = quantGroup;
+  options.graph.quantize.zeroPoint = quantZeroPoint;
+  options.graph.quantize.method = quantMethod;
+  options.graph.quantize.keep = std::move(quantKeep);
+  options.graph.quantize.overrides = std::move(quantOverride);
+  options.graph.calibration = calibration;
   options.graph.pipeline = pipeline;
   options.graph.layerSkipSpeedup = layerSkipSpeedup;
   options.generation.maxSeq = maxSeq;
@@ -155,6 +165,9 @@ compileModel(const std::string &path, const std::string &output,
 void txcpy::defineCompiler(nb::module_ &m) {
   m.def("compile", &compileModel, nb::arg("path"), nb::arg("output"),
         nb::arg("emit").none(), nb::arg("shapes"), nb::arg("quantize").none(),
+        nb::arg("quant_group"), nb::arg("quant_zero_point"),
+        nb::arg("quant_method"), nb::arg("quant_keep"),
+        nb::arg("quant_override"), nb::arg("calibration"),
         nb::arg("pipeline"), nb::arg("layer_skip_speedup"),
         nb::arg("max_seq").none(), nb::arg("kv_block"),
         nb::arg("prefill_chunk"), nb::arg("batch"), nb::arg("cpu"),

@@ -41,7 +41,9 @@ class CompileWarning(UserWarning):
 
 _COMPILE_OPTIONS = {
     "emit", "shapes", "max_seq", "kv_block", "prefill_chunk", "batch",
-    "quantize", "pipeline", "layer_skip_speedup", "cpu", "opt_level",
+    "quantize", "quant_group", "quant_zero_point", "quant_method",
+    "quant_keep", "quant_override", "calibration",
+    "pipeline", "layer_skip_speedup", "cpu", "opt_level",
     "weights", "dump_dir", "print_locations", "stages", "on_stage",
 }
 
@@ -118,8 +120,13 @@ def compile(path: Union[str, os.PathLike], output: Union[str, os.PathLike,
     Options mirror txc's flags: ``emit`` ("import", "tx", "linalg", "llvm",
     "obj", "so"; default: from the output's extension, "tx" without an
     output), ``shapes`` ({"input_ids": (1, 128)}), ``max_seq``,
-    ``kv_block``, ``prefill_chunk``, ``batch``, ``quantize`` ("keep" or
-    "f32"), ``pipeline`` (a textual pass pipeline), ``layer_skip_speedup``,
+    ``kv_block``, ``prefill_chunk``, ``batch``, ``quantize`` ("keep",
+    "f32", "f16", "bf16", "int8", "int4", "int2", "fp8", "nvfp4",
+    "mxfp4"), ``quant_group`` (default 32; 0: per row),
+    ``quant_zero_point``, ``quant_method`` ("rtn" or "awq"),
+    ``quant_keep`` and ``quant_override`` (lists, as --quant-keep and
+    --quant-override), ``calibration`` (a `txc calibrate` statistics file),
+    ``pipeline`` (a textual pass pipeline), ``layer_skip_speedup``,
     ``cpu``, ``opt_level`` (0-3), ``weights`` (the weights file),
     ``dump_dir``, ``print_locations``.
 
@@ -143,8 +150,18 @@ def compile(path: Union[str, os.PathLike], output: Union[str, os.PathLike,
         raise ValueError(f"emit must be one of {', '.join(_txc.stage_names())}"
                          f", not '{emit}'")
     quantize = options.get("quantize")
-    if quantize is not None and quantize not in ("keep", "f32"):
-        raise ValueError(f"quantize must be 'keep' or 'f32', not {quantize!r}")
+    if quantize is not None and not isinstance(quantize, str):
+        raise TypeError("quantize must be a str")
+    quant_method = options.get("quant_method", "rtn")
+    calibration = options.get("calibration")
+    calibration = "" if calibration is None else _path(calibration,
+                                                       "calibration")
+    quant_lists = []
+    for name in ("quant_keep", "quant_override"):
+        value = options.get(name, [])
+        if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+            raise TypeError(f"{name} must be a list of str")
+        quant_lists.append(list(value))
     max_seq = options.get("max_seq")
     if max_seq is not None:
         max_seq = _int(max_seq, "max_seq", 0)
@@ -180,7 +197,10 @@ def compile(path: Union[str, os.PathLike], output: Union[str, os.PathLike,
             on_stage(record)
 
     text, files, compile_warnings = _txc.compile(
-        src, out, emit, _shapes(options.get("shapes")), quantize, pipeline,
+        src, out, emit, _shapes(options.get("shapes")), quantize,
+        _int(options.get("quant_group", 32), "quant_group", 0),
+        bool(options.get("quant_zero_point", False)), str(quant_method),
+        quant_lists[0], quant_lists[1], calibration, pipeline,
         float(speedup), max_seq,
         _int(options.get("kv_block", 0), "kv_block", 0),
         _int(options.get("prefill_chunk", 64), "prefill_chunk", 1),

@@ -84,7 +84,9 @@ class Model:
 
 def compile(path: str, output: str, emit: Optional[str],
             shapes: List[Tuple[str, List[int]]], quantize: Optional[str],
-            pipeline: str, layer_skip_speedup: float, max_seq: Optional[int],
+            quant_group: int, quant_zero_point: bool, quant_method: str,
+            quant_keep: List[str], quant_override: List[str],
+            calibration: str, pipeline: str, layer_skip_speedup: float, max_seq: Optional[int],
             kv_block: int, prefill_chunk: int, batch: int, cpu: str,
             opt_level: int, weights: str, dump_dir: str,
             print_locations: bool,

@@ -72,6 +72,10 @@ def test_bad_arguments(tmp_path):
         txc.compile(DECODER2, shapes={"ids": (1, 0)})
     with pytest.raises(ValueError, match="quantize"):
         txc.compile(DECODER2, quantize="q4")
+    with pytest.raises(TypeError, match="quant_keep"):
+        txc.compile(DECODER2, quantize="int4", quant_keep="lm-head")
+    with pytest.raises(txc.CompileError, match="tx-opt --tx-quantize"):
+        txc.compile(DECODER2, quantize="int4")
     with pytest.raises(TypeError, match="max_seq"):
         txc.compile(DECODER2, max_seq="64")
     with pytest.raises(ValueError, match="opt_level"):
@@ -91,3 +95,14 @@ def test_callback_exception_propagates():
 
     with pytest.raises(KeyError, match="from the callback"):
         txc.compile(DECODER2, on_stage=boom)
+
+
+def test_quantize(decoder, workdir):
+    """quantize= and its companions reach tx-quantize: an int4 model of the
+    session's ONNX decoder has tx.qlinear ops on group-64 int4 weights; the
+    kept LM head stays a tx.linear."""
+    onnx = os.path.join(workdir, "llama.onnx")
+    ir = txc.compile(onnx, emit="tx", quantize="int4", quant_group=64,
+                     quant_keep=["lm-head"], max_seq=64)
+    assert "int4, group = 64" in ir and "tx.qlinear" in ir
+    assert "tx.linear" in ir  # the LM head
