@@ -422,7 +422,7 @@ TEST_F(RuntimeTest, RejectsBadMetadata) {
   expectMetadataError(metadataWithInput("f8", "[1]"), TXRT_ERROR_NOT_A_MODEL,
                       "inputs[0] ('x') has unknown dtype 'f8' (expected one "
                       "of f32, f16, bf16, f64, i64, i32, i16, i8, u8, bool, "
-                      "i4)");
+                      "i4, i2, f8e4m3, f8e8m0, f4e2m1)");
   expectMetadataError(metadataWithInput("i4", "[2]"), TXRT_ERROR_NOT_A_MODEL,
                       "inputs[0] ('x') has dtype i4, which only weights may "
                       "have");
@@ -443,8 +443,19 @@ TEST_F(RuntimeTest, RejectsBadMetadata) {
           "f32", "[1]",
           R"(, "weights": [{"name": "q", "dtype": "i4", "shape": [3, 5]}])"),
       TXRT_ERROR_NOT_A_MODEL,
-      "weights[0] ('q') has dtype i4 and shape [3, 5]; packing two codes per "
-      "byte needs a last dimension of even size");
+      "weights[0] ('q') has dtype i4 and shape [3, 5]; packing 2 codes per "
+      "byte needs a last dimension that is a multiple of 2");
+  expectMetadataError(
+      metadataWithInput(
+          "f32", "[1]",
+          R"(, "weights": [{"name": "q", "dtype": "i2", "shape": [3, 6]}])"),
+      TXRT_ERROR_NOT_A_MODEL,
+      "weights[0] ('q') has dtype i2 and shape [3, 6]; packing 4 codes per "
+      "byte needs a last dimension that is a multiple of 4");
+  expectMetadataError(metadataWithInput("f4e2m1", "[2]"),
+                      TXRT_ERROR_NOT_A_MODEL,
+                      "inputs[0] ('x') has dtype f4e2m1, which only weights "
+                      "may have");
   expectMetadataError(R"({"format": "txc-model", "version": 1, "inputs": [)"
                       R"({"name": "a", "dtype": "f32", "shape": []},)"
                       R"({"name": "a", "dtype": "f32", "shape": []}],)"
@@ -585,7 +596,7 @@ TEST_F(RuntimeTest, RejectsBadWeights) {
   ASSERT_FALSE(unpacked.add("codes", "U8", {2, 4}, bytes(codes, 8)));
   ASSERT_FALSE(unpacked.write(weights));
   expectError("weight 'codes' has U8 [2, 4], expected U8 [2, 2] (i4 [2, 4], "
-              "two codes per byte)");
+              "packed along the last dimension)");
 
   llvm::sys::fs::remove(weights);
   ASSERT_FALSE(llvm::sys::fs::create_directory(weights));
