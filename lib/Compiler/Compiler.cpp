@@ -285,6 +285,7 @@ public:
   void message(Severity severity, const Twine &text);
   void error(const Twine &text) { message(Severity::Error, text); }
   void note(const Twine &text) { message(Severity::Note, text); }
+  void warning(const Twine &text) { message(Severity::Warning, text); }
   void remark(const Twine &text) { message(Severity::Remark, text); }
   void stageBegin(StringRef name);
   void stageEnd(StringRef name, Clock::time_point start,
@@ -535,6 +536,11 @@ LogicalResult txc::Invocation::Impl::loadModel() {
     }
     usedWeights.emplace();
   }
+  if (!options.graph.calibration.empty() &&
+      (options.graph.quantize.format.empty() ||
+       options.graph.quantize.method != "awq"))
+    warning("--calibration is read by --quant-method=awq with --quantize; "
+            "this compilation does not use it");
   decoderModel = model && model->config.family != ArchConfig::Family::Bert;
   // The tokenizer goes beside the output as OUT.tokenizer.json (txc's
   // form), named in the model's metadata.

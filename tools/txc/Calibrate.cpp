@@ -288,8 +288,8 @@ int txc::runCalibrate(int argc, char **argv) {
       int(args.size()), args.data(),
       "txc calibrate: activation statistics for data-aware passes\n\n"
       "  txc calibrate model.gguf --text wiki.txt -o stats.safetensors\n"
-      "  txc model.gguf --quantize=int4 --calibration=stats.safetensors "
-      "-o out/model.so\n\n"
+      "  txc model.gguf --quantize=int4 --quant-method=awq "
+      "--calibration=stats.safetensors -o out/model.so\n\n"
       "Compiles MODEL for one forward pass of --context tokens with every "
       "linear layer's input reduced to per-channel sums (tx-calibration-"
       "taps), runs it on the text window by window and writes, for every "
