@@ -168,47 +168,24 @@ int evalGeneration(const EvalOptions &o, Runner &model,
 }
 
 /// An encoder model's inputs and output, found by name.
-struct EncoderIO {
-  std::vector<txrt_tensor_info> inputs;
-  int ids = -1, mask = -1, types = -1;
+struct EncoderIO : TokenInputs {
   txrt_tensor_info output;
   int outputIndex = -1;
-  int64_t batch = 0, seq = 0, hidden = 0;
+  int64_t hidden = 0;
 };
 
 std::string describeEncoder(txrt_model *model, StringRef path, EncoderIO &io) {
-  size_t numInputs = txrt_model_num_inputs(model);
-  io.inputs.resize(numInputs);
-  for (size_t i = 0; i < numInputs; ++i) {
-    txrt_tensor_info &in = io.inputs[i];
-    if (txrt_model_input_info(model, i, &in) != TXRT_OK)
-      return txrt_last_error();
-    StringRef name = in.name;
-    int *slot = name == "input_ids"        ? &io.ids
-                : name == "attention_mask" ? &io.mask
-                : name == "token_type_ids" ? &io.types
-                                           : nullptr;
-    if (!slot)
-      return ("model '" + path + "' has input '" + name +
-              "'; eval runs encoder models whose inputs are input_ids, "
-              "attention_mask and token_type_ids")
-          .str();
-    if ((in.dtype != TXRT_DTYPE_I64 && in.dtype != TXRT_DTYPE_I32) ||
-        in.rank != 2)
-      return ("input '" + name + "' of model '" + path +
-              "' is not a [batch, sequence] tensor of i64 or i32")
-          .str();
-    *slot = int(i);
-  }
+  if (std::string message = describeTokenInputs(
+          model, path, /*positions=*/false,
+          "eval runs encoder models whose inputs are input_ids, "
+          "attention_mask and token_type_ids",
+          io);
+      !message.empty())
+    return message;
   if (io.ids < 0)
     return ("model '" + path +
             "' has neither a generation section nor an input_ids input")
         .str();
-  io.batch = io.inputs[io.ids].dims[0];
-  io.seq = io.inputs[io.ids].dims[1];
-  for (const txrt_tensor_info &in : io.inputs)
-    if (in.dims[0] != io.batch || in.dims[1] != io.seq)
-      return ("the inputs of model '" + path + "' differ in shape").str();
   for (size_t i = 0, e = txrt_model_num_outputs(model); i < e; ++i) {
     txrt_tensor_info out;
     if (txrt_model_output_info(model, i, &out) != TXRT_OK)

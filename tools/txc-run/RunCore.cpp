@@ -371,3 +371,38 @@ std::string txcrun::checkSampling(const txrt_sampling &params) {
     return txrt_last_error();
   return "";
 }
+
+std::string txcrun::describeTokenInputs(txrt_model *model, StringRef path,
+                                        bool positions, StringRef accepted,
+                                        TokenInputs &io) {
+  size_t n = txrt_model_num_inputs(model);
+  io.inputs.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    txrt_tensor_info &in = io.inputs[i];
+    if (txrt_model_input_info(model, i, &in) != TXRT_OK)
+      return txrt_last_error();
+    StringRef name = in.name;
+    int *slot = name == "input_ids"                    ? &io.ids
+                : name == "attention_mask"             ? &io.mask
+                : name == "token_type_ids"             ? &io.types
+                : positions && name == "position_ids" ? &io.positions
+                                                       : nullptr;
+    if (!slot)
+      return ("model '" + path + "' has input '" + name + "'; " + accepted)
+          .str();
+    if ((in.dtype != TXRT_DTYPE_I64 && in.dtype != TXRT_DTYPE_I32) ||
+        in.rank != 2)
+      return ("input '" + name + "' of model '" + path +
+              "' is not a [batch, sequence] tensor of i64 or i32")
+          .str();
+    *slot = int(i);
+  }
+  if (io.ids < 0)
+    return "";
+  io.batch = io.inputs[io.ids].dims[0];
+  io.seq = io.inputs[io.ids].dims[1];
+  for (const txrt_tensor_info &in : io.inputs)
+    if (in.dims[0] != io.batch || in.dims[1] != io.seq)
+      return ("the inputs of model '" + path + "' differ in shape").str();
+  return "";
+}

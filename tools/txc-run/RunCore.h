@@ -291,6 +291,24 @@ std::string evaluateText(Runner &model, const txc::Tokenizer &tokenizer,
                          llvm::StringRef text, const EvalSettings &settings,
                          EvalResult &result);
 
+/// The token inputs of a model compiled for one forward pass, found by
+/// name: every input is one of these, [batch, sequence] i64 or i32, all of
+/// one shape.
+struct TokenInputs {
+  std::vector<txrt_tensor_info> inputs;
+  int ids = -1, mask = -1, types = -1, positions = -1;
+  int64_t batch = 0, seq = 0;
+};
+
+/// Fills `io` from `model`'s inputs (input_ids, attention_mask,
+/// token_type_ids, and position_ids when `positions`). Returns "" or an
+/// error naming `path`; an input it does not know gets "model 'PATH' has
+/// input 'NAME'; " followed by `accepted` (what the caller runs). `io.ids`
+/// stays -1 when there is no input_ids (the caller says what that means).
+std::string describeTokenInputs(txrt_model *model, llvm::StringRef path,
+                                bool positions, llvm::StringRef accepted,
+                                TokenInputs &io);
+
 } // namespace txcrun
 
 #endif // TXC_TOOLS_TXC_RUN_RUNCORE_H

@@ -120,10 +120,7 @@ struct Buffer {
 };
 
 /// What the instrumented model takes and gives.
-struct ModelIO {
-  std::vector<txrt_tensor_info> inputs;
-  int ids = -1, mask = -1, types = -1, positions = -1;
-  int64_t batch = 0, seq = 0;
+struct ModelIO : txcrun::TokenInputs {
   /// A decoder (it has a `logits` output or a `position_ids` input): the
   /// text is one token stream.
   bool decoder = false;
@@ -167,37 +164,15 @@ bool parseTapName(StringRef name, StringRef &group, StringRef &weight,
 }
 
 std::string describeInputs(txrt_model *model, StringRef path, ModelIO &io) {
-  size_t n = txrt_model_num_inputs(model);
-  io.inputs.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    txrt_tensor_info &in = io.inputs[i];
-    if (txrt_model_input_info(model, i, &in) != TXRT_OK)
-      return txrt_last_error();
-    StringRef name = in.name;
-    int *slot = name == "input_ids"        ? &io.ids
-                : name == "attention_mask" ? &io.mask
-                : name == "token_type_ids" ? &io.types
-                : name == "position_ids"   ? &io.positions
-                                           : nullptr;
-    if (!slot)
-      return ("model '" + path + "' has input '" + name +
-              "'; txc calibrate feeds input_ids, attention_mask, "
-              "token_type_ids and position_ids only")
-          .str();
-    if ((in.dtype != TXRT_DTYPE_I64 && in.dtype != TXRT_DTYPE_I32) ||
-        in.rank != 2)
-      return ("input '" + name + "' of model '" + path +
-              "' is not a [batch, sequence] tensor of i64 or i32")
-          .str();
-    *slot = int(i);
-  }
+  if (std::string message = txcrun::describeTokenInputs(
+          model, path, /*positions=*/true,
+          "txc calibrate feeds input_ids, attention_mask, token_type_ids and "
+          "position_ids only",
+          io);
+      !message.empty())
+    return message;
   if (io.ids < 0)
     return ("model '" + path + "' has no input_ids input").str();
-  io.batch = io.inputs[io.ids].dims[0];
-  io.seq = io.inputs[io.ids].dims[1];
-  for (const txrt_tensor_info &in : io.inputs)
-    if (in.dims[0] != io.batch || in.dims[1] != io.seq)
-      return ("the inputs of model '" + path + "' differ in shape").str();
   int hasRange = 0;
   int64_t low = 0, high = 0;
   if (txrt_model_input_range(model, io.ids, &hasRange, &low, &high) ==
