@@ -103,27 +103,16 @@ struct Source {
   bool dense = false;       // a tx.weight of floats
 };
 
-/// The value `v` stands for, looking through tx.layer block arguments.
-Value lookThroughLayers(Value v) {
-  while (auto arg = dyn_cast<BlockArgument>(v)) {
-    auto layer = dyn_cast_if_present<tx::LayerOp>(arg.getOwner()->getParentOp());
-    if (!layer)
-      break;
-    v = layer.getInputs()[arg.getArgNumber()];
-  }
-  return v;
-}
-
 tx::WeightOp weightDef(Value v) {
-  return lookThroughLayers(v).getDefiningOp<tx::WeightOp>();
+  return tx::lookThroughLayerArgs(v).getDefiningOp<tx::WeightOp>();
 }
 
 std::optional<Source> findSource(Value weight) {
-  weight = lookThroughLayers(weight);
+  weight = tx::lookThroughLayerArgs(weight);
   // A dense weight made from a quantized one (MatMulNBits below
   // accuracy_level 4) is that quantized weight's values.
   if (auto dequant = weight.getDefiningOp<tx::DequantOp>())
-    weight = lookThroughLayers(dequant.getWeight());
+    weight = tx::lookThroughLayerArgs(dequant.getWeight());
   Operation *def = weight.getDefiningOp();
   Source s;
   s.def = def;

@@ -253,15 +253,7 @@ struct LowerQLinear : public OpRewritePattern<tx::QLinearOp> {
                          unsigned bits) {
     if (bits == 8)
       return codes;
-    Value def = codes;
-    while (auto arg = dyn_cast<BlockArgument>(def)) {
-      auto layer =
-          dyn_cast_if_present<tx::LayerOp>(arg.getOwner()->getParentOp());
-      if (!layer)
-        return {};
-      def = layer.getInputs()[arg.getArgNumber()];
-    }
-    auto weight = def.getDefiningOp<tx::WeightOp>();
+    auto weight = tx::lookThroughLayerArgs(codes).getDefiningOp<tx::WeightOp>();
     auto type = cast<RankedTensorType>(codes.getType());
     if (!weight || type.getRank() != 2 || type.getDimSize(1) * bits % 8 != 0)
       return {};
@@ -284,7 +276,9 @@ struct LowerQLinear : public OpRewritePattern<tx::QLinearOp> {
                                    PatternRewriter &rewriter) {
     tx::QWeightType type = pack.getType();
     int32_t code = codeKind(type), scale = scaleKind(type.getScaleType());
-    if (code < 0 || scale < 0 || !op.getType().getElementType().isF32() ||
+    // The kernels read integer codes with f32/f16/bf16 scales only.
+    if (code < 0 || scale < 0 || (type.isInteger() && scale > 2) ||
+        !op.getType().getElementType().isF32() ||
         !op.getInput().getType().getElementType().isF32())
       return failure();
     Value codes = codeBytes(rewriter, pack.getCodes(), type.getBits());

@@ -83,3 +83,13 @@ void txc::tx::recordIndexRange(Value ids, int64_t low, int64_t high) {
   func.setArgAttr(index, kIndexRangeAttr,
                   DenseI64ArrayAttr::get(func->getContext(), {low, high}));
 }
+
+Value txc::tx::lookThroughLayerArgs(Value v) {
+  while (auto arg = dyn_cast<BlockArgument>(v)) {
+    auto layer = dyn_cast_if_present<LayerOp>(arg.getOwner()->getParentOp());
+    if (!layer)
+      break;
+    v = layer.getInputs()[arg.getArgNumber()];
+  }
+  return v;
+}

@@ -59,3 +59,19 @@ func.func @int2_ragged(%x: tensor<2x80xf32>, %b: tensor<8xf32>) -> tensor<2x8xf3
   %y = tx.qlinear %x, %w bias(%b : tensor<8xf32>) : tensor<2x80xf32>, !tx.qweight<8x80, int2, group = 32, scale = f16> -> tensor<2x8xf32>
   return %y : tensor<2x8xf32>
 }
+
+// -----
+
+// Integer codes with 8-bit float scales are valid IR the kernels do not
+// read: the weight is dequantized (scales through their code table) and
+// multiplied with linalg.matmul instead.
+// CHECK-LABEL: func.func @int8_e4m3_scales
+// CHECK-NOT: txcpu.qmatmul_planar
+// CHECK: linalg.matmul
+func.func @int8_e4m3_scales(%x: tensor<2x64xf32>) -> tensor<2x8xf32> {
+  %c = tx.weight "c" : tensor<8x64xi8>
+  %s = tx.weight "s" : tensor<8x2xf8E4M3FN>
+  %w = tx.qpack %c, %s : tensor<8x64xi8>, tensor<8x2xf8E4M3FN> -> !tx.qweight<8x64, int8, group = 32, scale = f8E4M3FN>
+  %y = tx.qlinear %x, %w : tensor<2x64xf32>, !tx.qweight<8x64, int8, group = 32, scale = f8E4M3FN> -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}

@@ -35,6 +35,10 @@ inline bool isPositionalMask(MaskKind kind) {
 /// else the only public function with a body; null when there is neither.
 mlir::FunctionOpInterface findEntryFunction(mlir::ModuleOp module);
 
+/// The value `v` stands for outside any tx.layer: a block argument of a
+/// tx.layer region is followed to the layer's operand, repeatedly.
+mlir::Value lookThroughLayerArgs(mlir::Value v);
+
 /// Argument attribute (`#tx.input_role<...>`) with the role of a model
 /// input, recorded by the frontend.
 constexpr llvm::StringLiteral kRoleAttr = "tx.role";
