@@ -10,6 +10,9 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 #include <limits>
 #include <numeric>
@@ -182,4 +185,67 @@ void txc::cpu::declareKernel(ModuleOp module, StringRef name,
     return;
   OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
   func::FuncOp::create(b, module.getLoc(), name, type).setPrivate();
+}
+
+//===----------------------------------------------------------------------===//
+// Buffers and grouped kernel calls
+//===----------------------------------------------------------------------===//
+
+Value txc::cpu::rootBuffer(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
+bool txc::cpu::touchesAny(Operation *op, const llvm::DenseSet<Value> &roots) {
+  WalkResult result = op->walk([&](Operation *nested) {
+    for (Value v : nested->getOperands())
+      if (isa<MemRefType>(v.getType()) && roots.count(rootBuffer(v)))
+        return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  return result.wasInterrupted();
+}
+
+/// Whether ops between `from` and `to` (same block, both excluded, and
+/// skipping `skip`) may write `inputRoot` or touch any buffer of `avoid`.
+static bool interferes(Operation *from, Operation *to, Value inputRoot,
+                       const llvm::DenseSet<Value> &avoid,
+                       const llvm::DenseSet<Operation *> &skip) {
+  for (Operation *op = from->getNextNode(); op && op != to;
+       op = op->getNextNode()) {
+    // Views (pure) access no data; their uses are caught through
+    // rootBuffer.
+    if (skip.count(op) || isMemoryEffectFree(op))
+      continue;
+    if (txc::cpu::touchesAny(op, avoid))
+      return true;
+    if (!inputRoot)
+      continue;
+    auto iface = dyn_cast<MemoryEffectOpInterface>(op);
+    if (!iface)
+      return true;
+    SmallVector<MemoryEffects::EffectInstance> effects;
+    iface.getEffects(effects);
+    for (auto &e : effects)
+      if (isa<MemoryEffects::Write, MemoryEffects::Free>(e.getEffect()) &&
+          (!e.getValue() || txc::cpu::rootBuffer(e.getValue()) == inputRoot))
+        return true;
+  }
+  return false;
+}
+
+bool txc::cpu::canDelay(ArrayRef<Operation *> members, Operation *last,
+                        Value input) {
+  llvm::DenseSet<Operation *> memberOps(members.begin(), members.end());
+  memberOps.insert(last);
+  if (interferes(members.front(), last, rootBuffer(input), {}, memberOps))
+    return false;
+  for (Operation *m : members) {
+    auto dps = cast<DestinationStyleOpInterface>(m);
+    llvm::DenseSet<Value> result = {rootBuffer(dps.getDpsInits()[0])};
+    if (interferes(m, last, Value(), result, memberOps))
+      return false;
+  }
+  return true;
 }

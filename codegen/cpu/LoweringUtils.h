@@ -17,10 +17,11 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/AffineMap.h"
-#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Value.h"
+#include "llvm/ADT/DenseSet.h"
 
 namespace txc::cpu {
 
@@ -115,6 +116,22 @@ void declareKernel(mlir::ModuleOp module, llvm::StringRef name,
 //===----------------------------------------------------------------------===//
 // Kernel calls (after bufferization)
 //===----------------------------------------------------------------------===//
+
+/// The buffer `v` is a view of (through view-like ops).
+mlir::Value rootBuffer(mlir::Value v);
+
+/// Whether `op` (or an op nested in it) has an operand viewing one of the
+/// buffers of `roots`.
+bool touchesAny(mlir::Operation *op, const llvm::DenseSet<mlir::Value> &roots);
+
+/// Whether the destination-style `members` (in order, one block, all
+/// reading `input`) may all run at the position of `last` (a later op of
+/// that block, itself joining them): nothing between a member and `last`
+/// touches the member's result buffer, and nothing between the first
+/// member and `last` writes `input` or has unknown effects. Grouped kernel
+/// calls (products that share their input) use it.
+bool canDelay(llvm::ArrayRef<mlir::Operation *> members, mlir::Operation *last,
+              mlir::Value input);
 
 /// The integer arguments describing one memref.
 struct MemRefArgs {

@@ -46,79 +46,14 @@ bool isDenseMatrix(Value v) {
   return offset == 0 && strides[1] == 1 && strides[0] == t.getDimSize(1);
 }
 
-/// The buffer `v` is a view of (through view-like ops).
-Value rootBuffer(Value v) {
-  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
-    v = view.getViewSource();
-  return v;
-}
-
-/// Whether `op` (or an op nested in it) has an operand viewing one of the
-/// buffers of `roots`.
-bool touchesAny(Operation *op, const llvm::DenseSet<Value> &roots) {
-  WalkResult result = op->walk([&](Operation *nested) {
-    for (Value v : nested->getOperands())
-      if (isa<MemRefType>(v.getType()) && roots.count(rootBuffer(v)))
-        return WalkResult::interrupt();
-    return WalkResult::advance();
-  });
-  return result.wasInterrupted();
-}
-
-/// Whether ops between `from` and `to` (same block, both excluded, and
-/// skipping `skip`) may write `aRoot` or touch any buffer of `avoid`.
-bool interferes(Operation *from, Operation *to, Value aRoot,
-                const llvm::DenseSet<Value> &avoid,
-                const llvm::DenseSet<Operation *> &skip) {
-  for (Operation *op = from->getNextNode(); op && op != to;
-       op = op->getNextNode()) {
-    // Views (pure) access no data; their uses are caught through
-    // rootBuffer.
-    if (skip.count(op) || isMemoryEffectFree(op))
-      continue;
-    if (touchesAny(op, avoid))
-      return true;
-    if (!aRoot)
-      continue;
-    auto iface = dyn_cast<MemoryEffectOpInterface>(op);
-    if (!iface)
-      return true;
-    SmallVector<MemoryEffects::EffectInstance> effects;
-    iface.getEffects(effects);
-    for (auto &e : effects)
-      if (isa<MemoryEffects::Write, MemoryEffects::Free>(e.getEffect()) &&
-          (!e.getValue() || rootBuffer(e.getValue()) == aRoot))
-        return true;
-  }
-  return false;
-}
-
-/// Whether `members` (products reading `a`, in order) may all be delayed
-/// to `last`: nothing between a member and `last` touches its result
-/// buffer, and nothing between the first and `last` writes A or has
-/// unknown effects.
-bool canDelay(ArrayRef<linalg::MatmulOp> members, Operation *last, Value a) {
-  llvm::DenseSet<Operation *> memberOps;
-  for (linalg::MatmulOp m : members)
-    memberOps.insert(m);
-  if (interferes(members.front(), last, rootBuffer(a), {}, memberOps))
-    return false;
-  for (linalg::MatmulOp m : members) {
-    llvm::DenseSet<Value> result = {rootBuffer(m.getDpsInits()[0])};
-    if (interferes(m, last, Value(), result, memberOps))
-      return false;
-  }
-  return true;
-}
-
 /// The zero fill of `op`'s result buffer that the GEMM can take over (it
 /// overwrites C instead of accumulating): the last op before `op` touching
 /// that buffer is a linalg.fill of +0.0 into exactly it.
 linalg::FillOp zeroFillOf(linalg::MatmulOp op) {
   Value c = op.getDpsInits()[0];
-  llvm::DenseSet<Value> buffer = {rootBuffer(c)};
+  llvm::DenseSet<Value> buffer = {txc::cpu::rootBuffer(c)};
   for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
-    if (isMemoryEffectFree(prev) || !touchesAny(prev, buffer))
+    if (isMemoryEffectFree(prev) || !txc::cpu::touchesAny(prev, buffer))
       continue;
     auto fill = dyn_cast<linalg::FillOp>(prev);
     FloatAttr value;
@@ -146,8 +81,9 @@ groupByA(ArrayRef<std::pair<linalg::MatmulOp, bool>> matmuls,
     auto it = open.find(a);
     if (it != open.end()) {
       SmallVector<linalg::MatmulOp> &g = groups[it->second];
+      SmallVector<Operation *> members(g.begin(), g.end());
       if (g.size() < kMaxGroup && g.front()->getBlock() == op->getBlock() &&
-          canDelay(g, op, a)) {
+          txc::cpu::canDelay(members, op, a)) {
         g.push_back(op);
         continue;
       }

@@ -3,9 +3,14 @@
 // tx-quant-to-kernels: after bufferization, each txcpu.qmatmul becomes a
 // call of txc_qmatmul, each txcpu.qmatmul_planar one of txc_qmatmul_planar
 // and each txcpu.qembed a call of txc_qembed
-// (lib/Runtime/kernels/cpu/Quant.h). The kernels take dense row-major
-// operands; a read operand with another layout is copied into a fresh
-// contiguous buffer, a destination with another layout is an error.
+// (lib/Runtime/kernels/cpu/Quant.h). Planar products that read the same
+// input with the same format (a layer's query, key and value projections;
+// gate and up) become one call of txc_qmatmul_planar_group at the last of
+// them, when nothing in between reads their results or writes the input:
+// the input is rounded once and one parallel region covers them all. The
+// kernels take dense row-major operands; a read operand with another
+// layout is copied into a fresh contiguous buffer, a destination with
+// another layout is an error.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,6 +36,10 @@ using txc::cpu::MemRefArgs;
 static constexpr llvm::StringLiteral kQMatmul = "txc_qmatmul";
 static constexpr llvm::StringLiteral kQEmbed = "txc_qembed";
 static constexpr llvm::StringLiteral kQMatmulPlanar = "txc_qmatmul_planar";
+static constexpr llvm::StringLiteral kQMatmulPlanarGroup =
+    "txc_qmatmul_planar_group";
+/// Most products one grouped call takes.
+static constexpr unsigned kMaxGroup = 4;
 
 namespace {
 
@@ -70,6 +79,48 @@ Value contiguous(OpBuilder &b, Location loc, Value v,
   memref::CopyOp::create(b, loc, v, copy);
   copies.push_back(copy);
   return copy;
+}
+
+/// Whether two planar products may share one grouped call: the same input
+/// value and format, every read operand already contiguous.
+bool sameGroupFormat(txcpu::QMatmulPlanarOp a, txcpu::QMatmulPlanarOp b) {
+  return a.getInput() == b.getInput() && a.getCodeKind() == b.getCodeKind() &&
+         a.getScaleKind() == b.getScaleKind() && a.getGroup() == b.getGroup() &&
+         a.getInFeatures() == b.getInFeatures() &&
+         a->getBlock() == b->getBlock();
+}
+
+bool groupable(txcpu::QMatmulPlanarOp op) {
+  return isContiguous(op.getInput()) && isContiguous(op.getCodes()) &&
+         isContiguous(op.getScales()) &&
+         (!op.getZeros() || isContiguous(op.getZeros())) &&
+         isContiguous(op.getDpsInits()[0]);
+}
+
+/// Runs of up to kMaxGroup planar products (in program order) that read the
+/// same input in the same format and may all run at their last member.
+SmallVector<SmallVector<txcpu::QMatmulPlanarOp>>
+groupByInput(ArrayRef<Operation *> ops) {
+  SmallVector<SmallVector<txcpu::QMatmulPlanarOp>> groups;
+  llvm::DenseMap<Value, unsigned> open; // input -> its growing group
+  for (Operation *op : ops) {
+    auto p = dyn_cast<txcpu::QMatmulPlanarOp>(op);
+    if (!p || !groupable(p))
+      continue;
+    auto it = open.find(p.getInput());
+    if (it != open.end()) {
+      SmallVector<txcpu::QMatmulPlanarOp> &g = groups[it->second];
+      SmallVector<Operation *> members(g.begin(), g.end());
+      if (g.size() < kMaxGroup && sameGroupFormat(g.front(), p) &&
+          txc::cpu::canDelay(members, p, p.getInput())) {
+        g.push_back(p);
+        continue;
+      }
+    }
+    open[p.getInput()] = groups.size();
+    groups.push_back({p});
+  }
+  return groups;
 }
 
 struct QuantToKernelsPass
@@ -114,7 +165,67 @@ struct QuantToKernelsPass
                            i64, i64, i64, i64},
                           {}));
 
+    // Grouped planar products: one call at the last member.
+    llvm::DenseSet<Operation *> grouped;
+    bool declaredGroup = false;
+    for (auto &group : groupByInput(ops)) {
+      if (group.size() < 2)
+        continue;
+      if (!declaredGroup) {
+        // (codeKind, scaleKind, group, x, m, k, count, then per member
+        // codes, scales, zeros, tensorScale, y, n).
+        SmallVector<Type> types = {i32, i32, i64, i64, i64, i64, i64};
+        for (unsigned i = 0; i < kMaxGroup; ++i)
+          types.append({i64, i64, i64, b.getF32Type(), i64, i64});
+        txc::cpu::declareKernel(module, kQMatmulPlanarGroup,
+                                b.getFunctionType(types, {}));
+        declaredGroup = true;
+      }
+      txcpu::QMatmulPlanarOp last = group.back();
+      b.setInsertionPoint(last);
+      Location loc = last.getLoc();
+      CallBuilder c(b, loc);
+      MemRefArgs x = c.describe(last.getInput());
+      SmallVector<Value> args = {c.i32(last.getCodeKind()),
+                                 c.i32(last.getScaleKind()),
+                                 c.i64(last.getGroup()),
+                                 x.pointer,
+                                 c.size(x, 0),
+                                 c.i64(last.getInFeatures()),
+                                 c.i64(group.size())};
+      Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+      for (unsigned i = 0; i < kMaxGroup; ++i) {
+        if (i >= group.size()) {
+          args.append(
+              {c.i64(0), c.i64(0), c.i64(0), zeroF, c.i64(0), c.i64(0)});
+          continue;
+        }
+        txcpu::QMatmulPlanarOp p = group[i];
+        MemRefArgs codes = c.describe(p.getCodes());
+        MemRefArgs scales = c.describe(p.getScales());
+        Value zeros = c.i64(0);
+        if (Value z = p.getZeros())
+          zeros = c.describe(z).pointer;
+        MemRefArgs y = c.describe(p.getDpsInits()[0]);
+        args.append(
+            {codes.pointer, scales.pointer, zeros,
+             arith::ConstantOp::create(
+                 b, loc,
+                 b.getF32FloatAttr(p.getTensorScale().convertToFloat())),
+             y.pointer, c.size(codes, 0)});
+      }
+      func::CallOp::create(b, loc, kQMatmulPlanarGroup, TypeRange{}, args);
+      for (txcpu::QMatmulPlanarOp p : group) {
+        grouped.insert(p);
+        ++numKernelCalls;
+      }
+    }
+
     for (Operation *op : ops) {
+      if (grouped.count(op)) {
+        op->erase();
+        continue;
+      }
       b.setInsertionPoint(op);
       Location loc = op->getLoc();
       CallBuilder c(b, loc);

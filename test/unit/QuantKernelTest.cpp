@@ -717,6 +717,62 @@ INSTANTIATE_TEST_SUITE_P(AllKinds, QuantPlanarThreads,
                            return planarName(info.param);
                          });
 
+class QuantPlanarGroup : public QuantKernel,
+                         public ::testing::WithParamInterface<PlanarKind> {};
+
+// (e) txc_qmatmul_planar_group: each member's result equals its own
+// txc_qmatmul_planar call bit for bit (members of different N, each its own
+// tensor scale and zero points; decode and prefill shapes; 1 and 2
+// threads), unused member slots are not touched.
+TEST_P(QuantPlanarGroup, MembersMatchSingleCallsBitwise) {
+  PlanarKind kind = GetParam();
+  std::mt19937 rng(99 + kind.code * 16 + kind.scale);
+  struct Shape {
+    int64_t m, k, group;
+  };
+  const Shape shapes[] = {
+      {1, 576, 32}, {1, 256, 128}, {5, 96, 32}, {9, 64, 16}, {2, 72, 24}};
+  const int64_t ns[] = {40, 17, 64};
+  for (const Shape &s : shapes)
+    for (int threads : {1, 2}) {
+      SCOPED_TRACE("m=" + std::to_string(s.m) + " k=" + std::to_string(s.k) +
+                   " group=" + std::to_string(s.group) +
+                   " threads=" + std::to_string(threads));
+      setNumThreads(threads);
+      std::vector<PlanarWeight> ws;
+      for (int i = 0; i < 3; ++i) {
+        ws.emplace_back(kind, ns[i], s.k, s.group, rng);
+        ws.back().tensorScale = 0.5f + 0.25f * static_cast<float>(i);
+      }
+      std::vector<float> x = planarActivations(s.m, s.k, rng);
+      std::vector<std::vector<float>> ys;
+      for (auto &w : ws)
+        ys.emplace_back(s.m * w.n, -777.0f);
+      auto ptr = [](const void *p) { return reinterpret_cast<intptr_t>(p); };
+      txc_qmatmul_planar_group(
+          kind.code, kind.scale, s.group, ptr(x.data()), s.m, s.k, 3,
+          ptr(ws[0].codes.data()), ptr(ws[0].scales.data()),
+          ptr(ws[0].zeroData()), ws[0].tensorScale, ptr(ys[0].data()), ws[0].n,
+          ptr(ws[1].codes.data()), ptr(ws[1].scales.data()),
+          ptr(ws[1].zeroData()), ws[1].tensorScale, ptr(ys[1].data()), ws[1].n,
+          ptr(ws[2].codes.data()), ptr(ws[2].scales.data()),
+          ptr(ws[2].zeroData()), ws[2].tensorScale, ptr(ys[2].data()), ws[2].n,
+          0, 0, 0, 0.0f, 0, 0);
+      for (int i = 0; i < 3; ++i) {
+        std::vector<float> want = ws[i].matmul(x, s.m);
+        ASSERT_EQ(0, std::memcmp(want.data(), ys[i].data(),
+                                 want.size() * sizeof(float)))
+            << "member " << i;
+      }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllKinds, QuantPlanarGroup,
+                         ::testing::ValuesIn(kPlanarKinds),
+                         [](const auto &info) {
+                           return planarName(info.param);
+                         });
+
 /// Row 0 of a planar weight dequantized by the reference.
 std::vector<float> planarRow(int32_t code, int32_t scale,
                              const std::vector<uint8_t> &codes,
@@ -854,6 +910,59 @@ TEST_F(QuantKernel, PlanarIntegerCodesExact) {
     const float want[] = {2, 2, 4, 4, 6};
     for (int i = 0; i < 5; ++i)
       EXPECT_EQ(y[i], want[i]) << i;
+  }
+}
+
+// The activation rounding is the same integers and scales on every ISA
+// (the vector code reimplements quantizeRow): random rows, exact ties at
+// +-0.5 steps, zeros, NaN and infinities.
+TEST_F(QuantKernel, ActivationRoundingSameOnEveryIsa) {
+  const int64_t m = 5, k = 96;
+  std::vector<float> x(m * k);
+  std::mt19937 gen(7);
+  std::normal_distribution<float> dist(0.0f, 3.0f);
+  for (float &v : x)
+    v = dist(gen);
+  // Row 1: amax 127 makes the scale 1, so half-integers are exact ties.
+  for (int64_t i = 0; i < k; ++i)
+    x[k + i] = i % 32 == 0 ? 127.0f : 0.5f * static_cast<float>(i % 64 - 32);
+  std::fill(x.begin() + 2 * k, x.begin() + 2 * k + 32, 0.0f); // zero unit
+  x[3 * k + 5] = std::numeric_limits<float>::quiet_NaN();
+  x[3 * k + 40] = std::numeric_limits<float>::infinity();
+  x[3 * k + 70] = -std::numeric_limits<float>::infinity();
+  x[4 * k + 1] = -1e30f;
+  const int64_t units = m * k / 32;
+  auto run = [&](QuantIsa isa, std::vector<int8_t> &q, std::vector<float> &d,
+                 std::vector<int32_t> &sums) {
+    useIsa(isa);
+    q.assign(m * k, 0);
+    d.assign(units, 0.0f);
+    sums.assign(2 * units, 0);
+    roundActivations(x.data(), m, k, q.data(), d.data(), sums.data());
+  };
+  std::vector<int8_t> q0, q1;
+  std::vector<float> d0, d1;
+  std::vector<int32_t> s0, s1;
+  run(QuantIsa::Scalar, q0, d0, s0);
+  // Ties round to even, the zero unit has scale 0, NaN codes are 0.
+  EXPECT_EQ(q0[k + 1], -16); // -15.5
+  EXPECT_EQ(q0[k + 3], -14); // -14.5
+  EXPECT_EQ(d0[2 * k / 32], 0.0f);
+  EXPECT_EQ(q0[3 * k + 5], 0);
+  for (QuantIsa isa : {QuantIsa::Avx2, QuantIsa::Avx512}) {
+    if (!useIsa(isa))
+      continue;
+    run(isa, q1, d1, s1);
+    for (int64_t i = 0; i < m * k; ++i)
+      ASSERT_EQ(q0[i], q1[i]) << quantIsaName() << " value " << i;
+    for (int64_t u = 0; u < units; ++u) {
+      if (std::isnan(d0[u]))
+        EXPECT_TRUE(std::isnan(d1[u])) << u;
+      else
+        EXPECT_EQ(d0[u], d1[u]) << quantIsaName() << " unit " << u;
+      EXPECT_EQ(s0[2 * u], s1[2 * u]) << u;
+      EXPECT_EQ(s0[2 * u + 1], s1[2 * u + 1]) << u;
+    }
   }
 }
 

@@ -183,3 +183,67 @@ func.func @qmatmul_planar_zeros(%x: memref<4x64xf32>, %c: memref<8x32xi8>, %s: m
       {code_kind = 1 : i32, scale_kind = 1 : i32, group = 32 : i64, in_features = 64 : i64, tensor_scale = 1.0 : f32}
   return
 }
+
+// -----
+
+// Planar products reading the same input in the same format (query, key,
+// value) become one txc_qmatmul_planar_group call at the last of them:
+// (code, scale, group, x, M, K, count, then per member codes, scales,
+// zeros, tensor_scale, y, N; unused members all zero).
+// CHECK-DAG: func.func private @txc_qmatmul_planar_group(i32, i32, i64, i64, i64, i64, i64, i64, i64, i64, f32, i64, i64, i64, i64, i64, f32, i64, i64, i64, i64, i64, f32, i64, i64, i64, i64, i64, f32, i64, i64)
+// CHECK-LABEL: func.func @planar_group
+// CHECK-DAG: %[[CODE:.+]] = arith.constant 1 : i32
+// CHECK-DAG: %[[THREE:.+]] = arith.constant 3 : i64
+// CHECK-DAG: %[[ZERO:.+]] = arith.constant 0 : i64
+// CHECK-DAG: %[[ONE:.+]] = arith.constant 1.000000e+00 : f32
+// CHECK-DAG: %[[FZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG: %[[N8:.+]] = arith.constant 8 : i64
+// CHECK-DAG: %[[N4:.+]] = arith.constant 4 : i64
+// CHECK-NOT: call
+// CHECK: call @txc_qmatmul_planar_group(%[[CODE]], %[[CODE]], %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %[[THREE]], %{{.+}}, %{{.+}}, %[[ZERO]], %[[ONE]], %{{.+}}, %[[N8]], %{{.+}}, %{{.+}}, %[[ZERO]], %[[ONE]], %{{.+}}, %[[N4]], %{{.+}}, %{{.+}}, %[[ZERO]], %[[ONE]], %{{.+}}, %[[N4]], %[[ZERO]], %[[ZERO]], %[[ZERO]], %[[FZERO]], %[[ZERO]], %[[ZERO]])
+// CHECK-NEXT: return
+func.func @planar_group(%x: memref<2x64xf32>, %cq: memref<8x32xi8>, %sq: memref<8x2xf16>,
+                        %ck: memref<4x32xi8>, %sk: memref<4x2xf16>, %cv: memref<4x32xi8>, %sv: memref<4x2xf16>,
+                        %q: memref<2x8xf32>, %k: memref<2x4xf32>, %v: memref<2x4xf32>) {
+  txcpu.qmatmul_planar ins(%x, %cq, %sq : memref<2x64xf32>, memref<8x32xi8>, memref<8x2xf16>) outs(%q : memref<2x8xf32>)
+      {code_kind = 1 : i32, scale_kind = 1 : i32, group = 32 : i64, in_features = 64 : i64, tensor_scale = 1.0 : f32}
+  txcpu.qmatmul_planar ins(%x, %ck, %sk : memref<2x64xf32>, memref<4x32xi8>, memref<4x2xf16>) outs(%k : memref<2x4xf32>)
+      {code_kind = 1 : i32, scale_kind = 1 : i32, group = 32 : i64, in_features = 64 : i64, tensor_scale = 1.0 : f32}
+  txcpu.qmatmul_planar ins(%x, %cv, %sv : memref<2x64xf32>, memref<4x32xi8>, memref<4x2xf16>) outs(%v : memref<2x4xf32>)
+      {code_kind = 1 : i32, scale_kind = 1 : i32, group = 32 : i64, in_features = 64 : i64, tensor_scale = 1.0 : f32}
+  return
+}
+
+// -----
+
+// Not grouped: the second product's result is read before the third
+// product (which reads the same input), products with another scale type
+// or group, and a write of the input in between.
+// CHECK-LABEL: func.func @planar_no_group
+// CHECK-NOT: txc_qmatmul_planar_group
+// CHECK: call @txc_qmatmul_planar(
+// CHECK: call @txc_qmatmul_planar(
+// CHECK: memref.copy
+// CHECK: call @txc_qmatmul_planar(
+// CHECK: call @txc_qmatmul_planar(
+// CHECK: linalg.fill
+// CHECK: call @txc_qmatmul_planar(
+// CHECK-NOT: txc_qmatmul_planar_group
+func.func @planar_no_group(%x: memref<2x64xf32>, %c: memref<4x32xi8>, %s: memref<4x2xf16>, %s8: memref<4x2xf32>, %s4: memref<4x4xf16>,
+                           %a: memref<2x4xf32>, %b: memref<2x4xf32>, %d: memref<2x4xf32>, %e: memref<2x4xf32>, %f: memref<2x4xf32>,
+                           %copy: memref<2x4xf32>) {
+  txcpu.qmatmul_planar ins(%x, %c, %s : memref<2x64xf32>, memref<4x32xi8>, memref<4x2xf16>) outs(%a : memref<2x4xf32>)
+      {code_kind = 1 : i32, scale_kind = 1 : i32, group = 32 : i64, in_features = 64 : i64, tensor_scale = 1.0 : f32}
+  txcpu.qmatmul_planar ins(%x, %c, %s8 : memref<2x64xf32>, memref<4x32xi8>, memref<4x2xf32>) outs(%b : memref<2x4xf32>)
+      {code_kind = 1 : i32, scale_kind = 0 : i32, group = 32 : i64, in_features = 64 : i64, tensor_scale = 1.0 : f32}
+  memref.copy %a, %copy : memref<2x4xf32> to memref<2x4xf32>
+  txcpu.qmatmul_planar ins(%x, %c, %s : memref<2x64xf32>, memref<4x32xi8>, memref<4x2xf16>) outs(%d : memref<2x4xf32>)
+      {code_kind = 1 : i32, scale_kind = 1 : i32, group = 32 : i64, in_features = 64 : i64, tensor_scale = 1.0 : f32}
+  %zero = arith.constant 0.0 : f32
+  txcpu.qmatmul_planar ins(%x, %c, %s4 : memref<2x64xf32>, memref<4x32xi8>, memref<4x4xf16>) outs(%e : memref<2x4xf32>)
+      {code_kind = 1 : i32, scale_kind = 1 : i32, group = 16 : i64, in_features = 64 : i64, tensor_scale = 1.0 : f32}
+  linalg.fill ins(%zero : f32) outs(%x : memref<2x64xf32>)
+  txcpu.qmatmul_planar ins(%x, %c, %s : memref<2x64xf32>, memref<4x32xi8>, memref<4x2xf16>) outs(%f : memref<2x4xf32>)
+      {code_kind = 1 : i32, scale_kind = 1 : i32, group = 32 : i64, in_features = 64 : i64, tensor_scale = 1.0 : f32}
+  return
+}

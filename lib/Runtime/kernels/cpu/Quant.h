@@ -26,6 +26,13 @@ void setQuantIsa(QuantIsa isa);
 /// The instruction set the kernels use now ("avx512-vnni", "avx512",
 /// "avx2", "scalar").
 const char *quantIsaName();
+/// The activation rounding of the integer paths (Quant.cpp, "Numerics")
+/// with the current instruction set, for the tests: the m rows of x (k
+/// values each, k a multiple of 32) to int8 codes q[m * k], and for each
+/// 32-value unit u its scale d[u] and the integer sums of its two halves
+/// sums[2u], sums[2u + 1].
+void roundActivations(const float *x, int64_t m, int64_t k, int8_t *q, float *d,
+                      int32_t *sums);
 
 } // namespace txc::kernels
 
@@ -94,6 +101,24 @@ void txc_qmatmul_planar(int32_t codeKind, int32_t scaleKind, intptr_t x,
                         intptr_t codes, intptr_t scales, intptr_t zeros,
                         float tensorScale, intptr_t y, int64_t m, int64_t n,
                         int64_t k, int64_t group);
+/// Y_i[M, n_i] = X[M, K] * W_i^T for the first `count` (1 to 4) members,
+/// planar weights of one code kind, scale kind and group, each with its
+/// own codes, scales, zeros (0: default), tensor scale, Y_i and n_i: the
+/// products that share their input (query, key and value; gate and up) as
+/// one call, which rounds X once and lets the threads split the rows of all
+/// members as one range. Each Y_i equals what txc_qmatmul_planar gives for
+/// that member, bit for bit (txc_qmatmul_planar is this with count 1).
+void txc_qmatmul_planar_group(int32_t codeKind, int32_t scaleKind,
+                              int64_t group, intptr_t x, int64_t m, int64_t k,
+                              int64_t count, intptr_t codes0, intptr_t scales0,
+                              intptr_t zeros0, float tensorScale0, intptr_t y0,
+                              int64_t n0, intptr_t codes1, intptr_t scales1,
+                              intptr_t zeros1, float tensorScale1, intptr_t y1,
+                              int64_t n1, intptr_t codes2, intptr_t scales2,
+                              intptr_t zeros2, float tensorScale2, intptr_t y2,
+                              int64_t n2, intptr_t codes3, intptr_t scales3,
+                              intptr_t zeros3, float tensorScale3, intptr_t y3,
+                              int64_t n3);
 /// Dequantizes row `row` of a planar weight into dst[0, k) (the reference;
 /// fp8 NaN codes and the e8m0 scale 255 give NaN; an unsupported kind pair
 /// or group < 1 fills dst with NaN).
