@@ -520,6 +520,8 @@ LogicalResult txc::Invocation::Impl::loadModel() {
       return failure();
     }
     model = std::move(*loaded);
+    for (const std::string &message : model->warnings)
+      warning(message);
     stageEnd("load", t0);
   }
   if (!options.graph.quantize.format.empty()) {

@@ -7,7 +7,9 @@
 // builder under their GGUF names. F32, F16 and BF16 tensors are served in
 // place; GPT-2's Conv1D weights ([in, out]) are transposed into owned
 // copies. Llama 3 RoPE scaling is served as per-frequency factors
-// (`rope_freqs.weight`), as llama.cpp's converter stores it.
+// (`rope_freqs.weight`), as llama.cpp's converter stores it. GPTQ, AWQ and
+// FP8 checkpoints (`quantization_config`) have their quantized linears read
+// by HFQuant.cpp into planar quantized weights.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,6 +28,7 @@
 #include "llvm/Support/Regex.h"
 
 #include <cmath>
+#include <map>
 
 using namespace llvm;
 using namespace txc;
@@ -267,6 +270,13 @@ Expected<LoadedModel> txc::loadHFModel(StringRef folder) {
   auto source = std::make_unique<HFSource>();
   source->folder = folder.str();
 
+  // GPTQ / AWQ / FP8 checkpoints (HFQuant.cpp): the parts of each
+  // quantized linear, by the linear's checkpoint name.
+  Expected<std::optional<HFQuantConfig>> quant = readQuantConfig(*cfg, folder);
+  if (!quant)
+    return quant.takeError();
+  std::map<std::string, StringMap<const SafetensorsEntry *>> quantParts;
+
   // RoPE scaling.
   if (const json::Object *scaling = cfg->getObject("rope_scaling")) {
     std::optional<StringRef> type = scaling->getString("rope_type");
@@ -370,6 +380,12 @@ Expected<LoadedModel> txc::loadHFModel(StringRef folder) {
     if (!file)
       return failure(folder, toString(file.takeError()));
     for (const auto &entry : (*file)->entries()) {
+      std::string prefix, part;
+      if (*quant && quantPart(**quant, entry.getKey(), entry.getValue(),
+                              prefix, part)) {
+        quantParts[prefix][part] = &entry.getValue();
+        continue;
+      }
       bool transpose;
       std::string name = ggufName(c.family, entry.getKey(), transpose);
       if (name.empty())
@@ -409,6 +425,22 @@ Expected<LoadedModel> txc::loadHFModel(StringRef folder) {
       source->tensors[name] = d;
     }
     source->files.push_back(std::move(*file));
+  }
+  // Quantized linears (stored [in, out] packed, read as [out, in] like
+  // nn.Linear, GPT-2's Conv1D included: the quantizers transpose it first).
+  for (const auto &[prefix, parts] : quantParts) {
+    bool transpose;
+    std::string name = ggufName(c.family, prefix + ".weight", transpose);
+    if (name.empty() || (parts.size() == 1 && parts.count("input_scale")))
+      continue;
+    Expected<TensorData> d = buildQuantLinear(**quant, folder, prefix, parts,
+                                              source->owned, model.warnings);
+    if (!d)
+      return d.takeError();
+    if (source->tensors.count(name))
+      return failure(folder, "tensor '" + prefix +
+                                 ".weight' appears twice (quantized and not)");
+    source->tensors[name] = *d;
   }
   // Tied heads: drop lm_head when the config ties it (the builder then uses
   // the embedding).

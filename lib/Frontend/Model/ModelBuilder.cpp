@@ -10,8 +10,10 @@
 // for decoders) and returns `logits` [B, S, vocab] (decoders) or
 // `last_hidden_state` [B, S, hidden] (BERT). Matrices of a GGUF block
 // format become `tx.weight` of their row bytes + `tx.qblocks` and are
-// multiplied by `tx.qlinear` (embedding lookups read the same blocks); f32
-// matrices stay `tx.linear`. RoPE tables [positions, rotary/2] are
+// multiplied by `tx.qlinear` (embedding lookups read the same blocks);
+// planar quantized matrices (GPTQ / AWQ / FP8 checkpoints) become tx.weight
+// codes, scales and zero points + `tx.qpack`; f32 matrices stay
+// `tx.linear`. RoPE tables [positions, rotary/2] are
 // computed here and stored with the weights.
 //
 //===----------------------------------------------------------------------===//
@@ -108,6 +110,7 @@ private:
   Value weightOp(StringRef name, RankedTensorType type);
   Expected<Value> vector(StringRef name);
   Expected<Value> matrix(StringRef name);
+  Expected<Value> planarMatrix(StringRef name, const TensorData &tensor);
   Value linear(Value x, Value w, Value bias);
   Expected<Value> linearNamed(Value x, StringRef weight, StringRef bias);
   Value norm(Value x, Value w, Value bias);
@@ -135,6 +138,8 @@ Error ModelIRBuilder::addWeight(StringRef name, StringRef dtype,
 std::vector<float> ModelIRBuilder::toF32(const TensorData &t) {
   int64_t rows = t.shape.size() == 2 ? t.shape[0] : 1;
   int64_t cols = t.shape.back();
+  if (t.planar)
+    return txc::quant::dequantize(t.planar->data, t.planar->format, rows, cols);
   std::vector<float> out(rows * cols);
   int64_t rowBytes = txc_qrow_bytes(t.ggmlType, cols);
   for (int64_t r = 0; r < rows; ++r)
@@ -271,6 +276,12 @@ Error ModelIRBuilder::check() {
                  "]");
     }
     bool isMatrix = n.shape.size() == 2;
+    if (tensor->planar) {
+      // Checked against its own shape when it was read (HFQuant.cpp).
+      if (!isMatrix)
+        return err("tensor '" + n.name + "' is quantized but is a vector");
+      continue;
+    }
     uint32_t type = tensor->ggmlType;
     bool dense = type == kF32 || type == kF16 || type == kBF16;
     if (!txc_qtype_supported(static_cast<int32_t>(type)) ||
@@ -326,6 +337,8 @@ Expected<Value> ModelIRBuilder::matrix(StringRef name) {
       return std::move(e);
     return weightOp(name, t({n, k}));
   }
+  if (tensor->planar)
+    return planarMatrix(name, *tensor);
   std::optional<tx::QuantKind> kind = tx::quantKindForGGMLType(type);
   auto qtype = tx::QWeightType::get(&ctx, {n, k}, *kind,
                                     tx::blockLayout(*kind)->values,
@@ -341,6 +354,68 @@ Expected<Value> ModelIRBuilder::matrix(StringRef name) {
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointAfterValue(bytes);
   Value q = tx::QBlocksOp::create(b, loc, qtype, bytes);
+  cache[key] = q;
+  return q;
+}
+
+/// A planar quantized matrix: its codes, scales and zero points as
+/// `NAME.codes`, `NAME.scales`, `NAME.zeros` (the layouts tx-quantize
+/// writes) and a tx.qpack of them.
+Expected<Value> ModelIRBuilder::planarMatrix(StringRef name,
+                                             const TensorData &tensor) {
+  std::string key = (name + "#q").str();
+  if (auto it = cache.find(key); it != cache.end())
+    return it->second;
+  const PlanarWeight &p = *tensor.planar;
+  int64_t n = tensor.shape[0], k = tensor.shape[1];
+  int64_t groups = (k + p.group - 1) / p.group;
+  unsigned bits = txc::quant::codeBits(p.format);
+  txc::quant::PlanarLayout layout = txc::quant::planarLayout(p.format);
+  auto chars = [](const std::vector<uint8_t> &v) {
+    return ArrayRef<char>(reinterpret_cast<const char *>(v.data()), v.size());
+  };
+  std::string codes = (name + ".codes").str();
+  std::string scales = (name + ".scales").str();
+  std::string zeros = (name + ".zeros").str();
+  SmallVector<int64_t> codeShape = {n, bits < 8 ? k * bits / 8 : k};
+  if (Error e =
+          addWeight(codes, layout.codeDType, codeShape, chars(p.data.codes)))
+    return std::move(e);
+  if (Error e = addWeight(scales, layout.scaleDType, {n, groups},
+                          chars(p.data.scales)))
+    return std::move(e);
+  if (p.zeroPoints)
+    if (Error e = addWeight(zeros, "I8", {n, groups}, chars(p.data.zeros)))
+      return std::move(e);
+  Type codeType, scaleType = b.getF16Type();
+  tx::QuantKind kind;
+  switch (p.format) {
+  case txc::quant::Format::Int8:
+    codeType = b.getI8Type(), kind = tx::QuantKind::int8;
+    break;
+  case txc::quant::Format::Int4:
+    codeType = b.getIntegerType(4), kind = tx::QuantKind::int4;
+    break;
+  default:
+    codeType = Float8E4M3FNType::get(&ctx), kind = tx::QuantKind::fp8_e4m3;
+    scaleType = b.getF32Type();
+    break;
+  }
+  Value codesV = weightOp(codes, t({n, k}, codeType));
+  Value scalesV = weightOp(scales, t({n, groups}, scaleType));
+  Value zerosV =
+      p.zeroPoints ? weightOp(zeros, t({n, groups}, b.getI8Type())) : Value();
+  OpBuilder::InsertionGuard guard(b);
+  // tx.weight ops sit at the top of the function, each new one first.
+  Operation *last = codesV.getDefiningOp();
+  for (Value v : {scalesV, zerosV})
+    if (v && last->isBeforeInBlock(v.getDefiningOp()))
+      last = v.getDefiningOp();
+  b.setInsertionPointAfter(last);
+  auto type = tx::QWeightType::get(&ctx, {n, k}, kind, p.group, scaleType,
+                                   p.zeroPoints);
+  Value q = tx::QPackOp::create(b, loc, type, codesV, scalesV, zerosV,
+                                FloatAttr());
   cache[key] = q;
   return q;
 }

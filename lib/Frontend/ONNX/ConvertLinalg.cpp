@@ -1,8 +1,9 @@
 //===- ConvertLinalg.cpp - MatMul, Gemm, Softmax, reductions, norms -------===//
 //
 // MatMul and Gemm with a constant 2-D weight become tx.linear (the weight is
-// stored [out, in]); other products become linalg.contract. Softmax is
-// linalg.softmax, reductions linalg.reduce, LayerNormalization
+// stored [out, in]), or tx.qlinear when the weight is a DequantizeLinear of
+// integer codes (ConvertQuant.cpp); other products become linalg.contract.
+// Softmax is linalg.softmax, reductions linalg.reduce, LayerNormalization
 // tx.layer_norm, and CumSum / Trilu on run-time values a contraction with,
 // or a select by, a constant triangular matrix.
 //
@@ -159,6 +160,23 @@ LogicalResult convertMatMul(NodeContext &ctx) {
   auto at = cast<RankedTensorType>(a.getType());
   if (at.getRank() == 0)
     return ctx.fail("operands must have rank >= 1");
+  // A DequantizeLinear weight stays quantized: tx.qlinear.
+  if (Value q = quantizedWeight(ctx, 1, /*transB=*/false);
+      q && at.getElementType().isF32()) {
+    auto qt = cast<tx::QWeightType>(q.getType());
+    if (!ShapedType::isDynamic(at.getShape().back()) &&
+        at.getShape().back() != qt.getInFeatures())
+      return ctx.fail("inner dimensions differ: input has " +
+                      std::to_string(at.getShape().back()) +
+                      ", weight has " + std::to_string(qt.getInFeatures()));
+    SmallVector<int64_t> shape(at.getShape());
+    shape.back() = qt.getOutFeatures();
+    auto type = RankedTensorType::get(shape, at.getElementType());
+    ctx.setOutput(0,
+                  tx::QLinearOp::create(ctx.b, ctx.loc, type, a, q, Value()),
+                  ctx.inputDType(0));
+    return success();
+  }
   // A constant weight is not materialized as is (tx.linear reads it
   // transposed), so its rank is checked by constantWeight, not inputType.
   bool transposed;
@@ -206,12 +224,23 @@ LogicalResult convertGemm(NodeContext &ctx) {
   Value result;
   bool wTransposed;
   std::string name;
-  const HostTensor *w = constantWeight(ctx, 1, wTransposed, name);
-  if (w) {
+  Value q = quantizedWeight(ctx, 1, transB);
+  if (q && !at.getElementType().isF32())
+    q = Value();
+  const HostTensor *w =
+      q ? nullptr : constantWeight(ctx, 1, wTransposed, name);
+  if (q || w) {
     // Gemm's B is [K, N], or [N, K] with transB.
-    bool isNK = transB != wTransposed;
-    Value weight = linearWeight(ctx, *w, isNK, name);
-    int64_t n = cast<RankedTensorType>(weight.getType()).getDimSize(0);
+    Value weight = q ? q : linearWeight(ctx, *w, transB != wTransposed, name);
+    if (q && at.getDimSize(1) !=
+                 cast<tx::QWeightType>(q.getType()).getInFeatures())
+      return ctx.fail("A has " + std::to_string(at.getDimSize(1)) +
+                      " columns but the quantized B has " +
+                      std::to_string(cast<tx::QWeightType>(q.getType())
+                                         .getInFeatures()) +
+                      " input features");
+    int64_t n = q ? cast<tx::QWeightType>(q.getType()).getOutFeatures()
+                  : cast<RankedTensorType>(weight.getType()).getDimSize(0);
     auto type = RankedTensorType::get({at.getDimSize(0), n},
                                       at.getElementType());
     // A [N] bias with unit factors becomes the linear's own bias.
@@ -221,7 +250,10 @@ LogicalResult convertGemm(NodeContext &ctx) {
       if (ct.getRank() == 1 && ct.getDimSize(0) == n)
         bias = ctx.input(2);
     }
-    result = tx::LinearOp::create(ctx.b, ctx.loc, type, a, weight, bias);
+    if (q)
+      result = tx::QLinearOp::create(ctx.b, ctx.loc, type, a, weight, bias);
+    else
+      result = tx::LinearOp::create(ctx.b, ctx.loc, type, a, weight, bias);
     if (bias) {
       ctx.setOutput(0, result, ctx.inputDType(0));
       return success();

@@ -633,7 +633,9 @@ LogicalResult convertMatMulNBits(NodeContext &ctx) {
   if (scales->numElements() != n * groups)
     return ctx.fail("scales must hold N * K/block_size values");
   // Unpack codes to [N, K], low nibble first along K.
-  DType codeType = bits == 4 ? DType::U4 : DType::U8;
+  // 8-bit codes are stored as I8, the element type tx.qpack reads (the
+  // kernels read the bytes as unsigned).
+  DType codeType = bits == 4 ? DType::U4 : DType::I8;
   HostTensor codes(codeType, {n, k});
   for (int64_t i = 0; i < n * k; ++i) {
     uint8_t byte = static_cast<uint8_t>(

@@ -230,6 +230,7 @@ GraphImporter::GraphImporter(MLIRContext &ctx, LoadedModel &model,
   registerShapeConverters(converters);
   registerLinalgConverters(converters);
   registerTransformerConverters(converters);
+  registerQuantConverters(converters);
 }
 
 Location GraphImporter::fileLoc() {
@@ -245,7 +246,7 @@ Location GraphImporter::nodeLoc(const onnx::NodeProto &node) {
 }
 
 Value GraphImporter::weight(const HostTensor &tensor, StringRef name,
-                            Location loc, bool fromModel) {
+                            Location loc, bool fromModel, bool alwaysStore) {
   auto cached = weightCache.find(name);
   if (cached != weightCache.end())
     return cached->second;
@@ -258,8 +259,10 @@ Value GraphImporter::weight(const HostTensor &tensor, StringRef name,
                    tensor.shape.back() % 2 == 0);
   // Folded values (masks, position tables) stay inline up to a larger size so
   // that raising passes can inspect them.
-  bool inlineIt = n <= options.inlineLimit || tensor.isSplat() || !storable ||
-                  (!fromModel && n <= options.foldedInlineLimit);
+  bool inlineIt = !storable ||
+                  (!alwaysStore &&
+                   (n <= options.inlineLimit || tensor.isSplat() ||
+                    (!fromModel && n <= options.foldedInlineLimit)));
   Value result;
   if (inlineIt) {
     result = arith::ConstantOp::create(builder, loc,
@@ -304,6 +307,8 @@ Value GraphImporter::materialize(StringRef name, Location loc) {
     positionsFailed = true;
     state.positional = false;
   }
+  if (!state.value && !state.constant && state.dequant)
+    resolveDequantized(*this, name);
   if (!state.value && !state.constant && !state.transposeOf.empty()) {
     Value source = materialize(state.transposeOf, loc);
     state.value = transposeTensor(builder, loc, source, {1, 0});
@@ -831,6 +836,21 @@ LogicalResult GraphImporter::tryFold(const onnx::NodeProto &node,
       node.output_size() == 1) {
     auto it = values.find(node.input(0));
     std::optional<std::vector<int64_t>> perm = attrs.getInts("perm");
+    // A pending DequantizeLinear of a 2-D weight is read the same way.
+    const HostTensor *quantized = nullptr;
+    if (it != values.end() && it->second.dequant) {
+      auto data = values.find(it->second.dequant->data);
+      if (data != values.end() && data->second.constant)
+        quantized = &*data->second.constant;
+    }
+    if (quantized && quantized->rank() == 2 &&
+        (!perm || *perm == std::vector<int64_t>{1, 0})) {
+      ValueState &state = values[node.output(0)];
+      state.dtype = it->second.dtype;
+      state.transposeOf = node.input(0);
+      folded = true;
+      return success();
+    }
     if (it != values.end() && it->second.constant &&
         it->second.constant->rank() == 2 &&
         it->second.constant->numElements() > options.inlineLimit &&
@@ -1005,7 +1025,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node) {
     return failure();
   for (int i = 0, e = node.output_size(); i < e; ++i)
     if (!node.output(i).empty() && !values[node.output(i)].value &&
-        !values[node.output(i)].constant)
+        !values[node.output(i)].constant && !values[node.output(i)].dequant)
       return context.fail("output #" + std::to_string(i) + " ('" +
                           node.output(i) + "') is not supported");
   return success();

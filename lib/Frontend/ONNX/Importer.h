@@ -30,6 +30,20 @@
 
 namespace txc::onnx_import {
 
+/// A DequantizeLinear whose inputs are all constants, not computed until a
+/// node reads it (see ConvertQuant.cpp): MatMul and Gemm take it as a
+/// quantized weight, any other reader gets the dequantized values.
+struct DequantSpec {
+  /// The values of the quantized data, scale and zero point ("" if none).
+  std::string data, scale, zeroPoint;
+  /// The node's name, for messages.
+  std::string node;
+  /// Normalized `axis` and `block_size` (0: per tensor or per axis).
+  int64_t axis = 1, blockSize = 0;
+  /// Element type of the result (the scale's).
+  DType outType = DType::F32;
+};
+
 /// What the importer knows about one ONNX value.
 struct ValueState {
   /// The IR value; null until needed for a constant.
@@ -61,6 +75,11 @@ struct ValueState {
   bool fromTokenShape = false;
   /// Index of the graph node that produced the value, or -1.
   int producer = -1;
+  /// A DequantizeLinear of constants not yet computed (see DequantSpec).
+  std::optional<DequantSpec> dequant;
+  /// The output of a QuantizeLinear: its codes as f32 (rounded, clamped), so
+  /// that a DequantizeLinear reading them needs no integer round trip.
+  mlir::Value codesAsFloat;
 };
 
 class GraphImporter;
@@ -122,6 +141,21 @@ void registerElementwiseConverters(ConverterMap &map);
 void registerShapeConverters(ConverterMap &map);
 void registerLinalgConverters(ConverterMap &map);
 void registerTransformerConverters(ConverterMap &map);
+void registerQuantConverters(ConverterMap &map);
+
+/// Computes a pending DequantizeLinear (ValueState::dequant) of `name` on the
+/// host: the value becomes a constant named after its data initializer.
+/// No-op for other values.
+void resolveDequantized(GraphImporter &importer, llvm::StringRef name);
+
+/// Input `i` of a MatMul or Gemm as a quantized weight [N, K]: a pending
+/// DequantizeLinear (possibly through a Transpose) of int8/uint8/int4/uint4
+/// codes whose scales are per tensor, per output row or in blocks along K.
+/// `transB`: the operand is [N, K] (Gemm's transB). Returns the
+/// `!tx.qweight` (a tx.qpack), or null -- after resolving the weight to
+/// constant floats, with a warning saying why when it is a DequantizeLinear
+/// that does not fit -- when the caller should take the dense path.
+mlir::Value quantizedWeight(NodeContext &ctx, unsigned i, bool transB);
 
 /// The MLIR element type used for an ONNX element type.
 mlir::Type toMLIRType(DType dtype, mlir::MLIRContext *ctx);
@@ -146,9 +180,12 @@ public:
   mlir::Value materialize(llvm::StringRef name, mlir::Location loc);
   /// A constant as IR: inline when small (or folded and not huge), else a
   /// tx.weight whose data is added to the weights file. `fromModel` marks
-  /// data that came from the model's initializers.
+  /// data that came from the model's initializers. `alwaysStore`: a
+  /// tx.weight even when small (the parts of a quantized weight, which
+  /// tx-quantize reads from the weights file).
   mlir::Value weight(const HostTensor &tensor, llvm::StringRef name,
-                     mlir::Location loc, bool fromModel);
+                     mlir::Location loc, bool fromModel,
+                     bool alwaysStore = false);
   /// Why the value `name` is not known at compile time: the model still has
   /// dynamic dimensions (then the inputs to give --shape are listed), or the
   /// value depends on the data of some inputs (which --shape cannot fix).

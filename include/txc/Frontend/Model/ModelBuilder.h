@@ -14,6 +14,8 @@
 #ifndef TXC_FRONTEND_MODEL_MODELBUILDER_H
 #define TXC_FRONTEND_MODEL_MODELBUILDER_H
 
+#include "txc/Support/Quantize.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/ArrayRef.h"
@@ -59,14 +61,31 @@ struct ArchConfig {
   int64_t typeVocab = 0;
 };
 
+/// A matrix that arrives quantized in a planar format (GPTQ, AWQ and FP8
+/// checkpoints, HFQuant.cpp): codes, scales and zero points laid out as
+/// `tx.qpack` and the planar kernels read them (txc/Support/Quantize.h).
+struct PlanarWeight {
+  quant::Format format = quant::Format::Int4;
+  /// Values per scale along K (the last group of a row may be shorter).
+  int64_t group = 0;
+  /// `data.zeros` holds a zero point per group (else 2^(bits-1)).
+  bool zeroPoints = false;
+  quant::Quantized data;
+};
+
 /// One tensor as its file stores it: ggml type number (F32 0, F16 1,
 /// BF16 30, the block formats), row-major shape outermost first ([rows,
-/// cols] for a matrix) and bytes.
+/// cols] for a matrix) and bytes. A planar quantized matrix has
+/// `ggmlType` kPlanarType, its shape and `planar` (no `data`).
 struct TensorData {
   uint32_t ggmlType = 0;
   llvm::SmallVector<int64_t, 2> shape;
   llvm::ArrayRef<char> data;
+  std::shared_ptr<const PlanarWeight> planar;
 };
+
+/// TensorData::ggmlType of a PlanarWeight (no ggml type has this number).
+constexpr uint32_t kPlanarType = 0x7fff0000u;
 
 /// Named tensors in GGUF naming.
 class TensorSource {
@@ -104,6 +123,9 @@ struct LoadedModel {
   /// The tokenizer in txc's JSON form ("" when the file has none), and why
   /// there is none.
   std::string tokenizerJSON, tokenizerNote;
+  /// Warnings about how the model was read (a weight dequantized because
+  /// its format has no quantized form in txc, ...), for the driver to print.
+  std::vector<std::string> warnings;
 };
 
 /// Whether `path` is read as a model file rather than ONNX: a GGUF file (by
