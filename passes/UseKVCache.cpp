@@ -141,6 +141,9 @@ struct UseKVCachePass : public txc::impl::UseKVCachePassBase<UseKVCachePass> {
       return fail(module, "the block size (" + Twine(blockSize) +
                               ") must divide the capacity (" +
                               Twine(capacity) + ")");
+    if (kvQuant != "f32" && kvQuant != "int8" && kvQuant != "fp8")
+      return fail(module, "kv-quant must be f32, int8 or fp8, got '" +
+                              Twine(kvQuant) + "' (txc --kv-quant)");
     Block &entry = func.getBody().front();
 
     // Roles of the inputs, as the frontend recorded them.
@@ -365,12 +368,18 @@ struct UseKVCachePass : public txc::impl::UseKVCachePassBase<UseKVCachePass> {
     if (tooShort.wasInterrupted())
       return;
 
-    // The cache and the position inputs.
+    // The cache and the position inputs. A quantized cache has one scale
+    // per (token, head) row of head_dim values.
+    KVFormatAttr format;
+    if (kvQuant != "f32")
+      format = KVFormatAttr::get(
+          ctx, kvQuant == "int8" ? QuantKind::int8 : QuantKind::fp8_e4m3,
+          kType.getDimSize(3), QuantAxis::per_token);
     auto cacheType = KVCacheType::get(
         ctx, sites.size(), kType.getDimSize(1), capacity, kType.getDimSize(3),
         kType.getElementType(),
         blockSize > 0 ? KVLayout::paged : KVLayout::contiguous,
-        blockSize > 0 ? blockSize : 0, KVFormatAttr());
+        blockSize > 0 ? blockSize : 0, format);
     Location loc = func.getLoc();
     unsigned cacheArg = func.getNumArguments();
     if (failed(func.insertArgument(cacheArg, cacheType, {}, loc)))

@@ -5,7 +5,11 @@
 // Attention.h) with element pointers (base + offset), sizes and strides
 // taken from the memrefs' types where they are static and from
 // memref.extract_strided_metadata where not. A size-1 dimension of the
-// explicit mask is broadcast: its stride is passed as 0.
+// explicit mask is broadcast: its stride is passed as 0. Over a quantized
+// KV cache (i8 keys and values with `kv_format`) the call is
+// txc_attention_kvq, the same arguments (strides in bytes) and the format;
+// txcpu.kv_quant_append becomes a call of txc_kv_quant_append
+// (lib/Runtime/kernels/cpu/KVQuant.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,6 +33,8 @@ using txc::cpu::CallBuilder;
 using txc::cpu::MemRefArgs;
 
 static constexpr llvm::StringLiteral kAttention = "txc_attention_f32";
+static constexpr llvm::StringLiteral kAttentionKVQ = "txc_attention_kvq";
+static constexpr llvm::StringLiteral kKVQuantAppend = "txc_kv_quant_append";
 
 namespace {
 
@@ -39,30 +45,50 @@ struct AttentionToKernelsPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<txcpu::AttentionOp> ops;
-    bool tensors = false;
-    module.walk([&](txcpu::AttentionOp op) {
-      if (op.hasBufferSemantics())
-        ops.push_back(op);
-      else
-        tensors = true;
+    SmallVector<txcpu::KVQuantAppendOp> appends;
+    StringRef tensorOp;
+    module.walk([&](Operation *op) {
+      if (auto attention = dyn_cast<txcpu::AttentionOp>(op)) {
+        if (attention.hasBufferSemantics())
+          ops.push_back(attention);
+        else
+          tensorOp = "txcpu.attention";
+      } else if (auto append = dyn_cast<txcpu::KVQuantAppendOp>(op)) {
+        if (append.hasBufferSemantics())
+          appends.push_back(append);
+        else if (tensorOp.empty())
+          tensorOp = "txcpu.kv_quant_append";
+      }
     });
-    if (tensors) {
-      module.emitError() << "tx-attention-to-kernels: txcpu.attention on "
-                            "tensors; run it after bufferization";
+    if (!tensorOp.empty()) {
+      module.emitError() << "tx-attention-to-kernels: " << tensorOp
+                         << " on tensors; run it after bufferization";
       return signalPassFailure();
     }
+    OpBuilder b(&getContext());
+    Type i64 = b.getI64Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
+    lowerAppends(module, b, appends);
     if (ops.empty())
       return;
 
-    OpBuilder b(&getContext());
-    Type i64 = b.getI64Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
     // Pointers q, k, v, out; 7 sizes; 4 x 4 strides; scale, mask kind,
     // window, sinks; explicit mask pointer, kind and 4 strides.
     SmallVector<Type> inputs(4 + 7 + 16, i64);
     inputs.append({f32, i32, i64, i64, i64, i32, i64, i64, i64, i64});
     // Paged cache: block table pointer, block size, table row stride.
     inputs.append({i64, i64, i64});
-    txc::cpu::declareKernel(module, kAttention, b.getFunctionType(inputs, {}));
+    bool plain = false, quantized = false;
+    for (txcpu::AttentionOp op : ops)
+      (op.getKvFormat() ? quantized : plain) = true;
+    if (plain)
+      txc::cpu::declareKernel(module, kAttention,
+                              b.getFunctionType(inputs, {}));
+    if (quantized) {
+      SmallVector<Type> kvq(inputs);
+      kvq.push_back(i32); // the cache's KVFormat
+      txc::cpu::declareKernel(module, kAttentionKVQ,
+                              b.getFunctionType(kvq, {}));
+    }
 
     for (txcpu::AttentionOp op : ops) {
       b.setInsertionPoint(op);
@@ -72,13 +98,16 @@ struct AttentionToKernelsPass
       SmallVector<Value> args = {q.pointer, k.pointer, v.pointer, o.pointer};
       // batch, heads, kvHeads, queries, keys, headDim, valueDim
       // With kv_length, the keys are the cache's first kv_length entries
-      // (the strides stay those of the whole cache).
+      // (the strides stay those of the whole cache). A quantized cache's
+      // value rows hold valueDim codes and a scale: valueDim is the
+      // output's.
       Value keys = c.size(k, 2);
       if (Value length = op.getKvLength())
         keys = arith::IndexCastOp::create(b, op.getLoc(), b.getI64Type(),
                                           length);
-      args.append({c.size(q, 0), c.size(q, 1), c.size(k, 1), c.size(q, 2),
-                   keys, c.size(q, 3), c.size(v, 3)});
+      args.append({c.size(q, 0), c.size(q, 1), c.size(k, 1), c.size(q, 2), keys,
+                   c.size(q, 3),
+                   op.getKvFormat() ? c.size(o, 3) : c.size(v, 3)});
       for (MemRefArgs *m : {&q, &k, &v, &o})
         args.append(m->strides.begin(), m->strides.end());
 
@@ -115,7 +144,48 @@ struct AttentionToKernelsPass
         for (int d = 0; d < 3; ++d)
           args.push_back(c.i64(0));
       }
-      func::CallOp::create(b, op.getLoc(), kAttention, TypeRange{}, args);
+      if (std::optional<int32_t> format = op.getKvFormat())
+        args.push_back(c.i32(*format));
+      func::CallOp::create(b, op.getLoc(),
+                           op.getKvFormat() ? kAttentionKVQ : kAttention,
+                           TypeRange{}, args);
+      op.erase();
+      ++numKernelCalls;
+    }
+  }
+
+  /// txcpu.kv_quant_append (memrefs) to calls of txc_kv_quant_append.
+  void lowerAppends(ModuleOp module, OpBuilder &b,
+                    ArrayRef<txcpu::KVQuantAppendOp> appends) {
+    if (appends.empty())
+      return;
+    Type i64 = b.getI64Type(), i32 = b.getI32Type();
+    // Source pointer, 4 sizes, 4 strides; cache pointer, 5 strides, layer,
+    // kv, position; format; block table pointer, block size, table stride.
+    SmallVector<Type> inputs(1 + 4 + 4 + 1 + 5 + 3, i64);
+    inputs.append({i32, i64, i64, i64});
+    txc::cpu::declareKernel(module, kKVQuantAppend,
+                            b.getFunctionType(inputs, {}));
+    for (txcpu::KVQuantAppendOp op : appends) {
+      b.setInsertionPoint(op);
+      CallBuilder c(b, op.getLoc());
+      MemRefArgs src = c.describe(op.getSource()),
+                 cache = c.describe(op.getCache());
+      SmallVector<Value> args = {src.pointer};
+      for (unsigned d = 0; d < 4; ++d)
+        args.push_back(c.size(src, d));
+      args.append(src.strides.begin(), src.strides.end());
+      args.push_back(cache.pointer);
+      args.append(cache.strides.begin(), cache.strides.begin() + 5);
+      args.append({c.i64(op.getLayer()), c.i64(op.getKv()),
+                   c.toI64(op.getPosition()), c.i32(op.getKvFormat())});
+      if (Value table = op.getBlockTable()) {
+        MemRefArgs t = c.describe(table);
+        args.append({t.pointer, c.i64(*op.getBlockSize()), t.strides[0]});
+      } else {
+        args.append({c.i64(0), c.i64(0), c.i64(0)});
+      }
+      func::CallOp::create(b, op.getLoc(), kKVQuantAppend, TypeRange{}, args);
       op.erase();
       ++numKernelCalls;
     }

@@ -275,6 +275,9 @@ struct WeightsToArgumentsPass
             info[TXC_GEN_BLOCK_SIZE] = paged ? cache.getBlockSize() : 0;
             if (paged)
               info[TXC_GEN_BLOCK_TABLE] = "block_table";
+            if (tx::KVFormatAttr format = cache.getFormat())
+              info[TXC_GEN_KV_FORMAT] =
+                  format.getKind() == tx::QuantKind::int8 ? "int8" : "fp8";
           }
       }
       signature[TXC_META_GENERATION] = std::move(info);

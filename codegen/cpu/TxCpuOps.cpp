@@ -62,10 +62,28 @@ LogicalResult AttentionOp::verify() {
       return emitOpError() << "expects rank-4 operands, got "
                            << operand.getType();
   }
-  ArrayRef<int64_t> q = getQuery().getType().getShape(),
-                    k = getKey().getType().getShape(),
-                    v = getValue().getType().getShape(),
-                    o = getInit().getType().getShape();
+  SmallVector<int64_t, 4> q(getQuery().getType().getShape()),
+      k(getKey().getType().getShape()), v(getValue().getType().getShape()),
+      o(getInit().getType().getShape());
+  // A quantized cache's rows are D codes and a 4-byte scale: compare D.
+  const bool quantized =
+      cast<ShapedType>(getKey().getType()).getElementType().isInteger(8);
+  if (quantized != cast<ShapedType>(getValue().getType())
+                       .getElementType()
+                       .isInteger(8) ||
+      quantized != getKvFormat().has_value())
+    return emitOpError() << "expects i8 keys and values exactly when "
+                            "'kv_format' is set";
+  if (quantized) {
+    if (*getKvFormat() != 1 && *getKvFormat() != 2)
+      return emitOpError() << "expects 'kv_format' 1 (int8) or 2 (fp8), got "
+                           << *getKvFormat();
+    if (!getKvLength())
+      return emitOpError() << "expects kv_length with a quantized cache";
+    for (int64_t *last : {&k[3], &v[3]})
+      if (!ShapedType::isDynamic(*last))
+        *last -= 4;
+  }
   const bool paged = static_cast<bool>(getBlockTable());
   if (paged) {
     auto table = cast<ShapedType>(getBlockTable().getType());
@@ -121,6 +139,59 @@ LogicalResult AttentionOp::verify() {
   if (!(scale > 0.0) || !std::isfinite(scale))
     return emitOpError() << "expects a positive finite scale, got " << scale;
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// KVQuantAppendOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult KVQuantAppendOp::verify() {
+  const bool buffers = hasBufferSemantics();
+  for (Value operand : getOperands())
+    if (operand != getPosition() &&
+        isa<MemRefType>(operand.getType()) != buffers)
+      return emitOpError()
+             << "expects all operands to be tensors or all to be memrefs";
+  if (buffers ? static_cast<bool>(getResult())
+              : !getResult() || getResult().getType() != getCache().getType())
+    return emitOpError() << "expects one result of the type of 'cache' with "
+                            "tensor operands and none with memref operands";
+  auto source = cast<ShapedType>(getSource().getType());
+  auto cache = cast<ShapedType>(getCache().getType());
+  if (!source.hasStaticShape() || source.getRank() != 4 ||
+      !cache.hasStaticShape() || cache.getRank() != 6 ||
+      cache.getDimSize(5) != source.getDimSize(3) + 4 ||
+      cache.getDimSize(3) != source.getDimSize(1))
+    return emitOpError() << "expects a static source [B, Hkv, S, D] and "
+                            "cache [layers, 2, B or blocks, Hkv, positions, "
+                            "D + 4]";
+  const int64_t layer = getLayer(), kv = getKv();
+  if (layer < 0 || layer >= cache.getDimSize(0) || kv < 0 || kv > 1)
+    return emitOpError() << "expects a layer of the cache and kv 0 or 1";
+  if (getKvFormat() != 1 && getKvFormat() != 2)
+    return emitOpError() << "expects 'kv_format' 1 (int8) or 2 (fp8), got "
+                         << getKvFormat();
+  if (static_cast<bool>(getBlockTable()) !=
+      (getBlockSize().has_value() && *getBlockSize() > 0))
+    return emitOpError() << "expects a positive 'block_size' exactly with a "
+                            "block table";
+  return success();
+}
+
+void KVQuantAppendOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  if (!hasBufferSemantics())
+    return;
+  for (OpOperand &operand : getOperation()->getOpOperands()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    effects.emplace_back(MemoryEffects::Read::get(), &operand,
+                         SideEffects::DefaultResource::get());
+    if (&operand == &getCacheMutable())
+      effects.emplace_back(MemoryEffects::Write::get(), &operand,
+                           SideEffects::DefaultResource::get());
+  }
 }
 
 /// Memref operands are read, except the destination-style init, which is
@@ -293,14 +364,17 @@ void QEmbedOp::getEffects(
 namespace {
 
 /// Inputs are read, `init` is only written (the kernel overwrites every
-/// element), so bufferization need not copy into a fresh `init` buffer.
-template <typename OpTy>
+/// element), so bufferization need not copy into a fresh `init` buffer;
+/// with `ReadsInit` (a KV-cache append, which writes some rows) `init` is
+/// read too.
+template <typename OpTy, bool ReadsInit = false>
 struct KernelOpBufferization
     : public bufferization::DstBufferizableOpInterfaceExternalModel<
-          KernelOpBufferization<OpTy>, OpTy> {
+          KernelOpBufferization<OpTy, ReadsInit>, OpTy> {
   bool bufferizesToMemoryRead(Operation *op, OpOperand &operand,
                               const bufferization::AnalysisState &) const {
-    return !cast<DestinationStyleOpInterface>(op).isDpsInit(&operand);
+    return ReadsInit ||
+           !cast<DestinationStyleOpInterface>(op).isDpsInit(&operand);
   }
 
   LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
@@ -308,7 +382,7 @@ struct KernelOpBufferization
                           bufferization::BufferizationState &state) const {
     SmallVector<Value> buffers;
     for (Value operand : op->getOperands()) {
-      if (!isa<TensorType>(operand.getType())) { // kv_length
+      if (!isa<TensorType>(operand.getType())) { // kv_length, position
         buffers.push_back(operand);
         continue;
       }
@@ -334,6 +408,8 @@ void txc::txcpu::registerBufferizableOpInterfaceExternalModels(
     AttentionOp::attachInterface<KernelOpBufferization<AttentionOp>>(*ctx);
     QMatmulOp::attachInterface<KernelOpBufferization<QMatmulOp>>(*ctx);
     QEmbedOp::attachInterface<KernelOpBufferization<QEmbedOp>>(*ctx);
+    KVQuantAppendOp::attachInterface<
+        KernelOpBufferization<KVQuantAppendOp, /*ReadsInit=*/true>>(*ctx);
     QMatmulPlanarOp::attachInterface<KernelOpBufferization<QMatmulPlanarOp>>(
         *ctx);
   });

@@ -316,9 +316,10 @@ struct LowerAttentionToKernel : public OpRewritePattern<tx::AttentionOp> {
         tensor::EmptyOp::create(rewriter, loc, op.getType().getShape(), f32);
     rewriter.replaceOpWithNewOp<txcpu::AttentionOp>(
         op, op.getType(), op.getQuery(), op.getKey(), op.getValue(), mask,
-        op.getKvLength(), /*block_table=*/Value(), init,
-        op.getMaskAttr(), rewriter.getF64FloatAttr(op.getEffectiveScale()),
-        op.getWindowAttr(), op.getSinksAttr(), /*block_size=*/IntegerAttr());
+        op.getKvLength(), /*block_table=*/Value(), init, op.getMaskAttr(),
+        rewriter.getF64FloatAttr(op.getEffectiveScale()), op.getWindowAttr(),
+        op.getSinksAttr(), /*block_size=*/IntegerAttr(),
+        /*kv_format=*/IntegerAttr());
     return success();
   }
 };

@@ -14,6 +14,15 @@
 // the layer's block pools, with the attention reading through the table).
 // One-shot bufferization then writes the argument's buffer in place.
 //
+// A quantized cache (`#tx.kv_format<int8 | fp8_e4m3, group = head_dim,
+// per_token>`, txc --kv-quant) has the same shape with i8 elements and
+// head_dim + 4 bytes in the last dimension: each (token, head) row is
+// head_dim codes followed by its f32 scale (lib/Runtime/kernels/cpu/
+// KVQuant.h). tx.kv_append becomes txcpu.kv_quant_append (the kernel
+// quantizes the new rows into the cache, through the block table when
+// paged), and the attention reading a view gets the i8 slices (or pools)
+// and `kv_format`, so that its kernel reads the codes directly.
+//
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
@@ -76,11 +85,26 @@ LogicalResult txc::cpu::lowerKVCache(func::FuncOp func) {
 
   auto cache = cast<tx::KVCacheType>(cacheArg.getType());
   Type elem = cache.getElementType();
-  if (!elem.isF32() || cache.getFormat())
-    return func.emitError() << "tx-lower-to-linalg: only f32 KV caches "
-                               "without a quantized format are supported by "
-                               "the CPU backend yet, got "
+  // The kernels' KVFormat number of a quantized cache (0: f32 elements).
+  int32_t kvFormat = 0;
+  if (tx::KVFormatAttr format = cache.getFormat()) {
+    if (format.getAxis() == tx::QuantAxis::per_token &&
+        format.getGroup() == cache.getHeadDim())
+      kvFormat = format.getKind() == tx::QuantKind::int8       ? 1
+                 : format.getKind() == tx::QuantKind::fp8_e4m3 ? 2
+                                                               : 0;
+    if (kvFormat == 0)
+      return func.emitError()
+             << "tx-lower-to-linalg: the CPU backend supports quantized KV "
+                "caches of kind int8 or fp8_e4m3 with one scale per (token, "
+                "head) row (group = head_dim, per_token), got "
+             << format;
+  }
+  if (!elem.isF32())
+    return func.emitError() << "tx-lower-to-linalg: only f32 KV caches are "
+                               "supported by the CPU backend yet, got "
                             << cache;
+  const bool quantized = kvFormat != 0;
   // The batch comes from the tensors the ops read and write.
   int64_t batch = isa<tx::KVAppendOp>(kvOps.front())
                       ? cast<tx::KVAppendOp>(kvOps.front()).getKey().getType()
@@ -93,10 +117,14 @@ LogicalResult txc::cpu::lowerKVCache(func::FuncOp func) {
   const int64_t bs = paged ? cache.getBlockSize() : 0;
   const int64_t tableWidth = paged ? cap / bs : 0;
   const int64_t blocks = paged ? batch * tableWidth : 0;
-  auto storage =
-      paged ? RankedTensorType::get({layers, 2, blocks, heads, bs, dim}, elem)
-            : RankedTensorType::get({layers, 2, batch, heads, cap, dim}, elem);
   MLIRContext *ctx = func.getContext();
+  // Stored elements: f32, or bytes (rows of codes and a scale).
+  Type storedElem = quantized ? Type(IntegerType::get(ctx, 8)) : elem;
+  const int64_t row = quantized ? dim + 4 : dim;
+  auto storage = paged ? RankedTensorType::get(
+                             {layers, 2, blocks, heads, bs, row}, storedElem)
+                       : RankedTensorType::get(
+                             {layers, 2, batch, heads, cap, row}, storedElem);
   cacheArg.setType(storage);
   Value table;
   if (paged) {
@@ -126,7 +154,16 @@ LogicalResult txc::cpu::lowerKVCache(func::FuncOp func) {
         return append.emitError() << "tx-lower-to-linalg: kv_append needs "
                                      "static [batch, kv_heads, S, head_dim] "
                                      "with one batch size";
-      if (!paged) {
+      if (quantized) {
+        Value sources[2] = {append.getKey(), append.getValue()};
+        for (auto [kv, src] : llvm::enumerate(sources))
+          current = txcpu::KVQuantAppendOp::create(
+                        b, loc, storage, src, pos, table, current,
+                        b.getI64IntegerAttr(layer), b.getI64IntegerAttr(kv),
+                        b.getI32IntegerAttr(kvFormat),
+                        paged ? b.getI64IntegerAttr(bs) : IntegerAttr())
+                        .getResult();
+      } else if (!paged) {
         Value sources[2] = {append.getKey(), append.getValue()};
         for (auto [kv, src] : llvm::enumerate(sources)) {
           SmallVector<OpFoldResult> offsets =
@@ -190,7 +227,7 @@ LogicalResult txc::cpu::lowerKVCache(func::FuncOp func) {
     auto view = cast<tx::KVViewOp>(op);
     int64_t layer = view.getLayer();
     auto viewType = view.getKey().getType();
-    if (!paged) {
+    if (!paged && !quantized) {
       if (viewType != RankedTensorType::get({batch, heads, cap, dim}, elem))
         return view.emitError() << "tx-lower-to-linalg: kv_view must read the "
                                    "whole capacity [batch, kv_heads, "
@@ -208,13 +245,22 @@ LogicalResult txc::cpu::lowerKVCache(func::FuncOp func) {
       view.erase();
       continue;
     }
-    // Paged: the attention kernel reads the pools through the table.
-    auto poolType = RankedTensorType::get({blocks, heads, bs, dim}, elem);
+    // Paged or quantized: the attention kernel reads the pools through the
+    // table, or the codes and scales of the quantized rows.
+    if (!paged &&
+        viewType != RankedTensorType::get({batch, heads, cap, dim}, elem))
+      return view.emitError() << "tx-lower-to-linalg: kv_view must read the "
+                                 "whole capacity [batch, kv_heads, "
+                                 "capacity, head_dim] (the consumer limits "
+                                 "it with kv_length)";
+    const int64_t outer = paged ? blocks : batch, inner = paged ? bs : cap;
+    auto poolType =
+        RankedTensorType::get({outer, heads, inner, row}, storedElem);
     Value pools[2];
     for (int kv = 0; kv < 2; ++kv)
       pools[kv] = tensor::ExtractSliceOp::create(
           b, loc, poolType, current, indexAttrs(b, {layer, kv, 0, 0, 0, 0}),
-          indexAttrs(b, {1, 1, blocks, heads, bs, dim}),
+          indexAttrs(b, {1, 1, outer, heads, inner, row}),
           indexAttrs(b, unit(6)));
     SmallVector<txcpu::AttentionOp> users;
     for (Value result : view.getResults())
@@ -224,22 +270,23 @@ LogicalResult txc::cpu::lowerKVCache(func::FuncOp func) {
             attention.getValue() != view.getValue() ||
             !attention.getKvLength())
           return view.emitError()
-                 << "tx-lower-to-linalg: a paged kv_view can only be read "
-                    "by an attention with kv_length (keys and values of one "
-                    "view)";
+                 << "tx-lower-to-linalg: a " << (paged ? "paged" : "quantized")
+                 << " kv_view can only be read by an attention with "
+                    "kv_length (keys and values of one view)";
         if (!llvm::is_contained(users, attention))
           users.push_back(attention);
       }
     for (txcpu::AttentionOp attention : users) {
       b.setInsertionPoint(attention);
-      auto paged = txcpu::AttentionOp::create(
+      auto reading = txcpu::AttentionOp::create(
           b, attention.getLoc(), attention->getResultTypes(),
-          attention.getQuery(), pools[0], pools[1],
-          attention.getExplicitMask(), attention.getKvLength(), table,
-          attention.getInit(), attention.getMaskAttr(),
-          attention.getScaleAttr(), attention.getWindowAttr(),
-          attention.getSinksAttr(), b.getI64IntegerAttr(bs));
-      attention->replaceAllUsesWith(paged);
+          attention.getQuery(), pools[0], pools[1], attention.getExplicitMask(),
+          attention.getKvLength(), table, attention.getInit(),
+          attention.getMaskAttr(), attention.getScaleAttr(),
+          attention.getWindowAttr(), attention.getSinksAttr(),
+          paged ? b.getI64IntegerAttr(bs) : IntegerAttr(),
+          quantized ? b.getI32IntegerAttr(kvFormat) : IntegerAttr());
+      attention->replaceAllUsesWith(reading);
       attention.erase();
     }
     view.erase();

@@ -107,6 +107,11 @@
 #define TXC_GEN_CACHE_POSITION "cache_position"
 #define TXC_GEN_BLOCK_TABLE "block_table"
 #define TXC_GEN_LOGITS "logits"
+/** How the cache stores keys and values: "f32" (the default when absent:
+ *  an f32 cache of the shape above), or "int8" / "fp8" (an i8 cache whose
+ *  last dimension is head_dim + 4: each row of head_dim codes followed by
+ *  its f32 scale; docs/backend-cpu.md). */
+#define TXC_GEN_KV_FORMAT "kv_format"
 
 /*===-- Layouts -----------------------------------------------------------===*/
 

@@ -308,6 +308,17 @@ typedef struct txrt_generation_info {
 TXRT_API txrt_status txrt_generation_info_get(const txrt_model *model,
                                               txrt_generation_info *out);
 
+/** How the KV cache of a model compiled for generation stores keys and
+ *  values, through the pointers that are not NULL: `*format` "f32", "int8"
+ *  or "fp8" (txc --kv-quant; static storage) and `*bytes_per_token` the
+ *  cache's bytes per position of one sequence (all layers, keys and
+ *  values, the scales of a quantized cache included). Fails like
+ *  txrt_generation_info_get. (A function of its own: the C ABI does not
+ *  change a struct's layout.) */
+TXRT_API txrt_status txrt_generation_kv_cache(const txrt_model *model,
+                                              const char **format,
+                                              int64_t *bytes_per_token);
+
 /** One generation in progress: the KV cache (owned by the session, zeroed at
  *  creation) and how many positions of it are filled. A session belongs to
  *  one model, which must outlive it.

@@ -540,9 +540,10 @@ LogicalResult txc::Invocation::Impl::loadModel() {
   }
   if (!options.graph.calibration.empty() &&
       (options.graph.quantize.format.empty() ||
-       options.graph.quantize.method != "awq"))
-    warning("--calibration is read by --quant-method=awq with --quantize; "
-            "this compilation does not use it");
+       (options.graph.quantize.method != "awq" &&
+        options.graph.quantize.mixed <= 0.0)))
+    warning("--calibration is read by --quant-method=awq and --quant-mixed "
+            "with --quantize; this compilation does not use it");
   decoderModel = model && model->config.family != ArchConfig::Family::Bert;
   // The tokenizer goes beside the output as OUT.tokenizer.json (txc's
   // form), named in the model's metadata.
@@ -578,6 +579,16 @@ LogicalResult txc::Invocation::Impl::loadModel() {
   if (!generate && gen.kvBlock > 0) {
     error("--kv-block needs --max-seq (it pages the KV cache of a generation "
           "model)");
+    return failure();
+  }
+  if (gen.kvQuant != "f32" && gen.kvQuant != "int8" && gen.kvQuant != "fp8") {
+    error("--kv-quant must be f32, int8 or fp8, got '" + gen.kvQuant + "'");
+    return failure();
+  }
+  if (!generate && gen.kvQuant != "f32") {
+    error("--kv-quant=" + gen.kvQuant +
+          " needs --max-seq (it quantizes the "
+          "KV cache of a generation model)");
     return failure();
   }
   if (generate && gen.kvBlock > 0 && maxSeq % gen.kvBlock != 0) {
@@ -850,6 +861,8 @@ txc::Invocation::Impl::build(int64_t step, SafetensorsWriter *w,
       graph.calibration = options.graph.calibration;
       graph.quantKeep = q.keep;
       graph.quantOverride = q.overrides;
+      graph.quantMixed = q.mixed;
+      graph.quantMixedFormat = q.mixedFormat;
       graph.calibrationTaps = options.graph.calibrationTaps;
       if (!runPipeline(*built, "tx", [&](OpPassManager &pm) {
             buildDefaultPipeline(pm, graph);
@@ -863,6 +876,7 @@ txc::Invocation::Impl::build(int64_t step, SafetensorsWriter *w,
       GenerationPipelineOptions kv;
       kv.capacity = maxSeq;
       kv.blockSize = gen.kvBlock;
+      kv.kvQuant = gen.kvQuant;
       if (!runPipeline(*built, "kv-cache", [&](OpPassManager &pm) {
             buildGenerationPipeline(pm, kv);
           }))

@@ -36,6 +36,8 @@ void txc::buildDefaultPipeline(OpPassManager &pm,
     quant.keep.assign(options.quantKeep.begin(), options.quantKeep.end());
     quant.overrides.assign(options.quantOverride.begin(),
                            options.quantOverride.end());
+    quant.mixed = options.quantMixed;
+    quant.mixedFormat = options.quantMixedFormat;
     pm.addPass(createQuantizePass(quant));
   }
   pm.addPass(createCanonicalizerPass());
@@ -58,6 +60,7 @@ void txc::buildGenerationPipeline(OpPassManager &pm,
   UseKVCachePassOptions kv;
   kv.capacity = options.capacity;
   kv.blockSize = options.blockSize;
+  kv.kvQuant = options.kvQuant;
   pm.addPass(createUseKVCachePass(kv));
 }
 

@@ -311,6 +311,17 @@ static bool parseGeneration(const json &gen, ModelMetadata &out,
     return false;
   }
   g.paged = *layout == TXC_KV_LAYOUT_PAGED;
+  if (std::optional<std::string_view> format =
+          getString(gen, TXC_GEN_KV_FORMAT))
+    g.kvFormat = std::string(*format);
+  if (g.kvFormat != "f32" && g.kvFormat != "int8" && g.kvFormat != "fp8") {
+    error = "has a \"generation\" \"" TXC_GEN_KV_FORMAT "\" '" + g.kvFormat +
+            "' that is not f32, int8 or fp8";
+    return false;
+  }
+  // A quantized cache's rows: head_dim codes and a 4-byte scale.
+  const bool quantized = g.kvFormat != "f32";
+  const int64_t row = quantized ? g.headDim + 4 : g.headDim;
   if (g.paged && (g.blockSize < 1 || g.capacity % g.blockSize != 0)) {
     error = "has a paged cache whose block size does not divide its capacity";
     return false;
@@ -356,14 +367,15 @@ static bool parseGeneration(const json &gen, ModelMetadata &out,
                                      g.batch * g.capacity / g.blockSize,
                                      g.kvHeads,
                                      g.blockSize,
-                                     g.headDim}
+                                     row}
               : std::vector<int64_t>{g.layers,  2,          g.batch,
-                                     g.kvHeads, g.capacity, g.headDim};
+                                     g.kvHeads, g.capacity, row};
   if (!find(TXC_GEN_TOKENS, out.inputs, true, TXRT_DTYPE_I64, {g.batch, g.step},
             g.tokens) ||
       !find(TXC_GEN_POSITIONS, out.inputs, false, TXRT_DTYPE_I64,
             {g.batch, g.step}, g.positions) ||
-      !find(TXC_GEN_CACHE, out.inputs, true, TXRT_DTYPE_F32, cacheShape,
+      !find(TXC_GEN_CACHE, out.inputs, true,
+            quantized ? TXRT_DTYPE_I8 : TXRT_DTYPE_F32, cacheShape,
             g.cache) ||
       !find(TXC_GEN_CACHE_POSITION, out.inputs, true, TXRT_DTYPE_I64, {1},
             g.cachePosition) ||

@@ -54,6 +54,8 @@ struct GenerationDesc {
   int64_t batch = 0, step = 0, layers = 0, kvHeads = 0, capacity = 0,
           headDim = 0, blockSize = 0, vocab = 0;
   bool paged = false;
+  /// TXC_GEN_KV_FORMAT: "f32", "int8" or "fp8".
+  std::string kvFormat = "f32";
 };
 
 /// The parsed and validated metadata of a model.

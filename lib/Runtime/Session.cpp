@@ -280,6 +280,22 @@ txrt_status txrt_generation_info_get(const txrt_model *model,
   return TXRT_OK;
 }
 
+txrt_status txrt_generation_kv_cache(const txrt_model *model,
+                                     const char **format,
+                                     int64_t *bytesPerToken) {
+  txrt_generation_info info;
+  if (txrt_status status = txrt_generation_info_get(model, &info))
+    return status;
+  const GenerationDesc &g = *model->metadata.generation;
+  const bool quantized = g.kvFormat != "f32";
+  if (format)
+    *format = quantized ? (g.kvFormat == "int8" ? "int8" : "fp8") : "f32";
+  if (bytesPerToken)
+    *bytesPerToken =
+        2 * g.layers * g.kvHeads * (quantized ? g.headDim + 4 : 4 * g.headDim);
+  return TXRT_OK;
+}
+
 txrt_status txrt_session_create(txrt_model *model, txrt_session **out) {
   if (out)
     *out = nullptr;

@@ -50,10 +50,12 @@ compileModel(const std::string &path, const std::string &output,
              std::optional<std::string> quantize, int64_t quantGroup,
              bool quantZeroPoint, const std::string &quantMethod,
              std::vector<std::string> quantKeep,
-             std::vector<std::string> quantOverride,
+             std::vector<std::string> quantOverride, double quantMixed,
+             const std::string &quantMixedFormat,
              const std::string &calibration, const std::string &pipeline,
              double layerSkipSpeedup, std::optional<int64_t> maxSeq,
-             int64_t kvBlock, int64_t prefillChunk, int64_t batch,
+             int64_t kvBlock, const std::string &kvQuant,
+             int64_t prefillChunk, int64_t batch,
              const std::string &cpu, unsigned optLevel,
              const std::string &weights, const std::string &dumpDir,
              bool printLocations, nb::object onStage) {
@@ -68,11 +70,14 @@ compileModel(const std::string &path, const std::string &output,
   options.graph.quantize.method = quantMethod;
   options.graph.quantize.keep = std::move(quantKeep);
   options.graph.quantize.overrides = std::move(quantOverride);
+  options.graph.quantize.mixed = quantMixed;
+  options.graph.quantize.mixedFormat = quantMixedFormat;
   options.graph.calibration = calibration;
   options.graph.pipeline = pipeline;
   options.graph.layerSkipSpeedup = layerSkipSpeedup;
   options.generation.maxSeq = maxSeq;
   options.generation.kvBlock = kvBlock;
+  options.generation.kvQuant = kvQuant;
   options.generation.prefillChunk = prefillChunk;
   options.generation.batch = batch;
   options.target.cpu.cpu = cpu;
@@ -167,9 +172,10 @@ void txcpy::defineCompiler(nb::module_ &m) {
         nb::arg("emit").none(), nb::arg("shapes"), nb::arg("quantize").none(),
         nb::arg("quant_group"), nb::arg("quant_zero_point"),
         nb::arg("quant_method"), nb::arg("quant_keep"),
-        nb::arg("quant_override"), nb::arg("calibration"),
+        nb::arg("quant_override"), nb::arg("quant_mixed"),
+        nb::arg("quant_mixed_format"), nb::arg("calibration"),
         nb::arg("pipeline"), nb::arg("layer_skip_speedup"),
-        nb::arg("max_seq").none(), nb::arg("kv_block"),
+        nb::arg("max_seq").none(), nb::arg("kv_block"), nb::arg("kv_quant"),
         nb::arg("prefill_chunk"), nb::arg("batch"), nb::arg("cpu"),
         nb::arg("opt_level"), nb::arg("weights"), nb::arg("dump_dir"),
         nb::arg("print_locations"), nb::arg("on_stage").none());

@@ -341,6 +341,12 @@ public:
     d["kv_heads"] = info.kv_heads;
     d["head_dim"] = info.head_dim;
     d["block_size"] = info.block_size;
+    const char *kvFormat = nullptr;
+    int64_t kvBytes = 0;
+    if (txrt_generation_kv_cache(raw(), &kvFormat, &kvBytes) == TXRT_OK) {
+      d["kv_format"] = std::string(kvFormat);
+      d["kv_bytes_per_token"] = kvBytes;
+    }
     return d;
   }
 

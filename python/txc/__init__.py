@@ -40,9 +40,11 @@ class CompileWarning(UserWarning):
 # --------------------------------------------------------------------------
 
 _COMPILE_OPTIONS = {
-    "emit", "shapes", "max_seq", "kv_block", "prefill_chunk", "batch",
+    "emit", "shapes", "max_seq", "kv_block", "kv_quant", "prefill_chunk",
+    "batch",
     "quantize", "quant_group", "quant_zero_point", "quant_method",
-    "quant_keep", "quant_override", "calibration",
+    "quant_keep", "quant_override", "quant_mixed", "quant_mixed_format",
+    "calibration",
     "pipeline", "layer_skip_speedup", "cpu", "opt_level",
     "weights", "dump_dir", "print_locations", "stages", "on_stage",
 }
@@ -120,12 +122,15 @@ def compile(path: Union[str, os.PathLike], output: Union[str, os.PathLike,
     Options mirror txc's flags: ``emit`` ("import", "tx", "linalg", "llvm",
     "obj", "so"; default: from the output's extension, "tx" without an
     output), ``shapes`` ({"input_ids": (1, 128)}), ``max_seq``,
-    ``kv_block``, ``prefill_chunk``, ``batch``, ``quantize`` ("keep",
+    ``kv_block``, ``kv_quant`` ("f32", "int8", "fp8"), ``prefill_chunk``,
+    ``batch``, ``quantize`` ("keep",
     "f32", "f16", "bf16", "int8", "int4", "int2", "fp8", "nvfp4",
     "mxfp4"), ``quant_group`` (default 32; 0: per row),
     ``quant_zero_point``, ``quant_method`` ("rtn" or "awq"),
     ``quant_keep`` and ``quant_override`` (lists, as --quant-keep and
-    --quant-override), ``calibration`` (a `txc calibrate` statistics file),
+    --quant-override), ``quant_mixed`` (a fraction, as --quant-mixed) and
+    ``quant_mixed_format``, ``calibration`` (a `txc calibrate` statistics
+    file),
     ``pipeline`` (a textual pass pipeline), ``layer_skip_speedup``,
     ``cpu``, ``opt_level`` (0-3), ``weights`` (the weights file),
     ``dump_dir``, ``print_locations``.
@@ -162,6 +167,11 @@ def compile(path: Union[str, os.PathLike], output: Union[str, os.PathLike,
         if isinstance(value, str) or not all(isinstance(v, str) for v in value):
             raise TypeError(f"{name} must be a list of str")
         quant_lists.append(list(value))
+    quant_mixed = options.get("quant_mixed", 0.0)
+    if isinstance(quant_mixed, bool) or not isinstance(quant_mixed,
+                                                        (int, float)):
+        raise TypeError("quant_mixed must be a number")
+    quant_mixed = float(quant_mixed)
     max_seq = options.get("max_seq")
     if max_seq is not None:
         max_seq = _int(max_seq, "max_seq", 0)
@@ -200,9 +210,11 @@ def compile(path: Union[str, os.PathLike], output: Union[str, os.PathLike,
         src, out, emit, _shapes(options.get("shapes")), quantize,
         _int(options.get("quant_group", 32), "quant_group", 0),
         bool(options.get("quant_zero_point", False)), str(quant_method),
-        quant_lists[0], quant_lists[1], calibration, pipeline,
+        quant_lists[0], quant_lists[1], quant_mixed,
+        str(options.get("quant_mixed_format", "int8")), calibration, pipeline,
         float(speedup), max_seq,
         _int(options.get("kv_block", 0), "kv_block", 0),
+        str(options.get("kv_quant", "f32")),
         _int(options.get("prefill_chunk", 64), "prefill_chunk", 1),
         _int(options.get("batch", 1), "batch", 1), cpu, opt_level, weights,
         dump_dir, bool(options.get("print_locations", False)),
@@ -410,9 +422,10 @@ class Model:
         self.outputs: List[TensorInfo] = [
             TensorInfo(n, d, tuple(s), b, w)
             for n, d, s, b, w in native.outputs()]
-        self.generation: Optional[Dict[str, int]] = native.generation()
+        self.generation: Optional[Dict[str, Any]] = native.generation()
         """The generation section (batch, capacity, vocab, prefill_chunk,
-        layers, kv_heads, head_dim, block_size), or None."""
+        layers, kv_heads, head_dim, block_size, kv_format "f32" / "int8" /
+        "fp8", kv_bytes_per_token), or None."""
 
     @property
     def path(self) -> str:

@@ -153,8 +153,13 @@ double msSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-void printSpeed(int64_t promptLength, int64_t batch, double prefillMs,
-                int64_t decodeSteps, double decodeMs) {
+/// "kv cache: FORMAT, N bytes/token ..." of the loaded model (txc
+/// --kv-quant), printed with the speed.
+std::string kvCacheLine;
+
+void printSpeed(const txrt_generation_info &info, int64_t promptLength,
+                int64_t batch, double prefillMs, int64_t decodeSteps,
+                double decodeMs) {
   errs() << "prefill: " << promptLength << " tokens x " << batch << " rows in "
          << format("%.2f", prefillMs) << " ms ("
          << format("%.1f", batch * promptLength / (prefillMs / 1e3))
@@ -165,6 +170,7 @@ void printSpeed(int64_t promptLength, int64_t batch, double prefillMs,
            << format("%.1f", batch * decodeSteps / (decodeMs / 1e3))
            << " tokens/s, " << format("%.3f", decodeMs / decodeSteps)
            << " ms/step)\n";
+  errs() << kvCacheLine;
 }
 
 /// The message printed (exit status 0) when generation ends on a full
@@ -300,7 +306,7 @@ int generateIds(const GenerateOptions &o, txrt_session *created,
     }
     double decodeMs = msSince(start);
     printTokens(produced);
-    printSpeed(promptLength, batch, prefillMs, produced - 1, decodeMs);
+    printSpeed(info, promptLength, batch, prefillMs, produced - 1, decodeMs);
   }
   if (!o.out.empty()) {
     std::vector<std::vector<int64_t>> rows;
@@ -354,7 +360,7 @@ int generateFromText(const GenerateOptions &o, txrt_session *session,
     outs().flush();
     if (run.cacheFull)
       reportCacheFull(info.capacity);
-    printSpeed(length, batch, prefillMs, run.decodeSteps, run.decodeMs);
+    printSpeed(info, length, batch, prefillMs, run.decodeSteps, run.decodeMs);
     last = std::move(run);
   }
   if (!o.out.empty())
@@ -453,7 +459,7 @@ int runChat(const GenerateOptions &o, txrt_session *session,
     outs() << "\n";
     outs().flush();
     if (o.verbose)
-      printSpeed(int64_t(ids.size()), 1, prefillMs, run.decodeSteps,
+      printSpeed(info, int64_t(ids.size()), 1, prefillMs, run.decodeSteps,
                  run.decodeMs);
     if (run.cacheFull) {
       reportCacheFull(info.capacity);
@@ -543,6 +549,18 @@ int txcrun::runGenerate(int argc, char **argv) {
   txrt_generation_info info;
   if (txrt_generation_info_get(loaded, &info) != TXRT_OK)
     return error(txrt_last_error());
+  const char *kvFormat = nullptr;
+  int64_t kvBytes = 0;
+  if (txrt_generation_kv_cache(loaded, &kvFormat, &kvBytes) != TXRT_OK)
+    return error(txrt_last_error());
+  // The cache's memory per position.
+  raw_string_ostream line(kvCacheLine);
+  line << "kv cache: " << kvFormat << ", " << kvBytes
+       << " bytes/token (all layers, keys + values), "
+       << format("%.1f", double(kvBytes) * info.capacity * info.batch /
+                             (1 << 20))
+       << " MiB for " << info.capacity << " positions x " << info.batch
+       << " rows\n";
 
   std::unique_ptr<txc::Tokenizer> tokenizer;
   if (o.promptIds.empty()) {

@@ -143,7 +143,8 @@ cl::opt<std::string> quantMethod(
 cl::opt<std::string> calibrationFile(
     "calibration",
     cl::desc("Statistics written by `txc calibrate MODEL --text FILE -o "
-             "STATS`, for the passes that need data (--quant-method=awq)"),
+             "STATS`, for the passes that need data (--quant-method=awq, "
+             "--quant-mixed)"),
     cl::value_desc("STATS"), cl::cat(txcCategory));
 cl::list<std::string> quantKeep(
     "quant-keep",
@@ -155,6 +156,18 @@ cl::list<std::string> quantOverride(
     cl::desc("Another format for the linears whose weight name matches GLOB "
              "(a mixed-precision plan; the first match wins); repeatable"),
     cl::value_desc("GLOB=FORMAT"), cl::cat(txcCategory));
+cl::opt<double> quantMixed(
+    "quant-mixed",
+    cl::desc("Mixed-precision plan from a sensitivity measurement: move the "
+             "fraction F (0..1) of the linear weights' parameters to "
+             "--quant-mixed-format, those whose move removes the most "
+             "estimated output error per extra byte first (needs "
+             "--calibration; default 0: none)"),
+    cl::value_desc("F"), cl::init(0.0), cl::cat(txcCategory));
+cl::opt<std::string> quantMixedFormat(
+    "quant-mixed-format",
+    cl::desc("The format --quant-mixed moves weights to (default int8)"),
+    cl::value_desc("FORMAT"), cl::init("int8"), cl::cat(txcCategory));
 cl::opt<int64_t> maxSeq(
     "max-seq",
     cl::desc("Compile for generation: put every attention's keys and values "
@@ -170,6 +183,12 @@ cl::opt<int64_t> kvBlock(
     cl::desc("Paged KV cache with blocks of N positions (N divides "
              "--max-seq); default: one contiguous slab per layer"),
     cl::value_desc("N"), cl::init(0), cl::cat(genCategory));
+cl::opt<std::string> kvQuant(
+    "kv-quant",
+    cl::desc("How the KV cache stores keys and values: f32 (default), int8 "
+             "or fp8 (e4m3 codes), the quantized formats with one f32 scale "
+             "per (token, head) row"),
+    cl::value_desc("f32|int8|fp8"), cl::init("f32"), cl::cat(genCategory));
 cl::opt<int64_t> prefillChunk(
     "prefill-chunk",
     cl::desc("Tokens the prefill step takes at once (default 64, at most "
@@ -295,10 +314,13 @@ int main(int argc, char **argv) {
   options.graph.calibration = calibrationFile;
   options.graph.quantize.keep = quantKeep;
   options.graph.quantize.overrides = quantOverride;
+  options.graph.quantize.mixed = quantMixed;
+  options.graph.quantize.mixedFormat = quantMixedFormat;
   options.graph.pipeline = graphPipeline;
   if (maxSeq.getNumOccurrences())
     options.generation.maxSeq = maxSeq;
   options.generation.kvBlock = kvBlock;
+  options.generation.kvQuant = kvQuant;
   options.generation.prefillChunk = prefillChunk;
   options.generation.batch = genBatch;
   options.target.target = target;

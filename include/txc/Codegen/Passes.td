@@ -213,7 +213,11 @@ def AttentionToKernelsPass
     strides (any strided layout; from the memref types where static, from
     `memref.extract_strided_metadata` otherwise), the scale, the mask
     kind, window and sinks, and the explicit mask with stride 0 for its
-    broadcast dimensions. A `txcpu.attention` still on tensors is an error.
+    broadcast dimensions. Over a quantized KV cache (`kv_format`) the call
+    is `txc_attention_kvq` (strides in bytes, the format last), and each
+    `txcpu.kv_quant_append` becomes a call of `txc_kv_quant_append`
+    (lib/Runtime/kernels/cpu/KVQuant.h). A `txcpu.attention` or
+    `txcpu.kv_quant_append` still on tensors is an error.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect",

@@ -54,6 +54,12 @@ def TxCpu_AttentionOp : TxCpu_Op<"attention", [
     position `j` of batch row `b` is row `j % block_size` of pool block
     `block_table[b, j / block_size]`. A block table needs `kv_length`.
 
+    With `kv_format` (1: int8, 2: fp8 e4m3; the kernels' KVFormat numbers)
+    `key` and `value` are `i8` rows of a quantized KV cache, `D + 4` bytes
+    each (D codes, then the row's f32 scale; lib/Runtime/kernels/cpu/
+    KVQuant.h), and the call is `txc_attention_kvq`. A quantized cache needs
+    `kv_length`.
+
     ```mlir
     %o = txcpu.attention mask(causal)
         ins(%q, %k, %v : tensor<1x8x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>)
@@ -66,8 +72,8 @@ def TxCpu_AttentionOp : TxCpu_Op<"attention", [
     ```
   }];
   let arguments = (ins TensorOrMemRef<[F32]>:$query,
-                       TensorOrMemRef<[F32]>:$key,
-                       TensorOrMemRef<[F32]>:$value,
+                       TensorOrMemRef<[F32, I8]>:$key,
+                       TensorOrMemRef<[F32, I8]>:$value,
                        Optional<TensorOrMemRef<[I1, F32]>>:$explicit_mask,
                        Optional<Index>:$kv_length,
                        Optional<TensorOrMemRef<[I32]>>:$block_table,
@@ -76,7 +82,8 @@ def TxCpu_AttentionOp : TxCpu_Op<"attention", [
                        F64Attr:$scale,
                        OptionalAttr<I64Attr>:$window,
                        OptionalAttr<I64Attr>:$sinks,
-                       OptionalAttr<I64Attr>:$block_size);
+                       OptionalAttr<I64Attr>:$block_size,
+                       OptionalAttr<I32Attr>:$kv_format);
   let results = (outs Optional<AnyRankedTensor>:$result);
   let assemblyFormat = [{
     `mask` `(` custom<EnumKeyword>($mask) `)`
@@ -222,6 +229,54 @@ def TxCpu_QEmbedOp : TxCpu_Op<"qembed", [
     }
     bool hasBufferSemantics() {
       return ::mlir::isa<::mlir::MemRefType>(getInit().getType());
+    }
+  }];
+}
+
+def TxCpu_KVQuantAppendOp : TxCpu_Op<"kv_quant_append", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "tx.kv_append into a quantized KV cache through "
+                "txc_kv_quant_append";
+  let description = [{
+    Quantizes `source` (`[B, Hkv, S, D]` f32: new keys or values) row by row
+    and writes the rows at positions `[position, position + S)` of slab
+    (`layer`, `kv`: 0 keys, 1 values) of `cache`, the whole quantized cache
+    `[layers, 2, B, Hkv, capacity, D + 4]` `i8` (paged: `[layers, 2, blocks,
+    Hkv, block_size, D + 4]` with a `block_table` and `block_size`).
+    `kv_format` is 1 (int8) or 2 (fp8 e4m3); the row format is that of
+    lib/Runtime/kernels/cpu/KVQuant.h. Unlike the other ops, `cache` is read
+    and written (only the new rows change). Tensor or memref forms as for
+    `txcpu.attention`.
+
+    ```mlir
+    %c = txcpu.kv_quant_append ins(%k : tensor<1x3x1x64xf32>) position(%p)
+        outs(%cache : tensor<30x2x1x3x4096x68xi8>)
+        {kv = 0 : i64, kv_format = 1 : i32, layer = 0 : i64}
+        -> tensor<30x2x1x3x4096x68xi8>
+    ```
+  }];
+  let arguments = (ins TensorOrMemRef<[F32]>:$source,
+                       Index:$position,
+                       Optional<TensorOrMemRef<[I32]>>:$block_table,
+                       TensorOrMemRef<[I8]>:$cache,
+                       I64Attr:$layer,
+                       I64Attr:$kv,
+                       I32Attr:$kv_format,
+                       OptionalAttr<I64Attr>:$block_size);
+  let results = (outs Optional<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    `ins` `(` $source `:` type($source) `)` `position` `(` $position `)`
+    (`block_table` `(` $block_table^ `:` type($block_table) `)`)?
+    `outs` `(` $cache `:` type($cache) `)` attr-dict (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return getCacheMutable();
+    }
+    bool hasBufferSemantics() {
+      return ::mlir::isa<::mlir::MemRefType>(getCache().getType());
     }
   }];
 }

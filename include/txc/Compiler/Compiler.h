@@ -107,6 +107,10 @@ struct QuantizeOptions {
   std::vector<std::string> keep;
   /// GLOB=FORMAT: another format for the matching linears.
   std::vector<std::string> overrides;
+  /// Mixed-precision plan: the fraction of the parameters moved to
+  /// mixedFormat, most sensitive first (needs GraphOptions::calibration).
+  double mixed = 0.0;
+  std::string mixedFormat = "int8";
 };
 
 /// The graph-level passes on raised tx IR.
@@ -136,6 +140,9 @@ struct GenerationOptions {
   /// Paged cache with blocks of this many positions (0: one slab per
   /// layer); divides maxSeq.
   int64_t kvBlock = 0;
+  /// How the cache stores keys and values: "f32", "int8" or "fp8" (e4m3),
+  /// the quantized ones with one f32 scale per (token, head) row.
+  std::string kvQuant = "f32";
   /// Tokens the prefill step takes at once (at most maxSeq).
   int64_t prefillChunk = 64;
   /// Batch size of a dynamic-batch model compiled for generation.

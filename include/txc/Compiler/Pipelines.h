@@ -52,6 +52,14 @@ struct DefaultPipelineOptions
   ListOption<std::string> quantOverride{
       *this, "quant-override",
       llvm::cl::desc("tx-quantize: GLOB=FORMAT per-linear formats")};
+  Option<double> quantMixed{
+      *this, "quant-mixed",
+      llvm::cl::desc("tx-quantize mixed: fraction of the parameters moved "
+                     "to quant-mixed-format, most sensitive first"),
+      llvm::cl::init(0.0)};
+  Option<std::string> quantMixedFormat{
+      *this, "quant-mixed-format",
+      llvm::cl::desc("tx-quantize mixed-format"), llvm::cl::init("int8")};
   Option<bool> calibrationTaps{
       *this, "calibration-taps",
       llvm::cl::desc("Run tx-calibration-taps after layer skipping (what "
@@ -81,6 +89,11 @@ struct GenerationPipelineOptions
       llvm::cl::desc("Paged cache with blocks of this many positions; 0: one "
                      "slab per layer (txc --kv-block)"),
       llvm::cl::init(0)};
+  Option<std::string> kvQuant{
+      *this, "kv-quant",
+      llvm::cl::desc("How the cache stores keys and values: f32, int8 or fp8 "
+                     "(txc --kv-quant)"),
+      llvm::cl::init("f32")};
 };
 
 /// Generation: puts every attention's keys and values on an in-place KV

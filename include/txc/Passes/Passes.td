@@ -86,6 +86,17 @@ def QuantizePass : Pass<"tx-quantize", "::mlir::ModuleOp"> {
     K does not fill whole bytes of codes (K * bits % 8 != 0) keeps its
     weight, with a warning.
 
+    `mixed=F` (with `calibration`) is a mixed-precision plan from a
+    sensitivity measurement: for every weight no keep/override rule names,
+    the output error of RTN in the base format and in `mixed-format`
+    (default int8) is estimated as sum over (n, k) of (w - q(w))^2 times
+    the input channel's mean square from the statistics; weights are
+    ranked by the error moving them removes per extra byte and moved, best
+    first, while the moved ones hold at most the fraction F of those
+    weights' parameters (one that does not fit is skipped; a remark lists
+    the moved ones). `mixed=0` is the plain base format; `mixed=1`
+    gives every such weight `mixed-format`.
+
     New tensors go to the weight store attached to the context (the
     compiler's); without one the pass reads the module's `tx.weights` file
     and writes the weights the module then uses, old and new, to
@@ -108,12 +119,19 @@ def QuantizePass : Pass<"tx-quantize", "::mlir::ModuleOp"> {
                "Linears to leave as they are: weight-name globs or lm-head">,
     ListOption<"overrides", "override", "std::string",
                "GLOB=FORMAT: another format for the matching linears">,
+    Option<"mixed", "mixed", "double", /*default=*/"0.0",
+           "Mixed-precision plan: the fraction (0..1) of the parameters of "
+           "the linears in the base format moved to mixed-format, the most "
+           "sensitive first (needs calibration)">,
+    Option<"mixedFormat", "mixed-format", "std::string", /*default=*/"\"int8\"",
+           "The format the mixed plan moves linears to">,
     Option<"weightsOut", "weights-out", "std::string", /*default=*/"",
            "Without a weight store: the safetensors file to write">
   ];
   let statistics = [
     Statistic<"numQuantized", "linears-quantized", "Linears rewritten">,
     Statistic<"numKept", "linears-kept", "Linears left as they were">,
+    Statistic<"numMixed", "weights-mixed", "Weights the mixed plan moved to mixed-format">,
     Statistic<"bytesBefore", "weight-bytes-before", "Bytes of the rewritten weights before">,
     Statistic<"bytesAfter", "weight-bytes-after", "Bytes of the rewritten weights after">
   ];
@@ -211,7 +229,10 @@ def UseKVCachePass : Pass<"tx-use-kv-cache", "::mlir::ModuleOp"> {
     rotary tables folded for the export's positions, are rejected); every attention
     without explicit mask, with the same batch, KV heads, head size and
     element type; `S <= capacity`. `block-size` > 0 makes the cache paged
-    (`paged<block-size>`, a divisor of `capacity`).
+    (`paged<block-size>`, a divisor of `capacity`). `kv-quant` = `int8` or
+    `fp8` gives the cache type `#tx.kv_format<int8 | fp8_e4m3, group =
+    head_dim, per_token>`: every (token, KV head) row of keys and values is
+    stored as codes with one scale (docs/quantization.md, "KV cache").
 
     The function's attribute `tx.generation` records the roles of the inputs
     and outputs for the runtime.
@@ -221,7 +242,10 @@ def UseKVCachePass : Pass<"tx-use-kv-cache", "::mlir::ModuleOp"> {
            "Positions the cache holds (txc --max-seq)">,
     Option<"blockSize", "block-size", "int64_t", /*default=*/"0",
            "Paged layout with blocks of this many positions; 0: contiguous "
-           "(txc --kv-block)">
+           "(txc --kv-block)">,
+    Option<"kvQuant", "kv-quant", "std::string", /*default=*/"\"f32\"",
+           "How the cache stores keys and values: f32, or int8 / fp8 (e4m3) "
+           "codes with one f32 scale per (token, head) row (txc --kv-quant)">
   ];
   let dependentDialects = ["::txc::tx::TxDialect",
                            "::mlir::arith::ArithDialect",

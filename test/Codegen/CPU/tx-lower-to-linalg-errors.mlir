@@ -50,7 +50,7 @@ func.func @kv_short_view(%cache: !tx.kv_cache<layers = 1, kv_heads = 2, capacity
 
 // -----
 
-// expected-error @+1 {{tx-lower-to-linalg: only f32 KV caches without a quantized format are supported by the CPU backend yet, got '!tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f16>'}}
+// expected-error @+1 {{tx-lower-to-linalg: only f32 KV caches are supported by the CPU backend yet, got '!tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f16>'}}
 func.func @kv_f16(%cache: !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f16>,
                   %pos: index) -> tensor<1x2x16x8xf16> {
   %k, %v = tx.kv_view %cache[0] length %pos

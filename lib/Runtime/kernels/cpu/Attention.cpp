@@ -20,7 +20,13 @@
 //   4. accumulates O = alpha O + P V with a second micro-kernel (6 rows x
 //      64 values with AVX-512),
 //
-// and finally writes O / l (zeros for a row that saw no key). The S x S
+// and finally writes O / l (zeros for a row that saw no key). Over an int8
+// or fp8 cache (KVQuant.h) a block's codes are converted to f32 into the
+// task's scratch without their scales (the K and V packing buffers, in L1),
+// each key's scale multiplies its row of S^T after step 1 and each value's
+// scale its row of P^T after the row sums of step 3, so the cache is read
+// as codes (a quarter of the f32 bytes) and never dequantized as a whole.
+// The S x S
 // score matrix is never formed: per task the scratch is one key block of
 // scores. The order of every reduction depends only on the shapes, so
 // results are identical for any thread count.
@@ -83,6 +89,8 @@ struct Scratch {
   float *max;   ///< [padded rows] running maximum
   float *sum;   ///< [padded rows] running sum
   float *alpha; ///< [padded rows] rescaling of the current block
+  float *kscale; ///< [kKeyBlock] scales of a quantized block's keys
+  float *vscale; ///< [kKeyBlock] scales of a quantized block's values
 };
 
 } // namespace
@@ -206,18 +214,20 @@ void run(const AttentionParams &p, int lanes, TaskFn task) {
       std::min(p.queries, std::max<int64_t>(1, kTaskRows / plan.group));
   plan.queryBlocks = (p.queries + plan.queryBlock - 1) / plan.queryBlock;
   plan.valueDimPad = (p.valueDim + lanes - 1) / lanes * lanes;
-  plan.packValue = plan.valueDimPad != p.valueDim || p.valueStrides[3] != 1;
+  const bool quantized = p.kvFormat != KVFormat::F32;
+  plan.packValue =
+      quantized || plan.valueDimPad != p.valueDim || p.valueStrides[3] != 1;
 
   const int64_t rows = plan.group * plan.queryBlock;
   const int64_t padded = (rows + kMaxLanes - 1) / kMaxLanes * kMaxLanes;
   const int64_t d = std::max<int64_t>(p.headDim, 1);
   const int64_t tasks = p.batch * p.kvHeads * plan.queryBlocks;
-  const bool packKey = p.keyStrides[3] != 1;
+  const bool packKey = quantized || p.keyStrides[3] != 1;
   parallelFor(tasks, 1, [&](int64_t begin, int64_t end) {
     AlignedFloats qt(d * padded), k(packKey ? kKeyBlock * d : 0),
         s(kKeyBlock * padded), o(rows * plan.valueDimPad),
         v(plan.packValue ? kKeyBlock * plan.valueDimPad : 0),
-        rowState(padded * 3);
+        rowState(padded * 3 + 2 * kKeyBlock);
     Scratch w;
     w.qt = qt.data;
     w.k = k.data;
@@ -227,6 +237,8 @@ void run(const AttentionParams &p, int lanes, TaskFn task) {
     w.max = rowState.data;
     w.sum = rowState.data + padded;
     w.alpha = rowState.data + 2 * padded;
+    w.kscale = rowState.data + 3 * padded;
+    w.vscale = w.kscale + kKeyBlock;
     for (int64_t t = begin; t < end; ++t) {
       // Query blocks in the order 0, last, 1, last - 1, ...: with a causal
       // mask the cost grows with the block, and contiguous chunks of tasks
@@ -275,6 +287,48 @@ void attentionExp(AttentionIsa isa, const float *x, float *y, int64_t n) {
 
 } // namespace txc::kernels
 
+namespace {
+
+/// AttentionParams from the C entry points' arguments.
+txc::kernels::AttentionParams
+paramsFromArgs(int64_t query, int64_t key, int64_t value, int64_t out,
+               const int64_t sizes[7], const int64_t strides[4][4],
+               float scale, int32_t maskKind, int64_t window, int64_t sinks,
+               int64_t explicitMask, int32_t explicitKind,
+               const int64_t maskStrides[4], int64_t blockTable,
+               int64_t blockSize, int64_t tableStride) {
+  using namespace txc::kernels;
+  AttentionParams p;
+  p.query = reinterpret_cast<const float *>(query);
+  p.key = reinterpret_cast<const float *>(key);
+  p.value = reinterpret_cast<const float *>(value);
+  p.out = reinterpret_cast<float *>(out);
+  p.batch = sizes[0];
+  p.heads = sizes[1];
+  p.kvHeads = sizes[2];
+  p.queries = sizes[3];
+  p.keys = sizes[4];
+  p.headDim = sizes[5];
+  p.valueDim = sizes[6];
+  std::copy(strides[0], strides[0] + 4, p.queryStrides);
+  std::copy(strides[1], strides[1] + 4, p.keyStrides);
+  std::copy(strides[2], strides[2] + 4, p.valueStrides);
+  std::copy(strides[3], strides[3] + 4, p.outStrides);
+  p.scale = scale;
+  p.mask = static_cast<AttentionMask>(maskKind);
+  p.window = window;
+  p.sinks = sinks;
+  p.explicitMask = reinterpret_cast<const void *>(explicitMask);
+  p.explicitKind = static_cast<AttentionExplicitMask>(explicitKind);
+  std::copy(maskStrides, maskStrides + 4, p.explicitStrides);
+  p.blockTable = reinterpret_cast<const int32_t *>(blockTable);
+  p.blockSize = blockSize;
+  p.tableStride = tableStride;
+  return p;
+}
+
+} // namespace
+
 extern "C" void txc_attention_f32(
     int64_t query, int64_t key, int64_t value, int64_t out, int64_t batch,
     int64_t heads, int64_t kvHeads, int64_t queries, int64_t keys,
@@ -286,39 +340,45 @@ extern "C" void txc_attention_f32(
     int64_t window, int64_t sinks, int64_t explicitMask, int32_t explicitKind,
     int64_t mStrideB, int64_t mStrideH, int64_t mStrideQ, int64_t mStrideK,
     int64_t blockTable, int64_t blockSize, int64_t tableStride) {
-  using namespace txc::kernels;
-  AttentionParams p;
-  p.query = reinterpret_cast<const float *>(query);
-  p.key = reinterpret_cast<const float *>(key);
-  p.value = reinterpret_cast<const float *>(value);
-  p.out = reinterpret_cast<float *>(out);
-  p.batch = batch;
-  p.heads = heads;
-  p.kvHeads = kvHeads;
-  p.queries = queries;
-  p.keys = keys;
-  p.headDim = headDim;
-  p.valueDim = valueDim;
+  const int64_t sizes[7] = {batch, heads,   kvHeads, queries,
+                            keys,  headDim, valueDim};
   const int64_t strides[4][4] = {{qStrideB, qStrideH, qStrideS, qStrideD},
                                  {kStrideB, kStrideH, kStrideS, kStrideD},
                                  {vStrideB, vStrideH, vStrideS, vStrideD},
                                  {oStrideB, oStrideH, oStrideS, oStrideD}};
-  std::copy(strides[0], strides[0] + 4, p.queryStrides);
-  std::copy(strides[1], strides[1] + 4, p.keyStrides);
-  std::copy(strides[2], strides[2] + 4, p.valueStrides);
-  std::copy(strides[3], strides[3] + 4, p.outStrides);
-  p.scale = scale;
-  p.mask = static_cast<AttentionMask>(maskKind);
-  p.window = window;
-  p.sinks = sinks;
-  p.explicitMask = reinterpret_cast<const void *>(explicitMask);
-  p.explicitKind = static_cast<AttentionExplicitMask>(explicitKind);
-  p.explicitStrides[0] = mStrideB;
-  p.explicitStrides[1] = mStrideH;
-  p.explicitStrides[2] = mStrideQ;
-  p.explicitStrides[3] = mStrideK;
-  p.blockTable = reinterpret_cast<const int32_t *>(blockTable);
-  p.blockSize = blockSize;
-  p.tableStride = tableStride;
+  const int64_t maskStrides[4] = {mStrideB, mStrideH, mStrideQ, mStrideK};
+  txc::kernels::attentionF32(paramsFromArgs(
+      query, key, value, out, sizes, strides, scale, maskKind, window, sinks,
+      explicitMask, explicitKind, maskStrides, blockTable, blockSize,
+      tableStride));
+}
+
+extern "C" void txc_attention_kvq(
+    int64_t query, int64_t key, int64_t value, int64_t out, int64_t batch,
+    int64_t heads, int64_t kvHeads, int64_t queries, int64_t keys,
+    int64_t headDim, int64_t valueDim, int64_t qStrideB, int64_t qStrideH,
+    int64_t qStrideS, int64_t qStrideD, int64_t kStrideB, int64_t kStrideH,
+    int64_t kStrideS, int64_t kStrideD, int64_t vStrideB, int64_t vStrideH,
+    int64_t vStrideS, int64_t vStrideD, int64_t oStrideB, int64_t oStrideH,
+    int64_t oStrideS, int64_t oStrideD, float scale, int32_t maskKind,
+    int64_t window, int64_t sinks, int64_t explicitMask, int32_t explicitKind,
+    int64_t mStrideB, int64_t mStrideH, int64_t mStrideQ, int64_t mStrideK,
+    int64_t blockTable, int64_t blockSize, int64_t tableStride,
+    int32_t kvFormat) {
+  using namespace txc::kernels;
+  const int64_t sizes[7] = {batch, heads,   kvHeads, queries,
+                            keys,  headDim, valueDim};
+  const int64_t strides[4][4] = {{qStrideB, qStrideH, qStrideS, qStrideD},
+                                 {kStrideB, kStrideH, kStrideS, kStrideD},
+                                 {vStrideB, vStrideH, vStrideS, vStrideD},
+                                 {oStrideB, oStrideH, oStrideS, oStrideD}};
+  const int64_t maskStrides[4] = {mStrideB, mStrideH, mStrideQ, mStrideK};
+  AttentionParams p = paramsFromArgs(
+      query, 0, 0, out, sizes, strides, scale, maskKind, window, sinks,
+      explicitMask, explicitKind, maskStrides, blockTable, blockSize,
+      tableStride);
+  p.kvFormat = static_cast<KVFormat>(kvFormat);
+  p.keyCodes = reinterpret_cast<const uint8_t *>(key);
+  p.valueCodes = reinterpret_cast<const uint8_t *>(value);
   attentionF32(p);
 }

@@ -4,12 +4,15 @@
 // none, causal and sliding_window, with or without an explicit mask); see
 // Attention.cpp for the algorithm and docs/backend-cpu.md for how the
 // compiler reaches it. This header is the C++ interface the unit tests use;
-// compiled models call the C entry point txc_attention_f32.
+// compiled models call the C entry points txc_attention_f32 and, over an
+// int8 or fp8 KV cache (KVQuant.h), txc_attention_kvq.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef TXC_RUNTIME_KERNELS_CPU_ATTENTION_H
 #define TXC_RUNTIME_KERNELS_CPU_ATTENTION_H
+
+#include "KVQuant.h"
 
 #include <cstdint>
 
@@ -63,6 +66,13 @@ struct AttentionParams {
   /// then the strides between blocks (not batch rows).
   const int32_t *blockTable = nullptr;
   int64_t blockSize = 0, tableStride = 0;
+  /// Quantized KV cache (KVQuant.h): with Int8 or Fp8, keys and values are
+  /// read from `keyCodes` / `valueCodes` (rows of headDim / valueDim codes
+  /// followed by their f32 scale, codes contiguous), `key` and `value` are
+  /// unused and keyStrides / valueStrides are in bytes (their last element
+  /// is ignored).
+  KVFormat kvFormat = KVFormat::F32;
+  const uint8_t *keyCodes = nullptr, *valueCodes = nullptr;
 };
 
 /// Whether this CPU can run the code for `isa` (Auto and Scalar: always).
@@ -101,6 +111,22 @@ void txc_attention_f32(
     int64_t window, int64_t sinks, int64_t explicitMask, int32_t explicitKind,
     int64_t mStrideB, int64_t mStrideH, int64_t mStrideQ, int64_t mStrideK,
     int64_t blockTable, int64_t blockSize, int64_t tableStride);
+
+/// The same over a quantized KV cache: `key` and `value` point at rows of
+/// codes and scales (AttentionParams::keyCodes / valueCodes), their strides
+/// are in bytes, and `kvFormat` is a KVFormat value (1 int8, 2 fp8).
+void txc_attention_kvq(
+    int64_t query, int64_t key, int64_t value, int64_t out, int64_t batch,
+    int64_t heads, int64_t kvHeads, int64_t queries, int64_t keys,
+    int64_t headDim, int64_t valueDim, int64_t qStrideB, int64_t qStrideH,
+    int64_t qStrideS, int64_t qStrideD, int64_t kStrideB, int64_t kStrideH,
+    int64_t kStrideS, int64_t kStrideD, int64_t vStrideB, int64_t vStrideH,
+    int64_t vStrideS, int64_t vStrideD, int64_t oStrideB, int64_t oStrideH,
+    int64_t oStrideS, int64_t oStrideD, float scale, int32_t maskKind,
+    int64_t window, int64_t sinks, int64_t explicitMask, int32_t explicitKind,
+    int64_t mStrideB, int64_t mStrideH, int64_t mStrideQ, int64_t mStrideK,
+    int64_t blockTable, int64_t blockSize, int64_t tableStride,
+    int32_t kvFormat);
 }
 
 #endif // TXC_RUNTIME_KERNELS_CPU_ATTENTION_H
