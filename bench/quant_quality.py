@@ -61,6 +61,17 @@ AWQ_CONFIGS = [
     ("int2 g32 zero point awq", ["--quantize=int2", "--quant-group=32",
                                  "--quant-zero-point"]),
 ]
+# Mixed-precision plans (--quant-mixed, RTN): a fraction of the parameters
+# moved to int8 by the sensitivity ranking.
+MIXED_CONFIGS = [
+    ("int4 g128 + 10% int8 (mixed)", ["--quantize=int4", "--quant-group=128",
+                                      "--quant-mixed=0.1"]),
+    ("int4 g128 + 25% int8 (mixed)", ["--quantize=int4", "--quant-group=128",
+                                      "--quant-mixed=0.25"]),
+    ("int2 g32 zp + 25% int8 (mixed)", ["--quantize=int2", "--quant-group=32",
+                                        "--quant-zero-point",
+                                        "--quant-mixed=0.25"]),
+]
 ENCODER_CONFIGS = [
     ("int8 per row", ["--quantize=int8", "--quant-group=0"]),
     ("fp8 per row", ["--quantize=fp8", "--quant-group=0"]),
@@ -142,6 +153,8 @@ def main():
             configs += [(n, f + ["--quant-method=awq",
                                  f"--calibration={args.calibration}"])
                         for n, f in AWQ_CONFIGS]
+            configs += [(n, f + [f"--calibration={args.calibration}"])
+                        for n, f in MIXED_CONFIGS]
         for name, flags in configs:
             if not selected(name):
                 continue

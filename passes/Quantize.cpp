@@ -32,6 +32,7 @@
 #include "llvm/Support/GlobPattern.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 namespace txc {
@@ -324,6 +325,13 @@ ArrayRef<char> asChars(const std::vector<uint8_t> &v) {
   return ArrayRef<char>(reinterpret_cast<const char *>(v.data()), v.size());
 }
 
+/// `v` as printf's %g writes it (0.5, not 5.000000e-01).
+std::string shortNumber(double v) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", v);
+  return text;
+}
+
 struct QuantizePass : public txc::impl::QuantizePassBase<QuantizePass> {
   using QuantizePassBase::QuantizePassBase;
 
@@ -344,11 +352,26 @@ struct QuantizePass : public txc::impl::QuantizePassBase<QuantizePass> {
     if (method != "rtn" && method != "awq")
       return module.emitError() << "tx-quantize: unknown method '" << method
                                 << "' (this pass implements rtn and awq)";
-    if (method == "awq") {
-      if (calibration.empty())
-        return module.emitError()
-               << "tx-quantize: method=awq needs calibration statistics "
-                  "(calibration=STATS, written by `txc calibrate`)";
+    if (method == "awq" && calibration.empty())
+      return module.emitError()
+             << "tx-quantize: method=awq needs calibration statistics "
+                "(calibration=STATS, written by `txc calibrate`)";
+    if (mixed < 0.0 || mixed > 1.0 || std::isnan(mixed))
+      return module.emitError()
+             << "tx-quantize: mixed=" << shortNumber(mixed)
+             << " must be a fraction in [0, 1]";
+    std::optional<Format> hi = quant::parseFormat(mixedFormat);
+    if (!hi || !quant::isPlanar(*hi))
+      return module.emitError()
+             << "tx-quantize: unknown mixed-format '" << mixedFormat
+             << "' (expected one of int8, int4, int2, fp8, nvfp4, mxfp4)";
+    highFormat = *hi;
+    if (mixed > 0.0 && calibration.empty())
+      return module.emitError()
+             << "tx-quantize: mixed=" << shortNumber(mixed)
+             << " needs calibration statistics (calibration=STATS, written "
+                "by `txc calibrate`) to rank the linears";
+    if (!calibration.empty()) {
       llvm::Expected<std::unique_ptr<SafetensorsFile>> file =
           SafetensorsFile::open(calibration);
       if (!file)
@@ -413,10 +436,128 @@ struct QuantizePass : public txc::impl::QuantizePassBase<QuantizePass> {
   /// The format for the linear `op` on `src`; nullopt: keep it.
   std::optional<Format> formatFor(Operation *op, const Source &src,
                                   FunctionOpInterface entry) {
+    if (const Rule *rule = ruleFor(op, src, entry))
+      return rule->format;
+    if (upgraded.contains(src.name))
+      return highFormat;
+    return baseFormat;
+  }
+
+  /// The first keep or override rule matching `op`, if any.
+  const Rule *ruleFor(Operation *op, const Source &src,
+                      FunctionOpInterface entry) {
     for (const Rule &rule : rules)
       if (rule.lmHead ? isLMHead(op, entry) : rule.pattern.match(src.name))
-        return rule.format;
-    return baseFormat;
+        return &rule;
+    return nullptr;
+  }
+
+  /// One weight the mixed plan may move to the higher format.
+  struct Candidate {
+    std::string name;
+    int64_t params = 0;
+    double gain = 0.0; ///< output error removed per extra byte
+    double errBase = 0.0, errHigh = 0.0;
+  };
+
+  /// Output error of `w` ([n, k]) quantized by RTN in `scheme`, weighted by
+  /// the input's mean squares: sum over n, k of (w - q(w))^2 E[x_k^2], the
+  /// expected squared error the quantization adds to the linear's outputs
+  /// when the inputs' channels are uncorrelated (the diagonal of the input
+  /// Gram matrix). `bytes` gets the stored size.
+  static double outputError(const std::vector<float> &w, int64_t n, int64_t k,
+                            const quant::Scheme &scheme,
+                            ArrayRef<float> sqMean, uint64_t &bytes) {
+    quant::Quantized q = quant::quantizeRTN(w.data(), n, k, scheme);
+    bytes = q.codes.size() + q.scales.size() + q.zeros.size();
+    std::vector<float> d = quant::dequantize(q, scheme.format, n, k);
+    double err = 0.0;
+    for (int64_t r = 0; r < n; ++r) {
+      double row = 0.0;
+      for (int64_t c = 0; c < k; ++c) {
+        double e = static_cast<double>(w[r * k + c]) - d[r * k + c];
+        row += e * e * sqMean[c];
+      }
+      err += row;
+    }
+    return err;
+  }
+
+  /// The mixed-precision plan (option `mixed`): ranks the linears left in
+  /// the base format by the output error moving them to `mixed-format`
+  /// removes per extra byte, and moves them best first while the moved
+  /// ones hold at most the fraction `mixed` of those linears' parameters
+  /// (one that does not fit is skipped). Fills `upgraded`.
+  LogicalResult planMixed(ModuleOp module, ArrayRef<Operation *> linears,
+                          FunctionOpInterface entry, tx::WeightStore &store) {
+    if (mixed <= 0.0)
+      return success();
+    std::vector<Candidate> candidates;
+    llvm::StringSet<> seen;
+    int64_t total = 0;
+    for (Operation *op : linears) {
+      std::optional<Source> src = findSource(op->getOperand(1));
+      if (!src || ruleFor(op, *src, entry) || !seen.insert(src->name).second)
+        continue;
+      if (src->k * quant::codeBits(baseFormat) % 8 != 0 ||
+          src->k * quant::codeBits(highFormat) % 8 != 0)
+        continue;
+      total += src->n * src->k;
+      const SafetensorsEntry *sq = stats->lookup(src->name + ".act_sq_mean");
+      if (!sq || sq->dtype != "F32" ||
+          static_cast<int64_t>(sq->data.size()) != 4 * src->k) {
+        op->emitWarning() << "tx-quantize: the calibration statistics have "
+                             "no F32 ["
+                          << src->k << "] act_sq_mean for '" << src->name
+                          << "'; the mixed plan leaves it in the base format";
+        continue;
+      }
+      ArrayRef<float> sqMean(reinterpret_cast<const float *>(sq->data.data()),
+                             src->k);
+      FailureOr<std::vector<float>> w = readValues(store, *src);
+      if (failed(w))
+        return failure();
+      quant::Scheme base, high;
+      base.format = baseFormat;
+      high.format = highFormat;
+      base.group = high.group = group;
+      base.symmetric = high.symmetric = symmetric;
+      uint64_t bytesBase = 0, bytesHigh = 0;
+      Candidate c;
+      c.name = src->name;
+      c.params = src->n * src->k;
+      c.errBase = outputError(*w, src->n, src->k, base, sqMean, bytesBase);
+      c.errHigh = outputError(*w, src->n, src->k, high, sqMean, bytesHigh);
+      double extra = std::max<double>(
+          1.0, static_cast<double>(bytesHigh) - static_cast<double>(bytesBase));
+      c.gain = (c.errBase - c.errHigh) / extra;
+      candidates.push_back(std::move(c));
+    }
+    llvm::stable_sort(candidates, [](const Candidate &a, const Candidate &b) {
+      return a.gain > b.gain;
+    });
+    double budget = mixed * static_cast<double>(total);
+    int64_t moved = 0;
+    std::string names;
+    for (const Candidate &c : candidates) {
+      // A weight that does not fit in what is left of the budget is
+      // skipped; smaller ones further down may still fit.
+      if (static_cast<double>(moved + c.params) > budget * (1.0 + 1e-9))
+        continue;
+      upgraded.insert(c.name);
+      moved += c.params;
+      names += (names.empty() ? "" : ", ") + c.name;
+      ++numMixed;
+    }
+    if (!upgraded.empty())
+      module.emitRemark() << "tx-quantize: mixed plan: " << upgraded.size()
+                          << " of " << candidates.size() << " weights ("
+                          << llvm::formatv("{0:F1}", 100.0 * moved /
+                                                         std::max<int64_t>(
+                                                             1, total))
+                          << "% of their parameters) in "
+                          << quant::formatName(highFormat) << ": " << names;
+    return success();
   }
 
   void runOnOperation() override {
@@ -452,6 +593,9 @@ struct QuantizePass : public txc::impl::QuantizePassBase<QuantizePass> {
       if (isa<tx::LinearOp, tx::QLinearOp>(op))
         linears.push_back(op);
     });
+
+    if (failed(planMixed(module, linears, entry, *store)))
+      return signalPassFailure();
 
     // One new weight per (source, format).
     llvm::StringMap<NewWeight> made;
@@ -529,7 +673,7 @@ struct QuantizePass : public txc::impl::QuantizePassBase<QuantizePass> {
                   : "z");
     // Activation-aware scaling where the statistics cover the linear.
     const SafetensorsEntry *absMean = nullptr, *sqMean = nullptr;
-    if (stats && quant::isPlanar(f)) {
+    if (stats && method == "awq" && quant::isPlanar(f)) {
       absMean = stats->lookup(src.name + ".act_abs_mean");
       sqMean = stats->lookup(src.name + ".act_sq_mean");
       auto fits = [&](const SafetensorsEntry *e) {
@@ -774,6 +918,9 @@ struct QuantizePass : public txc::impl::QuantizePassBase<QuantizePass> {
   Format baseFormat = Format::Int4;
   std::vector<Rule> rules;
   std::shared_ptr<SafetensorsFile> stats;
+  /// The mixed plan's format and the weights it moves there.
+  Format highFormat = Format::Int8;
+  llvm::StringSet<> upgraded;
 };
 
 } // namespace

@@ -76,6 +76,8 @@ def test_bad_arguments(tmp_path):
         txc.compile(DECODER2, quantize="int4", quant_keep="lm-head")
     with pytest.raises(txc.CompileError, match="tx-opt --tx-quantize"):
         txc.compile(DECODER2, quantize="int4")
+    with pytest.raises(TypeError, match="quant_mixed"):
+        txc.compile(DECODER2, quantize="int4", quant_mixed="0.1")
     with pytest.raises(TypeError, match="max_seq"):
         txc.compile(DECODER2, max_seq="64")
     with pytest.raises(ValueError, match="opt_level"):
@@ -106,3 +108,11 @@ def test_quantize(decoder, workdir):
                      quant_keep=["lm-head"], max_seq=64)
     assert "int4, group = 64" in ir and "tx.qlinear" in ir
     assert "tx.linear" in ir  # the LM head
+
+
+def test_quantize_mixed_needs_calibration(decoder, workdir):
+    """quant_mixed= reaches tx-quantize, which needs statistics for it."""
+    onnx = os.path.join(workdir, "llama.onnx")
+    with pytest.raises(txc.CompileError, match="mixed=0.5 needs calibration"):
+        txc.compile(onnx, emit="tx", quantize="int4", quant_mixed=0.5,
+                    quant_mixed_format="int8", max_seq=64)

@@ -8,6 +8,11 @@
     rtn_reference.py awq-check OUT FORMAT GROUP
                                          AWQ's weights in OUT have a smaller
                                          weighted error than RTN's
+    rtn_reference.py mixed-check OUT.mlir FRACTION
+                                         the weights tx-quantize's mixed plan
+                                         (int4 g32 base, int8 g32 high) put
+                                         in int8 are the ones this file's
+                                         ranking picks
     rtn_reference.py check DIR OUT FORMAT GROUP SYMMETRIC
                                          compares the codes, scales and zero
                                          points tx-quantize wrote to OUT (and
@@ -278,6 +283,47 @@ def awq_check(out, fmt, group):
     print(f"awq {fmt} g{group}: better than rtn on {better} linears")
 
 
+def weighted_error(w, bits, group, sq_mean):
+    codes, scales, _ = rtn_int(w, bits, group, True)
+    k = w.shape[1]
+    deq = (codes.astype(np.float32) - 2 ** (bits - 1)) * \
+        np.repeat(scales.astype(np.float32), group, axis=1)[:, :k]
+    return float(((deq.astype(np.float64) - w) ** 2 * sq_mean[None, :]).sum())
+
+
+def mixed_check(out_mlir, fraction):
+    """The mixed plan: rank by (error int4 - error int8) / extra bytes,
+    move them best first while the moved ones hold at most `fraction` of
+    the parameters (skipping those that do not fit)."""
+    fraction = float(fraction)
+    ranked, total = [], 0
+    for name, w in weights().items():
+        n, k = w.shape
+        _, sq_mean = activation_stats()[name]
+        groups = -(-k // 32)
+        extra = (n * k + 2 * n * groups) - (n * k // 2 + 2 * n * groups)
+        gain = (weighted_error(w, 4, 32, sq_mean) -
+                weighted_error(w, 8, 32, sq_mean)) / extra
+        ranked.append((gain, name, n * k))
+        total += n * k
+    ranked.sort(key=lambda t: -t[0])
+    want, moved = set(), 0
+    for gain, name, params in ranked:
+        if moved + params > fraction * total * (1 + 1e-9):
+            continue
+        want.add(name)
+        moved += params
+    with open(out_mlir) as f:
+        text = f.read()
+    got8 = set(re.findall(r'tx.weight "(\w+)\.int8g32\.codes"', text))
+    got4 = set(re.findall(r'tx.weight "(\w+)\.int4g32\.codes"', text))
+    print("ranking: " + ", ".join(f"{n} {g:.4g}" for g, n, _ in ranked))
+    if got8 != want or got4 != set(weights()) - want:
+        sys.exit(f"mixed {fraction}: int8 {sorted(got8)}, int4 {sorted(got4)};"
+                 f" expected int8 {sorted(want)}")
+    print(f"mixed {fraction}: int8 {sorted(got8)} as expected")
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "make":
         make(sys.argv[2])
@@ -285,5 +331,7 @@ if __name__ == "__main__":
         stats(sys.argv[2])
     elif sys.argv[1] == "awq-check":
         awq_check(*sys.argv[2:5])
+    elif sys.argv[1] == "mixed-check":
+        mixed_check(*sys.argv[2:4])
     else:
         check(*sys.argv[2:7])
