@@ -340,17 +340,14 @@ extern "C" void txc_attention_f32(
     int64_t window, int64_t sinks, int64_t explicitMask, int32_t explicitKind,
     int64_t mStrideB, int64_t mStrideH, int64_t mStrideQ, int64_t mStrideK,
     int64_t blockTable, int64_t blockSize, int64_t tableStride) {
-  const int64_t sizes[7] = {batch, heads,   kvHeads, queries,
-                            keys,  headDim, valueDim};
-  const int64_t strides[4][4] = {{qStrideB, qStrideH, qStrideS, qStrideD},
-                                 {kStrideB, kStrideH, kStrideS, kStrideD},
-                                 {vStrideB, vStrideH, vStrideS, vStrideD},
-                                 {oStrideB, oStrideH, oStrideS, oStrideD}};
-  const int64_t maskStrides[4] = {mStrideB, mStrideH, mStrideQ, mStrideK};
-  txc::kernels::attentionF32(paramsFromArgs(
-      query, key, value, out, sizes, strides, scale, maskKind, window, sinks,
-      explicitMask, explicitKind, maskStrides, blockTable, blockSize,
-      tableStride));
+  txc_attention_kvq(query, key, value, out, batch, heads, kvHeads, queries,
+                    keys, headDim, valueDim, qStrideB, qStrideH, qStrideS,
+                    qStrideD, kStrideB, kStrideH, kStrideS, kStrideD, vStrideB,
+                    vStrideH, vStrideS, vStrideD, oStrideB, oStrideH, oStrideS,
+                    oStrideD, scale, maskKind, window, sinks, explicitMask,
+                    explicitKind, mStrideB, mStrideH, mStrideQ, mStrideK,
+                    blockTable, blockSize, tableStride,
+                    static_cast<int32_t>(txc::kernels::KVFormat::F32));
 }
 
 extern "C" void txc_attention_kvq(
@@ -373,12 +370,15 @@ extern "C" void txc_attention_kvq(
                                  {vStrideB, vStrideH, vStrideS, vStrideD},
                                  {oStrideB, oStrideH, oStrideS, oStrideD}};
   const int64_t maskStrides[4] = {mStrideB, mStrideH, mStrideQ, mStrideK};
+  const bool dense = kvFormat == static_cast<int32_t>(KVFormat::F32);
   AttentionParams p = paramsFromArgs(
-      query, 0, 0, out, sizes, strides, scale, maskKind, window, sinks,
-      explicitMask, explicitKind, maskStrides, blockTable, blockSize,
-      tableStride);
-  p.kvFormat = static_cast<KVFormat>(kvFormat);
-  p.keyCodes = reinterpret_cast<const uint8_t *>(key);
-  p.valueCodes = reinterpret_cast<const uint8_t *>(value);
+      query, dense ? key : 0, dense ? value : 0, out, sizes, strides, scale,
+      maskKind, window, sinks, explicitMask, explicitKind, maskStrides,
+      blockTable, blockSize, tableStride);
+  if (!dense) {
+    p.kvFormat = static_cast<KVFormat>(kvFormat);
+    p.keyCodes = reinterpret_cast<const uint8_t *>(key);
+    p.valueCodes = reinterpret_cast<const uint8_t *>(value);
+  }
   attentionF32(p);
 }

@@ -114,7 +114,8 @@ void txc_attention_f32(
 
 /// The same over a quantized KV cache: `key` and `value` point at rows of
 /// codes and scales (AttentionParams::keyCodes / valueCodes), their strides
-/// are in bytes, and `kvFormat` is a KVFormat value (1 int8, 2 fp8).
+/// are in bytes, and `kvFormat` is a KVFormat value (1 int8, 2 fp8; 0 f32
+/// is txc_attention_f32, which calls this).
 void txc_attention_kvq(
     int64_t query, int64_t key, int64_t value, int64_t out, int64_t batch,
     int64_t heads, int64_t kvHeads, int64_t queries, int64_t keys,
