@@ -262,6 +262,10 @@ def fmt(err):
 
 
 def main():
+    if len(sys.argv) < 2 or sys.argv[1].startswith("-") and \
+            sys.argv[1] != "--bad":
+        print(__doc__)
+        return 2
     if sys.argv[1] == "--bad":
         onnx.save(bad_model(sys.argv[2]), sys.argv[3])
         return 0
