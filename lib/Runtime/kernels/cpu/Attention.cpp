@@ -102,7 +102,8 @@ struct Scratch {
 #define TXC_ATTENTION_VECTOR 1
 
 #pragma clang attribute push(                                                  \
-    __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))),    \
+    __attribute__((                                                            \
+        target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c"))),          \
     apply_to = function)
 namespace {
 namespace avx512 {
@@ -115,7 +116,7 @@ constexpr int kQkKeys = 8, kQkVecs = 3, kPvRows = 6, kPvVecs = 4;
 } // namespace
 #pragma clang attribute pop
 
-#pragma clang attribute push(__attribute__((target("avx2,fma"))),              \
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))),         \
                              apply_to = function)
 namespace {
 namespace avx2 {
@@ -158,12 +159,14 @@ bool attentionIsaSupported(AttentionIsa isa) {
     return true;
 #ifdef TXC_ATTENTION_HAVE_X86
   if (isa == AttentionIsa::Avx2)
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+           __builtin_cpu_supports("f16c");
   if (isa == AttentionIsa::Avx512)
     return __builtin_cpu_supports("avx512f") &&
            __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512vl");
+           __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("f16c");
 #endif
   return false;
 }
