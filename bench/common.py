@@ -1,5 +1,6 @@
-"""What the CPU benchmarks share: paths, the benchmark model's sizes, and
-the machine probes (peak_flops.c, membw.c) compiled and run on the spot."""
+"""What the CPU benchmarks share: paths, the benchmark model's sizes, the
+machine probes (peak_flops.c, membw.c) compiled and run on the spot, the
+CPU facts and the seeded prompts."""
 import os
 import subprocess
 
@@ -30,3 +31,55 @@ def probe(name, threads, work, runs=1):
         return best
     except (OSError, subprocess.CalledProcessError, ValueError, IndexError):
         return None
+
+
+def cpu_facts():
+    """(CPU model, the vector ISA from /proc/cpuinfo's flags)."""
+    model, flags = "unknown", set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and model == "unknown":
+                    model = value.strip()
+                elif key.strip() == "flags" and not flags:
+                    flags = set(value.split())
+    except OSError:
+        pass
+    isa = [f for f in ("avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni",
+                       "avx2", "fma") if f in flags]
+    return model, " ".join(isa) or "no AVX2"
+
+
+def measure_machine(threads, work, peak_runs=3, load=None, log=print):
+    """cpu_facts, then bandwidth (membw.c, best of 3) and f32 FMA peak
+    (peak_flops.c, best of `peak_runs`) in bytes/s and FLOP/s (None when
+    not measured), with the `machine:` line printed (the load average when
+    given). Returns (cpu, isa, bandwidth, peak)."""
+    cpu, isa = cpu_facts()
+    log("measuring the machine (bench/membw.c, bench/peak_flops.c)")
+    bw = probe("membw", threads, work, runs=3)
+    bw = bw * 1e9 if bw else None
+    peak = probe("peak_flops", threads, work, runs=peak_runs)
+    peak = peak * 1e9 if peak else None
+    print(f"machine: {cpu}; ISA {isa}; {os.cpu_count()} cores, "
+          f"{threads} threads; read bandwidth "
+          + (f"{bw / 1e9:.1f} GB/s" if bw else "not measured")
+          + "; f32 FMA peak "
+          + (f"{peak / 1e9:.0f} GFLOP/s" if peak else "not measured")
+          + (f"; load average {load:.2f}" if load is not None else ""),
+          flush=True)
+    return cpu, isa, bw, peak
+
+
+def random_prompt(directory, context):
+    """The seeded random prompt of `context` tokens (CONFIG's vocabulary)
+    the decode benchmarks share, saved as DIRECTORY/prompt.npy; returns
+    (prompt [1, context] int64, its path)."""
+    import numpy as np
+    os.makedirs(directory, exist_ok=True)
+    rng = np.random.default_rng([0, context])
+    prompt = rng.integers(0, CONFIG["vocab"], (1, context), dtype=np.int64)
+    path = os.path.join(directory, "prompt.npy")
+    np.save(path, prompt)
+    return prompt, path

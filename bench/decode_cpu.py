@@ -54,7 +54,7 @@ import time
 
 import numpy as np
 
-from common import CONFIG, GEN, ROOT, probe
+from common import CONFIG, GEN, ROOT, probe, random_prompt
 MARGIN = 64  # cache positions beyond context + new tokens
 DTYPE_BYTES = {1: 4, 2: 1, 3: 1, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8,
                16: 2}  # onnx.TensorProto data types
@@ -176,12 +176,7 @@ def main():
 
     for context in args.contexts:
         d = os.path.join(args.work, f"ctx{context}")
-        os.makedirs(d, exist_ok=True)
-        rng = np.random.default_rng([0, context])
-        prompt = rng.integers(0, CONFIG["vocab"], (1, context),
-                              dtype=np.int64)
-        prompt_path = os.path.join(d, "prompt.npy")
-        np.save(prompt_path, prompt)
+        prompt, prompt_path = random_prompt(d, context)
         so = os.path.join(d, "out", "model.so")
         max_seq = context + args.new_tokens + MARGIN
         t0 = time.perf_counter()

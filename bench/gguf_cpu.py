@@ -77,7 +77,7 @@ import time
 
 import numpy as np
 
-from common import ROOT, probe
+from common import ROOT, measure_machine
 
 LLAMA_CPP_PYTHON = "0.3.36"
 DATA = os.path.join(ROOT, "build-data")
@@ -149,24 +149,6 @@ def kv_bytes(m, positions):
 
 
 # --- the machine ------------------------------------------------------------
-
-def cpu_facts():
-    """(CPU model, the vector ISA from /proc/cpuinfo's flags)."""
-    model, flags = "unknown", set()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                if key.strip() == "model name" and model == "unknown":
-                    model = value.strip()
-                elif key.strip() == "flags" and not flags:
-                    flags = set(value.split())
-    except OSError:
-        pass
-    isa = [f for f in ("avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni",
-                       "avx2", "fma") if f in flags]
-    return model, " ".join(isa) or "no AVX2"
-
 
 # --- llama.cpp --------------------------------------------------------------
 
@@ -315,18 +297,8 @@ def main():
     os.makedirs(args.work, exist_ok=True)
     llama = args.llama_batched_bench or build_llama_tool()
 
-    cpu, isa = cpu_facts()
-    log("measuring the machine (bench/membw.c, bench/peak_flops.c)")
-    bw = probe("membw", args.threads, args.work, runs=3)
-    bw = bw * 1e9 if bw else None
-    peak = probe("peak_flops", args.threads, args.work, runs=1)
-    peak = peak * 1e9 if peak else None
-    print(f"machine: {cpu}; ISA {isa}; {os.cpu_count()} cores, "
-          f"{args.threads} threads; read bandwidth "
-          + (f"{bw / 1e9:.1f} GB/s" if bw else "not measured")
-          + "; f32 FMA peak "
-          + (f"{peak / 1e9:.0f} GFLOP/s" if peak else "not measured"),
-          flush=True)
+    cpu, isa, bw, peak = measure_machine(args.threads, args.work,
+                                         peak_runs=1, log=log)
     print(f"model: {os.path.basename(model)} ({m['name']}, {m['arch']}, "
           f"{m['layers']} layers, {m['heads']}/{m['kv_heads']} heads x "
           f"{m['head_dim']}, vocab {m['vocab']}); {m['params'] / 1e6:.1f}M "

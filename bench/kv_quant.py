@@ -46,8 +46,7 @@ import sys
 
 import numpy as np
 
-from common import ROOT, probe
-from gguf_cpu import cpu_facts
+from common import ROOT, cpu_facts, probe
 
 DECODE = re.compile(r"^decode: .* ([0-9.]+) ms/step", re.M)
 KV = re.compile(r"^kv cache: (\w+), ([0-9]+) bytes/token", re.M)

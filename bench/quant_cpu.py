@@ -100,9 +100,8 @@ import time
 
 import numpy as np
 
-from common import CONFIG, GEN, ROOT, probe
+from common import CONFIG, GEN, ROOT, measure_machine, random_prompt
 from decode_cpu import OrtDecoder, kv_bytes, weight_bytes
-from gguf_cpu import cpu_facts
 from prefill_cpu import model_flops
 
 MARGIN = 64  # cache positions beyond the longest test
@@ -312,19 +311,8 @@ def main():
     os.makedirs(args.work, exist_ok=True)
     load_before = load()
 
-    cpu, isa = cpu_facts()
-    log("measuring the machine (bench/membw.c, bench/peak_flops.c)")
-    bw = probe("membw", args.threads, args.work, runs=3)
-    bw = bw * 1e9 if bw else None
-    peak = probe("peak_flops", args.threads, args.work, runs=3)
-    peak = peak * 1e9 if peak else None
-    print(f"machine: {cpu}; ISA {isa}; {os.cpu_count()} cores, "
-          f"{args.threads} threads; read bandwidth "
-          + (f"{bw / 1e9:.1f} GB/s" if bw else "not measured")
-          + "; f32 FMA peak "
-          + (f"{peak / 1e9:.0f} GFLOP/s" if peak else "not measured")
-          + (f"; load average {load_before:.2f}" if load_before is not None
-             else ""), flush=True)
+    cpu, isa, bw, peak = measure_machine(args.threads, args.work,
+                                         load=load_before, log=log)
 
     model = os.path.join(args.work, "llama100m-decode.onnx")
     cmd = [sys.executable, GEN, "llama", "--past-kv", "--dynamic",
@@ -388,12 +376,7 @@ def main():
     results = []
     for context in args.contexts:
         d = os.path.join(args.work, f"ctx{context}")
-        os.makedirs(d, exist_ok=True)
-        rng = np.random.default_rng([0, context])
-        prompt = rng.integers(0, CONFIG["vocab"], (1, context),
-                              dtype=np.int64)
-        prompt_path = os.path.join(d, "prompt.npy")
-        np.save(prompt_path, prompt)
+        prompt, prompt_path = random_prompt(d, context)
         log(f"context {context}: onnxruntime prefills (not timed)")
         past = {}
         for name, dec in ort.items():
