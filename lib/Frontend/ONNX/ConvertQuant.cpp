@@ -97,6 +97,16 @@ FailureOr<QuantLayout> quantLayout(NodeContext &ctx, ArrayRef<int64_t> shape,
   return layout;
 }
 
+/// quantLayout for a run-time input `x` (Quantize/DequantizeLinear of
+/// values): per-axis and blocked scales need its static shape.
+FailureOr<QuantLayout> runtimeLayout(NodeContext &ctx, Value x,
+                                     const HostTensor &scale) {
+  SmallVector<int64_t> shape = shapeOf(x);
+  if (llvm::any_of(shape, ShapedType::isDynamic) && product(scale.shape) != 1)
+    return ctx.fail("per-axis and blocked scales need a static input shape");
+  return quantLayout(ctx, shape, scale.shape);
+}
+
 /// Index into the scale of the element at `index` of the data.
 int64_t paramIndex(const QuantLayout &layout, ArrayRef<int64_t> index,
                    ArrayRef<int64_t> shape) {
@@ -263,10 +273,7 @@ LogicalResult convertDequantizeLinear(NodeContext &ctx) {
     return success();
   }
   Value x = ctx.input(0);
-  SmallVector<int64_t> shape = shapeOf(x);
-  if (llvm::any_of(shape, ShapedType::isDynamic) && product(scale->shape) != 1)
-    return ctx.fail("per-axis and blocked scales need a static input shape");
-  FailureOr<QuantLayout> layout = quantLayout(ctx, shape, scale->shape);
+  FailureOr<QuantLayout> layout = runtimeLayout(ctx, x, *scale);
   if (failed(layout))
     return failure();
   Type f32 = ctx.b.getF32Type();
@@ -312,10 +319,7 @@ LogicalResult convertQuantizeLinear(NodeContext &ctx) {
   if (ctx.hasInput(2) && !zero)
     return ctx.failNotConstant(2, "the zero point");
   Value x = ctx.input(0);
-  SmallVector<int64_t> shape = shapeOf(x);
-  if (llvm::any_of(shape, ShapedType::isDynamic) && product(scale->shape) != 1)
-    return ctx.fail("per-axis and blocked scales need a static input shape");
-  FailureOr<QuantLayout> layout = quantLayout(ctx, shape, scale->shape);
+  FailureOr<QuantLayout> layout = runtimeLayout(ctx, x, *scale);
   if (failed(layout))
     return failure();
   Type f32 = ctx.b.getF32Type();
