@@ -108,10 +108,33 @@
 #define TXC_GEN_BLOCK_TABLE "block_table"
 #define TXC_GEN_LOGITS "logits"
 /** How the cache stores keys and values: "f32" (the default when absent:
- *  an f32 cache of the shape above), or "int8" / "fp8" (an i8 cache whose
+ *  an f32 cache of the shape above), "int8" / "fp8" (an i8 cache whose
  *  last dimension is head_dim + 4: each row of head_dim codes followed by
- *  its f32 scale; docs/backend-cpu.md). */
+ *  its f32 scale; docs/backend-cpu.md), or "int4" (below). */
 #define TXC_GEN_KV_FORMAT "kv_format"
+/** "int4" only (KIVI-style): the tokens a key group spans, which is also the
+ *  channels a value group spans (a power of two dividing head_dim), and the
+ *  most recent tokens kept in f32 (the "residual"). The cache is i8 of
+ *  shape [layers, 2, batch, kv_heads, TXC_KV_INT4_SLOTS(capacity, head_dim,
+ *  group, residual), TXC_KV_INT4_ROW(head_dim, group)]: per (layer, keys or
+ *  values, batch row, head) first an f32 ring of TXC_KV_INT4_RING_ROWS
+ *  rows for the recent tokens, then one slot per position (key groups of
+ *  `group` tokens: group x head_dim / 2 code bytes, then head_dim f32
+ *  scales and head_dim f32 minimums per channel; value slots: head_dim / 2
+ *  code bytes, then an f32 scale and minimum per group of channels).
+ *  docs/backend-cpu.md has the details. */
+#define TXC_GEN_KV_GROUP "kv_group"
+#define TXC_GEN_KV_RESIDUAL "kv_residual"
+/** Bytes of one slot of an int4 cache. */
+#define TXC_KV_INT4_ROW(headDim, group) ((headDim) / 2 + 8 * (headDim) / (group))
+/** Rows of the f32 ring of recent tokens. */
+#define TXC_KV_INT4_RING_ROWS(group, residual) ((residual) + (group))
+/** Slots per (layer, keys or values, batch row, head): the ring, rounded
+ *  up to whole slots, and one per position. */
+#define TXC_KV_INT4_SLOTS(capacity, headDim, group, residual)                 \
+  ((capacity) + (TXC_KV_INT4_RING_ROWS(group, residual) * 4 * (headDim) +     \
+                 TXC_KV_INT4_ROW(headDim, group) - 1) /                       \
+                    TXC_KV_INT4_ROW(headDim, group))
 
 /*===-- Layouts -----------------------------------------------------------===*/
 

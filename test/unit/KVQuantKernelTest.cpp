@@ -316,3 +316,185 @@ TEST(KVQuantKernel, AttentionOverPagedQuantizedCache) {
     checkAgainstDequantized(pr);
   }
 }
+
+namespace {
+
+/// A reference KIVI quantizer: `x` (count values at stride) replaced by
+/// min + scale * code, min..max in 15 steps, ties to even.
+void int4RoundTrip(float *x, int64_t stride, int64_t count) {
+  float lo = x[0], hi = x[0];
+  for (int64_t i = 1; i < count; ++i) {
+    lo = std::min(lo, x[i * stride]);
+    hi = std::max(hi, x[i * stride]);
+  }
+  const float scale = (hi - lo) / 15.0f;
+  for (int64_t i = 0; i < count; ++i) {
+    float code = 0.0f;
+    if (scale > 0.0f)
+      code = std::min(15.0f, std::max(0.0f, std::nearbyint(
+                                                (x[i * stride] - lo) / scale)));
+    x[i * stride] = code * scale + lo;
+  }
+}
+
+struct Int4Case {
+  int64_t batch, heads, kvHeads, d, group, residual;
+};
+
+/// Feeds a sequence of appends (a prefill chunk, single decode steps, a
+/// second chunk) into an int4 cache and, after each, checks attention over
+/// it (one query and a causal chunk of queries, every instruction set)
+/// against f32 attention over a reference: the whole f32 history with the
+/// key groups and value rows older than the residual window replaced by
+/// their reference round trip. With a residual covering every position the
+/// result must equal f32 attention bit for bit.
+void checkInt4Cache(const Int4Case &c) {
+  std::mt19937 rng(23);
+  const int64_t d = c.d, g = c.group, cap = 160;
+  const KVInt4Layout layout{d, g, c.residual};
+  const int64_t slot = layout.slot(),
+                slots = TXC_KV_INT4_SLOTS(cap, d, g, c.residual);
+  ASSERT_EQ(slots, cap + layout.ringSlots());
+  const int64_t c4 = slot, c3 = slots * c4, c2 = c.kvHeads * c3,
+                c1 = c.batch * c2, c0 = 2 * c1;
+  std::vector<uint8_t> cache(c0, 0xa5);
+  // The f32 history [kv][batch][head][position][d].
+  std::vector<float> history(2 * c.batch * c.kvHeads * cap * d);
+  auto hist = [&](int kv, int64_t b, int64_t h, int64_t j) {
+    return &history[(((kv * c.batch + b) * c.kvHeads + h) * cap + j) * d];
+  };
+  const int32_t word = kvFormatWord(KVFormat::Int4, g, c.residual);
+  ASSERT_EQ(kvFormatKind(word), KVFormat::Int4);
+  ASSERT_EQ(kvFormatGroup(word), g);
+  ASSERT_EQ(kvFormatResidual(word), c.residual);
+  std::vector<std::pair<int64_t, int64_t>> appends = {{0, 37}};
+  for (int64_t j = 37; j < 120; ++j)
+    appends.push_back({j, 1});
+  appends.push_back({120, 33});
+  for (auto [pos, seq] : appends) {
+    for (int kv = 0; kv < 2; ++kv) {
+      // New rows [batch, heads, seq, d], keys with an outlier channel.
+      std::vector<float> src = randomRow(rng, c.batch * c.kvHeads * seq * d,
+                                         kv ? 0.7f : 1.5f);
+      for (int64_t b = 0; b < c.batch; ++b)
+        for (int64_t h = 0; h < c.kvHeads; ++h)
+          for (int64_t s = 0; s < seq; ++s) {
+            float *row = &src[((b * c.kvHeads + h) * seq + s) * d];
+            if (!kv)
+              row[5] *= 8.0f;
+            std::copy(row, row + d, hist(kv, b, h, pos + s));
+          }
+      txc_kv_quant_append(int64_t(reinterpret_cast<intptr_t>(src.data())),
+                          c.batch, c.kvHeads, seq, d, c.kvHeads * seq * d,
+                          seq * d, d, 1,
+                          int64_t(reinterpret_cast<intptr_t>(cache.data())),
+                          c0, c1, c2, c3, c4, /*layer=*/0, kv, pos, word, 0, 0,
+                          0);
+    }
+    const int64_t n = pos + seq, qEnd = layout.quantizedEnd(n);
+    // The reference cache [batch, head, n, d] per kv.
+    std::vector<float> ref[2];
+    for (int kv = 0; kv < 2; ++kv) {
+      ref[kv].resize(c.batch * c.kvHeads * n * d);
+      for (int64_t b = 0; b < c.batch; ++b)
+        for (int64_t h = 0; h < c.kvHeads; ++h) {
+          float *r = &ref[kv][(b * c.kvHeads + h) * n * d];
+          std::copy(hist(kv, b, h, 0), hist(kv, b, h, n), r);
+          for (int64_t j0 = 0; j0 < qEnd; j0 += g) {
+            if (kv == 0) {
+              for (int64_t x = 0; x < d; ++x)
+                int4RoundTrip(r + j0 * d + x, d, g);
+              continue;
+            }
+            for (int64_t j = j0; j < j0 + g; ++j)
+              for (int64_t x0 = 0; x0 < d; x0 += g)
+                int4RoundTrip(r + j * d + x0, 1, g);
+          }
+        }
+    }
+    if (seq == 1 && pos % 17 != 0 && pos != 119)
+      continue; // check a sample of the decode steps
+    for (int64_t queries : {int64_t(1), std::min<int64_t>(seq, 6)}) {
+      std::vector<float> q =
+          randomRow(rng, c.batch * c.heads * queries * d, 1.0f);
+      AttentionParams p;
+      p.query = q.data();
+      p.batch = c.batch;
+      p.heads = c.heads;
+      p.kvHeads = c.kvHeads;
+      p.queries = queries;
+      p.keys = n;
+      p.headDim = p.valueDim = d;
+      const int64_t qs[4] = {c.heads * queries * d, queries * d, d, 1};
+      std::copy(qs, qs + 4, p.queryStrides);
+      std::copy(qs, qs + 4, p.outStrides);
+      p.scale = 1.0f / std::sqrt(float(d));
+      p.mask = AttentionMask::Causal;
+      for (AttentionIsa isa : supportedIsas()) {
+        std::vector<float> want(q.size()), got(q.size(), std::nanf(""));
+        AttentionParams pf = p;
+        pf.key = ref[0].data();
+        pf.value = ref[1].data();
+        const int64_t fs[4] = {c.kvHeads * n * d, n * d, d, 1};
+        std::copy(fs, fs + 4, pf.keyStrides);
+        std::copy(fs, fs + 4, pf.valueStrides);
+        pf.out = want.data();
+        attentionF32(pf, isa);
+        AttentionParams pq = p;
+        pq.kvFormat = KVFormat::Int4;
+        pq.kvGroup = g;
+        pq.kvResidual = c.residual;
+        pq.keyCodes = cache.data();
+        pq.valueCodes = cache.data() + c1;
+        const int64_t bs[4] = {c2, c3, c4, 1};
+        std::copy(bs, bs + 4, pq.keyStrides);
+        std::copy(bs, bs + 4, pq.valueStrides);
+        pq.out = got.data();
+        attentionF32(pq, isa);
+        std::string where = "d " + std::to_string(d) + " group " +
+                            std::to_string(g) + " residual " +
+                            std::to_string(c.residual) + " n " +
+                            std::to_string(n) + " queries " +
+                            std::to_string(queries) + " isa " +
+                            std::to_string(int(isa));
+        for (size_t i = 0; i < want.size(); ++i) {
+          if (qEnd == 0)
+            ASSERT_EQ(got[i], want[i]) << where << " at " << i;
+          else
+            ASSERT_NEAR(got[i], want[i], 2e-5f + 2e-5f * std::fabs(want[i]))
+                << where << " at " << i;
+        }
+      }
+    }
+  }
+}
+
+} // namespace
+
+TEST(KVQuantKernel, Int4CacheMatchesReferenceQuantizer) {
+  // GQA over two batch rows; groups of 16 and 32; a small residual, none,
+  // and one covering every position (exact).
+  checkInt4Cache({2, 4, 2, 64, 32, 24});
+  checkInt4Cache({1, 3, 1, 48, 16, 0});
+  checkInt4Cache({1, 2, 2, 32, 8, 40});
+  checkInt4Cache({2, 2, 1, 64, 16, 1000});
+}
+
+TEST(KVQuantKernel, Int4FormatWordAndLayout) {
+  const int32_t word = kvFormatWord(KVFormat::Int4, 32, 128);
+  EXPECT_EQ(kvFormatKind(word), KVFormat::Int4);
+  EXPECT_EQ(kvFormatGroup(word), 32);
+  EXPECT_EQ(kvFormatResidual(word), 128);
+  EXPECT_EQ(kvFormatWord(KVFormat::Int8), 1);
+  EXPECT_EQ(kvFormatWord(KVFormat::Fp8), 2);
+  // head_dim 64, group 32: 32 code bytes + 16 bytes of ranges per slot; a
+  // ring of 160 f32 rows (40960 bytes) takes 854 slots.
+  KVInt4Layout l{64, 32, 128};
+  EXPECT_EQ(l.slot(), 48);
+  EXPECT_EQ(l.ringRows(), 160);
+  EXPECT_EQ(l.ringSlots(), 854);
+  EXPECT_EQ(l.quantizedEnd(128), 0);
+  EXPECT_EQ(l.quantizedEnd(159), 0);
+  EXPECT_EQ(l.quantizedEnd(160), 32);
+  EXPECT_EQ(l.quantizedEnd(1000), 864);
+}

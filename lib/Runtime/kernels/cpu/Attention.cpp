@@ -26,6 +26,8 @@
 // each key's scale multiplies its row of S^T after step 1 and each value's
 // scale its row of P^T after the row sums of step 3, so the cache is read
 // as codes (a quarter of the f32 bytes) and never dequantized as a whole.
+// An int4 (KIVI) cache's block is decoded to f32 in the same scratch,
+// scales and minimums applied, recent positions copied from its f32 ring.
 // The S x S
 // score matrix is never formed: per task the scratch is one key block of
 // scores. The order of every reduction depends only on the shapes, so
@@ -379,7 +381,9 @@ extern "C" void txc_attention_kvq(
       maskKind, window, sinks, explicitMask, explicitKind, maskStrides,
       blockTable, blockSize, tableStride);
   if (!dense) {
-    p.kvFormat = static_cast<KVFormat>(kvFormat);
+    p.kvFormat = kvFormatKind(kvFormat);
+    p.kvGroup = kvFormatGroup(kvFormat);
+    p.kvResidual = kvFormatResidual(kvFormat);
     p.keyCodes = reinterpret_cast<const uint8_t *>(key);
     p.valueCodes = reinterpret_cast<const uint8_t *>(value);
   }

@@ -73,6 +73,10 @@ struct AttentionParams {
   /// is ignored).
   KVFormat kvFormat = KVFormat::F32;
   const uint8_t *keyCodes = nullptr, *valueCodes = nullptr;
+  /// Int4 (contiguous caches only): the KIVI group and residual
+  /// (KVInt4Layout); keyStrides[2] / valueStrides[2] are the slot size, and
+  /// `keys` is the number of positions the cache holds.
+  int64_t kvGroup = 1, kvResidual = 0;
 };
 
 /// Whether this CPU can run the code for `isa` (Auto and Scalar: always).
@@ -114,8 +118,9 @@ void txc_attention_f32(
 
 /// The same over a quantized KV cache: `key` and `value` point at rows of
 /// codes and scales (AttentionParams::keyCodes / valueCodes), their strides
-/// are in bytes, and `kvFormat` is a KVFormat value (1 int8, 2 fp8; 0 f32
-/// is txc_attention_f32, which calls this).
+/// are in bytes, and `kvFormat` is a format word (kvFormatWord: int8, fp8,
+/// int4 with its group and residual; 0 f32 is txc_attention_f32, which calls
+/// this).
 void txc_attention_kvq(
     int64_t query, int64_t key, int64_t value, int64_t out, int64_t batch,
     int64_t heads, int64_t kvHeads, int64_t queries, int64_t keys,

@@ -7,7 +7,9 @@
 // split over the kernels' pool. The loops are plain C++ (the compiler
 // vectorizes the int8 rounding, which uses the add-1.5*2^23 trick instead
 // of a library call); the append is a small share of a step next to the
-// attention that reads the whole cache.
+// attention that reads the whole cache. An int4 (KIVI) append quantizes
+// whole key groups as they leave the residual window, in parallel over
+// (batch row, head, group), and copies the new recent rows into the ring.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +19,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 using namespace txc::kernels;
 
@@ -82,9 +85,116 @@ void txc::kernels::kvQuantizeRow(KVFormat format, const float *src,
     dst[x] = kvFloatToE4M3(src[x * srcStride] / scale);
 }
 
+KVInt4Scale txc::kernels::kvInt4Range(const float *x, int64_t stride,
+                                      int64_t count) {
+  float lo = x[0], hi = x[0];
+  for (int64_t i = 1; i < count; ++i) {
+    lo = std::min(lo, x[i * stride]);
+    hi = std::max(hi, x[i * stride]);
+  }
+  return {(hi - lo) / 15.0f, lo};
+}
+
+uint8_t txc::kernels::kvInt4Code(float x, KVInt4Scale s) {
+  if (!(s.scale > 0.0f))
+    return 0;
+  float q = roundEven((x - s.min) / s.scale);
+  return static_cast<uint8_t>(std::min(15.0f, std::max(0.0f, q)));
+}
+
+namespace {
+
+/// kvQuantizeAppend for an int4 cache (contiguous).
+void appendInt4(const KVAppendParams &p) {
+  const int64_t d = p.headDim, g = p.group;
+  const KVInt4Layout layout{d, g, p.residual};
+  const int64_t ringRows = layout.ringRows(), ringSlots = layout.ringSlots();
+  const int64_t pos = p.position, n = p.position + p.seq;
+  const int64_t q0 = layout.quantizedEnd(pos), q1 = layout.quantizedEnd(n);
+  auto slab = [&](int64_t b, int64_t h) {
+    return p.dst + b * p.dstStrides[0] + h * p.dstStrides[1];
+  };
+  // Element x of position j's f32 row: the ring before the append, else
+  // the new rows.
+  auto source = [&](int64_t b, int64_t h, int64_t j, int64_t &stride) {
+    if (j < pos) {
+      stride = 1;
+      return reinterpret_cast<const float *>(slab(b, h)) + j % ringRows * d;
+    }
+    stride = p.srcStrides[3];
+    return p.src + b * p.srcStrides[0] + h * p.srcStrides[1] +
+           (j - pos) * p.srcStrides[2];
+  };
+  const int64_t groups = (q1 - q0) / g;
+  auto quantize = [&](int64_t begin, int64_t end) {
+    std::vector<float> tile(g * d);
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t unit = t % groups, h = (t / groups) % p.kvHeads,
+                    b = t / (groups * p.kvHeads);
+      const int64_t j0 = q0 + unit * g;
+      // The group's f32 rows [g tokens, d channels].
+      for (int64_t i = 0; i < g; ++i) {
+        int64_t stride;
+        const float *row = source(b, h, j0 + i, stride);
+        for (int64_t x = 0; x < d; ++x)
+          tile[i * d + x] = row[x * stride];
+      }
+      uint8_t *base = slab(b, h) + (ringSlots + j0) * p.dstStrides[2];
+      if (!p.values) {
+        // Keys: one range per channel over the group's tokens.
+        uint8_t *codes = base;
+        float *scales = reinterpret_cast<float *>(base + g * d / 2);
+        std::memset(codes, 0, g * d / 2);
+        for (int64_t x = 0; x < d; ++x) {
+          KVInt4Scale s = kvInt4Range(tile.data() + x, d, g);
+          std::memcpy(scales + x, &s.scale, sizeof(float));
+          std::memcpy(scales + d + x, &s.min, sizeof(float));
+          for (int64_t i = 0; i < g; ++i)
+            codes[i * d / 2 + x / 2] |= kvInt4Code(tile[i * d + x], s)
+                                        << (x % 2 * 4);
+        }
+        continue;
+      }
+      // Values: each token's slot, one range per group of channels.
+      for (int64_t i = 0; i < g; ++i) {
+        uint8_t *codes = base + i * p.dstStrides[2];
+        uint8_t *scales = codes + d / 2;
+        std::memset(codes, 0, d / 2);
+        for (int64_t x0 = 0; x0 < d; x0 += g) {
+          KVInt4Scale s = kvInt4Range(tile.data() + i * d + x0, 1, g);
+          std::memcpy(scales + x0 / g * 8, &s.scale, sizeof(float));
+          std::memcpy(scales + x0 / g * 8 + 4, &s.min, sizeof(float));
+          for (int64_t x = x0; x < x0 + g; ++x)
+            codes[x / 2] |= kvInt4Code(tile[i * d + x], s) << (x % 2 * 4);
+        }
+      }
+    }
+  };
+  const int64_t tasks = p.batch * p.kvHeads * groups;
+  if (tasks * g * d < (1 << 15))
+    quantize(0, tasks);
+  else
+    parallelFor(tasks, 1, [&](int64_t b, int64_t e) { quantize(b, e); });
+  // The new rows still in the residual window go to the ring (after the
+  // groups above have read the ring).
+  for (int64_t b = 0; b < p.batch; ++b)
+    for (int64_t h = 0; h < p.kvHeads; ++h)
+      for (int64_t j = std::max(pos, q1); j < n; ++j) {
+        int64_t stride;
+        const float *row = source(b, h, j, stride);
+        float *dst = reinterpret_cast<float *>(slab(b, h)) + j % ringRows * d;
+        for (int64_t x = 0; x < d; ++x)
+          dst[x] = row[x * stride];
+      }
+}
+
+} // namespace
+
 void txc::kernels::kvQuantizeAppend(const KVAppendParams &p) {
   if (p.batch <= 0 || p.kvHeads <= 0 || p.seq <= 0 || p.headDim <= 0)
     return;
+  if (p.format == KVFormat::Int4)
+    return appendInt4(p);
   const int64_t rows = p.batch * p.kvHeads * p.seq;
   auto body = [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
@@ -134,7 +244,10 @@ extern "C" void txc_kv_quant_append(
   p.dstStrides[1] = c3;
   p.dstStrides[2] = c4;
   p.position = position;
-  p.format = static_cast<KVFormat>(format);
+  p.format = kvFormatKind(format);
+  p.group = kvFormatGroup(format);
+  p.residual = kvFormatResidual(format);
+  p.values = kv != 0;
   p.blockTable = reinterpret_cast<const int32_t *>(blockTable);
   p.blockSize = blockSize;
   p.tableStride = tableStride;

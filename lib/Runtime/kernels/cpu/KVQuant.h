@@ -12,10 +12,21 @@
 // encoding here is a local copy of txc::quant::floatToE4M3 (unit-tested to
 // agree on every input class).
 //
+// An int4 cache (txc --kv-quant=int4) follows KIVI: keys are quantized per
+// channel over groups of `group` tokens, values per token over groups of
+// `group` channels, both asymmetric (code = rint((x - min) / scale), 4
+// bits, value = min + scale * code), and the most recent tokens stay in
+// f32: with n tokens cached, positions below kvInt4QuantizedEnd(n) (whole
+// key groups at least `residual` tokens old) are read from codes, the rest
+// from an f32 ring. KVInt4Layout says where everything lies
+// (TXC_KV_INT4_* in txc_model_format.h, shared with the compiler).
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef TXC_RUNTIME_KERNELS_CPU_KVQUANT_H
 #define TXC_RUNTIME_KERNELS_CPU_KVQUANT_H
+
+#include "txc-c/txc_model_format.h"
 
 #include <cstdint>
 
@@ -26,6 +37,51 @@ enum class KVFormat : int32_t {
   F32 = 0,  ///< f32 elements, strides in floats
   Int8 = 1, ///< rows of head_dim int8 codes + f32 scale, strides in bytes
   Fp8 = 2,  ///< rows of head_dim e4m3 codes + f32 scale, strides in bytes
+  Int4 = 3, ///< KIVI groups and an f32 ring (KVInt4Layout), strides in bytes
+};
+
+/// The format word compiled models pass to the kernels: bits 0-3 the
+/// KVFormat; for Int4 also bits 4-7 log2(group) and bits 8-31 the residual.
+constexpr int32_t kvFormatWord(KVFormat format, int64_t group = 1,
+                               int64_t residual = 0) {
+  int32_t log2 = 0;
+  while ((int64_t(1) << log2) < group)
+    ++log2;
+  return static_cast<int32_t>(format) |
+         (format == KVFormat::Int4
+              ? (log2 << 4) | static_cast<int32_t>(residual << 8)
+              : 0);
+}
+constexpr KVFormat kvFormatKind(int32_t word) {
+  return static_cast<KVFormat>(word & 15);
+}
+constexpr int64_t kvFormatGroup(int32_t word) {
+  return int64_t(1) << ((word >> 4) & 15);
+}
+constexpr int64_t kvFormatResidual(int32_t word) {
+  return static_cast<uint32_t>(word) >> 8;
+}
+
+/// Where an int4 cache keeps things within one (layer, keys or values,
+/// batch row, head) slab of `slot`-byte slots: the f32 ring of ringRows()
+/// rows of headDim floats at byte 0 (position j in row j % ringRows()),
+/// then position j's slot at slot ringSlots() + j. A key group g (positions
+/// [g group, (g + 1) group)) fills the slots of its positions with group x
+/// headDim / 2 code bytes (token-major, channels 2x and 2x + 1 in the low
+/// and high nibble of byte x), then headDim f32 scales and headDim f32
+/// minimums. A value slot holds headDim / 2 code bytes, then an f32 scale
+/// and minimum per group of channels.
+struct KVInt4Layout {
+  int64_t headDim = 0, group = 1, residual = 0;
+  int64_t slot() const { return TXC_KV_INT4_ROW(headDim, group); }
+  int64_t ringRows() const { return TXC_KV_INT4_RING_ROWS(group, residual); }
+  int64_t ringSlots() const {
+    return TXC_KV_INT4_SLOTS(0, headDim, group, residual);
+  }
+  /// The positions [0, end) held as codes when n tokens are cached.
+  int64_t quantizedEnd(int64_t n) const {
+    return n > residual ? (n - residual) / group * group : 0;
+  }
 };
 
 /// Bytes of one quantized row of `headDim` values.
@@ -57,12 +113,27 @@ struct KVAppendParams {
   int64_t dstStrides[3] = {};
   int64_t position = 0;
   KVFormat format = KVFormat::Int8;
+  int64_t group = 1, residual = 0; ///< Int4 only (contiguous caches)
+  bool values = false; ///< Int4: the rows are values (else keys)
   const int32_t *blockTable = nullptr;
   int64_t blockSize = 0, tableStride = 0;
 };
 
-/// Runs the append (rows in parallel when there are many).
+/// Runs the append (rows in parallel when there are many). For Int4 the
+/// cache must already hold positions [0, position) written by earlier
+/// appends (the ring holds the recent ones): key groups that the new
+/// length moves out of the residual window are quantized from the ring
+/// and the new rows, and the new rows still inside it go to the ring.
 void kvQuantizeAppend(const KVAppendParams &params);
+
+/// The asymmetric 4-bit scale of `count` values x[i * stride]: min..max in
+/// 15 steps (scale 0 when they are all equal).
+struct KVInt4Scale {
+  float scale, min;
+};
+KVInt4Scale kvInt4Range(const float *x, int64_t stride, int64_t count);
+/// The 4-bit code of x under `s` (0 when the scale is 0).
+uint8_t kvInt4Code(float x, KVInt4Scale s);
 
 } // namespace txc::kernels
 
@@ -70,8 +141,9 @@ extern "C" {
 /// The entry point compiled models call for tx.kv_append on a quantized
 /// cache (pointers as integers). `cache` points at element [0, 0, 0, 0, 0,
 /// 0] of the whole cache [layers, 2, batch or blocks, kvHeads, capacity or
-/// blockSize, headDim + 4] (i8) with strides c0..c5 in bytes; `layer` and
-/// `kv` (0 keys, 1 values) select the slab. `format` is a KVFormat value;
+/// blockSize, headDim + 4] (i8; Int4: [..., slots, slot bytes], see
+/// KVInt4Layout) with strides c0..c5 in bytes; `layer` and `kv` (0 keys, 1
+/// values) select the slab. `format` is a format word (kvFormatWord);
 /// `blockTable` 0 for a contiguous cache.
 void txc_kv_quant_append(int64_t src, int64_t batch, int64_t kvHeads,
                          int64_t seq, int64_t headDim, int64_t sStrideB,
