@@ -16,6 +16,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/ADT/BitVector.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -141,9 +142,43 @@ struct UseKVCachePass : public txc::impl::UseKVCachePassBase<UseKVCachePass> {
       return fail(module, "the block size (" + Twine(blockSize) +
                               ") must divide the capacity (" +
                               Twine(capacity) + ")");
-    if (kvQuant != "f32" && kvQuant != "int8" && kvQuant != "fp8")
-      return fail(module, "kv-quant must be f32, int8 or fp8, got '" +
+    if (kvQuant != "f32" && kvQuant != "int8" && kvQuant != "fp8" &&
+        kvQuant != "int4")
+      return fail(module, "kv-quant must be f32, int8, fp8 or int4, got '" +
                               Twine(kvQuant) + "' (txc --kv-quant)");
+    if (kvQuant == "int4") {
+      if (kvQuantGroup < 2 || !llvm::isPowerOf2_64(kvQuantGroup) ||
+          kvQuantGroup > (1 << 14))
+        return fail(module, "kv-quant-group must be a power of two from 2 to "
+                            "16384, got " +
+                                Twine(kvQuantGroup) +
+                                " (txc --kv-quant-group)");
+      if (kvQuantResidual < 0 || kvQuantResidual % kvQuantGroup != 0 ||
+          kvQuantResidual / kvQuantGroup > 4000)
+        return fail(module, "kv-quant-residual must be a multiple of "
+                            "kv-quant-group (" +
+                                Twine(kvQuantGroup) +
+                                ") from 0 to 4000 groups, got " +
+                                Twine(kvQuantResidual) +
+                                " (txc --kv-quant-residual)");
+      if (kvQuantBuffer != 0 &&
+          (kvQuantBuffer % kvQuantGroup != 0 ||
+           kvQuantBuffer < kvQuantResidual + kvQuantGroup ||
+           kvQuantBuffer / kvQuantGroup > 4095))
+        return fail(module, "kv-quant-buffer must be a multiple of "
+                            "kv-quant-group from residual + group to 4095 "
+                            "groups, got " +
+                                Twine(kvQuantBuffer));
+      if (capacity % kvQuantGroup != 0)
+        return fail(module, "kv-quant=int4 needs a capacity (" +
+                                Twine(capacity) +
+                                ") that is a multiple of kv-quant-group (" +
+                                Twine(kvQuantGroup) + ") (txc --max-seq)");
+      if (blockSize > 0)
+        return fail(module, "kv-quant=int4 needs a contiguous cache; it "
+                            "cannot be combined with block-size (txc "
+                            "--kv-block)");
+    }
     Block &entry = func.getBody().front();
 
     // Roles of the inputs, as the frontend recorded them.
@@ -371,10 +406,34 @@ struct UseKVCachePass : public txc::impl::UseKVCachePassBase<UseKVCachePass> {
     // The cache and the position inputs. A quantized cache has one scale
     // per (token, head) row of head_dim values.
     KVFormatAttr format;
-    if (kvQuant != "f32")
+    const int64_t headDim = kType.getDimSize(3);
+    if (kvQuant == "int4") {
+      if (headDim % 8 != 0 || headDim % kvQuantGroup != 0)
+        return fail(func, "kv-quant=int4 needs a head size that is a "
+                          "multiple of 8 and of kv-quant-group (" +
+                              Twine(kvQuantGroup) + "), got " +
+                              Twine(headDim) + " (txc --kv-quant-group)");
+      // The buffer covers the residual window, a partial group and one
+      // step (a padded prefill chunk the next step starts inside).
+      int64_t buffer = kvQuantBuffer;
+      if (buffer == 0)
+        buffer = kvQuantResidual + kvQuantGroup +
+                 (ShapedType::isDynamic(seq) ? capacity : seq);
+      buffer = (buffer + kvQuantGroup - 1) / kvQuantGroup * kvQuantGroup;
+      if (buffer / kvQuantGroup > 4095)
+        return fail(func, "kv-quant=int4: the f32 buffer of " +
+                              Twine(buffer) +
+                              " rows is more than 4095 groups; use a larger "
+                              "kv-quant-group or a shorter step (txc "
+                              "--prefill-chunk)");
+      format = KVFormatAttr::get(ctx, QuantKind::int4, kvQuantGroup,
+                                 QuantAxis::per_channel, kvQuantResidual,
+                                 buffer);
+    } else if (kvQuant != "f32") {
       format = KVFormatAttr::get(
           ctx, kvQuant == "int8" ? QuantKind::int8 : QuantKind::fp8_e4m3,
-          kType.getDimSize(3), QuantAxis::per_token);
+          headDim, QuantAxis::per_token, 0, 0);
+    }
     auto cacheType = KVCacheType::get(
         ctx, sites.size(), kType.getDimSize(1), capacity, kType.getDimSize(3),
         kType.getElementType(),

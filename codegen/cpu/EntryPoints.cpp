@@ -275,9 +275,17 @@ struct WeightsToArgumentsPass
             info[TXC_GEN_BLOCK_SIZE] = paged ? cache.getBlockSize() : 0;
             if (paged)
               info[TXC_GEN_BLOCK_TABLE] = "block_table";
-            if (tx::KVFormatAttr format = cache.getFormat())
+            if (tx::KVFormatAttr format = cache.getFormat()) {
               info[TXC_GEN_KV_FORMAT] =
-                  format.getKind() == tx::QuantKind::int8 ? "int8" : "fp8";
+                  format.getKind() == tx::QuantKind::int8   ? "int8"
+                  : format.getKind() == tx::QuantKind::int4 ? "int4"
+                                                            : "fp8";
+              if (format.getKind() == tx::QuantKind::int4) {
+                info[TXC_GEN_KV_GROUP] = format.getGroup();
+                info[TXC_GEN_KV_RESIDUAL] = format.getResidual();
+                info[TXC_GEN_KV_BUFFER] = format.getBufferRows();
+              }
+            }
           }
       }
       signature[TXC_META_GENERATION] = std::move(info);

@@ -12,6 +12,8 @@
 #include "mlir/Dialect/Bufferization/IR/DstBufferizableOpInterfaceImpl.h"
 #include "mlir/IR/DialectRegistry.h"
 
+#include "txc-c/txc_model_format.h"
+
 #include <cmath>
 
 using namespace mlir;
@@ -37,6 +39,16 @@ void TxCpuDialect::initialize() {
 /// Sizes that agree, or one of them dynamic.
 static bool compatible(int64_t a, int64_t b) {
   return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+/// Whether `word` is a KV format word the kernels read: 1 (int8), 2 (fp8),
+/// or int4 with a group from 2 to 2^14 (TXC_KV_INT4_WORD).
+static bool validKVFormatWord(int32_t word) {
+  if (word == TXC_KV_FORMAT_INT8 || word == TXC_KV_FORMAT_FP8)
+    return true;
+  const int32_t log2Group = (word >> 4) & 15;
+  return (word & 15) == TXC_KV_FORMAT_INT4 && word > 0 && log2Group >= 1 &&
+         log2Group <= 14;
 }
 
 LogicalResult AttentionOp::verify() {
@@ -75,14 +87,29 @@ LogicalResult AttentionOp::verify() {
     return emitOpError() << "expects i8 keys and values exactly when "
                             "'kv_format' is set";
   if (quantized) {
-    if (*getKvFormat() != 1 && *getKvFormat() != 2)
-      return emitOpError() << "expects 'kv_format' 1 (int8) or 2 (fp8), got "
-                           << *getKvFormat();
+    const int32_t word = *getKvFormat(), kind = word & 15;
+    if (!validKVFormatWord(word))
+      return emitOpError() << "expects 'kv_format' 1 (int8), 2 (fp8) or an "
+                              "int4 format word (txc_model_format.h), got "
+                           << word;
     if (!getKvLength())
       return emitOpError() << "expects kv_length with a quantized cache";
-    for (int64_t *last : {&k[3], &v[3]})
-      if (!ShapedType::isDynamic(*last))
-        *last -= 4;
+    if (kind == TXC_KV_FORMAT_INT4) {
+      // Slots of TXC_KV_INT4_ROW(D, group) bytes: compare D.
+      if (getBlockTable())
+        return emitOpError() << "expects no block table with an int4 cache";
+      const int64_t group = int64_t(1) << ((word >> 4) & 15);
+      if (ShapedType::isDynamic(q[3]) ||
+          !compatible(k[3], TXC_KV_INT4_ROW(q[3], group)) ||
+          !compatible(v[3], TXC_KV_INT4_ROW(q[3], group)))
+        return emitOpError() << "expects int4 key and value slots of "
+                                "TXC_KV_INT4_ROW(D, group) bytes";
+      k[3] = v[3] = q[3];
+    } else {
+      for (int64_t *last : {&k[3], &v[3]})
+        if (!ShapedType::isDynamic(*last))
+          *last -= 4;
+    }
   }
   const bool paged = static_cast<bool>(getBlockTable());
   if (paged) {
@@ -141,6 +168,7 @@ LogicalResult AttentionOp::verify() {
   return success();
 }
 
+
 //===----------------------------------------------------------------------===//
 // KVQuantAppendOp
 //===----------------------------------------------------------------------===//
@@ -158,19 +186,29 @@ LogicalResult KVQuantAppendOp::verify() {
                             "tensor operands and none with memref operands";
   auto source = cast<ShapedType>(getSource().getType());
   auto cache = cast<ShapedType>(getCache().getType());
+  const int32_t word = getKvFormat();
+  if (!validKVFormatWord(word))
+    return emitOpError() << "expects 'kv_format' 1 (int8), 2 (fp8) or an "
+                            "int4 format word (txc_model_format.h), got "
+                         << word;
+  const bool int4 = (word & 15) == TXC_KV_FORMAT_INT4;
+  const int64_t d = source.hasRank() && source.getRank() == 4
+                        ? source.getDimSize(3)
+                        : 0;
+  const int64_t row =
+      int4 ? TXC_KV_INT4_ROW(d, int64_t(1) << ((word >> 4) & 15)) : d + 4;
   if (!source.hasStaticShape() || source.getRank() != 4 ||
       !cache.hasStaticShape() || cache.getRank() != 6 ||
-      cache.getDimSize(5) != source.getDimSize(3) + 4 ||
+      cache.getDimSize(5) != row ||
       cache.getDimSize(3) != source.getDimSize(1))
     return emitOpError() << "expects a static source [B, Hkv, S, D] and "
                             "cache [layers, 2, B or blocks, Hkv, positions, "
-                            "D + 4]";
+                            "D + 4] (int4: slots of TXC_KV_INT4_ROW bytes)";
   const int64_t layer = getLayer(), kv = getKv();
   if (layer < 0 || layer >= cache.getDimSize(0) || kv < 0 || kv > 1)
     return emitOpError() << "expects a layer of the cache and kv 0 or 1";
-  if (getKvFormat() != 1 && getKvFormat() != 2)
-    return emitOpError() << "expects 'kv_format' 1 (int8) or 2 (fp8), got "
-                         << getKvFormat();
+  if (int4 && getBlockTable())
+    return emitOpError() << "expects no block table with an int4 cache";
   if (static_cast<bool>(getBlockTable()) !=
       (getBlockSize().has_value() && *getBlockSize() > 0))
     return emitOpError() << "expects a positive 'block_size' exactly with a "

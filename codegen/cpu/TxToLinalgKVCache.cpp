@@ -27,6 +27,7 @@
 
 #include "LoweringUtils.h"
 #include "txc/Codegen/TxCpuOps.h"
+#include "txc-c/txc_model_format.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -87,18 +88,43 @@ LogicalResult txc::cpu::lowerKVCache(func::FuncOp func) {
   Type elem = cache.getElementType();
   // The kernels' KVFormat number of a quantized cache (0: f32 elements).
   int32_t kvFormat = 0;
+  const int64_t dim = cache.getHeadDim();
+  const bool paged = cache.getLayout() == tx::KVLayout::paged;
+  bool int4 = false;
   if (tx::KVFormatAttr format = cache.getFormat()) {
-    if (format.getAxis() == tx::QuantAxis::per_token &&
-        format.getGroup() == cache.getHeadDim())
-      kvFormat = format.getKind() == tx::QuantKind::int8       ? 1
-                 : format.getKind() == tx::QuantKind::fp8_e4m3 ? 2
-                                                               : 0;
+    const int64_t group = format.getGroup();
+    if (format.getAxis() == tx::QuantAxis::per_token && group == dim &&
+        format.getResidual() == 0)
+      kvFormat = format.getKind() == tx::QuantKind::int8 ? TXC_KV_FORMAT_INT8
+                 : format.getKind() == tx::QuantKind::fp8_e4m3
+                     ? TXC_KV_FORMAT_FP8
+                     : 0;
+    // KIVI int4: the kernels' layout needs a power-of-two group, 4-byte
+    // aligned slots (head_dim a multiple of 8) and a contiguous cache.
+    if (format.getAxis() == tx::QuantAxis::per_channel &&
+        format.getKind() == tx::QuantKind::int4 && !paged && group >= 2 &&
+        group <= (1 << 14) && llvm::isPowerOf2_64(group) && dim % 8 == 0 &&
+        dim % group == 0 &&
+        format.getResidual() % group == 0 &&
+        format.getBufferRows() % group == 0 &&
+        format.getBufferRows() / group <= 4095) {
+      int4 = true;
+      kvFormat = TXC_KV_INT4_WORD(
+          static_cast<int32_t>(llvm::Log2_64(group)),
+          static_cast<int32_t>(format.getResidual() / group),
+          static_cast<int32_t>(format.getBufferRows() / group));
+    }
     if (kvFormat == 0)
       return func.emitError()
              << "tx-lower-to-linalg: the CPU backend supports quantized KV "
                 "caches of kind int8 or fp8_e4m3 with one scale per (token, "
-                "head) row (group = head_dim, per_token), got "
-             << format;
+                "head) row (group = head_dim, per_token), and contiguous "
+                "int4 caches with keys per channel (per_channel, a "
+                "power-of-two group dividing head_dim, head_dim a multiple "
+                "of 8, "
+                "residual and buffer multiples of the group, the buffer at "
+                "most 4095 groups), got "
+             << format << (paged ? " on a paged cache" : "");
   }
   if (!elem.isF32())
     return func.emitError() << "tx-lower-to-linalg: only f32 KV caches are "
@@ -112,19 +138,26 @@ LogicalResult txc::cpu::lowerKVCache(func::FuncOp func) {
                       : cast<tx::KVViewOp>(kvOps.front()).getKey().getType()
                             .getDimSize(0);
   const int64_t layers = cache.getLayers(), heads = cache.getKvHeads(),
-                cap = cache.getCapacity(), dim = cache.getHeadDim();
-  const bool paged = cache.getLayout() == tx::KVLayout::paged;
+                cap = cache.getCapacity();
   const int64_t bs = paged ? cache.getBlockSize() : 0;
   const int64_t tableWidth = paged ? cap / bs : 0;
   const int64_t blocks = paged ? batch * tableWidth : 0;
   MLIRContext *ctx = func.getContext();
   // Stored elements: f32, or bytes (rows of codes and a scale).
   Type storedElem = quantized ? Type(IntegerType::get(ctx, 8)) : elem;
-  const int64_t row = quantized ? dim + 4 : dim;
+  // int4: slots of TXC_KV_INT4_ROW bytes, the f32 ring first
+  // (txc_model_format.h).
+  int64_t row = quantized ? dim + 4 : dim, slots = cap;
+  if (int4) {
+    tx::KVFormatAttr format = cache.getFormat();
+    row = TXC_KV_INT4_ROW(dim, format.getGroup());
+    slots = TXC_KV_INT4_SLOTS(cap, dim, format.getGroup(),
+                              format.getBufferRows());
+  }
   auto storage = paged ? RankedTensorType::get(
                              {layers, 2, blocks, heads, bs, row}, storedElem)
                        : RankedTensorType::get(
-                             {layers, 2, batch, heads, cap, row}, storedElem);
+                             {layers, 2, batch, heads, slots, row}, storedElem);
   cacheArg.setType(storage);
   Value table;
   if (paged) {
@@ -253,7 +286,7 @@ LogicalResult txc::cpu::lowerKVCache(func::FuncOp func) {
                                  "whole capacity [batch, kv_heads, "
                                  "capacity, head_dim] (the consumer limits "
                                  "it with kv_length)";
-    const int64_t outer = paged ? blocks : batch, inner = paged ? bs : cap;
+    const int64_t outer = paged ? blocks : batch, inner = paged ? bs : slots;
     auto poolType =
         RankedTensorType::get({outer, heads, inner, row}, storedElem);
     Value pools[2];

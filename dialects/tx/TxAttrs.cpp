@@ -65,10 +65,18 @@ bool TreeAttr::isAncestorOrSelf(int64_t a, int64_t b) const {
 
 LogicalResult KVFormatAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                    QuantKind kind, int64_t group,
-                                   QuantAxis axis) {
+                                   QuantAxis axis, int64_t residual,
+                                   int64_t buffer) {
   if (group <= 0)
     return emitError() << "kv_format group size must be positive, got "
                        << group;
+  if (residual < 0)
+    return emitError() << "kv_format residual must not be negative, got "
+                       << residual;
+  if (buffer != 0 && buffer < residual + group)
+    return emitError() << "kv_format buffer " << buffer
+                       << " is smaller than residual + group ("
+                       << residual + group << ")";
   if (kind > QuantKind::fp4_e2m1)
     return emitError() << "kv_format kind must be int8, int4, fp8_e4m3 or "
                           "fp4_e2m1, got "

@@ -113,28 +113,40 @@
  *  its f32 scale; docs/backend-cpu.md), or "int4" (below). */
 #define TXC_GEN_KV_FORMAT "kv_format"
 /** "int4" only (KIVI-style): the tokens a key group spans, which is also the
- *  channels a value group spans (a power of two dividing head_dim), and the
- *  most recent tokens kept in f32 (the "residual"). The cache is i8 of
- *  shape [layers, 2, batch, kv_heads, TXC_KV_INT4_SLOTS(capacity, head_dim,
- *  group, residual), TXC_KV_INT4_ROW(head_dim, group)]: per (layer, keys or
- *  values, batch row, head) first an f32 ring of TXC_KV_INT4_RING_ROWS
- *  rows for the recent tokens, then one slot per position (key groups of
- *  `group` tokens: group x head_dim / 2 code bytes, then head_dim f32
- *  scales and head_dim f32 minimums per channel; value slots: head_dim / 2
- *  code bytes, then an f32 scale and minimum per group of channels).
+ *  channels a value group spans (a power of two dividing head_dim), the
+ *  most recent tokens kept in f32 (the "residual", a multiple of the
+ *  group), and the rows of the f32 ring that holds the recent tokens (the
+ *  "buffer": residual + group + the longest step, rounded up to a multiple
+ *  of the group, so that a padded prefill chunk can be partly taken back).
+ *  The cache is i8 of shape [layers, 2, batch, kv_heads,
+ *  TXC_KV_INT4_SLOTS(capacity, head_dim, group, buffer),
+ *  TXC_KV_INT4_ROW(head_dim, group)]: per (layer, keys or values, batch
+ *  row, head) first the ring (buffer rows of head_dim floats, position j in
+ *  row j % buffer), then one slot per position (key groups of `group`
+ *  tokens: group x head_dim / 2 code bytes, then head_dim f32 scales and
+ *  head_dim f32 minimums per channel; value slots: head_dim / 2 code bytes,
+ *  then an f32 scale and minimum per group of channels).
  *  docs/backend-cpu.md has the details. */
 #define TXC_GEN_KV_GROUP "kv_group"
 #define TXC_GEN_KV_RESIDUAL "kv_residual"
+#define TXC_GEN_KV_BUFFER "kv_buffer"
+/** The format word a compiled model passes to txc_kv_quant_append and
+ *  txc_attention_kvq: the kind (1 int8, 2 fp8, 3 int4) in bits 0-3; for
+ *  int4 also log2(group) in bits 4-7, residual / group in bits 8-19 and
+ *  buffer / group in bits 20-31. */
+#define TXC_KV_FORMAT_INT8 1
+#define TXC_KV_FORMAT_FP8 2
+#define TXC_KV_FORMAT_INT4 3
+#define TXC_KV_INT4_WORD(log2Group, residualGroups, bufferGroups)            \
+  (TXC_KV_FORMAT_INT4 | ((log2Group) << 4) | ((residualGroups) << 8) |       \
+   ((bufferGroups) << 20))
 /** Bytes of one slot of an int4 cache. */
 #define TXC_KV_INT4_ROW(headDim, group) ((headDim) / 2 + 8 * (headDim) / (group))
-/** Rows of the f32 ring of recent tokens. */
-#define TXC_KV_INT4_RING_ROWS(group, residual) ((residual) + (group))
-/** Slots per (layer, keys or values, batch row, head): the ring, rounded
- *  up to whole slots, and one per position. */
-#define TXC_KV_INT4_SLOTS(capacity, headDim, group, residual)                 \
-  ((capacity) + (TXC_KV_INT4_RING_ROWS(group, residual) * 4 * (headDim) +     \
-                 TXC_KV_INT4_ROW(headDim, group) - 1) /                       \
-                    TXC_KV_INT4_ROW(headDim, group))
+/** Slots per (layer, keys or values, batch row, head): the ring of
+ *  `buffer` f32 rows, rounded up to whole slots, and one per position. */
+#define TXC_KV_INT4_SLOTS(capacity, headDim, group, buffer)                   \
+  ((capacity) + ((buffer) * 4 * (headDim) + TXC_KV_INT4_ROW(headDim, group) - \
+                 1) / TXC_KV_INT4_ROW(headDim, group))
 
 /*===-- Layouts -----------------------------------------------------------===*/
 

@@ -581,8 +581,16 @@ LogicalResult txc::Invocation::Impl::loadModel() {
           "model)");
     return failure();
   }
-  if (gen.kvQuant != "f32" && gen.kvQuant != "int8" && gen.kvQuant != "fp8") {
-    error("--kv-quant must be f32, int8 or fp8, got '" + gen.kvQuant + "'");
+  if (gen.kvQuant != "f32" && gen.kvQuant != "int8" && gen.kvQuant != "fp8" &&
+      gen.kvQuant != "int4") {
+    error("--kv-quant must be f32, int8, fp8 or int4, got '" + gen.kvQuant +
+          "'");
+    return failure();
+  }
+  if (gen.kvQuant != "int4" && (gen.kvQuantGroup != 32 ||
+                                gen.kvQuantResidual != 128)) {
+    error("--kv-quant-group and --kv-quant-residual apply to --kv-quant=int4 "
+          "only");
     return failure();
   }
   if (!generate && gen.kvQuant != "f32") {
@@ -877,6 +885,14 @@ txc::Invocation::Impl::build(int64_t step, SafetensorsWriter *w,
       kv.capacity = maxSeq;
       kv.blockSize = gen.kvBlock;
       kv.kvQuant = gen.kvQuant;
+      kv.kvQuantGroup = gen.kvQuantGroup;
+      kv.kvQuantResidual = gen.kvQuantResidual;
+      // The decode and prefill steps share the cache: its buffer covers the
+      // longer step (the prefill chunk).
+      if (gen.kvQuant == "int4")
+        kv.kvQuantBuffer =
+            gen.kvQuantResidual + gen.kvQuantGroup +
+            std::min<int64_t>(gen.prefillChunk, maxSeq);
       if (!runPipeline(*built, "kv-cache", [&](OpPassManager &pm) {
             buildGenerationPipeline(pm, kv);
           }))

@@ -61,6 +61,9 @@ void txc::buildGenerationPipeline(OpPassManager &pm,
   kv.capacity = options.capacity;
   kv.blockSize = options.blockSize;
   kv.kvQuant = options.kvQuant;
+  kv.kvQuantGroup = options.kvQuantGroup;
+  kv.kvQuantResidual = options.kvQuantResidual;
+  kv.kvQuantBuffer = options.kvQuantBuffer;
   pm.addPass(createUseKVCachePass(kv));
 }
 

@@ -314,14 +314,35 @@ static bool parseGeneration(const json &gen, ModelMetadata &out,
   if (std::optional<std::string_view> format =
           getString(gen, TXC_GEN_KV_FORMAT))
     g.kvFormat = std::string(*format);
-  if (g.kvFormat != "f32" && g.kvFormat != "int8" && g.kvFormat != "fp8") {
+  if (g.kvFormat != "f32" && g.kvFormat != "int8" && g.kvFormat != "fp8" &&
+      g.kvFormat != "int4") {
     error = "has a \"generation\" \"" TXC_GEN_KV_FORMAT "\" '" + g.kvFormat +
-            "' that is not f32, int8 or fp8";
+            "' that is not f32, int8, fp8 or int4";
     return false;
   }
-  // A quantized cache's rows: head_dim codes and a 4-byte scale.
+  // A quantized cache's rows: head_dim codes and a 4-byte scale; int4:
+  // the KIVI slots and the ring before them (txc_model_format.h).
   const bool quantized = g.kvFormat != "f32";
-  const int64_t row = quantized ? g.headDim + 4 : g.headDim;
+  int64_t row = quantized ? g.headDim + 4 : g.headDim, slots = g.capacity;
+  if (g.kvFormat == "int4") {
+    if (!integer(TXC_GEN_KV_GROUP, g.kvGroup, 2) ||
+        !integer(TXC_GEN_KV_RESIDUAL, g.kvResidual, 0) ||
+        !integer(TXC_GEN_KV_BUFFER, g.kvBuffer, 1))
+      return false;
+    if ((g.kvGroup & (g.kvGroup - 1)) != 0 || g.kvGroup > (1 << 14) ||
+        g.kvResidual % g.kvGroup != 0 || g.kvBuffer % g.kvGroup != 0 ||
+        g.kvBuffer < g.kvResidual + g.kvGroup ||
+        g.kvBuffer / g.kvGroup > 4095 || g.headDim % 8 != 0 ||
+        g.headDim % g.kvGroup != 0 || g.capacity % g.kvGroup != 0 ||
+        g.paged || g.capacity > (int64_t(1) << 40) ||
+        g.headDim > (1 << 20)) {
+      error = "has an int4 KV cache whose group, residual, head_dim, "
+              "capacity or layout the kernels do not support";
+      return false;
+    }
+    row = TXC_KV_INT4_ROW(g.headDim, g.kvGroup);
+    slots = TXC_KV_INT4_SLOTS(g.capacity, g.headDim, g.kvGroup, g.kvBuffer);
+  }
   if (g.paged && (g.blockSize < 1 || g.capacity % g.blockSize != 0)) {
     error = "has a paged cache whose block size does not divide its capacity";
     return false;
@@ -368,8 +389,8 @@ static bool parseGeneration(const json &gen, ModelMetadata &out,
                                      g.kvHeads,
                                      g.blockSize,
                                      row}
-              : std::vector<int64_t>{g.layers,  2,          g.batch,
-                                     g.kvHeads, g.capacity, row};
+              : std::vector<int64_t>{g.layers,  2,     g.batch,
+                                     g.kvHeads, slots, row};
   if (!find(TXC_GEN_TOKENS, out.inputs, true, TXRT_DTYPE_I64, {g.batch, g.step},
             g.tokens) ||
       !find(TXC_GEN_POSITIONS, out.inputs, false, TXRT_DTYPE_I64,

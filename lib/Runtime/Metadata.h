@@ -56,6 +56,8 @@ struct GenerationDesc {
   bool paged = false;
   /// TXC_GEN_KV_FORMAT: "f32", "int8" or "fp8".
   std::string kvFormat = "f32";
+  /// "int4" only: TXC_GEN_KV_GROUP, TXC_GEN_KV_RESIDUAL, TXC_GEN_KV_BUFFER.
+  int64_t kvGroup = 0, kvResidual = 0, kvBuffer = 0;
 };
 
 /// The parsed and validated metadata of a model.

@@ -289,10 +289,22 @@ txrt_status txrt_generation_kv_cache(const txrt_model *model,
   const GenerationDesc &g = *model->metadata.generation;
   const bool quantized = g.kvFormat != "f32";
   if (format)
-    *format = quantized ? (g.kvFormat == "int8" ? "int8" : "fp8") : "f32";
-  if (bytesPerToken)
-    *bytesPerToken =
-        2 * g.layers * g.kvHeads * (quantized ? g.headDim + 4 : 4 * g.headDim);
+    *format = g.kvFormat == "int4"   ? "int4"
+              : g.kvFormat == "int8" ? "int8"
+              : g.kvFormat == "fp8"  ? "fp8"
+                                     : "f32";
+  if (bytesPerToken) {
+    int64_t perHead = quantized ? g.headDim + 4 : 4 * g.headDim;
+    // int4: the slots plus the f32 ring spread over the capacity (the
+    // cost per token of a full cache), rounded up.
+    if (g.kvFormat == "int4")
+      perHead = (TXC_KV_INT4_SLOTS(g.capacity, g.headDim, g.kvGroup,
+                                   g.kvBuffer) *
+                     TXC_KV_INT4_ROW(g.headDim, g.kvGroup) +
+                 g.capacity - 1) /
+                g.capacity;
+    *bytesPerToken = 2 * g.layers * g.kvHeads * perHead;
+  }
   return TXRT_OK;
 }
 

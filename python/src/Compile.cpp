@@ -55,6 +55,7 @@ compileModel(const std::string &path, const std::string &output,
              const std::string &calibration, const std::string &pipeline,
              double layerSkipSpeedup, std::optional<int64_t> maxSeq,
              int64_t kvBlock, const std::string &kvQuant,
+             int64_t kvQuantGroup, int64_t kvQuantResidual,
              int64_t prefillChunk, int64_t batch,
              const std::string &cpu, unsigned optLevel,
              const std::string &weights, const std::string &dumpDir,
@@ -78,6 +79,8 @@ compileModel(const std::string &path, const std::string &output,
   options.generation.maxSeq = maxSeq;
   options.generation.kvBlock = kvBlock;
   options.generation.kvQuant = kvQuant;
+  options.generation.kvQuantGroup = kvQuantGroup;
+  options.generation.kvQuantResidual = kvQuantResidual;
   options.generation.prefillChunk = prefillChunk;
   options.generation.batch = batch;
   options.target.cpu.cpu = cpu;
@@ -176,6 +179,7 @@ void txcpy::defineCompiler(nb::module_ &m) {
         nb::arg("quant_mixed_format"), nb::arg("calibration"),
         nb::arg("pipeline"), nb::arg("layer_skip_speedup"),
         nb::arg("max_seq").none(), nb::arg("kv_block"), nb::arg("kv_quant"),
+        nb::arg("kv_quant_group"), nb::arg("kv_quant_residual"),
         nb::arg("prefill_chunk"), nb::arg("batch"), nb::arg("cpu"),
         nb::arg("opt_level"), nb::arg("weights"), nb::arg("dump_dir"),
         nb::arg("print_locations"), nb::arg("on_stage").none());

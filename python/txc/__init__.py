@@ -40,7 +40,8 @@ class CompileWarning(UserWarning):
 # --------------------------------------------------------------------------
 
 _COMPILE_OPTIONS = {
-    "emit", "shapes", "max_seq", "kv_block", "kv_quant", "prefill_chunk",
+    "emit", "shapes", "max_seq", "kv_block", "kv_quant", "kv_quant_group",
+    "kv_quant_residual", "prefill_chunk",
     "batch",
     "quantize", "quant_group", "quant_zero_point", "quant_method",
     "quant_keep", "quant_override", "quant_mixed", "quant_mixed_format",
@@ -122,7 +123,8 @@ def compile(path: Union[str, os.PathLike], output: Union[str, os.PathLike,
     Options mirror txc's flags: ``emit`` ("import", "tx", "linalg", "llvm",
     "obj", "so"; default: from the output's extension, "tx" without an
     output), ``shapes`` ({"input_ids": (1, 128)}), ``max_seq``,
-    ``kv_block``, ``kv_quant`` ("f32", "int8", "fp8"), ``prefill_chunk``,
+    ``kv_block``, ``kv_quant`` ("f32", "int8", "fp8", "int4"),
+    ``kv_quant_group`` and ``kv_quant_residual`` (int4), ``prefill_chunk``,
     ``batch``, ``quantize`` ("keep",
     "f32", "f16", "bf16", "int8", "int4", "int2", "fp8", "nvfp4",
     "mxfp4"), ``quant_group`` (default 32; 0: per row),
@@ -215,6 +217,8 @@ def compile(path: Union[str, os.PathLike], output: Union[str, os.PathLike,
         float(speedup), max_seq,
         _int(options.get("kv_block", 0), "kv_block", 0),
         str(options.get("kv_quant", "f32")),
+        _int(options.get("kv_quant_group", 32), "kv_quant_group", 1),
+        _int(options.get("kv_quant_residual", 128), "kv_quant_residual", 0),
         _int(options.get("prefill_chunk", 64), "prefill_chunk", 1),
         _int(options.get("batch", 1), "batch", 1), cpu, opt_level, weights,
         dump_dir, bool(options.get("print_locations", False)),

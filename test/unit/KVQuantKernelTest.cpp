@@ -341,8 +341,13 @@ struct Int4Case {
   int64_t batch, heads, kvHeads, d, group, residual;
 };
 
+/// The longest append of checkInt4Cache, which the ring must cover.
+constexpr int64_t kLongestAppend = 37;
+
 /// Feeds a sequence of appends (a prefill chunk, single decode steps, a
-/// second chunk) into an int4 cache and, after each, checks attention over
+/// second chunk of which only the first 20 rows are kept: the next append
+/// starts there, as after a padded prefill chunk, then more decode steps)
+/// into an int4 cache and, after each, checks attention over
 /// it (one query and a causal chunk of queries, every instruction set)
 /// against f32 attention over a reference: the whole f32 history with the
 /// key groups and value rows older than the residual window replaced by
@@ -351,9 +356,10 @@ struct Int4Case {
 void checkInt4Cache(const Int4Case &c) {
   std::mt19937 rng(23);
   const int64_t d = c.d, g = c.group, cap = 160;
-  const KVInt4Layout layout{d, g, c.residual};
+  const int64_t buffer = (c.residual + g + kLongestAppend + g - 1) / g * g;
+  const KVInt4Layout layout{d, g, c.residual, buffer};
   const int64_t slot = layout.slot(),
-                slots = TXC_KV_INT4_SLOTS(cap, d, g, c.residual);
+                slots = TXC_KV_INT4_SLOTS(cap, d, g, buffer);
   ASSERT_EQ(slots, cap + layout.ringSlots());
   const int64_t c4 = slot, c3 = slots * c4, c2 = c.kvHeads * c3,
                 c1 = c.batch * c2, c0 = 2 * c1;
@@ -363,14 +369,18 @@ void checkInt4Cache(const Int4Case &c) {
   auto hist = [&](int kv, int64_t b, int64_t h, int64_t j) {
     return &history[(((kv * c.batch + b) * c.kvHeads + h) * cap + j) * d];
   };
-  const int32_t word = kvFormatWord(KVFormat::Int4, g, c.residual);
+  const int32_t word = kvFormatWord(KVFormat::Int4, g, c.residual, buffer);
   ASSERT_EQ(kvFormatKind(word), KVFormat::Int4);
   ASSERT_EQ(kvFormatGroup(word), g);
   ASSERT_EQ(kvFormatResidual(word), c.residual);
-  std::vector<std::pair<int64_t, int64_t>> appends = {{0, 37}};
-  for (int64_t j = 37; j < 120; ++j)
+  ASSERT_EQ(kvFormatBuffer(word), buffer);
+  std::vector<std::pair<int64_t, int64_t>> appends = {{0, kLongestAppend}};
+  for (int64_t j = kLongestAppend; j < 120; ++j)
     appends.push_back({j, 1});
   appends.push_back({120, 33});
+  appends.push_back({140, 13});
+  for (int64_t j = 153; j < 158; ++j)
+    appends.push_back({j, 1});
   for (auto [pos, seq] : appends) {
     for (int kv = 0; kv < 2; ++kv) {
       // New rows [batch, heads, seq, d], keys with an outlier channel.
@@ -412,7 +422,7 @@ void checkInt4Cache(const Int4Case &c) {
           }
         }
     }
-    if (seq == 1 && pos % 17 != 0 && pos != 119)
+    if (seq == 1 && pos % 17 != 0 && pos != 119 && pos != 157)
       continue; // check a sample of the decode steps
     for (int64_t queries : {int64_t(1), std::min<int64_t>(seq, 6)}) {
       std::vector<float> q =
@@ -444,6 +454,7 @@ void checkInt4Cache(const Int4Case &c) {
         pq.kvFormat = KVFormat::Int4;
         pq.kvGroup = g;
         pq.kvResidual = c.residual;
+        pq.kvBuffer = buffer;
         pq.keyCodes = cache.data();
         pq.valueCodes = cache.data() + c1;
         const int64_t bs[4] = {c2, c3, c4, 1};
@@ -474,25 +485,32 @@ void checkInt4Cache(const Int4Case &c) {
 TEST(KVQuantKernel, Int4CacheMatchesReferenceQuantizer) {
   // GQA over two batch rows; groups of 16 and 32; a small residual, none,
   // and one covering every position (exact).
-  checkInt4Cache({2, 4, 2, 64, 32, 24});
+  checkInt4Cache({2, 4, 2, 64, 32, 32});
   checkInt4Cache({1, 3, 1, 48, 16, 0});
   checkInt4Cache({1, 2, 2, 32, 8, 40});
-  checkInt4Cache({2, 2, 1, 64, 16, 1000});
+  checkInt4Cache({2, 2, 1, 64, 16, 992});
 }
 
 TEST(KVQuantKernel, Int4FormatWordAndLayout) {
-  const int32_t word = kvFormatWord(KVFormat::Int4, 32, 128);
+  const int32_t word = kvFormatWord(KVFormat::Int4, 32, 128, 224);
   EXPECT_EQ(kvFormatKind(word), KVFormat::Int4);
   EXPECT_EQ(kvFormatGroup(word), 32);
   EXPECT_EQ(kvFormatResidual(word), 128);
+  EXPECT_EQ(kvFormatBuffer(word), 224);
   EXPECT_EQ(kvFormatWord(KVFormat::Int8), 1);
   EXPECT_EQ(kvFormatWord(KVFormat::Fp8), 2);
+  // The largest fields: 4095 groups of 16384 tokens.
+  const int32_t big = kvFormatWord(KVFormat::Int4, 16384, 4095 * 16384,
+                                   4095 * 16384);
+  EXPECT_EQ(kvFormatGroup(big), 16384);
+  EXPECT_EQ(kvFormatResidual(big), 4095 * 16384);
+  EXPECT_EQ(kvFormatBuffer(big), 4095 * 16384);
   // head_dim 64, group 32: 32 code bytes + 16 bytes of ranges per slot; a
-  // ring of 160 f32 rows (40960 bytes) takes 854 slots.
-  KVInt4Layout l{64, 32, 128};
+  // ring of 224 f32 rows (57344 bytes) takes 1195 slots (rounded up).
+  KVInt4Layout l{64, 32, 128, 224};
   EXPECT_EQ(l.slot(), 48);
-  EXPECT_EQ(l.ringRows(), 160);
-  EXPECT_EQ(l.ringSlots(), 854);
+  EXPECT_EQ(l.ringRows(), 224);
+  EXPECT_EQ(l.ringSlots(), 1195);
   EXPECT_EQ(l.quantizedEnd(128), 0);
   EXPECT_EQ(l.quantizedEnd(159), 0);
   EXPECT_EQ(l.quantizedEnd(160), 32);

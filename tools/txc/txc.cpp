@@ -186,9 +186,23 @@ cl::opt<int64_t> kvBlock(
 cl::opt<std::string> kvQuant(
     "kv-quant",
     cl::desc("How the KV cache stores keys and values: f32 (default), int8 "
-             "or fp8 (e4m3 codes), the quantized formats with one f32 scale "
-             "per (token, head) row"),
-    cl::value_desc("f32|int8|fp8"), cl::init("f32"), cl::cat(genCategory));
+             "or fp8 (e4m3 codes with one f32 scale per (token, head) row), "
+             "or int4 (KIVI: keys per channel over --kv-quant-group tokens, "
+             "values per token over --kv-quant-group channels, the last "
+             "--kv-quant-residual tokens in f32; contiguous caches only)"),
+    cl::value_desc("f32|int8|fp8|int4"), cl::init("f32"), cl::cat(genCategory));
+cl::opt<int64_t> kvQuantGroup(
+    "kv-quant-group",
+    cl::desc("--kv-quant=int4: tokens per key group and channels per value "
+             "group, a power of two dividing the head size and --max-seq "
+             "(default 32)"),
+    cl::value_desc("N"), cl::init(32), cl::cat(genCategory));
+cl::opt<int64_t> kvQuantResidual(
+    "kv-quant-residual",
+    cl::desc("--kv-quant=int4: the most recent tokens kept in f32 (default "
+             "128; up to N + group - 1 are, until a whole key group is "
+             "older)"),
+    cl::value_desc("N"), cl::init(128), cl::cat(genCategory));
 cl::opt<int64_t> prefillChunk(
     "prefill-chunk",
     cl::desc("Tokens the prefill step takes at once (default 64, at most "
@@ -321,6 +335,8 @@ int main(int argc, char **argv) {
     options.generation.maxSeq = maxSeq;
   options.generation.kvBlock = kvBlock;
   options.generation.kvQuant = kvQuant;
+  options.generation.kvQuantGroup = kvQuantGroup;
+  options.generation.kvQuantResidual = kvQuantResidual;
   options.generation.prefillChunk = prefillChunk;
   options.generation.batch = genBatch;
   options.target.target = target;

@@ -141,8 +141,12 @@ struct GenerationOptions {
   /// layer); divides maxSeq.
   int64_t kvBlock = 0;
   /// How the cache stores keys and values: "f32", "int8" or "fp8" (e4m3),
-  /// the quantized ones with one f32 scale per (token, head) row.
+  /// with one f32 scale per (token, head) row, or "int4" (KIVI: keys per
+  /// channel over kvQuantGroup tokens, values per token over kvQuantGroup
+  /// channels, the last kvQuantResidual tokens in f32).
   std::string kvQuant = "f32";
+  int64_t kvQuantGroup = 32;
+  int64_t kvQuantResidual = 128;
   /// Tokens the prefill step takes at once (at most maxSeq).
   int64_t prefillChunk = 64;
   /// Batch size of a dynamic-batch model compiled for generation.

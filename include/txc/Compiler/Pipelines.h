@@ -91,9 +91,24 @@ struct GenerationPipelineOptions
       llvm::cl::init(0)};
   Option<std::string> kvQuant{
       *this, "kv-quant",
-      llvm::cl::desc("How the cache stores keys and values: f32, int8 or fp8 "
-                     "(txc --kv-quant)"),
+      llvm::cl::desc("How the cache stores keys and values: f32, int8, fp8 "
+                     "or int4 (txc --kv-quant)"),
       llvm::cl::init("f32")};
+  Option<int64_t> kvQuantGroup{
+      *this, "kv-quant-group",
+      llvm::cl::desc("kv-quant=int4: tokens per key group, channels per value "
+                     "group (txc --kv-quant-group)"),
+      llvm::cl::init(32)};
+  Option<int64_t> kvQuantResidual{
+      *this, "kv-quant-residual",
+      llvm::cl::desc("kv-quant=int4: recent tokens kept in f32 (txc "
+                     "--kv-quant-residual)"),
+      llvm::cl::init(128)};
+  Option<int64_t> kvQuantBuffer{
+      *this, "kv-quant-buffer",
+      llvm::cl::desc("kv-quant=int4: rows of the f32 buffer of recent "
+                     "tokens; 0: residual + group + the step length"),
+      llvm::cl::init(0)};
 };
 
 /// Generation: puts every attention's keys and values on an in-place KV

@@ -233,6 +233,14 @@ def UseKVCachePass : Pass<"tx-use-kv-cache", "::mlir::ModuleOp"> {
     `fp8` gives the cache type `#tx.kv_format<int8 | fp8_e4m3, group =
     head_dim, per_token>`: every (token, KV head) row of keys and values is
     stored as codes with one scale (docs/quantization.md, "KV cache").
+    `kv-quant` = `int4` is KIVI's layout, `#tx.kv_format<int4, group =
+    kv-quant-group, per_channel, residual = kv-quant-residual>`: keys
+    quantized per channel over groups of tokens, values per token over
+    groups of channels, the most recent tokens kept in f32 (in a buffer of
+    `kv-quant-buffer` rows; 0: residual + group + the step length, rounded
+    up to a multiple of the group). The group must be a power of two
+    dividing head_dim and the capacity, the residual and buffer multiples of
+    it, head_dim a multiple of 8, and the cache contiguous.
 
     The function's attribute `tx.generation` records the roles of the inputs
     and outputs for the runtime.
@@ -245,7 +253,20 @@ def UseKVCachePass : Pass<"tx-use-kv-cache", "::mlir::ModuleOp"> {
            "(txc --kv-block)">,
     Option<"kvQuant", "kv-quant", "std::string", /*default=*/"\"f32\"",
            "How the cache stores keys and values: f32, or int8 / fp8 (e4m3) "
-           "codes with one f32 scale per (token, head) row (txc --kv-quant)">
+           "codes with one f32 scale per (token, head) row, or int4 "
+           "(KIVI: keys per channel, values per token, recent tokens in "
+           "f32) (txc --kv-quant)">,
+    Option<"kvQuantGroup", "kv-quant-group", "int64_t", /*default=*/"32",
+           "kv-quant=int4: tokens per key group and channels per value group "
+           "(txc --kv-quant-group)">,
+    Option<"kvQuantResidual", "kv-quant-residual", "int64_t",
+           /*default=*/"128",
+           "kv-quant=int4: the most recent tokens kept in f32 (txc "
+           "--kv-quant-residual)">,
+    Option<"kvQuantBuffer", "kv-quant-buffer", "int64_t", /*default=*/"0",
+           "kv-quant=int4: rows of the f32 buffer of recent tokens; 0: "
+           "residual + group + the step length, rounded up to the group "
+           "(txc sets it from --prefill-chunk)">
   ];
   let dependentDialects = ["::txc::tx::TxDialect",
                            "::mlir::arith::ArithDialect",

@@ -25,6 +25,9 @@
 // CALL-LABEL: func.func @fp8_paged(
 // CALL: call @txc_kv_quant_append({{.*}}, %c2_i32, %{{[^,]+}}, %c4_i64, %c4_i64)
 // CALL: call @txc_attention_kvq({{.*}}, %c4_i64, %c4_i64, %c2_i32)
+// CALL-LABEL: func.func @int4(
+// CALL: call @txc_kv_quant_append({{.*}}, %c4194595_i32, %c0_i64, %c0_i64, %c0_i64)
+// CALL: call @txc_attention_kvq({{.*}}, %c840_i64, %c20_i64, %c1_i64, {{.*}}, %c4194595_i32)
 
 // int8, contiguous: the cache is [layers, 2, B, Hkv, capacity, D + 4] i8
 // (D codes and a 4-byte scale per row); each append quantizes into it, the
@@ -66,4 +69,24 @@ func.func @fp8_paged(%cache: !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 1
       : !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32, paged<4>, #tx.kv_format<fp8_e4m3, group = 8, per_token>> -> tensor<2x2x16x8xf32>, tensor<2x2x16x8xf32>
   %o = tx.attention %q, %kk, %vv mask(causal) kv_length(%n) : tensor<2x4x3x8xf32>, tensor<2x2x16x8xf32>, tensor<2x2x16x8xf32> -> tensor<2x4x3x8xf32>
   return %o : tensor<2x4x3x8xf32>
+}
+
+// -----
+
+// int4 (KIVI), group 4, residual 4, buffer 16: slots of 8 / 2 + 8 * 8 / 4
+// = 20 bytes, 16 positions after the f32 buffer's ceil(16 * 8 * 4 / 20) =
+// 26 slots; the kernels get the format word 3 | log2(4) << 4 | (4 / 4) << 8
+// | (16 / 4) << 20 = 4194595.
+// CHECK-LABEL: func.func @int4
+// CHECK-SAME: %[[CACHE:[^:]+]]: tensor<1x2x1x2x42x20xi8>
+// CHECK: txcpu.kv_quant_append ins(%{{.+}} : tensor<1x2x1x8xf32>) position(%{{.+}}) outs(%[[CACHE]] : tensor<1x2x1x2x42x20xi8>) {kv = 0 : i64, kv_format = 4194595 : i32, layer = 0 : i64}
+// CHECK: txcpu.attention mask(causal) ins(%{{.+}}, %{{.+}}, %{{.+}} : tensor<1x4x1x8xf32>, tensor<1x2x42x20xi8>, tensor<1x2x42x20xi8>) kv_length(%{{.+}}) outs(%{{.+}} : tensor<1x4x1x8xf32>) {kv_format = 4194595 : i32
+func.func @int4(%cache: !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32, #tx.kv_format<int4, group = 4, per_channel, residual = 4, buffer = 16>>,
+                %p: index, %n: index, %q: tensor<1x4x1x8xf32>, %k: tensor<1x2x1x8xf32>) -> tensor<1x4x1x8xf32> {
+  tx.kv_append %cache[0], %k, %k at %p
+      : !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32, #tx.kv_format<int4, group = 4, per_channel, residual = 4, buffer = 16>>, tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32>
+  %kk, %vv = tx.kv_view %cache[0] length %n
+      : !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32, #tx.kv_format<int4, group = 4, per_channel, residual = 4, buffer = 16>> -> tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>
+  %o = tx.attention %q, %kk, %vv mask(causal) kv_length(%n) : tensor<1x4x1x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32> -> tensor<1x4x1x8xf32>
+  return %o : tensor<1x4x1x8xf32>
 }

@@ -5,11 +5,13 @@ with several KV-cache formats (txc --kv-quant).
 usage: kv_quant_check.py DIR
 
 DIR holds NAME.npy ([T, vocab] f32) for NAME in none (no flag), f32
-(--kv-quant=f32), int8, fp8 and fp8-paged. --kv-quant=f32 must give exactly
-the logits of no flag; the paged fp8 cache those of the contiguous one up
-to the order of summation; int8 and fp8 caches logits within a share of the largest logit
-(max |q - f32| / max |f32|: 2% for int8, 8% for fp8, about 4x what the tiny
-test model shows) and the same argmax on at least 95% of the positions.
+(--kv-quant=f32), int8, fp8, fp8-paged, int4 and int4-exact (a residual
+covering the capacity). --kv-quant=f32 and int4-exact must give exactly the
+logits of no flag; the paged fp8 cache those of the contiguous one up to
+the order of summation; int8, fp8 and int4 caches logits within a share of
+the largest logit (max |q - f32| / max |f32|: 2% for int8, 8% for fp8, 10%
+for int4, about 4x what the tiny test model shows) and the same argmax on
+at least 95% of the positions.
 Prints "OK ..." or "FAIL ..." per check and "kv-quant: N passed, M failed".
 """
 import os
@@ -17,7 +19,7 @@ import sys
 
 import numpy as np
 
-LIMITS = {"int8": 0.02, "fp8": 0.08}
+LIMITS = {"int8": 0.02, "fp8": 0.08, "int4": 0.10}
 
 
 def main(argv):
@@ -30,8 +32,10 @@ def main(argv):
         results.append(ok)
         print(("OK " if ok else "FAIL ") + name + ": " + msg)
 
-    same = np.array_equal(load("f32"), dense)
-    report("f32", same, "identical to no flag" if same else "differs from no flag")
+    for name in ("f32", "int4-exact"):
+        same = np.array_equal(load(name), dense)
+        report(name, same,
+               "identical to no flag" if same else "differs from no flag")
     scale = float(np.abs(dense).max())
     for name, limit in LIMITS.items():
         q = load(name)

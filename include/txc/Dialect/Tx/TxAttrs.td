@@ -147,18 +147,35 @@ def Tx_KVFormatAttr : AttrDef<Tx_Dialect, "KVFormat"> {
   let summary = "storage format of quantized KV cache elements";
   let description = [{
     How a KV cache stores its elements when they are quantized. Each group of
-    `group` consecutive values along `axis` (`per_token`: along head_dim of one
-    token; `per_channel`: along the sequence for one channel) shares one scale
-    (and, for integer kinds, one zero point).
+    `group` consecutive values along `axis` shares one scale (and, for
+    integer kinds, one zero point). `per_token`: keys and values along
+    head_dim of one token. `per_channel`: keys along the sequence for one
+    channel (`group` tokens); the CPU backend's int4 layout (KIVI) groups
+    values per token over `group` channels. `residual` (default 0) keeps the most recent
+    `residual` tokens (up to `residual + group - 1`, until a whole key
+    group is older) in full precision, in a buffer of `buffer` rows (default
+    0: `residual + group`; larger when a step appends several tokens and
+    may be partly taken back, as a padded prefill chunk is).
 
     ```mlir
-    #tx.kv_format<int4, group = 32, per_channel>
+    #tx.kv_format<int8, group = 64, per_token>
+    #tx.kv_format<int4, group = 32, per_channel, residual = 128, buffer = 224>
     ```
   }];
   let parameters = (ins EnumParameter<Tx_QuantKind>:$kind,
                         "int64_t":$group,
-                        EnumParameter<Tx_QuantAxis>:$axis);
-  let assemblyFormat = "`<` $kind `,` `group` `=` $group `,` $axis `>`";
+                        EnumParameter<Tx_QuantAxis>:$axis,
+                        DefaultValuedParameter<"int64_t", "0">:$residual,
+                        DefaultValuedParameter<"int64_t", "0">:$buffer);
+  let assemblyFormat = "`<` $kind `,` `group` `=` $group `,` $axis "
+                       "(`,` `residual` `=` $residual^)? "
+                       "(`,` `buffer` `=` $buffer^)? `>`";
+  let extraClassDeclaration = [{
+    /// The rows of the full-precision buffer: `buffer`, or residual + group.
+    int64_t getBufferRows() const {
+      return getBuffer() > 0 ? getBuffer() : getResidual() + getGroup();
+    }
+  }];
   let genVerifyDecl = 1;
 }
 

@@ -384,6 +384,7 @@ extern "C" void txc_attention_kvq(
     p.kvFormat = kvFormatKind(kvFormat);
     p.kvGroup = kvFormatGroup(kvFormat);
     p.kvResidual = kvFormatResidual(kvFormat);
+    p.kvBuffer = kvFormatBuffer(kvFormat);
     p.keyCodes = reinterpret_cast<const uint8_t *>(key);
     p.valueCodes = reinterpret_cast<const uint8_t *>(value);
   }

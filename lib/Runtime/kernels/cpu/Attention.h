@@ -73,10 +73,10 @@ struct AttentionParams {
   /// is ignored).
   KVFormat kvFormat = KVFormat::F32;
   const uint8_t *keyCodes = nullptr, *valueCodes = nullptr;
-  /// Int4 (contiguous caches only): the KIVI group and residual
+  /// Int4 (contiguous caches only): the KIVI group, residual and ring rows
   /// (KVInt4Layout); keyStrides[2] / valueStrides[2] are the slot size, and
   /// `keys` is the number of positions the cache holds.
-  int64_t kvGroup = 1, kvResidual = 0;
+  int64_t kvGroup = 1, kvResidual = 0, kvBuffer = 0;
 };
 
 /// Whether this CPU can run the code for `isa` (Auto and Scalar: always).

@@ -107,7 +107,7 @@ namespace {
 /// kvQuantizeAppend for an int4 cache (contiguous).
 void appendInt4(const KVAppendParams &p) {
   const int64_t d = p.headDim, g = p.group;
-  const KVInt4Layout layout{d, g, p.residual};
+  const KVInt4Layout layout{d, g, p.residual, p.buffer};
   const int64_t ringRows = layout.ringRows(), ringSlots = layout.ringSlots();
   const int64_t pos = p.position, n = p.position + p.seq;
   const int64_t q0 = layout.quantizedEnd(pos), q1 = layout.quantizedEnd(n);
@@ -175,11 +175,12 @@ void appendInt4(const KVAppendParams &p) {
     quantize(0, tasks);
   else
     parallelFor(tasks, 1, [&](int64_t b, int64_t e) { quantize(b, e); });
-  // The new rows still in the residual window go to the ring (after the
-  // groups above have read the ring).
+  // The new rows go to the ring (after the groups above have read it), the
+  // last `buffer` of them: also those already in groups, which a later
+  // append that takes back padding may quantize again.
   for (int64_t b = 0; b < p.batch; ++b)
     for (int64_t h = 0; h < p.kvHeads; ++h)
-      for (int64_t j = std::max(pos, q1); j < n; ++j) {
+      for (int64_t j = std::max(pos, n - ringRows); j < n; ++j) {
         int64_t stride;
         const float *row = source(b, h, j, stride);
         float *dst = reinterpret_cast<float *>(slab(b, h)) + j % ringRows * d;
@@ -247,6 +248,7 @@ extern "C" void txc_kv_quant_append(
   p.format = kvFormatKind(format);
   p.group = kvFormatGroup(format);
   p.residual = kvFormatResidual(format);
+  p.buffer = kvFormatBuffer(format);
   p.values = kv != 0;
   p.blockTable = reinterpret_cast<const int32_t *>(blockTable);
   p.blockSize = blockSize;

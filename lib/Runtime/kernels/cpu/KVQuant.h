@@ -40,17 +40,18 @@ enum class KVFormat : int32_t {
   Int4 = 3, ///< KIVI groups and an f32 ring (KVInt4Layout), strides in bytes
 };
 
-/// The format word compiled models pass to the kernels: bits 0-3 the
-/// KVFormat; for Int4 also bits 4-7 log2(group) and bits 8-31 the residual.
+/// The format word compiled models pass to the kernels (TXC_KV_INT4_WORD):
+/// bits 0-3 the KVFormat; for Int4 also bits 4-7 log2(group), bits 8-19
+/// residual / group and bits 20-31 buffer / group.
 constexpr int32_t kvFormatWord(KVFormat format, int64_t group = 1,
-                               int64_t residual = 0) {
+                               int64_t residual = 0, int64_t buffer = 0) {
+  if (format != KVFormat::Int4)
+    return static_cast<int32_t>(format);
   int32_t log2 = 0;
   while ((int64_t(1) << log2) < group)
     ++log2;
-  return static_cast<int32_t>(format) |
-         (format == KVFormat::Int4
-              ? (log2 << 4) | static_cast<int32_t>(residual << 8)
-              : 0);
+  return TXC_KV_INT4_WORD(log2, static_cast<int32_t>(residual / group),
+                          static_cast<int32_t>(buffer / group));
 }
 constexpr KVFormat kvFormatKind(int32_t word) {
   return static_cast<KVFormat>(word & 15);
@@ -59,12 +60,15 @@ constexpr int64_t kvFormatGroup(int32_t word) {
   return int64_t(1) << ((word >> 4) & 15);
 }
 constexpr int64_t kvFormatResidual(int32_t word) {
-  return static_cast<uint32_t>(word) >> 8;
+  return ((word >> 8) & 4095) * kvFormatGroup(word);
+}
+constexpr int64_t kvFormatBuffer(int32_t word) {
+  return ((static_cast<uint32_t>(word) >> 20) & 4095) * kvFormatGroup(word);
 }
 
 /// Where an int4 cache keeps things within one (layer, keys or values,
-/// batch row, head) slab of `slot`-byte slots: the f32 ring of ringRows()
-/// rows of headDim floats at byte 0 (position j in row j % ringRows()),
+/// batch row, head) slab of `slot`-byte slots: the f32 ring of `buffer`
+/// rows of headDim floats at byte 0 (position j in row j % buffer),
 /// then position j's slot at slot ringSlots() + j. A key group g (positions
 /// [g group, (g + 1) group)) fills the slots of its positions with group x
 /// headDim / 2 code bytes (token-major, channels 2x and 2x + 1 in the low
@@ -72,11 +76,11 @@ constexpr int64_t kvFormatResidual(int32_t word) {
 /// minimums. A value slot holds headDim / 2 code bytes, then an f32 scale
 /// and minimum per group of channels.
 struct KVInt4Layout {
-  int64_t headDim = 0, group = 1, residual = 0;
+  int64_t headDim = 0, group = 1, residual = 0, buffer = 0;
   int64_t slot() const { return TXC_KV_INT4_ROW(headDim, group); }
-  int64_t ringRows() const { return TXC_KV_INT4_RING_ROWS(group, residual); }
+  int64_t ringRows() const { return buffer; }
   int64_t ringSlots() const {
-    return TXC_KV_INT4_SLOTS(0, headDim, group, residual);
+    return TXC_KV_INT4_SLOTS(0, headDim, group, buffer);
   }
   /// The positions [0, end) held as codes when n tokens are cached.
   int64_t quantizedEnd(int64_t n) const {
@@ -113,17 +117,19 @@ struct KVAppendParams {
   int64_t dstStrides[3] = {};
   int64_t position = 0;
   KVFormat format = KVFormat::Int8;
-  int64_t group = 1, residual = 0; ///< Int4 only (contiguous caches)
+  int64_t group = 1, residual = 0, buffer = 0; ///< Int4 (contiguous only)
   bool values = false; ///< Int4: the rows are values (else keys)
   const int32_t *blockTable = nullptr;
   int64_t blockSize = 0, tableStride = 0;
 };
 
 /// Runs the append (rows in parallel when there are many). For Int4 the
-/// cache must already hold positions [0, position) written by earlier
-/// appends (the ring holds the recent ones): key groups that the new
-/// length moves out of the residual window are quantized from the ring
-/// and the new rows, and the new rows still inside it go to the ring.
+/// cache must hold positions [0, position) from earlier appends (the ring
+/// the recent ones): key groups that the new length moves out of the
+/// residual window are quantized from the ring and the new rows, and the
+/// new rows go to the ring. An append may start before the end of the
+/// previous one (a padded prefill chunk taken back) by up to buffer -
+/// residual - group + 1 positions.
 void kvQuantizeAppend(const KVAppendParams &params);
 
 /// The asymmetric 4-bit scale of `count` values x[i * stride]: min..max in

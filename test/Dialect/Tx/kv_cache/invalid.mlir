@@ -254,6 +254,20 @@ func.func @cache_format_per_channel(%cache: !tx.kv_cache<layers = 2, kv_heads = 
 
 // -----
 
+// expected-error @+1 {{kv_format residual must not be negative, got -1}}
+func.func @format_residual_negative() attributes {format = #tx.kv_format<int4, group = 32, per_channel, residual = -1>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{kv_format buffer 150 is smaller than residual + group (160)}}
+func.func @format_buffer_small() attributes {format = #tx.kv_format<int4, group = 32, per_channel, residual = 128, buffer = 150>} {
+  return
+}
+
+// -----
+
 // expected-error @+1 {{kv_format group 128 does not divide the head_dim 64}}
 func.func @cache_format_paged(%cache: !tx.kv_cache<layers = 2, kv_heads = 2, capacity = 256, head_dim = 64, f16, paged<16>, #tx.kv_format<fp8_e4m3, group = 128, per_token>>) {
   return

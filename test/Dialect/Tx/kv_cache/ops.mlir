@@ -95,35 +95,35 @@ func.func @format_int8_per_token_f32(
 
 // int8, per_channel (groups along the sequence), f16 elements.
 // CHECK-LABEL: func.func @format_int8_per_channel_f16
-// CHECK-SAME: !tx.kv_cache<layers = 2, kv_heads = 4, capacity = 2048, head_dim = 64, f16, #tx.kv_format<int8, group = 128, per_channel>>
+// CHECK-SAME: !tx.kv_cache<layers = 2, kv_heads = 4, capacity = 2048, head_dim = 64, f16, #tx.kv_format<int8, group = 64, per_channel>>
 func.func @format_int8_per_channel_f16(
     %cache: !tx.kv_cache<layers = 2, kv_heads = 4, capacity = 2048, head_dim = 64, f16,
-                         #tx.kv_format<int8, group = 128, per_channel>>,
+                         #tx.kv_format<int8, group = 64, per_channel>>,
     %n: index) -> tensor<1x4x?x64xf16> {
-  // CHECK: tx.kv_view %{{.+}}[0] length %{{.+}} : !tx.kv_cache<layers = 2, kv_heads = 4, capacity = 2048, head_dim = 64, f16, #tx.kv_format<int8, group = 128, per_channel>> -> tensor<1x4x?x64xf16>, tensor<1x4x?x64xf16>
+  // CHECK: tx.kv_view %{{.+}}[0] length %{{.+}} : !tx.kv_cache<layers = 2, kv_heads = 4, capacity = 2048, head_dim = 64, f16, #tx.kv_format<int8, group = 64, per_channel>> -> tensor<1x4x?x64xf16>, tensor<1x4x?x64xf16>
   %kk, %vv = tx.kv_view %cache[0] length %n
       : !tx.kv_cache<layers = 2, kv_heads = 4, capacity = 2048, head_dim = 64, f16,
-                     #tx.kv_format<int8, group = 128, per_channel>>
+                     #tx.kv_format<int8, group = 64, per_channel>>
         -> tensor<1x4x?x64xf16>, tensor<1x4x?x64xf16>
   return %vv : tensor<1x4x?x64xf16>
 }
 
 // int4, per_channel, bf16 elements, paged layout.
 // CHECK-LABEL: func.func @format_int4_per_channel_paged_bf16
-// CHECK-SAME: (%[[C:[^:]+]]: !tx.kv_cache<layers = 2, kv_heads = 4, capacity = 2048, head_dim = 64, bf16, paged<64>, #tx.kv_format<int4, group = 32, per_channel>>,
+// CHECK-SAME: (%[[C:[^:]+]]: !tx.kv_cache<layers = 2, kv_heads = 4, capacity = 2048, head_dim = 64, bf16, paged<64>, #tx.kv_format<int4, group = 32, per_channel, residual = 128, buffer = 224>>,
 func.func @format_int4_per_channel_paged_bf16(
     %cache: !tx.kv_cache<layers = 2, kv_heads = 4, capacity = 2048, head_dim = 64, bf16,
-                         paged<64>, #tx.kv_format<int4, group = 32, per_channel>>,
+                         paged<64>, #tx.kv_format<int4, group = 32, per_channel, residual = 128, buffer = 224>>,
     %k: tensor<1x4x?x64xbf16>, %pos: index, %path: tensor<1x8xi64>) {
-  // CHECK: tx.kv_append %[[C]][0], %{{.+}}, %{{.+}} at %{{.+}} : !tx.kv_cache<layers = 2, kv_heads = 4, capacity = 2048, head_dim = 64, bf16, paged<64>, #tx.kv_format<int4, group = 32, per_channel>>, tensor<1x4x?x64xbf16>, tensor<1x4x?x64xbf16>
+  // CHECK: tx.kv_append %[[C]][0], %{{.+}}, %{{.+}} at %{{.+}} : !tx.kv_cache<layers = 2, kv_heads = 4, capacity = 2048, head_dim = 64, bf16, paged<64>, #tx.kv_format<int4, group = 32, per_channel, residual = 128, buffer = 224>>, tensor<1x4x?x64xbf16>, tensor<1x4x?x64xbf16>
   tx.kv_append %cache[0], %k, %k at %pos
       : !tx.kv_cache<layers = 2, kv_heads = 4, capacity = 2048, head_dim = 64, bf16,
-                     paged<64>, #tx.kv_format<int4, group = 32, per_channel>>,
+                     paged<64>, #tx.kv_format<int4, group = 32, per_channel, residual = 128, buffer = 224>>,
         tensor<1x4x?x64xbf16>, tensor<1x4x?x64xbf16>
-  // CHECK-NEXT: tx.kv_commit %[[C]], %{{.+}} at %{{.+}} : !tx.kv_cache<layers = 2, kv_heads = 4, capacity = 2048, head_dim = 64, bf16, paged<64>, #tx.kv_format<int4, group = 32, per_channel>>, tensor<1x8xi64>
+  // CHECK-NEXT: tx.kv_commit %[[C]], %{{.+}} at %{{.+}} : !tx.kv_cache<layers = 2, kv_heads = 4, capacity = 2048, head_dim = 64, bf16, paged<64>, #tx.kv_format<int4, group = 32, per_channel, residual = 128, buffer = 224>>, tensor<1x8xi64>
   tx.kv_commit %cache, %path at %pos
       : !tx.kv_cache<layers = 2, kv_heads = 4, capacity = 2048, head_dim = 64, bf16,
-                     paged<64>, #tx.kv_format<int4, group = 32, per_channel>>, tensor<1x8xi64>
+                     paged<64>, #tx.kv_format<int4, group = 32, per_channel, residual = 128, buffer = 224>>, tensor<1x8xi64>
   return
 }
 
