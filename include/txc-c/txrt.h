@@ -309,10 +309,12 @@ TXRT_API txrt_status txrt_generation_info_get(const txrt_model *model,
                                               txrt_generation_info *out);
 
 /** How the KV cache of a model compiled for generation stores keys and
- *  values, through the pointers that are not NULL: `*format` "f32", "int8"
- *  or "fp8" (txc --kv-quant; static storage) and `*bytes_per_token` the
- *  cache's bytes per position of one sequence (all layers, keys and
- *  values, the scales of a quantized cache included). Fails like
+ *  values, through the pointers that are not NULL: `*format` "f32", "int8",
+ *  "fp8" or "int4" (txc --kv-quant; static storage) and `*bytes_per_token`
+ *  the cache's bytes per position of one sequence (all layers, keys and
+ *  values, the scales of a quantized cache included; int4: its whole size
+ *  over the capacity, so the f32 buffer of recent tokens is included).
+ *  Fails like
  *  txrt_generation_info_get. (A function of its own: the C ABI does not
  *  change a struct's layout.) */
 TXRT_API txrt_status txrt_generation_kv_cache(const txrt_model *model,
