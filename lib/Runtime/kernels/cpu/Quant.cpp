@@ -135,6 +135,11 @@ struct Planar {
   /// Fast path: each full 32-value unit lies in one group (`two`: in two
   /// groups of 16) and rows start on a byte; else the generic path.
   bool fast, two;
+  /// Fast path of 4-bit codes in one group per unit: the activations come
+  /// in even-odd order (permuteEvenOdd), so the low nibbles of a unit's 16
+  /// bytes meet values 0, 2, .., 30 and the high nibbles 1, 3, .., 31 and
+  /// the codes need no interleaving.
+  bool evenOdd;
   /// Fast path, one group per unit: unit u is in group u >> unitShift of
   /// its row; -1 when a group's units are not a power of two.
   int unitShift;
@@ -159,6 +164,9 @@ struct Job {
 constexpr int32_t kCodeInt8 = TXC_QCODE_INT8, kCodeInt4 = TXC_QCODE_INT4,
                   kCodeInt2 = TXC_QCODE_INT2, kCodeFp8 = TXC_QCODE_FP8_E4M3,
                   kCodeFp4 = TXC_QCODE_FP4_E2M1;
+/// The 4-bit code kinds read against even-odd activations (Planar::evenOdd;
+/// kernel template arguments only, never a Planar::code).
+constexpr int32_t kCodeInt4EvenOdd = 16, kCodeFp4EvenOdd = 17;
 constexpr int32_t kScaleF32 = TXC_QSCALE_F32, kScaleF16 = TXC_QSCALE_F16,
                   kScaleBF16 = TXC_QSCALE_BF16,
                   kScaleF8E4M3 = TXC_QSCALE_F8_E4M3,
@@ -566,11 +574,28 @@ Level currentLevel() {
   return forced ? std::min(forcedLevel, best) : best;
 }
 
+/// Reorders each block's 32 codes to values 0, 2, .., 30, then 1, 3, ..,
+/// 31 (s0 and s1 then no longer hold the halves' sums; the paths that read
+/// them do not use this order). A dot product with codes in the same order
+/// is unchanged: its integer sum is exact in any order.
+void permuteEvenOdd(ActBlock *a, int64_t count) {
+  for (int64_t b = 0; b < count; ++b) {
+    int8_t q[32];
+    for (int i = 0; i < 16; ++i) {
+      q[i] = a[b].q[2 * i];
+      q[16 + i] = a[b].q[2 * i + 1];
+    }
+    std::memcpy(a[b].q, q, 32);
+  }
+}
+
 /// The m rows of x rounded to k / 32 ActBlocks each, in a per-thread
-/// buffer that lives until the next call on this thread. The vector code
-/// computes the same integers and scales as quantizeRow (PlanarActivations
-/// tests check it), so the ISA does not change a result.
-const ActBlock *quantizeActivations(const float *x, int64_t m, int64_t k) {
+/// buffer that lives until the next call on this thread (in even-odd order
+/// with `evenOdd`). The vector code computes the same integers and scales
+/// as quantizeRow (PlanarActivations tests check it), so the ISA does not
+/// change a result.
+const ActBlock *quantizeActivations(const float *x, int64_t m, int64_t k,
+                                    bool evenOdd = false) {
   thread_local std::vector<ActBlock> act;
   int64_t units = k / 32;
   act.resize(std::max<int64_t>(1, m * units));
@@ -584,8 +609,11 @@ const ActBlock *quantizeActivations(const float *x, int64_t m, int64_t k) {
 #endif
   if (units > 0)
     parallelFor(m, std::max<int64_t>(1, 8192 / k), [&](int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1; ++r)
+      for (int64_t r = r0; r < r1; ++r) {
         rowFn(x + r * k, k, dst + r * units);
+        if (evenOdd)
+          permuteEvenOdd(dst + r * units, units);
+      }
     });
   return dst;
 }
@@ -831,6 +859,7 @@ Planar makePlanar(int32_t codeKind, int32_t scaleKind, const void *codes,
   p.fast =
       k * p.bits % 8 == 0 && (group >= k || group % 32 == 0 || group == 16);
   p.two = p.fast && group == 16 && group < k;
+  p.evenOdd = p.fast && !p.two && (codeKind == kCodeInt4 || codeKind == kCodeFp4);
   p.unitShift = 0;
   if (p.fast && !p.two && group >= k) {
     p.unitShift = 62; // every unit in group 0
@@ -913,8 +942,8 @@ void txc_qmatmul_planar_group(int32_t codeKind, int32_t scaleKind,
   // Every member has the same kinds and group, so the same path: the
   // activations are rounded once for all of them.
   if (planars[0].fast && codeKind != kCodeFp8) {
-    const ActBlock *act =
-        quantizeActivations(reinterpret_cast<const float *>(x), m, k);
+    const ActBlock *act = quantizeActivations(
+        reinterpret_cast<const float *>(x), m, k, planars[0].evenOdd);
     for (int i = 0; i < used; ++i)
       jobs[i].act = act;
   }
