@@ -146,39 +146,10 @@ struct UseKVCachePass : public txc::impl::UseKVCachePassBase<UseKVCachePass> {
         kvQuant != "int4")
       return fail(module, "kv-quant must be f32, int8, fp8 or int4, got '" +
                               Twine(kvQuant) + "' (txc --kv-quant)");
-    if (kvQuant == "int4") {
-      if (kvQuantGroup < 2 || !llvm::isPowerOf2_64(kvQuantGroup) ||
-          kvQuantGroup > (1 << 14))
-        return fail(module, "kv-quant-group must be a power of two from 2 to "
-                            "16384, got " +
-                                Twine(kvQuantGroup) +
-                                " (txc --kv-quant-group)");
-      if (kvQuantResidual < 0 || kvQuantResidual % kvQuantGroup != 0 ||
-          kvQuantResidual / kvQuantGroup > 4000)
-        return fail(module, "kv-quant-residual must be a multiple of "
-                            "kv-quant-group (" +
-                                Twine(kvQuantGroup) +
-                                ") from 0 to 4000 groups, got " +
-                                Twine(kvQuantResidual) +
-                                " (txc --kv-quant-residual)");
-      if (kvQuantBuffer != 0 &&
-          (kvQuantBuffer % kvQuantGroup != 0 ||
-           kvQuantBuffer < kvQuantResidual + kvQuantGroup ||
-           kvQuantBuffer / kvQuantGroup > 4095))
-        return fail(module, "kv-quant-buffer must be a multiple of "
-                            "kv-quant-group from residual + group to 4095 "
-                            "groups, got " +
-                                Twine(kvQuantBuffer));
-      if (capacity % kvQuantGroup != 0)
-        return fail(module, "kv-quant=int4 needs a capacity (" +
-                                Twine(capacity) +
-                                ") that is a multiple of kv-quant-group (" +
-                                Twine(kvQuantGroup) + ") (txc --max-seq)");
-      if (blockSize > 0)
-        return fail(module, "kv-quant=int4 needs a contiguous cache; it "
-                            "cannot be combined with block-size (txc "
-                            "--kv-block)");
-    }
+    if (kvQuant == "int4" && blockSize > 0)
+      return fail(module, "kv-quant=int4 needs a contiguous cache; it "
+                          "cannot be combined with block-size (txc "
+                          "--kv-block)");
     Block &entry = func.getBody().front();
 
     // Roles of the inputs, as the frontend recorded them.
@@ -408,25 +379,56 @@ struct UseKVCachePass : public txc::impl::UseKVCachePassBase<UseKVCachePass> {
     KVFormatAttr format;
     const int64_t headDim = kType.getDimSize(3);
     if (kvQuant == "int4") {
-      if (headDim % 8 != 0 || headDim % kvQuantGroup != 0)
+      // The group: as given, or (0) the largest power of two up to 32 that
+      // divides the head size and the capacity.
+      int64_t group = kvQuantGroup;
+      if (group == 0) {
+        group = 32;
+        while (group > 2 && (headDim % group != 0 || capacity % group != 0))
+          group /= 2;
+      }
+      if (group < 2 || !llvm::isPowerOf2_64(group) || group > (1 << 14))
+        return fail(module, "kv-quant-group must be a power of two from 2 to "
+                            "16384 (or 0: chosen), got " +
+                                Twine(group) + " (txc --kv-quant-group)");
+      if (headDim % 8 != 0 || headDim % group != 0)
         return fail(func, "kv-quant=int4 needs a head size that is a "
                           "multiple of 8 and of kv-quant-group (" +
-                              Twine(kvQuantGroup) + "), got " +
-                              Twine(headDim) + " (txc --kv-quant-group)");
+                              Twine(group) + "), got " + Twine(headDim) +
+                              " (txc --kv-quant-group)");
+      if (capacity % group != 0)
+        return fail(module, "kv-quant=int4 needs a capacity (" +
+                                Twine(capacity) +
+                                ") that is a multiple of kv-quant-group (" +
+                                Twine(group) + ") (txc --max-seq)");
+      if (kvQuantResidual < 0 || kvQuantResidual % group != 0 ||
+          kvQuantResidual / group > 4000)
+        return fail(module, "kv-quant-residual must be a multiple of "
+                            "kv-quant-group (" +
+                                Twine(group) +
+                                ") from 0 to 4000 groups, got " +
+                                Twine(kvQuantResidual) +
+                                " (txc --kv-quant-residual)");
+      if (kvQuantBuffer != 0 && (kvQuantBuffer < kvQuantResidual + group ||
+                                 (kvQuantBuffer + group - 1) / group > 4095))
+        return fail(module, "kv-quant-buffer must be from residual + group "
+                            "to 4095 groups, got " +
+                                Twine(kvQuantBuffer));
       // The buffer covers the residual window, a partial group and one
-      // step (a padded prefill chunk the next step starts inside).
+      // step (a padded prefill chunk the next step starts inside), in
+      // whole groups.
       int64_t buffer = kvQuantBuffer;
       if (buffer == 0)
-        buffer = kvQuantResidual + kvQuantGroup +
+        buffer = kvQuantResidual + group +
                  (ShapedType::isDynamic(seq) ? capacity : seq);
-      buffer = (buffer + kvQuantGroup - 1) / kvQuantGroup * kvQuantGroup;
-      if (buffer / kvQuantGroup > 4095)
+      buffer = (buffer + group - 1) / group * group;
+      if (buffer / group > 4095)
         return fail(func, "kv-quant=int4: the f32 buffer of " +
                               Twine(buffer) +
                               " rows is more than 4095 groups; use a larger "
                               "kv-quant-group or a shorter step (txc "
                               "--prefill-chunk)");
-      format = KVFormatAttr::get(ctx, QuantKind::int4, kvQuantGroup,
+      format = KVFormatAttr::get(ctx, QuantKind::int4, group,
                                  QuantAxis::per_channel, kvQuantResidual,
                                  buffer);
     } else if (kvQuant != "f32") {

@@ -587,7 +587,7 @@ LogicalResult txc::Invocation::Impl::loadModel() {
           "'");
     return failure();
   }
-  if (gen.kvQuant != "int4" && (gen.kvQuantGroup != 32 ||
+  if (gen.kvQuant != "int4" && (gen.kvQuantGroup != 0 ||
                                 gen.kvQuantResidual != 128)) {
     error("--kv-quant-group and --kv-quant-residual apply to --kv-quant=int4 "
           "only");
@@ -891,7 +891,7 @@ txc::Invocation::Impl::build(int64_t step, SafetensorsWriter *w,
       // longer step (the prefill chunk).
       if (gen.kvQuant == "int4")
         kv.kvQuantBuffer =
-            gen.kvQuantResidual + gen.kvQuantGroup +
+            gen.kvQuantResidual + (gen.kvQuantGroup ? gen.kvQuantGroup : 32) +
             std::min<int64_t>(gen.prefillChunk, maxSeq);
       if (!runPipeline(*built, "kv-cache", [&](OpPassManager &pm) {
             buildGenerationPipeline(pm, kv);

@@ -20,15 +20,21 @@
 // RUN: not tx-opt %s --tx-use-kv-cache="capacity=32 kv-quant=int4 kv-quant-group=16" 2>&1 | FileCheck %s --check-prefix=HEAD
 // RUN: not tx-opt %s --tx-use-kv-cache="capacity=32 block-size=8 kv-quant=int4 kv-quant-group=8" 2>&1 | FileCheck %s --check-prefix=PAGED
 // RUN: not tx-opt %s --tx-use-kv-cache="capacity=32 kv-quant=int4 kv-quant-group=2 kv-quant-residual=0 kv-quant-buffer=10000" 2>&1 | FileCheck %s --check-prefix=BIG
+// Group 0 (the default) picks the largest power of two up to 32 dividing
+// head_dim (8) and the capacity: 8 here, 4 with a capacity of 36.
+// RUN: tx-opt %s --tx-use-kv-cache="capacity=32 kv-quant=int4 kv-quant-residual=16" | FileCheck %s --check-prefix=AUTO
+// RUN: tx-opt %s --tx-use-kv-cache="capacity=36 kv-quant=int4 kv-quant-residual=16" | FileCheck %s --check-prefix=AUTO4
+// AUTO: #tx.kv_format<int4, group = 8, per_channel, residual = 16, buffer = 32>
+// AUTO4: #tx.kv_format<int4, group = 4, per_channel, residual = 16, buffer = 24>
 // INT4: !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 32, head_dim = 8, f32, #tx.kv_format<int4, group = 8, per_channel, residual = 8, buffer = 24>> {tx.name = "kv_cache"}
 // INT4B: #tx.kv_format<int4, group = 4, per_channel, buffer = 40>
-// GROUP: error: tx-use-kv-cache: kv-quant-group must be a power of two from 2 to 16384, got 6 (txc --kv-quant-group)
+// GROUP: error: tx-use-kv-cache: kv-quant-group must be a power of two from 2 to 16384 (or 0: chosen), got 6 (txc --kv-quant-group)
 // RESIDUAL: error: tx-use-kv-cache: kv-quant-residual must be a multiple of kv-quant-group (8) from 0 to 4000 groups, got 12 (txc --kv-quant-residual)
-// BUFFER: error: tx-use-kv-cache: kv-quant-buffer must be a multiple of kv-quant-group from residual + group to 4095 groups, got 8
+// BUFFER: error: tx-use-kv-cache: kv-quant-buffer must be from residual + group to 4095 groups, got 8
 // CAPACITY: error: tx-use-kv-cache: kv-quant=int4 needs a capacity (36) that is a multiple of kv-quant-group (8) (txc --max-seq)
 // HEAD: error: tx-use-kv-cache: kv-quant=int4 needs a head size that is a multiple of 8 and of kv-quant-group (16), got 8 (txc --kv-quant-group)
 // PAGED: error: tx-use-kv-cache: kv-quant=int4 needs a contiguous cache; it cannot be combined with block-size (txc --kv-block)
-// BIG: error: tx-use-kv-cache: kv-quant-buffer must be a multiple of kv-quant-group from residual + group to 4095 groups, got 10000
+// BIG: error: tx-use-kv-cache: kv-quant-buffer must be from residual + group to 4095 groups, got 10000
 // F32: %{{[^:]+}}: !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 32, head_dim = 8, f32> {tx.name = "kv_cache"}
 // F32-NOT: kv_format
 // INT8: %{{[^:]+}}: !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 32, head_dim = 8, f32, #tx.kv_format<int8, group = 8, per_token>> {tx.name = "kv_cache"}

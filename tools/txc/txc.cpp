@@ -195,8 +195,8 @@ cl::opt<int64_t> kvQuantGroup(
     "kv-quant-group",
     cl::desc("--kv-quant=int4: tokens per key group and channels per value "
              "group, a power of two dividing the head size and --max-seq "
-             "(default 32)"),
-    cl::value_desc("N"), cl::init(32), cl::cat(genCategory));
+             "(default 0: the largest such power of two up to 32)"),
+    cl::value_desc("N"), cl::init(0), cl::cat(genCategory));
 cl::opt<int64_t> kvQuantResidual(
     "kv-quant-residual",
     cl::desc("--kv-quant=int4: the most recent tokens kept in f32 (default "

@@ -145,7 +145,8 @@ struct GenerationOptions {
   /// channel over kvQuantGroup tokens, values per token over kvQuantGroup
   /// channels, the last kvQuantResidual tokens in f32).
   std::string kvQuant = "f32";
-  int64_t kvQuantGroup = 32;
+  /// 0: the largest power of two up to 32 dividing head_dim and maxSeq.
+  int64_t kvQuantGroup = 0;
   int64_t kvQuantResidual = 128;
   /// Tokens the prefill step takes at once (at most maxSeq).
   int64_t prefillChunk = 64;

@@ -97,8 +97,8 @@ struct GenerationPipelineOptions
   Option<int64_t> kvQuantGroup{
       *this, "kv-quant-group",
       llvm::cl::desc("kv-quant=int4: tokens per key group, channels per value "
-                     "group (txc --kv-quant-group)"),
-      llvm::cl::init(32)};
+                     "group; 0: chosen (txc --kv-quant-group)"),
+      llvm::cl::init(0)};
   Option<int64_t> kvQuantResidual{
       *this, "kv-quant-residual",
       llvm::cl::desc("kv-quant=int4: recent tokens kept in f32 (txc "

@@ -234,7 +234,9 @@ def UseKVCachePass : Pass<"tx-use-kv-cache", "::mlir::ModuleOp"> {
     head_dim, per_token>`: every (token, KV head) row of keys and values is
     stored as codes with one scale (docs/quantization.md, "KV cache").
     `kv-quant` = `int4` is KIVI's layout, `#tx.kv_format<int4, group =
-    kv-quant-group, per_channel, residual = kv-quant-residual>`: keys
+    kv-quant-group, per_channel, residual = kv-quant-residual>` (group 0:
+    the largest power of two up to 32 dividing head_dim and the capacity):
+    keys
     quantized per channel over groups of tokens, values per token over
     groups of channels, the most recent tokens kept in f32 (in a buffer of
     `kv-quant-buffer` rows; 0: residual + group + the step length, rounded
@@ -256,9 +258,10 @@ def UseKVCachePass : Pass<"tx-use-kv-cache", "::mlir::ModuleOp"> {
            "codes with one f32 scale per (token, head) row, or int4 "
            "(KIVI: keys per channel, values per token, recent tokens in "
            "f32) (txc --kv-quant)">,
-    Option<"kvQuantGroup", "kv-quant-group", "int64_t", /*default=*/"32",
-           "kv-quant=int4: tokens per key group and channels per value group "
-           "(txc --kv-quant-group)">,
+    Option<"kvQuantGroup", "kv-quant-group", "int64_t", /*default=*/"0",
+           "kv-quant=int4: tokens per key group and channels per value group; "
+           "0: the largest power of two up to 32 dividing head_dim and the "
+           "capacity (txc --kv-quant-group)">,
     Option<"kvQuantResidual", "kv-quant-residual", "int64_t",
            /*default=*/"128",
            "kv-quant=int4: the most recent tokens kept in f32 (txc "
