@@ -57,8 +57,11 @@ def TxCpu_AttentionOp : TxCpu_Op<"attention", [
     With `kv_format` (1: int8, 2: fp8 e4m3; the kernels' KVFormat numbers)
     `key` and `value` are `i8` rows of a quantized KV cache, `D + 4` bytes
     each (D codes, then the row's f32 scale; lib/Runtime/kernels/cpu/
-    KVQuant.h), and the call is `txc_attention_kvq`. A quantized cache needs
-    `kv_length`.
+    KVQuant.h), and the call is `txc_attention_kvq`. An int4 (KIVI) cache
+    has the format word `TXC_KV_INT4_WORD` (txc_model_format.h: kind 3,
+    the group, residual and buffer) and `[B, Hkv, slots, slot bytes]`
+    pools with `slot bytes = TXC_KV_INT4_ROW(D, group)`, contiguous only.
+    A quantized cache needs `kv_length`.
 
     ```mlir
     %o = txcpu.attention mask(causal)
@@ -244,8 +247,10 @@ def TxCpu_KVQuantAppendOp : TxCpu_Op<"kv_quant_append", [
     (`layer`, `kv`: 0 keys, 1 values) of `cache`, the whole quantized cache
     `[layers, 2, B, Hkv, capacity, D + 4]` `i8` (paged: `[layers, 2, blocks,
     Hkv, block_size, D + 4]` with a `block_table` and `block_size`).
-    `kv_format` is 1 (int8) or 2 (fp8 e4m3); the row format is that of
-    lib/Runtime/kernels/cpu/KVQuant.h. Unlike the other ops, `cache` is read
+    `kv_format` is 1 (int8), 2 (fp8 e4m3) or an int4 format word
+    (`TXC_KV_INT4_WORD`; the cache's last two dimensions are then slots of
+    `TXC_KV_INT4_ROW(D, group)` bytes, no block table); the row format is
+    that of lib/Runtime/kernels/cpu/KVQuant.h. Unlike the other ops, `cache` is read
     and written (only the new rows change). Tensor or memref forms as for
     `txcpu.attention`.
 
