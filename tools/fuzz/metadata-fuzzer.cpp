@@ -108,8 +108,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (tokens.dtype != TXRT_DTYPE_I64 || tokens.shape.size() != 2 ||
         tokens.shape[0] != g->batch || tokens.shape[1] != g->step)
       __builtin_trap();
+    // f32 caches hold floats; int8, fp8 and int4 caches bytes, int4 in the
+    // slots of txc_model_format.h.
     const TensorDesc &cache = metadata.inputs[g->cache];
-    if (cache.dtype != TXRT_DTYPE_F32 || cache.shape.size() != 6)
+    const bool quantized = g->kvFormat != "f32";
+    if (cache.dtype != (quantized ? TXRT_DTYPE_I8 : TXRT_DTYPE_F32) ||
+        cache.shape.size() != 6)
+      __builtin_trap();
+    if (g->kvFormat == "int4" &&
+        (g->paged || g->kvGroup < 2 || g->kvBuffer < g->kvResidual + g->kvGroup ||
+         cache.shape[4] != TXC_KV_INT4_SLOTS(g->capacity, g->headDim,
+                                             g->kvGroup, g->kvBuffer) ||
+         cache.shape[5] != TXC_KV_INT4_ROW(g->headDim, g->kvGroup)))
       __builtin_trap();
     const TensorDesc &logits = metadata.outputs[g->logits];
     if (logits.shape.size() != 3 || logits.shape[2] != g->vocab)
