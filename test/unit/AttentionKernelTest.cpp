@@ -495,8 +495,72 @@ TEST(AttentionKernel, ExpIsAccurate) {
 // A paged cache (blocks of a pool in permuted order, named by a block table)
 // gives what the same keys and values laid out contiguously give, for a
 // decode step and a prefill chunk, with causal and sliding-window masks.
+// Decode over at least 1024 keys splits the keys into segments of about
+// 512 (up to 16) whose partial softmax states are merged: against the
+// reference for one and three queries, GQA, a sliding window with sinks
+// that hides whole segments, explicit masks hiding every key of some rows,
+// key counts that are not multiples of the 64-key block, and the cap of 16
+// segments; the result does not depend on the thread count.
+TEST(AttentionKernel, KeySplitDecode) {
+  for (int64_t sk : {int64_t(1024), int64_t(1500), int64_t(4100),
+                     int64_t(9001)})
+    for (int64_t sq : {int64_t(1), int64_t(3)}) {
+      Problem p;
+      p.batch = 2;
+      p.heads = 6;
+      p.kvHeads = 2;
+      p.queries = sq;
+      p.keys = sk;
+      check(p, 4e-6);
+    }
+  for (auto [window, sinks] : {std::pair<int64_t, int64_t>{700, 4},
+                               {50, 600},
+                               {2000, 0}}) {
+    Problem p;
+    p.heads = 3;
+    p.kvHeads = 1;
+    p.keys = 3000;
+    p.mask = AttentionMask::SlidingWindow;
+    p.window = window;
+    p.sinks = sinks;
+    check(p, 4e-6);
+  }
+  for (auto kind : {AttentionExplicitMask::Bool, AttentionExplicitMask::Float}) {
+    Problem p;
+    p.heads = 4;
+    p.kvHeads = 2;
+    p.queries = 2;
+    p.keys = 1300;
+    p.explicitKind = kind;
+    int64_t shape[4] = {1, 4, 2, 1300};
+    std::copy(shape, shape + 4, p.maskShape);
+    p.hideSomeRows = true;
+    check(p, 4e-6);
+  }
+  Problem pr;
+  pr.heads = 9;
+  pr.kvHeads = 3;
+  pr.keys = 4096;
+  for (AttentionIsa isa : supportedIsas()) {
+    Data data = makeData(pr, 12);
+    const int before = numThreads();
+    std::vector<std::vector<float>> results;
+    for (int threads : {1, 2, 3}) {
+      setNumThreads(threads);
+      std::fill(data.out.begin(), data.out.end(), 0.0f);
+      attentionF32(data.params, isa);
+      results.push_back(data.out);
+    }
+    setNumThreads(before);
+    for (size_t k = 1; k < results.size(); ++k)
+      ASSERT_EQ(0, std::memcmp(results[0].data(), results[k].data(),
+                               results[0].size() * sizeof(float)))
+          << "isa " << int(isa) << ": threads 1 vs " << k + 1;
+  }
+}
+
 TEST(AttentionKernel, PagedCacheMatchesContiguous) {
-  const int64_t batch = 2, heads = 4, kvHeads = 2, d = 16, capacity = 96,
+  const int64_t batch = 2, heads = 4, kvHeads = 2, d = 16, capacity = 1200,
                 blockSize = 16, blocksPerRow = capacity / blockSize;
   std::mt19937 rng(11);
   std::normal_distribution<float> normal;
@@ -525,7 +589,10 @@ TEST(AttentionKernel, PagedCacheMatchesContiguous) {
         }
   for (int64_t queries : {1, 7})
     for (AttentionMask mask : {AttentionMask::Causal, AttentionMask::SlidingWindow})
-      for (int64_t length : {int64_t(7), int64_t(40), int64_t(90)}) {
+      // 1100: a decode step over a key split (segments of 512 and 588 keys,
+      // cut at 64-key blocks, which cache blocks of 16 divide).
+      for (int64_t length : {int64_t(7), int64_t(40), int64_t(90),
+                             int64_t(1100)}) {
         std::vector<float> q(batch * heads * queries * d);
         for (float &x : q)
           x = normal(rng);

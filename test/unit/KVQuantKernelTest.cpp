@@ -282,7 +282,8 @@ TEST(KVQuantKernel, AttentionMatchesDequantizedCache) {
     // One key; a decode step over keys not a multiple of the key block;
     // a prefill chunk.
     for (auto [queries, keys] :
-         {std::pair<int64_t, int64_t>{1, 1}, {1, 100}, {7, 7}, {5, 130}}) {
+         {std::pair<int64_t, int64_t>{1, 1}, {1, 100}, {7, 7}, {5, 130},
+          {1, 1300}}) {
       pr.queries = queries;
       pr.keys = keys;
       checkAgainstDequantized(pr);
@@ -339,10 +340,10 @@ void int4RoundTrip(float *x, int64_t stride, int64_t count) {
 
 struct Int4Case {
   int64_t batch, heads, kvHeads, d, group, residual;
+  /// A prefill of 1100 tokens and four decode steps (the attention's key
+  /// split) instead of the short sequence.
+  bool longContext = false;
 };
-
-/// The longest append of checkInt4Cache, which the ring must cover.
-constexpr int64_t kLongestAppend = 37;
 
 /// Feeds a sequence of appends (a prefill chunk, single decode steps, a
 /// second chunk of which only the first 20 rows are kept: the next append
@@ -355,8 +356,10 @@ constexpr int64_t kLongestAppend = 37;
 /// result must equal f32 attention bit for bit.
 void checkInt4Cache(const Int4Case &c) {
   std::mt19937 rng(23);
-  const int64_t d = c.d, g = c.group, cap = 160;
-  const int64_t buffer = (c.residual + g + kLongestAppend + g - 1) / g * g;
+  const int64_t d = c.d, g = c.group, cap = c.longContext ? 1120 : 160;
+  // The longest append, which the ring must cover.
+  const int64_t longest = c.longContext ? 1100 : 37;
+  const int64_t buffer = (c.residual + g + longest + g - 1) / g * g;
   const KVInt4Layout layout{d, g, c.residual, buffer};
   const int64_t slot = layout.slot(),
                 slots = TXC_KV_INT4_SLOTS(cap, d, g, buffer);
@@ -374,13 +377,18 @@ void checkInt4Cache(const Int4Case &c) {
   ASSERT_EQ(kvFormatGroup(word), g);
   ASSERT_EQ(kvFormatResidual(word), c.residual);
   ASSERT_EQ(kvFormatBuffer(word), buffer);
-  std::vector<std::pair<int64_t, int64_t>> appends = {{0, kLongestAppend}};
-  for (int64_t j = kLongestAppend; j < 120; ++j)
-    appends.push_back({j, 1});
-  appends.push_back({120, 33});
-  appends.push_back({140, 13});
-  for (int64_t j = 153; j < 158; ++j)
-    appends.push_back({j, 1});
+  std::vector<std::pair<int64_t, int64_t>> appends = {{0, longest}};
+  if (c.longContext) {
+    for (int64_t j = longest; j < longest + 4; ++j)
+      appends.push_back({j, 1});
+  } else {
+    for (int64_t j = longest; j < 120; ++j)
+      appends.push_back({j, 1});
+    appends.push_back({120, 33});
+    appends.push_back({140, 13});
+    for (int64_t j = 153; j < 158; ++j)
+      appends.push_back({j, 1});
+  }
   for (auto [pos, seq] : appends) {
     for (int kv = 0; kv < 2; ++kv) {
       // New rows [batch, heads, seq, d], keys with an outlier channel.
@@ -422,7 +430,8 @@ void checkInt4Cache(const Int4Case &c) {
           }
         }
     }
-    if (seq == 1 && pos % 17 != 0 && pos != 119 && pos != 157)
+    if (seq == 1 && pos % 17 != 0 && pos != 119 && pos != 157 &&
+        !c.longContext)
       continue; // check a sample of the decode steps
     for (int64_t queries : {int64_t(1), std::min<int64_t>(seq, 6)}) {
       std::vector<float> q =
@@ -489,6 +498,10 @@ TEST(KVQuantKernel, Int4CacheMatchesReferenceQuantizer) {
   checkInt4Cache({1, 3, 1, 48, 16, 0});
   checkInt4Cache({1, 2, 2, 32, 8, 40});
   checkInt4Cache({2, 2, 1, 64, 16, 992});
+  // 1100+ keys: the decode attention splits them into segments.
+  Int4Case longCase{1, 3, 1, 64, 32, 128};
+  longCase.longContext = true;
+  checkInt4Cache(longCase);
 }
 
 TEST(KVQuantKernel, Int4FormatWordAndLayout) {

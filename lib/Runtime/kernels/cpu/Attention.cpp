@@ -52,6 +52,7 @@
 #include <limits>
 #include <memory>
 #include <new>
+#include <vector>
 
 #define TXC_INLINE inline __attribute__((always_inline))
 
@@ -78,7 +79,20 @@ struct Plan {
 /// The rows one task computes.
 struct TaskRange {
   int64_t batch, kvHead, i0, i1;
+  /// A key split (flash-decoding): only keys [k0, k1), and instead of the
+  /// output the task writes its unnormalized rows, running maxima and sums
+  /// to `partial` (rows x valueDimPad floats, then rows maxima, then rows
+  /// sums) for the merge.
+  int64_t k0 = 0, k1 = std::numeric_limits<int64_t>::max();
+  float *partial = nullptr;
 };
+
+/// Keys per segment of a key split, and the most segments: a call with
+/// one query block per (batch, KV head) and at least 2 x kSplitKeys keys
+/// is split into ceil(keys / kSplitKeys) segments (at most kMaxSegments),
+/// which depends only on the shapes, so results do not depend on the
+/// thread count.
+constexpr int64_t kSplitKeys = 512, kMaxSegments = 16;
 
 /// A task's scratch (one set per thread). Row counts are padded to whole
 /// vectors ("padded rows").
@@ -208,6 +222,45 @@ struct AlignedFloats {
 using TaskFn = void (*)(const AttentionParams &, const Plan &,
                         const TaskRange &, const Scratch &);
 
+/// Merges the segments of a key split: per row, with M the largest of the
+/// segments' maxima m_s, out = sum_s e^(m_s - M) O_s / sum_s e^(m_s - M)
+/// l_s (segments in order; zeros for a row that saw no key).
+void mergeSegments(const AttentionParams &p, const Plan &plan,
+                   int64_t segments, const float *partials,
+                   int64_t partialSize) {
+  const int64_t bq = p.queries, rows = plan.group * bq,
+                ldo = plan.valueDimPad, dv = p.valueDim;
+  const int64_t *os = p.outStrides;
+  std::vector<float> acc(dv), weight(segments);
+  for (int64_t head = 0; head < p.batch * p.kvHeads; ++head) {
+    const int64_t b = head / p.kvHeads, kvHead = head % p.kvHeads;
+    const float *part = partials + head * segments * partialSize;
+    for (int64_t r = 0; r < rows; ++r) {
+      float m = -std::numeric_limits<float>::infinity();
+      for (int64_t s = 0; s < segments; ++s)
+        m = std::max(m, part[s * partialSize + rows * ldo + r]);
+      float l = 0.0f;
+      std::fill(acc.begin(), acc.end(), 0.0f);
+      for (int64_t s = 0; s < segments; ++s) {
+        const float *seg = part + s * partialSize;
+        const float ms = seg[rows * ldo + r], ls = seg[rows * ldo + rows + r];
+        if (!(ls > 0.0f))
+          continue; // no key of the row in this segment
+        const float f = std::exp(ms - m);
+        l += f * ls;
+        for (int64_t x = 0; x < dv; ++x)
+          acc[x] += f * seg[r * ldo + x];
+      }
+      const float inv = l > 0.0f ? 1.0f / l : 0.0f;
+      const int64_t g = r / bq, i = r % bq;
+      float *dst = p.out + b * os[0] + (kvHead * plan.group + g) * os[1] +
+                   i * os[2];
+      for (int64_t x = 0; x < dv; ++x)
+        dst[x * os[3]] = acc[x] * inv;
+    }
+  }
+}
+
 void run(const AttentionParams &p, int lanes, TaskFn task) {
   if (p.batch <= 0 || p.heads <= 0 || p.queries <= 0 || p.valueDim <= 0)
     return;
@@ -226,8 +279,18 @@ void run(const AttentionParams &p, int lanes, TaskFn task) {
   const int64_t rows = plan.group * plan.queryBlock;
   const int64_t padded = (rows + kMaxLanes - 1) / kMaxLanes * kMaxLanes;
   const int64_t d = std::max<int64_t>(p.headDim, 1);
-  const int64_t tasks = p.batch * p.kvHeads * plan.queryBlocks;
   const bool packKey = quantized || p.keyStrides[3] != 1;
+  // Decode over many keys: (batch, KV head) tasks are few (3 for SmolLM2's
+  // single sequence), so the keys are split into segments whose partial
+  // softmax states are merged afterwards (flash-decoding / Lean Attention).
+  int64_t segments = 1;
+  if (plan.queryBlocks == 1 && p.keys >= 2 * kSplitKeys)
+    segments = std::min(kMaxSegments, (p.keys + kSplitKeys - 1) / kSplitKeys);
+  const int64_t heads = p.batch * p.kvHeads;
+  const int64_t partialSize = rows * plan.valueDimPad + 2 * rows;
+  std::vector<float> partials(segments > 1 ? heads * segments * partialSize
+                                           : 0);
+  const int64_t tasks = heads * plan.queryBlocks * segments;
   parallelFor(tasks, 1, [&](int64_t begin, int64_t end) {
     AlignedFloats qt(d * padded), k(packKey ? kKeyBlock * d : 0),
         s(kKeyBlock * padded), o(rows * plan.valueDimPad),
@@ -245,6 +308,17 @@ void run(const AttentionParams &p, int lanes, TaskFn task) {
     w.kscale = rowState.data + 3 * padded;
     w.vscale = w.kscale + kKeyBlock;
     for (int64_t t = begin; t < end; ++t) {
+      if (segments > 1) {
+        const int64_t head = t / segments, s = t % segments;
+        TaskRange range{head / p.kvHeads, head % p.kvHeads, 0, p.queries};
+        range.k0 = p.keys * s / segments / kKeyBlock * kKeyBlock;
+        range.k1 = s + 1 == segments
+                       ? p.keys
+                       : p.keys * (s + 1) / segments / kKeyBlock * kKeyBlock;
+        range.partial = partials.data() + t * partialSize;
+        task(p, plan, range, w);
+        continue;
+      }
       // Query blocks in the order 0, last, 1, last - 1, ...: with a causal
       // mask the cost grows with the block, and contiguous chunks of tasks
       // then get similar work.
@@ -256,6 +330,8 @@ void run(const AttentionParams &p, int lanes, TaskFn task) {
       task(p, plan, range, w);
     }
   });
+  if (segments > 1)
+    mergeSegments(p, plan, segments, partials.data(), partialSize);
 }
 
 } // namespace
