@@ -429,7 +429,7 @@ class Model:
         self.generation: Optional[Dict[str, Any]] = native.generation()
         """The generation section (batch, capacity, vocab, prefill_chunk,
         layers, kv_heads, head_dim, block_size, kv_format "f32" / "int8" /
-        "fp8", kv_bytes_per_token), or None."""
+        "fp8" / "int4", kv_bytes_per_token), or None."""
 
     @property
     def path(self) -> str:

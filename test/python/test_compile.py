@@ -116,3 +116,21 @@ def test_quantize_mixed_needs_calibration(decoder, workdir):
     with pytest.raises(txc.CompileError, match="mixed=0.5 needs calibration"):
         txc.compile(onnx, emit="tx", quantize="int4", quant_mixed=0.5,
                     quant_mixed_format="int8", max_seq=64)
+
+
+def test_kv_quant_int4(decoder, workdir):
+    """kv_quant="int4" and its group and residual reach tx-use-kv-cache: the
+    cache type carries KIVI's format (the buffer: residual + group + the
+    prefill chunk); the group defaults to the largest power of two up to 32
+    dividing the head size (16 here), and a bad one is an error naming the
+    flag."""
+    onnx = os.path.join(workdir, "llama.onnx")
+    ir = txc.compile(onnx, emit="tx", max_seq=64, prefill_chunk=16,
+                     kv_quant="int4", kv_quant_group=8, kv_quant_residual=16)
+    assert ("#tx.kv_format<int4, group = 8, per_channel, residual = 16, "
+            "buffer = 40>") in ir
+    ir = txc.compile(onnx, emit="tx", max_seq=64, kv_quant="int4")
+    assert "#tx.kv_format<int4, group = 16, per_channel" in ir
+    with pytest.raises(txc.CompileError, match="kv-quant-group"):
+        txc.compile(onnx, emit="tx", max_seq=64, kv_quant="int4",
+                    kv_quant_group=6)
