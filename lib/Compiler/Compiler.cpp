@@ -50,6 +50,7 @@
 #include "llvm/Transforms/Utils/ModuleUtils.h"
 
 #include <chrono>
+#include <cmath>
 #include <mutex>
 
 using namespace mlir;
@@ -482,10 +483,23 @@ LogicalResult txc::Invocation::Impl::validate() {
           "and --batch must be positive");
     return failure();
   }
-  if (options.graph.layerSkipSpeedup < 1.0) {
+  if (!(options.graph.layerSkipSpeedup >= 1.0) ||
+      !std::isfinite(options.graph.layerSkipSpeedup)) {
     error("--layer-skip speed-up " +
           formatv("{0}", options.graph.layerSkipSpeedup).str() +
           " must be at least 1.0 (1.0 keeps every layer)");
+    return failure();
+  }
+  if (!options.graph.skipLayers.empty() &&
+      options.graph.layerSkipSpeedup != 1.0) {
+    error("give either --layer-skip or --skip-layers, not both");
+    return failure();
+  }
+  if (!options.graph.pipeline.empty() &&
+      (options.graph.layerSkipSpeedup != 1.0 ||
+       !options.graph.skipLayers.empty())) {
+    error("--layer-skip and --skip-layers configure the default pipeline; "
+          "with --pipeline, give tx-layer-skip's options in it");
     return failure();
   }
 
@@ -861,6 +875,7 @@ txc::Invocation::Impl::build(int64_t step, SafetensorsWriter *w,
     } else {
       DefaultPipelineOptions graph;
       graph.layerSkipSpeedup = options.graph.layerSkipSpeedup;
+      graph.skipLayers = options.graph.skipLayers;
       const QuantizeOptions &q = options.graph.quantize;
       graph.quantize = q.format;
       graph.quantGroup = q.group;

@@ -23,6 +23,7 @@ void txc::buildDefaultPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   LayerSkipPassOptions skip;
   skip.speedup = options.layerSkipSpeedup;
+  skip.skipLayers.assign(options.skipLayers.begin(), options.skipLayers.end());
   pm.addPass(createLayerSkipPass(skip));
   if (options.calibrationTaps)
     pm.addPass(createCalibrationTapsPass());

@@ -53,7 +53,8 @@ compileModel(const std::string &path, const std::string &output,
              std::vector<std::string> quantOverride, double quantMixed,
              const std::string &quantMixedFormat,
              const std::string &calibration, const std::string &pipeline,
-             double layerSkipSpeedup, std::optional<int64_t> maxSeq,
+             double layerSkipSpeedup, std::vector<int64_t> skipLayers,
+             std::optional<int64_t> maxSeq,
              int64_t kvBlock, const std::string &kvQuant,
              int64_t kvQuantGroup, int64_t kvQuantResidual,
              int64_t prefillChunk, int64_t batch,
@@ -76,6 +77,7 @@ compileModel(const std::string &path, const std::string &output,
   options.graph.calibration = calibration;
   options.graph.pipeline = pipeline;
   options.graph.layerSkipSpeedup = layerSkipSpeedup;
+  options.graph.skipLayers = std::move(skipLayers);
   options.generation.maxSeq = maxSeq;
   options.generation.kvBlock = kvBlock;
   options.generation.kvQuant = kvQuant;
@@ -178,6 +180,7 @@ void txcpy::defineCompiler(nb::module_ &m) {
         nb::arg("quant_override"), nb::arg("quant_mixed"),
         nb::arg("quant_mixed_format"), nb::arg("calibration"),
         nb::arg("pipeline"), nb::arg("layer_skip_speedup"),
+        nb::arg("skip_layers"),
         nb::arg("max_seq").none(), nb::arg("kv_block"), nb::arg("kv_quant"),
         nb::arg("kv_quant_group"), nb::arg("kv_quant_residual"),
         nb::arg("prefill_chunk"), nb::arg("batch"), nb::arg("cpu"),

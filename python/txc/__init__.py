@@ -46,7 +46,7 @@ _COMPILE_OPTIONS = {
     "quantize", "quant_group", "quant_zero_point", "quant_method",
     "quant_keep", "quant_override", "quant_mixed", "quant_mixed_format",
     "calibration",
-    "pipeline", "layer_skip_speedup", "cpu", "opt_level",
+    "pipeline", "layer_skip_speedup", "skip_layers", "cpu", "opt_level",
     "weights", "dump_dir", "print_locations", "stages", "on_stage",
 }
 
@@ -133,7 +133,9 @@ def compile(path: Union[str, os.PathLike], output: Union[str, os.PathLike,
     --quant-override), ``quant_mixed`` (a fraction, as --quant-mixed) and
     ``quant_mixed_format``, ``calibration`` (a `txc calibrate` statistics
     file),
-    ``pipeline`` (a textual pass pipeline), ``layer_skip_speedup``,
+    ``pipeline`` (a textual pass pipeline), ``layer_skip_speedup`` (as
+    --layer-skip), ``skip_layers`` (a list of layer indices, as
+    --skip-layers),
     ``cpu``, ``opt_level`` (0-3), ``weights`` (the weights file),
     ``dump_dir``, ``print_locations``.
 
@@ -183,6 +185,11 @@ def compile(path: Union[str, os.PathLike], output: Union[str, os.PathLike,
     if not speedup >= 1.0:
         raise ValueError(f"layer_skip_speedup must be at least 1, got "
                          f"{speedup}")
+    skip_layers = options.get("skip_layers", [])
+    if isinstance(skip_layers, (str, bytes)) or not hasattr(skip_layers,
+                                                           "__iter__"):
+        raise TypeError("skip_layers must be a list of layer indices")
+    skip_layers = [_int(i, "skip_layers", 0) for i in skip_layers]
     pipeline = options.get("pipeline", "")
     cpu = options.get("cpu", "native")
     for name, value in (("pipeline", pipeline), ("cpu", cpu)):
@@ -214,7 +221,7 @@ def compile(path: Union[str, os.PathLike], output: Union[str, os.PathLike,
         bool(options.get("quant_zero_point", False)), str(quant_method),
         quant_lists[0], quant_lists[1], quant_mixed,
         str(options.get("quant_mixed_format", "int8")), calibration, pipeline,
-        float(speedup), max_seq,
+        float(speedup), skip_layers, max_seq,
         _int(options.get("kv_block", 0), "kv_block", 0),
         str(options.get("kv_quant", "f32")),
         _int(options.get("kv_quant_group", 0), "kv_quant_group", 0),

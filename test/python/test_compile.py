@@ -42,6 +42,13 @@ def test_layer_skip_option():
     full = txc.compile(DECODER2)
     skipped = txc.compile(DECODER2, layer_skip_speedup=2.0)
     assert skipped.count("tx.layer") < full.count("tx.layer")
+    listed = txc.compile(DECODER2, skip_layers=[1])
+    assert listed.count("tx.layer") == full.count("tx.layer") - 1
+    assert "tx.layer 1 (" not in listed
+    with pytest.raises(TypeError, match="skip_layers"):
+        txc.compile(DECODER2, skip_layers="1")
+    with pytest.raises(txc.CompileError, match="not both"):
+        txc.compile(DECODER2, skip_layers=[1], layer_skip_speedup=2.0)
 
 
 def test_missing_file():

@@ -99,6 +99,19 @@ cl::opt<std::string> graphPipeline(
              "pipeline, e.g. 'builtin.module(tx-layer-skip{speedup=2})'); "
              "default: tx-default-pipeline"),
     cl::value_desc("STR"), cl::init(""), cl::cat(txcCategory));
+cl::opt<double> layerSkip(
+    "layer-skip",
+    cl::desc("Static layer skipping (Unified Layer Skipping): keep "
+             "round(L / R) of the L decoder layers, the first and the last "
+             "kept and the rest spread evenly, so R is the speed-up of the "
+             "layer stack (default 1: every layer); skipped layers get no "
+             "KV cache"),
+    cl::value_desc("R"), cl::init(1.0), cl::cat(txcCategory));
+cl::list<int64_t> skipLayers(
+    "skip-layers",
+    cl::desc("Remove these decoder layers (their index, from 0; "
+             "comma-separated) instead of --layer-skip's rule"),
+    cl::value_desc("I,J,..."), cl::CommaSeparated, cl::cat(txcCategory));
 cl::opt<std::string> dumpDir(
     "dump-ir",
     cl::desc("Write the IR after every stage to DIR as numbered files "
@@ -331,6 +344,8 @@ int main(int argc, char **argv) {
   options.graph.quantize.mixed = quantMixed;
   options.graph.quantize.mixedFormat = quantMixedFormat;
   options.graph.pipeline = graphPipeline;
+  options.graph.layerSkipSpeedup = layerSkip;
+  options.graph.skipLayers.assign(skipLayers.begin(), skipLayers.end());
   if (maxSeq.getNumOccurrences())
     options.generation.maxSeq = maxSeq;
   options.generation.kvBlock = kvBlock;

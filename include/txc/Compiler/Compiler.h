@@ -121,6 +121,9 @@ struct GraphOptions {
   /// Target speed-up of static layer skipping in the default pipeline (1.0
   /// keeps every layer).
   double layerSkipSpeedup = 1.0;
+  /// Layers removed explicitly (txc --skip-layers), instead of the
+  /// speed-up rule.
+  std::vector<int64_t> skipLayers;
   QuantizeOptions quantize;
   /// --calibration: the statistics file of `txc calibrate`, for the passes
   /// that need data (tx-quantize method=awq).

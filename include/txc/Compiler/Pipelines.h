@@ -26,6 +26,10 @@ struct DefaultPipelineOptions
       llvm::cl::desc("Target speed-up of static layer skipping (1.0 keeps "
                      "every layer)"),
       llvm::cl::init(1.0)};
+  ListOption<int64_t> skipLayers{
+      *this, "skip-layers",
+      llvm::cl::desc("Layers tx-layer-skip removes (instead of the speed-up "
+                     "rule)")};
   Option<std::string> quantize{
       *this, "quantize",
       llvm::cl::desc("Run tx-quantize with this format (empty: do not)"),
