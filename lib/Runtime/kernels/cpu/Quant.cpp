@@ -832,6 +832,8 @@ int32_t txc_qplanar_supported(int32_t codeKind, int32_t scaleKind) {
   return !integer || scaleKind <= kScaleBF16 ? 1 : 0;
 }
 
+} // extern "C"
+
 namespace {
 
 /// The planar weight of a call, after txc_qplanar_supported and k, group
@@ -871,6 +873,8 @@ Planar makePlanar(int32_t codeKind, int32_t scaleKind, const void *codes,
 }
 
 } // namespace
+
+extern "C" {
 
 void txc_qmatmul_planar(int32_t codeKind, int32_t scaleKind, intptr_t x,
                         intptr_t codes, intptr_t scales, intptr_t zeros,
