@@ -154,6 +154,84 @@ std::pair<Value, Value> buildSums(OpBuilder &b, Location loc, Value x,
   return {sums.getResult(0), sums.getResult(1)};
 }
 
+/// sum over the token rows of w * cos(x_row, y_row) as tensor<1xf32>, for a
+/// layer's residual input x and output y ([..., D]); `weight` (the mask
+/// shaped like the leading dimensions) may be null. A row with a zero
+/// vector adds 0.
+Value buildCosineSum(OpBuilder &b, Location loc, Value x, Value y,
+                     Value weight) {
+  auto type = cast<RankedTensorType>(x.getType());
+  const int64_t rank = type.getRank();
+  MLIRContext *ctx = b.getContext();
+  Type f32 = b.getF32Type();
+  SmallVector<int64_t> leading(type.getShape().drop_back());
+  SmallVector<AffineExpr> leadingExprs;
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    leadingExprs.push_back(getAffineDimExpr(i, ctx));
+  // Per row: x.y, x.x, y.y.
+  auto rowType = RankedTensorType::get(leading, f32);
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  Value empty = tensor::EmptyOp::create(b, loc, leading, f32);
+  Value rowInit =
+      linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{empty})
+          .getResult(0);
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  AffineMap rowMap = AffineMap::get(rank, 0, leadingExprs, ctx);
+  SmallVector<utils::IteratorType> rowIters(rank - 1,
+                                            utils::IteratorType::parallel);
+  rowIters.push_back(utils::IteratorType::reduction);
+  auto rows = linalg::GenericOp::create(
+      b, loc, TypeRange{rowType, rowType, rowType}, ValueRange{x, y},
+      ValueRange{rowInit, rowInit, rowInit},
+      ArrayRef<AffineMap>{id, id, rowMap, rowMap, rowMap}, rowIters,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value a = toF32(nb, l, args[0]), c = toF32(nb, l, args[1]);
+        Value dot = arith::AddFOp::create(
+            nb, l, args[2], arith::MulFOp::create(nb, l, a, c));
+        Value na = arith::AddFOp::create(nb, l, args[3],
+                                         arith::MulFOp::create(nb, l, a, a));
+        Value nc = arith::AddFOp::create(nb, l, args[4],
+                                         arith::MulFOp::create(nb, l, c, c));
+        linalg::YieldOp::create(nb, l, ValueRange{dot, na, nc});
+      });
+  // Sum over the rows of w * dot / sqrt(xx * yy).
+  const int64_t lr = rank - 1;
+  AffineMap lid = AffineMap::getMultiDimIdentityMap(lr, ctx);
+  AffineMap scalar = AffineMap::get(lr, 0, getAffineConstantExpr(0, ctx), ctx);
+  SmallVector<Value> inputs = {rows.getResult(0), rows.getResult(1),
+                               rows.getResult(2)};
+  SmallVector<AffineMap> maps = {lid, lid, lid};
+  if (weight) {
+    inputs.push_back(weight);
+    maps.push_back(lid);
+  }
+  maps.push_back(scalar);
+  SmallVector<utils::IteratorType> sumIters(lr,
+                                            utils::IteratorType::reduction);
+  auto sum = linalg::GenericOp::create(
+      b, loc, TypeRange{RankedTensorType::get({1}, f32)}, inputs,
+      ValueRange{zeros(b, loc, 1)}, maps, sumIters,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value z = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0));
+        Value denom = math::SqrtOp::create(
+            nb, l, arith::MulFOp::create(nb, l, args[1], args[2]));
+        Value positive =
+            arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT, denom, z);
+        Value cos = arith::SelectOp::create(
+            nb, l, positive, arith::DivFOp::create(nb, l, args[0], denom), z);
+        if (weight) {
+          Value w = toF32(nb, l, args[3]);
+          Value counted =
+              arith::CmpFOp::create(nb, l, arith::CmpFPredicate::UNE, w, z);
+          cos = arith::SelectOp::create(
+              nb, l, counted, arith::MulFOp::create(nb, l, cos, w), z);
+        }
+        linalg::YieldOp::create(
+            nb, l, ValueRange{arith::AddFOp::create(nb, l, args.back(), cos)});
+      });
+  return sum.getResult(0);
+}
+
 /// sum(mask) as tensor<1xf32>.
 Value buildTokenCount(OpBuilder &b, Location loc, Value mask) {
   auto type = cast<RankedTensorType>(mask.getType());
@@ -363,6 +441,33 @@ struct CalibrationTapsPass
         ++numWeights;
       }
     numReductions += taps.size();
+
+    // Per layer of the function body whose first result replaces its first
+    // input (the residual stream, one row per token): the summed cosine
+    // similarity of the two, for depth pruning (tx-layer-skip calibration).
+    SmallVector<std::pair<int64_t, Value>> cosines;
+    for (Operation &op : llvm::make_early_inc_range(func.getBody().front())) {
+      auto layer = dyn_cast<tx::LayerOp>(&op);
+      if (!layer || layer.getInputs().empty() || layer.getNumResults() == 0)
+        continue;
+      Value x = layer.getInputs()[0], y = layer.getResult(0);
+      auto type = dyn_cast<RankedTensorType>(x.getType());
+      if (!type || y.getType() != type || !type.hasStaticShape() ||
+          type.getRank() < 2 || !isa<FloatType>(type.getElementType()) ||
+          type.getNumElements() / type.getShape().back() != tokens)
+        continue;
+      OpBuilder lb(layer.getContext());
+      lb.setInsertionPointAfter(layer);
+      Value weight;
+      if (mask)
+        weight = maskAs(lb, layer.getLoc(), mask, type.getShape().drop_back());
+      cosines.push_back({layer.getIndexAttr().getInt(),
+                         buildCosineSum(lb, layer.getLoc(), x, y, weight)});
+    }
+    for (auto &[index, value] : cosines) {
+      results.push_back(value);
+      names.push_back((kPrefix + "layer." + Twine(index) + ".cos_sum").str());
+    }
     results.push_back(mask ? buildTokenCount(b, loc, mask)
                            : countConstant(b, loc, tokens));
     names.push_back((kPrefix + "tokens").str());

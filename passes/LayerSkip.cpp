@@ -7,12 +7,14 @@
 
 #include "txc/Dialect/Tx/TxOps.h"
 #include "txc/Passes/Passes.h"
+#include "txc/Support/Safetensors.h"
 
 #include "llvm/ADT/MapVector.h"
 
 #include <set>
 
 #include <cmath>
+#include <cstring>
 
 namespace txc {
 #define GEN_PASS_DEF_LAYERSKIPPASS
@@ -60,6 +62,27 @@ struct LayerSkipPass : public txc::impl::LayerSkipPassBase<LayerSkipPass> {
                                      "'skip-layers', not both";
       return signalPassFailure();
     }
+    // Calibrated ranking: only with a speed-up (the statistics file may
+    // also serve other passes, so it is ignored otherwise).
+    if (!calibration.empty() && speedup != 1.0) {
+      llvm::Expected<std::unique_ptr<SafetensorsFile>> file =
+          SafetensorsFile::open(calibration);
+      if (!file) {
+        getOperation()->emitError()
+            << "tx-layer-skip: cannot read the calibration statistics '"
+            << calibration << "': " << llvm::toString(file.takeError());
+        return signalPassFailure();
+      }
+      const auto &meta = (*file)->metadata();
+      auto format = meta.find("format");
+      if (format == meta.end() || format->second != "txc-calibration") {
+        getOperation()->emitError()
+            << "tx-layer-skip: '" << calibration
+            << "' is not a txc calibrate statistics file";
+        return signalPassFailure();
+      }
+      stats = std::move(*file);
+    }
 
     // Layers are grouped by the block that holds them (one stack per
     // function body), in program order.
@@ -98,6 +121,32 @@ struct LayerSkipPass : public txc::impl::LayerSkipPassBase<LayerSkipPass> {
       for (auto [pos, layer] : llvm::enumerate(ordered))
         if (skip.count(layer.getIndexAttr().getInt()))
           skipPositions.insert(pos);
+    } else if (stats) {
+      // Calibrated: skip the L - K layers whose output is most like their
+      // input (highest mean cosine; ties to the lower index).
+      const int64_t l = ordered.size();
+      const int64_t k = computeKeptLayers(l, speedup).size();
+      SmallVector<std::pair<float, size_t>> ranked;
+      for (auto [pos, layer] : llvm::enumerate(ordered)) {
+        std::string name =
+            "layer." + std::to_string(layer.getIndexAttr().getInt()) +
+            ".cos_mean";
+        const SafetensorsEntry *e = stats->lookup(name);
+        if (!e || e->dtype != "F32" || e->data.size() != sizeof(float))
+          return layer.emitError()
+                 << "tx-layer-skip: the calibration statistics have no "
+                    "f32 '"
+                 << name << "' (write them with `txc calibrate` of this "
+                 << "model)";
+        float cos;
+        std::memcpy(&cos, e->data.data(), sizeof cos);
+        ranked.push_back({cos, pos});
+      }
+      llvm::stable_sort(ranked, [](const auto &a, const auto &b) {
+        return a.first > b.first;
+      });
+      for (int64_t i = 0; i < l - k; ++i)
+        skipPositions.insert(ranked[i].second);
     } else {
       std::set<int64_t> kept;
       for (int64_t pos : computeKeptLayers(ordered.size(), speedup))
@@ -118,6 +167,8 @@ struct LayerSkipPass : public txc::impl::LayerSkipPassBase<LayerSkipPass> {
     }
     return success();
   }
+
+  std::shared_ptr<SafetensorsFile> stats;
 
   /// Replaces the layer's results by its inputs and erases it.
   static LogicalResult bypass(LayerOp layer) {

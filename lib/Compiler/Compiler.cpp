@@ -553,11 +553,13 @@ LogicalResult txc::Invocation::Impl::loadModel() {
     usedWeights.emplace();
   }
   if (!options.graph.calibration.empty() &&
+      options.graph.layerSkipSpeedup == 1.0 &&
       (options.graph.quantize.format.empty() ||
        (options.graph.quantize.method != "awq" &&
         options.graph.quantize.mixed <= 0.0)))
-    warning("--calibration is read by --quant-method=awq and --quant-mixed "
-            "with --quantize; this compilation does not use it");
+    warning("--calibration is read by --layer-skip, and by --quant-method=awq "
+            "and --quant-mixed with --quantize; this compilation does not use "
+            "it");
   decoderModel = model && model->config.family != ArchConfig::Family::Bert;
   // The tokenizer goes beside the output as OUT.tokenizer.json (txc's
   // form), named in the model's metadata.

@@ -24,6 +24,7 @@ void txc::buildDefaultPipeline(OpPassManager &pm,
   LayerSkipPassOptions skip;
   skip.speedup = options.layerSkipSpeedup;
   skip.skipLayers.assign(options.skipLayers.begin(), options.skipLayers.end());
+  skip.calibration = options.calibration;
   pm.addPass(createLayerSkipPass(skip));
   if (options.calibrationTaps)
     pm.addPass(createCalibrationTapsPass());

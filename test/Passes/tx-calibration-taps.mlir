@@ -14,7 +14,7 @@
 // CHECK-SAME: tensor<8xf32> {tx.name = "calib.k.weight.abs_sum"}, tensor<8xf32> {tx.name = "calib.k.weight.sq_sum"},
 // CHECK-SAME: tensor<8xf32> {tx.name = "calib.o.weight.abs_sum"}, tensor<8xf32> {tx.name = "calib.o.weight.sq_sum"},
 // CHECK-SAME: tensor<8xf32> {tx.name = "calib.pool.weight.abs_sum"}, tensor<8xf32> {tx.name = "calib.pool.weight.sq_sum"}, tensor<1xf32> {tx.name = "calib.pool.weight.count"},
-// CHECK-SAME: tensor<1xf32> {tx.name = "calib.tokens"})
+// CHECK-SAME: tensor<1xf32> {tx.name = "calib.layer.0.cos_sum"}, tensor<1xf32> {tx.name = "calib.tokens"})
 // CHECK: %[[L:.+]]:5 = tx.layer 0 (%{{.+}}) : (tensor<1x4x8xf32>) -> (tensor<1x4x8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>)
 // CHECK: ^bb0(%[[X:.+]]: tensor<1x4x8xf32>):
 // CHECK: %[[S1:.+]]:2 = linalg.generic {{.+}} iterator_types = ["reduction", "reduction", "parallel"]} ins(%[[X]], %[[MASK:arg1]] : tensor<1x4x8xf32>, tensor<1x4xi64>)
@@ -25,13 +25,19 @@
 // CHECK: tx.linear %[[X]]
 // CHECK: %[[S2:.+]]:2 = linalg.generic
 // CHECK: tx.yield %{{.+}}, %[[S1]]#0, %[[S1]]#1, %[[S2]]#0, %[[S2]]#1
+// The layer's residual input and output: per token x.y, x.x and y.y, then
+// the mask-weighted sum of x.y / sqrt(x.x y.y) (calib.layer.0.cos_sum).
+// CHECK: %[[C:.+]]:3 = linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.+}}, %[[L]]#0 : tensor<1x4x8xf32>, tensor<1x4x8xf32>)
+// CHECK: %[[COS:.+]] = linalg.generic {{.+}} iterator_types = ["reduction", "reduction"]} ins(%[[C]]#0, %[[C]]#1, %[[C]]#2, %arg1 : tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xi64>)
+// CHECK: math.sqrt
+// CHECK: arith.divf
 // CHECK: %[[P:.+]]:2 = linalg.generic {{.+}} iterator_types = ["reduction", "parallel"]} ins(%{{.+}} : tensor<1x8xf32>)
 // CHECK: %[[ROWS:.+]] = arith.constant dense<1.000000e+00> : tensor<1xf32>
 // CHECK: %[[T:.+]] = linalg.generic {{.+}} ins(%arg1 : tensor<1x4xi64>)
 // CHECK: %[[TOK:.+]] = tensor.from_elements
-// CHECK: return %{{.+}}, %{{.+}}, %[[L]]#1, %[[L]]#2, %[[L]]#1, %[[L]]#2, %[[L]]#3, %[[L]]#4, %[[P]]#0, %[[P]]#1, %[[ROWS]], %[[TOK]]
+// CHECK: return %{{.+}}, %{{.+}}, %[[L]]#1, %[[L]]#2, %[[L]]#1, %[[L]]#2, %[[L]]#3, %[[L]]#4, %[[P]]#0, %[[P]]#1, %[[ROWS]], %[[COS]], %[[TOK]]
 
-// LINALG: \22name\22:\22calib.pool.weight.count\22,\22shape\22:[1]},{\22dtype\22:\22f32\22,\22name\22:\22calib.tokens\22
+// LINALG: \22name\22:\22calib.layer.0.cos_sum\22,\22shape\22:[1]},{\22dtype\22:\22f32\22,\22name\22:\22calib.tokens\22
 // LINALG: func.func private @txc_main
 // LINALG-NOT: {{ tx\.}}
 // LINALG: return

@@ -401,10 +401,21 @@ int txc::runCalibrate(int argc, char **argv) {
   std::vector<txrt_tensor_info> outputInfo(numOutputs);
   MapVector<StringRef, TapGroup> groups;
   MapVector<StringRef, Stat> stats;
+  // Per-layer cosine sums (`calib.layer.I.cos_sum`): output index and sum.
+  MapVector<StringRef, std::pair<int, double>> cosines;
   for (size_t i = 0; i < numOutputs; ++i) {
     if (txrt_model_output_info(loaded, i, &outputInfo[i]) != TXRT_OK)
       return fail(txrt_last_error());
     const txrt_tensor_info &info = outputInfo[i];
+    if (StringRef name = info.name;
+        name.starts_with("calib.layer.") && name.ends_with(".cos_sum")) {
+      if (info.dtype != TXRT_DTYPE_F32 || info.rank != 1 || info.dims[0] != 1)
+        return fail("output '" + Twine(info.name) +
+                    "' of the instrumented model is not one f32 value");
+      cosines[name.drop_front(strlen("calib.")).drop_back(strlen(".cos_sum"))] =
+          {int(i), 0.0};
+      continue;
+    }
     StringRef group, weight, kind;
     if (!parseTapName(info.name, group, weight, kind))
       continue;
@@ -563,6 +574,9 @@ int txc::runCalibrate(int argc, char **argv) {
                         ? *static_cast<const float *>(outputs[tap.count])
                         : windowTokens;
     }
+    for (auto &entry : cosines)
+      entry.second.second +=
+          *static_cast<const float *>(outputs[entry.second.first]);
   }
   if (terminal && !o.verbose)
     errs() << "\r\033[K";
@@ -597,6 +611,15 @@ int txc::runCalibrate(int argc, char **argv) {
     if (Error e = add(".act_abs_mean", absMean))
       return fail("-o: " + toString(std::move(e)));
     if (Error e = add(".act_sq_mean", sqMean))
+      return fail("-o: " + toString(std::move(e)));
+  }
+  // layer.I.cos_mean: the mean over tokens of cos(layer input, output).
+  for (auto &entry : cosines) {
+    float mean = float(entry.second.second / tokens);
+    if (Error e = writer.add(
+            (entry.first + ".cos_mean").str(), "F32", {1},
+            ArrayRef<char>(reinterpret_cast<const char *>(&mean),
+                           sizeof mean)))
       return fail("-o: " + toString(std::move(e)));
   }
   if (Error e = writer.write(o.output))

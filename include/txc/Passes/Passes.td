@@ -29,6 +29,13 @@ def LayerSkipPass : Pass<"tx-layer-skip"> {
     input `i`): the residual stream passes through unchanged, and the layer's
     KV cache writes disappear with it. Kept layers keep their `index`.
 
+    With `calibration=STATS` (a `txc calibrate` file holding
+    `layer.I.cos_mean`, the mean over tokens of the cosine similarity of
+    layer I's residual input and output) and a speed-up, the same number of
+    layers is removed, but the ones that change the residual stream least:
+    the `L - K` highest `cos_mean` (ties to the lower index). A layer
+    without that statistic is an error.
+
     `speedup=1.0` (the default) removes nothing: the dense limit.
 
     Layers are counted per function; functions without tx.layer ops are left
@@ -38,7 +45,10 @@ def LayerSkipPass : Pass<"tx-layer-skip"> {
     Option<"speedup", "speedup", "double", /*default=*/"1.0",
            "Target speed-up ratio r >= 1; K = round(L / r) layers are kept">,
     ListOption<"skipLayers", "skip-layers", "int64_t",
-               "Explicit layer indices to remove (instead of speedup)">
+               "Explicit layer indices to remove (instead of speedup)">,
+    Option<"calibration", "calibration", "std::string", /*default=*/"",
+           "txc calibrate statistics: with a speed-up, remove the layers "
+           "with the highest layer.I.cos_mean instead of the even spread">
   ];
   let statistics = [
     Statistic<"numLayersSkipped", "layers-skipped", "Number of layers removed">,

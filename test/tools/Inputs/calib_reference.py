@@ -91,19 +91,60 @@ def hf_reference(args) -> tuple[dict, int, int]:
         ids = ids[: args.max_tokens]
     sums = Sums()
     original = ref_forward._lin
+    # The residual stream at the layer boundaries, from the norms' calls
+    # (their weights identify them): a decoder's layer i reads the input of
+    # l{i}.attn_norm and hands on that of the next layer's (or out_norm);
+    # an encoder's layer i hands on the output of l{i}.ffn_norm.
+    by_id = {id(v): k for k, v in model.w.items()}
+    stream: list[tuple[str, np.ndarray]] = []
+    orig_rms, orig_ln = ref_forward._rms_norm, ref_forward._layer_norm
+
+    def rms(x, w, eps):
+        stream.append((by_id.get(id(w), ""), np.array(x)))
+        return orig_rms(x, w, eps)
+
+    def ln(x, w, b, eps):
+        y = orig_ln(x, w, b, eps)
+        stream.append((by_id.get(id(w), ""), np.array(y)))
+        return y
 
     def lin(x, w, key, bias_key=None):
         sums.add(stored_name(key, model.cfg.tied), x)
         return original(x, w, key, bias_key)
 
-    ref_forward._lin = lin
+    cos_sum = np.zeros(model.cfg.layers)
+
+    def cosines(x, y):
+        return (x * y).sum(-1) / np.sqrt((x * x).sum(-1) * (y * y).sum(-1))
+
+    ref_forward._lin, ref_forward._rms_norm, ref_forward._layer_norm = lin, rms, ln
     try:
         windows = len(ids) // args.context
         for i in range(windows):
-            ref_forward.forward(model, ids[i * args.context:(i + 1) * args.context])
+            stream.clear()
+            window = ids[i * args.context:(i + 1) * args.context]
+            if model.is_encoder:
+                x = model.w["embed"][window].astype(np.float64)
+                if "pos_embed" in model.w:
+                    x = x + model.w["pos_embed"][:len(window)]
+                if "type_embed" in model.w:
+                    x = x + model.w["type_embed"][0]
+            ref_forward.forward(model, window)
+            if model.is_encoder:
+                bounds = [y for k, y in stream if k == "embed_norm.w"] or [x]
+                bounds += [y for k, y in stream if k.endswith(".ffn_norm.w")]
+            else:
+                bounds = [y for k, y in stream
+                          if k.endswith(".attn_norm.w") or k == "out_norm.w"]
+            for layer in range(model.cfg.layers):
+                cos_sum[layer] += cosines(bounds[layer], bounds[layer + 1]).sum()
     finally:
-        ref_forward._lin = original
-    return sums.means(), windows * args.context, windows
+        ref_forward._lin, ref_forward._rms_norm, ref_forward._layer_norm = original, orig_rms, orig_ln
+    tokens = windows * args.context
+    means = sums.means()
+    for layer in range(model.cfg.layers):
+        means[f"layer.{layer}"] = cos_sum[layer] / tokens
+    return means, tokens, windows
 
 
 def onnx_reference(args) -> tuple[dict, int, int]:
@@ -176,7 +217,19 @@ def main() -> int:
     for key, value in expect.items():
         if meta.get(key) != value:
             problems.append(f"__metadata__[{key!r}] is {meta.get(key)!r}, expected {value!r}")
-    names = {n.rsplit(".act_", 1)[0] for n in got}
+    names = {n.rsplit(".act_", 1)[0] for n in got if ".act_" in n}
+    # Per-layer cosines (layer.I.cos_mean), for decoders and encoders from
+    # Hugging Face folders; the ONNX reference has no layer boundaries.
+    layers = {n: v for n, v in ref.items() if n.startswith("layer.")}
+    linears = {n: v for n, v in ref.items() if not n.startswith("layer.")}
+    got_layers = {n[: -len(".cos_mean")] for n in got if n.endswith(".cos_mean")}
+    if layers and got_layers != set(layers):
+        problems.append(f"layer cosines {sorted(got_layers ^ set(layers))} are in only one of the file and the reference")
+    for name, want in layers.items():
+        have = got.get(f"{name}.cos_mean")
+        if have is not None and not np.allclose(have, [want], rtol=args.rtol, atol=1e-5):
+            problems.append(f"{name}.cos_mean: {have} against {want}")
+    ref = linears
     if names != set(ref):
         problems.append(f"linears {sorted(names ^ set(ref))} are in only one of the file and the reference")
     for name, (abs_mean, sq_mean) in ref.items():
@@ -191,7 +244,7 @@ def main() -> int:
         print(p)
     if problems:
         return 1
-    print(f"PASS: {len(ref)} linears, {tokens} tokens, {windows} windows")
+    print(f"PASS: {len(ref)} linears, {len(layers)} layer cosines, {tokens} tokens, {windows} windows")
     return 0
 
 
