@@ -46,9 +46,9 @@ static bool compatible(int64_t a, int64_t b) {
 static bool validKVFormatWord(int32_t word) {
   if (word == TXC_KV_FORMAT_INT8 || word == TXC_KV_FORMAT_FP8)
     return true;
-  const int32_t log2Group = (word >> 4) & 15;
-  return (word & 15) == TXC_KV_FORMAT_INT4 && word > 0 && log2Group >= 1 &&
-         log2Group <= 14;
+  const int64_t group = TXC_KV_INT4_GROUP(word);
+  return TXC_KV_FORMAT_KIND(word) == TXC_KV_FORMAT_INT4 && word > 0 &&
+         group >= 2 && group <= (1 << 14);
 }
 
 LogicalResult AttentionOp::verify() {
@@ -87,7 +87,7 @@ LogicalResult AttentionOp::verify() {
     return emitOpError() << "expects i8 keys and values exactly when "
                             "'kv_format' is set";
   if (quantized) {
-    const int32_t word = *getKvFormat(), kind = word & 15;
+    const int32_t word = *getKvFormat(), kind = TXC_KV_FORMAT_KIND(word);
     if (!validKVFormatWord(word))
       return emitOpError() << "expects 'kv_format' 1 (int8), 2 (fp8) or an "
                               "int4 format word (txc_model_format.h), got "
@@ -98,7 +98,7 @@ LogicalResult AttentionOp::verify() {
       // Slots of TXC_KV_INT4_ROW(D, group) bytes: compare D.
       if (getBlockTable())
         return emitOpError() << "expects no block table with an int4 cache";
-      const int64_t group = int64_t(1) << ((word >> 4) & 15);
+      const int64_t group = TXC_KV_INT4_GROUP(word);
       if (ShapedType::isDynamic(q[3]) ||
           !compatible(k[3], TXC_KV_INT4_ROW(q[3], group)) ||
           !compatible(v[3], TXC_KV_INT4_ROW(q[3], group)))
@@ -191,12 +191,12 @@ LogicalResult KVQuantAppendOp::verify() {
     return emitOpError() << "expects 'kv_format' 1 (int8), 2 (fp8) or an "
                             "int4 format word (txc_model_format.h), got "
                          << word;
-  const bool int4 = (word & 15) == TXC_KV_FORMAT_INT4;
+  const bool int4 = TXC_KV_FORMAT_KIND(word) == TXC_KV_FORMAT_INT4;
   const int64_t d = source.hasRank() && source.getRank() == 4
                         ? source.getDimSize(3)
                         : 0;
   const int64_t row =
-      int4 ? TXC_KV_INT4_ROW(d, int64_t(1) << ((word >> 4) & 15)) : d + 4;
+      int4 ? TXC_KV_INT4_ROW(d, TXC_KV_INT4_GROUP(word)) : d + 4;
   if (!source.hasStaticShape() || source.getRank() != 4 ||
       !cache.hasStaticShape() || cache.getRank() != 6 ||
       cache.getDimSize(5) != row ||

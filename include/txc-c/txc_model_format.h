@@ -12,6 +12,8 @@
 #ifndef TXC_C_TXC_MODEL_FORMAT_H
 #define TXC_C_TXC_MODEL_FORMAT_H
 
+#include <stdint.h> /* the casts of the KV format word macros */
+
 /*===-- Versions ----------------------------------------------------------===*/
 
 /** The txc release that writes and reads this contract. */
@@ -140,6 +142,14 @@
 #define TXC_KV_INT4_WORD(log2Group, residualGroups, bufferGroups)            \
   (TXC_KV_FORMAT_INT4 | ((log2Group) << 4) | ((residualGroups) << 8) |       \
    ((bufferGroups) << 20))
+/** The fields of a format word: the kind, and for int4 the group, the
+ *  residual and the buffer (in values, not groups). */
+#define TXC_KV_FORMAT_KIND(word) ((word) & 15)
+#define TXC_KV_INT4_GROUP(word) ((int64_t)1 << (((word) >> 4) & 15))
+#define TXC_KV_INT4_RESIDUAL(word)                                            \
+  ((int64_t)(((word) >> 8) & 4095) * TXC_KV_INT4_GROUP(word))
+#define TXC_KV_INT4_BUFFER(word)                                              \
+  ((int64_t)(((uint32_t)(word) >> 20) & 4095) * TXC_KV_INT4_GROUP(word))
 /** Bytes of one slot of an int4 cache. */
 #define TXC_KV_INT4_ROW(headDim, group) ((headDim) / 2 + 8 * (headDim) / (group))
 /** Slots per (layer, keys or values, batch row, head): the ring of

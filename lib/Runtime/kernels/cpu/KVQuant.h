@@ -54,16 +54,16 @@ constexpr int32_t kvFormatWord(KVFormat format, int64_t group = 1,
                           static_cast<int32_t>(buffer / group));
 }
 constexpr KVFormat kvFormatKind(int32_t word) {
-  return static_cast<KVFormat>(word & 15);
+  return static_cast<KVFormat>(TXC_KV_FORMAT_KIND(word));
 }
 constexpr int64_t kvFormatGroup(int32_t word) {
-  return int64_t(1) << ((word >> 4) & 15);
+  return TXC_KV_INT4_GROUP(word);
 }
 constexpr int64_t kvFormatResidual(int32_t word) {
-  return ((word >> 8) & 4095) * kvFormatGroup(word);
+  return TXC_KV_INT4_RESIDUAL(word);
 }
 constexpr int64_t kvFormatBuffer(int32_t word) {
-  return ((static_cast<uint32_t>(word) >> 20) & 4095) * kvFormatGroup(word);
+  return TXC_KV_INT4_BUFFER(word);
 }
 
 /// Where an int4 cache keeps things within one (layer, keys or values,
