@@ -231,7 +231,7 @@ void mergeSegments(const AttentionParams &p, const Plan &plan,
   const int64_t bq = p.queries, rows = plan.group * bq,
                 ldo = plan.valueDimPad, dv = p.valueDim;
   const int64_t *os = p.outStrides;
-  std::vector<float> acc(dv), weight(segments);
+  std::vector<float> acc(dv);
   for (int64_t head = 0; head < p.batch * p.kvHeads; ++head) {
     const int64_t b = head / p.kvHeads, kvHead = head % p.kvHeads;
     const float *part = partials + head * segments * partialSize;
@@ -310,11 +310,14 @@ void run(const AttentionParams &p, int lanes, TaskFn task) {
     for (int64_t t = begin; t < end; ++t) {
       if (segments > 1) {
         const int64_t head = t / segments, s = t % segments;
+        // Segment boundaries on 64-key blocks; the last one ends at keys.
+        auto cut = [&](int64_t i) {
+          return i == segments ? p.keys
+                               : p.keys * i / segments / kKeyBlock * kKeyBlock;
+        };
         TaskRange range{head / p.kvHeads, head % p.kvHeads, 0, p.queries};
-        range.k0 = p.keys * s / segments / kKeyBlock * kKeyBlock;
-        range.k1 = s + 1 == segments
-                       ? p.keys
-                       : p.keys * (s + 1) / segments / kKeyBlock * kKeyBlock;
+        range.k0 = cut(s);
+        range.k1 = cut(s + 1);
         range.partial = partials.data() + t * partialSize;
         task(p, plan, range, w);
         continue;
