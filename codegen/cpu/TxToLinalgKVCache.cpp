@@ -102,12 +102,9 @@ LogicalResult txc::cpu::lowerKVCache(func::FuncOp func) {
     // KIVI int4: the kernels' layout needs a power-of-two group, 4-byte
     // aligned slots (head_dim a multiple of 8) and a contiguous cache.
     if (format.getAxis() == tx::QuantAxis::per_channel &&
-        format.getKind() == tx::QuantKind::int4 && !paged && group >= 2 &&
-        group <= (1 << 14) && llvm::isPowerOf2_64(group) && dim % 8 == 0 &&
-        dim % group == 0 &&
-        format.getResidual() % group == 0 &&
-        format.getBufferRows() % group == 0 &&
-        format.getBufferRows() / group <= 4095) {
+        format.getKind() == tx::QuantKind::int4 && !paged &&
+        txc_kv_int4_supported(dim, cache.getCapacity(), group,
+                              format.getResidual(), format.getBufferRows())) {
       int4 = true;
       kvFormat = TXC_KV_INT4_WORD(
           static_cast<int32_t>(llvm::Log2_64(group)),

@@ -152,6 +152,22 @@
   ((int64_t)(((uint32_t)(word) >> 20) & 4095) * TXC_KV_INT4_GROUP(word))
 /** Bytes of one slot of an int4 cache. */
 #define TXC_KV_INT4_ROW(headDim, group) ((headDim) / 2 + 8 * (headDim) / (group))
+/** Whether the kernels take an int4 cache of these sizes (1) or not (0):
+ *  a power-of-two group from 2 to 16384 dividing head_dim (a multiple of 8)
+ *  and the capacity, residual and buffer multiples of it with
+ *  residual + group <= buffer <= 4095 groups, and sizes whose products fit
+ *  (capacity <= 2^40, head_dim <= 2^20). The compiler's lowering and the
+ *  runtime's metadata check both ask this. */
+static inline int txc_kv_int4_supported(int64_t headDim, int64_t capacity,
+                                        int64_t group, int64_t residual,
+                                        int64_t buffer) {
+  return group >= 2 && group <= (1 << 14) && (group & (group - 1)) == 0 &&
+         headDim > 0 && headDim <= (1 << 20) && headDim % 8 == 0 &&
+         headDim % group == 0 && capacity > 0 &&
+         capacity <= ((int64_t)1 << 40) && capacity % group == 0 &&
+         residual >= 0 && residual % group == 0 && buffer % group == 0 &&
+         buffer >= residual + group && buffer / group <= 4095;
+}
 /** Slots per (layer, keys or values, batch row, head): the ring of
  *  `buffer` f32 rows, rounded up to whole slots, and one per position. */
 #define TXC_KV_INT4_SLOTS(capacity, headDim, group, buffer)                   \

@@ -329,13 +329,8 @@ static bool parseGeneration(const json &gen, ModelMetadata &out,
         !integer(TXC_GEN_KV_RESIDUAL, g.kvResidual, 0) ||
         !integer(TXC_GEN_KV_BUFFER, g.kvBuffer, 1))
       return false;
-    if ((g.kvGroup & (g.kvGroup - 1)) != 0 || g.kvGroup > (1 << 14) ||
-        g.kvResidual % g.kvGroup != 0 || g.kvBuffer % g.kvGroup != 0 ||
-        g.kvBuffer < g.kvResidual + g.kvGroup ||
-        g.kvBuffer / g.kvGroup > 4095 || g.headDim % 8 != 0 ||
-        g.headDim % g.kvGroup != 0 || g.capacity % g.kvGroup != 0 ||
-        g.paged || g.capacity > (int64_t(1) << 40) ||
-        g.headDim > (1 << 20)) {
+    if (g.paged || !txc_kv_int4_supported(g.headDim, g.capacity, g.kvGroup,
+                                          g.kvResidual, g.kvBuffer)) {
       error = "has an int4 KV cache whose group, residual, head_dim, "
               "capacity or layout the kernels do not support";
       return false;
