@@ -1,14 +1,42 @@
 """What the CPU benchmarks share: paths, the benchmark model's sizes, the
 machine probes (peak_flops.c, membw.c) compiled and run on the spot, the
-CPU facts and the seeded prompts."""
+CPU facts and the seeded prompts; for the SmolLM2 benchmarks, the GGUF
+file, running a tool and `txc-run generate`'s speed lines."""
 import os
+import re
 import subprocess
+import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GEN = os.path.join(ROOT, "test", "Frontend", "ONNX", "gen_models.py")
 # The ~100M-parameter Llama-style model (gen_models.py flags).
 CONFIG = dict(layers=8, hidden=768, heads=12, kv_heads=4, intermediate=2048,
               vocab=32000)
+
+
+# `txc-run generate`'s lines on stderr.
+PREFILL = re.compile(r"^prefill: .*\(([0-9.]+) tokens/s\)", re.M)
+DECODE = re.compile(r"^decode: .* ([0-9.]+) ms/step", re.M)
+KV = re.compile(r"^kv cache: (\w+), ([0-9]+) bytes/token", re.M)
+
+
+def run(cmd):
+    """Runs cmd; its CompletedProcess (text), or exits with its stderr."""
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"`{' '.join(cmd)}` exited with {r.returncode}:\n"
+                 f"{r.stderr[-3000:]}")
+    return r
+
+
+def find_model():
+    """SmolLM2-135M-Instruct's GGUF file (scripts/find-models)."""
+    out = run([sys.executable, os.path.join(ROOT, "scripts", "find-models")])
+    for line in out.stdout.splitlines():
+        name, _, path = line.partition(" ")
+        if name == "smollm2":
+            return path
+    sys.exit("SmolLM2 not found (scripts/setup installs it)")
 
 
 def probe(name, threads, work, runs=1):

@@ -45,15 +45,12 @@ import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 
 import numpy as np
 
-from common import ROOT, cpu_facts, probe
+from common import DECODE, KV, ROOT, cpu_facts, find_model, probe, run
 
-DECODE = re.compile(r"^decode: .* ([0-9.]+) ms/step", re.M)
-KV = re.compile(r"^kv cache: (\w+), ([0-9]+) bytes/token", re.M)
 EVAL = {k: re.compile(rf"^{k}: ([0-9.e+-]+)", re.M)
         for k in ("perplexity", "top1-agreement", "kl")}
 TEXT = "/usr/share/common-licenses/GPL-3"
@@ -61,23 +58,6 @@ TEXT = "/usr/share/common-licenses/GPL-3"
 
 def log(msg):
     print(f"[kv_quant] {msg}", file=sys.stderr, flush=True)
-
-
-def run(cmd):
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"`{' '.join(cmd)}` exited with {r.returncode}:\n"
-                 f"{r.stderr[-3000:]}")
-    return r
-
-
-def find_model():
-    out = run([sys.executable, os.path.join(ROOT, "scripts", "find-models")])
-    for line in out.stdout.splitlines():
-        name, _, path = line.partition(" ")
-        if name == "smollm2":
-            return path
-    sys.exit("SmolLM2 not found (scripts/setup installs it)")
 
 
 def weights_bytes(lib):
