@@ -15,6 +15,8 @@
 #include "txc/Dialect/Tx/TxOps.h"
 #include "txc/Passes/Passes.h"
 
+#include "LayerUtils.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -49,21 +51,6 @@ struct Tap {
   int64_t rows = 1;
   Value absSum, sqSum;
 };
-
-/// `value` (a mask element) as f32.
-Value toF32(OpBuilder &b, Location loc, Value value) {
-  Type f32 = b.getF32Type();
-  Type type = value.getType();
-  if (type == f32)
-    return value;
-  if (auto fp = dyn_cast<FloatType>(type))
-    return fp.getWidth() < 32
-               ? Value(arith::ExtFOp::create(b, loc, f32, value))
-               : Value(arith::TruncFOp::create(b, loc, f32, value));
-  if (type.isInteger(1))
-    return arith::UIToFPOp::create(b, loc, f32, value);
-  return arith::SIToFPOp::create(b, loc, f32, value);
-}
 
 /// A [K] f32 tensor of zeros.
 Value zeros(OpBuilder &b, Location loc, int64_t k) {
@@ -131,13 +118,13 @@ std::pair<Value, Value> buildSums(OpBuilder &b, Location loc, Value x,
       [&](OpBuilder &nb, Location l, ValueRange args) {
         Value v = args[0];
         if (v.getType() != f32)
-          v = toF32(nb, l, v);
+          v = depth::castToF32(nb, l, v);
         Value abs = math::AbsFOp::create(nb, l, v);
         Value sq = arith::MulFOp::create(nb, l, v, v);
         if (weight) {
           // Masked positions add exactly nothing, even where a padded
           // row's activations are not finite.
-          Value w = toF32(nb, l, args[1]);
+          Value w = depth::castToF32(nb, l, args[1]);
           Value zero = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0));
           Value counted =
               arith::CmpFOp::create(nb, l, arith::CmpFPredicate::UNE, w, zero);
@@ -160,46 +147,13 @@ std::pair<Value, Value> buildSums(OpBuilder &b, Location loc, Value x,
 /// vector adds 0.
 Value buildCosineSum(OpBuilder &b, Location loc, Value x, Value y,
                      Value weight) {
-  auto type = cast<RankedTensorType>(x.getType());
-  const int64_t rank = type.getRank();
   MLIRContext *ctx = b.getContext();
-  Type f32 = b.getF32Type();
-  SmallVector<int64_t> leading(type.getShape().drop_back());
-  SmallVector<AffineExpr> leadingExprs;
-  for (int64_t i = 0; i + 1 < rank; ++i)
-    leadingExprs.push_back(getAffineDimExpr(i, ctx));
-  // Per row: x.y, x.x, y.y.
-  auto rowType = RankedTensorType::get(leading, f32);
-  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-  Value empty = tensor::EmptyOp::create(b, loc, leading, f32);
-  Value rowInit =
-      linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{empty})
-          .getResult(0);
-  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
-  AffineMap rowMap = AffineMap::get(rank, 0, leadingExprs, ctx);
-  SmallVector<utils::IteratorType> rowIters(rank - 1,
-                                            utils::IteratorType::parallel);
-  rowIters.push_back(utils::IteratorType::reduction);
-  auto rows = linalg::GenericOp::create(
-      b, loc, TypeRange{rowType, rowType, rowType}, ValueRange{x, y},
-      ValueRange{rowInit, rowInit, rowInit},
-      ArrayRef<AffineMap>{id, id, rowMap, rowMap, rowMap}, rowIters,
-      [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value a = toF32(nb, l, args[0]), c = toF32(nb, l, args[1]);
-        Value dot = arith::AddFOp::create(
-            nb, l, args[2], arith::MulFOp::create(nb, l, a, c));
-        Value na = arith::AddFOp::create(nb, l, args[3],
-                                         arith::MulFOp::create(nb, l, a, a));
-        Value nc = arith::AddFOp::create(nb, l, args[4],
-                                         arith::MulFOp::create(nb, l, c, c));
-        linalg::YieldOp::create(nb, l, ValueRange{dot, na, nc});
-      });
-  // Sum over the rows of w * dot / sqrt(xx * yy).
-  const int64_t lr = rank - 1;
+  depth::RowDots rows = depth::buildRowDots(b, loc, x, y);
+  // Sum over the rows of w * cos (depth::buildCosine: 0 for a zero row).
+  const int64_t lr = cast<RankedTensorType>(x.getType()).getRank() - 1;
   AffineMap lid = AffineMap::getMultiDimIdentityMap(lr, ctx);
   AffineMap scalar = AffineMap::get(lr, 0, getAffineConstantExpr(0, ctx), ctx);
-  SmallVector<Value> inputs = {rows.getResult(0), rows.getResult(1),
-                               rows.getResult(2)};
+  SmallVector<Value> inputs = {rows.dot, rows.xx, rows.yy};
   SmallVector<AffineMap> maps = {lid, lid, lid};
   if (weight) {
     inputs.push_back(weight);
@@ -209,18 +163,13 @@ Value buildCosineSum(OpBuilder &b, Location loc, Value x, Value y,
   SmallVector<utils::IteratorType> sumIters(lr,
                                             utils::IteratorType::reduction);
   auto sum = linalg::GenericOp::create(
-      b, loc, TypeRange{RankedTensorType::get({1}, f32)}, inputs,
+      b, loc, TypeRange{RankedTensorType::get({1}, b.getF32Type())}, inputs,
       ValueRange{zeros(b, loc, 1)}, maps, sumIters,
       [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value z = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0));
-        Value denom = math::SqrtOp::create(
-            nb, l, arith::MulFOp::create(nb, l, args[1], args[2]));
-        Value positive =
-            arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT, denom, z);
-        Value cos = arith::SelectOp::create(
-            nb, l, positive, arith::DivFOp::create(nb, l, args[0], denom), z);
+        Value cos = depth::buildCosine(nb, l, args[0], args[1], args[2]);
         if (weight) {
-          Value w = toF32(nb, l, args[3]);
+          Value z = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0));
+          Value w = depth::castToF32(nb, l, args[3]);
           Value counted =
               arith::CmpFOp::create(nb, l, arith::CmpFPredicate::UNE, w, z);
           cos = arith::SelectOp::create(
@@ -249,7 +198,7 @@ Value buildTokenCount(OpBuilder &b, Location loc, Value mask) {
       {AffineMap::getMultiDimIdentityMap(rank, ctx),
        AffineMap::get(rank, 0, ctx)},
       iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value w = toF32(nb, l, args[0]);
+        Value w = depth::castToF32(nb, l, args[0]);
         linalg::YieldOp::create(
             nb, l, ValueRange{arith::AddFOp::create(nb, l, args[1], w)});
       });

@@ -9,7 +9,7 @@
 #include "txc/Passes/Passes.h"
 #include "txc/Support/Safetensors.h"
 
-#include "llvm/ADT/MapVector.h"
+#include "LayerUtils.h"
 
 #include <set>
 
@@ -86,9 +86,7 @@ struct LayerSkipPass : public txc::impl::LayerSkipPassBase<LayerSkipPass> {
 
     // Layers are grouped by the block that holds them (one stack per
     // function body), in program order.
-    llvm::MapVector<Block *, SmallVector<LayerOp>> stacks;
-    getOperation()->walk(
-        [&](LayerOp layer) { stacks[layer->getBlock()].push_back(layer); });
+    auto stacks = depth::collectLayerStacks(getOperation());
 
     // Explicit indices must name a layer somewhere under the pass's root.
     // (std::set: layer indices may take any int64 value.)
@@ -109,12 +107,9 @@ struct LayerSkipPass : public txc::impl::LayerSkipPassBase<LayerSkipPass> {
         return signalPassFailure();
   }
 
-  LogicalResult processStack(ArrayRef<LayerOp> layers) {
-    // Position in the stack (by index order) decides what is kept.
-    SmallVector<LayerOp> ordered(layers);
-    llvm::sort(ordered, [](LayerOp a, LayerOp b) {
-      return a.getIndexAttr().getInt() < b.getIndexAttr().getInt();
-    });
+  /// `ordered`: one stack, by layer index; the position in it decides what
+  /// is kept.
+  LogicalResult processStack(MutableArrayRef<LayerOp> ordered) {
     std::set<size_t> skipPositions;
     if (!skipLayers.empty()) {
       std::set<int64_t> skip(skipLayers.begin(), skipLayers.end());

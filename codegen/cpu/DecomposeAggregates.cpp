@@ -2,7 +2,8 @@
 //
 // tx-decompose-aggregates: linalg.softmax and other aggregated ops into
 // generics; tx-lower-strided-copies: strided memref.copy into linalg.copy;
-// tx-fuse-elementwise: elementwise fusion without reshape propagation.
+// tx-fuse-elementwise: elementwise fusion without reshape propagation;
+// tx-inline-helpers: generated helpers over dynamic memrefs inlined.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,11 +16,15 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Transforms/Inliner.h"
+#include "mlir/Transforms/InliningUtils.h"
 
 namespace txc {
 #define GEN_PASS_DEF_DECOMPOSEAGGREGATESPASS
 #define GEN_PASS_DEF_LOWERSTRIDEDCOPIESPASS
 #define GEN_PASS_DEF_FUSEELEMENTWISEPASS
+#define GEN_PASS_DEF_INLINEHELPERSPASS
 #include "txc/Codegen/Passes.h.inc"
 } // namespace txc
 
@@ -109,6 +114,40 @@ struct LowerStridedCopiesPass
       rewriter.replaceOpWithNewOp<linalg::CopyOp>(copy, copy.getSource(),
                                                   copy.getTarget());
     }
+  }
+};
+struct InlineHelpersPass
+    : public txc::impl::InlineHelpersPassBase<InlineHelpersPass> {
+  using InlineHelpersPassBase::InlineHelpersPassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto dynamicMemRef = [](Type type) {
+      auto memref = dyn_cast<MemRefType>(type);
+      return memref && !memref.hasStaticShape();
+    };
+    SmallVector<func::CallOp> calls;
+    module.walk([&](func::CallOp call) { calls.push_back(call); });
+    InlinerInterface interface(&getContext());
+    InlinerConfig config;
+    llvm::SetVector<func::FuncOp> inlined;
+    for (func::CallOp call : calls) {
+      auto callee = module.lookupSymbol<func::FuncOp>(call.getCallee());
+      if (!callee || callee.isExternal() || !callee.isPrivate() ||
+          !llvm::any_of(callee.getArgumentTypes(), dynamicMemRef))
+        continue;
+      if (failed(inlineCall(interface, config.getCloneCallback(), call,
+                            callee, &callee.getBody()))) {
+        call.emitError() << "tx-inline-helpers: cannot inline the call to @"
+                         << callee.getSymName();
+        return signalPassFailure();
+      }
+      call.erase();
+      inlined.insert(callee);
+    }
+    for (func::FuncOp callee : inlined)
+      if (SymbolTable::symbolKnownUseEmpty(callee, module))
+        callee.erase();
   }
 };
 } // namespace

@@ -64,10 +64,15 @@ LogicalResult txc::cpu::lowerKVCache(func::FuncOp func) {
     if (!isa<tx::KVAppendOp, tx::KVViewOp, tx::KVCommitOp>(op))
       return;
     kvOps.push_back(op);
-    if (op->getBlock() != &entry || op->getOperand(0) != cacheArg) {
+    // Appends thread the cache through the entry block in program order. A
+    // view may sit in a region (tx-early-exit's scf.if): no append is
+    // nested, so it reads the cache as its ancestor in the entry block sees
+    // it (the walk visits it there, between that ancestor's neighbours).
+    if (op->getOperand(0) != cacheArg ||
+        (op->getBlock() != &entry && !isa<tx::KVViewOp>(op))) {
       op->emitError() << "tx-lower-to-linalg: KV cache ops must use the "
-                         "entry function's !tx.kv_cache argument, outside "
-                         "any region";
+                         "entry function's !tx.kv_cache argument, and "
+                         "appends must be outside any region";
       misplaced = true;
     }
     if (isa<tx::KVCommitOp>(op)) {

@@ -18,6 +18,7 @@
 #include "txc/Dialect/Tx/TxOps.h"
 #include "txc/Frontend/Model/ModelBuilder.h"
 #include "txc/Frontend/ONNX/Import.h"
+#include "txc/Passes/Passes.h"
 #include "txc/Support/Files.h"
 #include "txc/Support/ModelManifest.h"
 #include "txc/Support/Quantize.h"
@@ -502,6 +503,24 @@ LogicalResult txc::Invocation::Impl::validate() {
           "with --pipeline, give tx-layer-skip's options in it");
     return failure();
   }
+  if (options.graph.earlyExit && std::isnan(*options.graph.earlyExit)) {
+    error("--early-exit threshold must be a number (a cosine similarity; "
+          "above 1 no token exits)");
+    return failure();
+  }
+  if (options.graph.earlyExitFrom < 0) {
+    error("--early-exit-from must not be negative");
+    return failure();
+  }
+  if (options.graph.earlyExitFrom != 0 && !options.graph.earlyExit) {
+    error("--early-exit-from needs --early-exit");
+    return failure();
+  }
+  if (!options.graph.pipeline.empty() && options.graph.earlyExit) {
+    error("--early-exit configures the default pipeline; with --pipeline, "
+          "run tx-early-exit in it (after tx-use-kv-cache)");
+    return failure();
+  }
 
   if (inputModule)
     return success();
@@ -912,6 +931,17 @@ txc::Invocation::Impl::build(int64_t step, SafetensorsWriter *w,
             std::min<int64_t>(gen.prefillChunk, maxSeq);
       if (!runPipeline(*built, "kv-cache", [&](OpPassManager &pm) {
             buildGenerationPipeline(pm, kv);
+          }))
+        return nullptr;
+    }
+    // Early exit splits each layer around its KV cache writes, so it runs
+    // once they are in place.
+    if (options.graph.earlyExit && options.graph.pipeline.empty()) {
+      EarlyExitPassOptions exit;
+      exit.threshold = *options.graph.earlyExit;
+      exit.from = options.graph.earlyExitFrom;
+      if (!runPipeline(*built, "early-exit", [&](OpPassManager &pm) {
+            pm.addPass(createEarlyExitPass(exit));
           }))
         return nullptr;
     }

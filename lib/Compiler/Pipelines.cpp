@@ -97,6 +97,7 @@ void txc::buildCPULLVMPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createBufferResultsToOutParamsPass());
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
+  pm.addPass(createInlineHelpersPass());
   pm.addPass(createLowerStridedCopiesPass());
   // Kernel calls, then loops for everything else.
   pm.addPass(createMatmulToKernelsPass());

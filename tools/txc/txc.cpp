@@ -112,6 +112,21 @@ cl::list<int64_t> skipLayers(
     cl::desc("Remove these decoder layers (their index, from 0; "
              "comma-separated) instead of --layer-skip's rule"),
     cl::value_desc("I,J,..."), cl::CommaSeparated, cl::cat(txcCategory));
+cl::opt<double> earlyExit(
+    "early-exit",
+    cl::desc("Dynamic early exit per token (MuE): a token stops after a "
+             "layer whose residual input and output have cosine similarity "
+             ">= T, and the final norm and LM head read the state it exited "
+             "with; in generation the layers it skipped still get its keys "
+             "and values, projected from that state. T > 1: no token exits "
+             "(the dense result). Choose T on calibration text "
+             "(docs/passes.md)"),
+    cl::value_desc("T"), cl::cat(txcCategory));
+cl::opt<int64_t> earlyExitFrom(
+    "early-exit-from",
+    cl::desc("--early-exit: the first layer (position in the stack, from 0) "
+             "after which a token may exit (default 0)"),
+    cl::value_desc("M"), cl::init(0), cl::cat(txcCategory));
 cl::opt<std::string> dumpDir(
     "dump-ir",
     cl::desc("Write the IR after every stage to DIR as numbered files "
@@ -346,6 +361,9 @@ int main(int argc, char **argv) {
   options.graph.pipeline = graphPipeline;
   options.graph.layerSkipSpeedup = layerSkip;
   options.graph.skipLayers.assign(skipLayers.begin(), skipLayers.end());
+  if (earlyExit.getNumOccurrences())
+    options.graph.earlyExit = earlyExit;
+  options.graph.earlyExitFrom = earlyExitFrom;
   if (maxSeq.getNumOccurrences())
     options.generation.maxSeq = maxSeq;
   options.generation.kvBlock = kvBlock;

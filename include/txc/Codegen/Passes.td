@@ -71,6 +71,18 @@ def LowerStridedCopiesPass : Pass<"tx-lower-strided-copies"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def InlineHelpersPass : Pass<"tx-inline-helpers", "::mlir::ModuleOp"> {
+  let summary = "Inlines the private helpers upstream lowerings generate over dynamically shaped memrefs";
+  let description = [{
+    The deallocation of buffers that may alias (the two branches of a
+    tx-early-exit `scf.if` yield different buffers) lowers to calls of a
+    generated private function whose arguments are `memref<?x...>`. Compiled
+    models use the bare-pointer calling convention, which cannot pass
+    dynamically shaped memrefs. This pass inlines every call to a private
+    function with such an argument and erases the function once unused.
+  }];
+}
+
 def FuseElementwisePass : Pass<"tx-fuse-elementwise"> {
   let summary = "Fuses chains of elementwise linalg ops";
   let description = [{

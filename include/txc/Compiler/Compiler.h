@@ -124,6 +124,14 @@ struct GraphOptions {
   /// Layers removed explicitly (txc --skip-layers), instead of the
   /// speed-up rule.
   std::vector<int64_t> skipLayers;
+  /// Dynamic early exit (txc --early-exit, tx-early-exit): a token stops
+  /// after a layer whose residual input and output have cosine similarity
+  /// >= this threshold; unset: no early exit (> 1: the control flow without
+  /// exits, the dense result).
+  std::optional<double> earlyExit;
+  /// The stack position of the first layer a token may exit after
+  /// (txc --early-exit-from).
+  int64_t earlyExitFrom = 0;
   QuantizeOptions quantize;
   /// --calibration: the statistics file of `txc calibrate`, for the passes
   /// that need data (tx-quantize method=awq).

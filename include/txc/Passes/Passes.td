@@ -57,6 +57,63 @@ def LayerSkipPass : Pass<"tx-layer-skip"> {
   let dependentDialects = ["::txc::tx::TxDialect"];
 }
 
+def EarlyExitPass : Pass<"tx-early-exit"> {
+  let summary = "Per-token dynamic early exit on the residual stream's saturation";
+  let description = [{
+    MuE-style early exit, decided per token (per row of the residual stream
+    `[..., D]`, so per batch row and position): after layer `l` the cosine
+    similarity of the layer's residual input and output is compared with
+    `threshold`; a token whose similarity reaches it has *exited*, and every
+    later layer passes its residual row through unchanged. The final norm and
+    LM head then read the state the token exited with. The test is applied
+    after the layers at stack positions `from` .. `L - 2` (position = rank by
+    layer index, counted from 0), so a token runs at least `from + 1` layers.
+
+    The KV cache: later tokens still attend, in the layers an exited token
+    skipped, to that token's keys and values. They are computed from its exit
+    state (the CALM / LayerSkip practice): every layer after the first test
+    keeps, unconditionally, the ops its `tx.kv_append`s depend on (the
+    attention norm, the key and value projections, RoPE and the append
+    itself), and moves everything else (the query projection, attention,
+    output projection, MLP) into an `scf.if` that runs only while some token
+    of the step is still active. An exited row's input is its exit state, so
+    what the layer appends for it is exactly that fill. In a one-token decode
+    step the skipped layers cost their K/V projections only; with several
+    rows (prefill, batch) a layer runs on all rows while any is active and
+    the exited rows keep their state (`arith.select`), which gives the same
+    values as running it on the active rows alone. Layers without a KV cache
+    (an encoder, a forward pass without `--max-seq`) move whole into the
+    `scf.if`.
+
+    Must run after `tx-use-kv-cache` (the appends stay outside the `scf.if`).
+    Every layer of a stack from position `from` on must return exactly one
+    value, of its first input's type (the residual stream, rank >= 2, float).
+
+    `threshold > 1` never lets a token exit (the cosine is clamped to
+    [-1, 1]): the control flow is in place but the result is the dense
+    model's, bit for bit. That is the default.
+  }];
+  let options = [
+    Option<"threshold", "threshold", "double", /*default=*/"2.0",
+           "A token exits after a layer whose input and output have cosine "
+           "similarity >= threshold (> 1: never)">,
+    Option<"from", "from", "int64_t", /*default=*/"0",
+           "The stack position of the first layer after which a token may "
+           "exit">
+  ];
+  let statistics = [
+    Statistic<"numTests", "exit-tests", "Layers followed by an exit test">,
+    Statistic<"numConditional", "conditional-layers",
+              "Layers whose attention and MLP run only for active tokens">
+  ];
+  let dependentDialects = ["::txc::tx::TxDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // Quantization
 //===----------------------------------------------------------------------===//

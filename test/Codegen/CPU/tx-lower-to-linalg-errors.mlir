@@ -24,11 +24,12 @@ func.func @kv_commit(%cache: !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 1
 
 // -----
 
-// A cache that is not the function's argument cannot be lowered in place.
+// An append inside a region cannot thread the cache in place (views may:
+// tx-early-exit puts them in an scf.if).
 func.func @kv_region(%cache: !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32>,
                      %k: tensor<1x2x1x8xf32>, %pos: index, %c: i1) {
   scf.if %c {
-    // expected-error @below {{tx-lower-to-linalg: KV cache ops must use the entry function's !tx.kv_cache argument, outside any region}}
+    // expected-error @below {{tx-lower-to-linalg: KV cache ops must use the entry function's !tx.kv_cache argument, and appends must be outside any region}}
     tx.kv_append %cache[0], %k, %k at %pos
         : !tx.kv_cache<layers = 1, kv_heads = 2, capacity = 16, head_dim = 8, f32>,
           tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32>

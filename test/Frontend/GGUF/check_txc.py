@@ -126,10 +126,22 @@ def main():
     p.add_argument("--min-agree", type=float, default=1.0)
     p.add_argument("--txc-arg", action="append", default=[])
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--early-exit", type=float, metavar="T",
+                   help="compile with txc --early-exit=T (and "
+                        "--early-exit-from) and compare with the reference's "
+                        "early exit; prints the mean depth and fails when a "
+                        "reference decision is within 1e-5 of T")
+    p.add_argument("--early-exit-from", type=int, default=0, metavar="M")
     p.add_argument("--against", metavar="OTHER",
                    help="compare with this model compiled by txc instead of "
                         "the reference forward")
     a = p.parse_args()
+    exit_options, exit_stats = {}, {}
+    if a.early_exit is not None:
+        a.txc_arg += [f"--early-exit={a.early_exit}",
+                      f"--early-exit-from={a.early_exit_from}"]
+        exit_options = dict(exit_threshold=a.early_exit,
+                            exit_from=a.early_exit_from, stats=exit_stats)
 
     scaling = llama3_scaling(a.model)
     if scaling:
@@ -155,8 +167,8 @@ def main():
         with tempfile.TemporaryDirectory() as tmp:
             ref = llama3_forward(a.model, ids[0], scaling, tmp)
     else:
-        ref = (ref_forward.hidden(a.model, ids[0]) if is_bert
-               else ref_forward.forward(a.model, ids[0]))
+        ref = (ref_forward.hidden(a.model, ids[0], **exit_options) if is_bert
+               else ref_forward.forward(a.model, ids[0], **exit_options))
     ref = np.asarray(ref, dtype=np.float64).reshape(got.shape)
     diff = float(np.max(np.abs(got - ref)))
     scale = float(np.max(np.abs(ref))) if a.rel else 1.0
@@ -165,6 +177,13 @@ def main():
     line = f"max-abs-diff {diff:.3g} (ref max {np.max(np.abs(ref)):.3g})"
     if stats:
         line += f" top1 {agree:.3f}"
+    if exit_stats:
+        line += (f" mean-depth {exit_stats['depth'].mean():.2f} "
+                 f"(min {exit_stats['depth'].min()})")
+        if exit_stats["margin"] < 1e-5:
+            print(line, "FAIL: an exit decision is within 1e-5 of the "
+                  "threshold (float32 cannot call it): pick another")
+            return 1
     if diff > a.tol * scale:
         print(line, "FAIL: difference above", a.tol * scale)
         return 1

@@ -507,9 +507,17 @@ def _check_ids(m: RefModel, ids) -> np.ndarray:
     return ids
 
 
-def hidden(path, ids) -> np.ndarray:
+def hidden(path, ids, exit_threshold=None, exit_from=0, stats=None) -> np.ndarray:
     """Final hidden states [T, D] (float64): after the output norm for
-    decoders, the last encoder layer's output for BERT."""
+    decoders, the last encoder layer's output for BERT.
+
+    With ``exit_threshold`` T (txc --early-exit): after each layer from
+    ``exit_from`` on (but the last), a token whose residual input and
+    output have cosine similarity >= T (clamped to [-1, 1]; 0 for a zero
+    row) stops: later layers keep its row as it is, and the keys and values
+    other tokens read from it there are computed from that row. ``stats``
+    (a dict), if given, receives ``depth`` (layers each token ran) and
+    ``margin`` (the smallest |cos - T| of any decision taken)."""
     m = load(path)
     cfg, w = m.cfg, m.w
     ids = _check_ids(m, ids)
@@ -528,37 +536,63 @@ def hidden(path, ids) -> np.ndarray:
         return _rms_norm(y, w[key + ".w"], cfg.eps)
 
     H, KV, hd = cfg.heads, cfg.kv_heads, cfg.head_dim
+    exited = np.zeros(T, dtype=bool)
+    depth = np.full(T, cfg.layers)
+    margin = math.inf
     for i in range(cfg.layers):
-        p = f"l{i}."
-        h = x if m.is_encoder else norm(x, p + "attn_norm")
-        q = _lin(h, w, p + "wq", p + "bq").reshape(T, H, hd)
-        k = _lin(h, w, p + "wk", p + "bk").reshape(T, KV, hd)
-        v = _lin(h, w, p + "wv", p + "bv").reshape(T, KV, hd)
-        if cfg.rope_style != "none":
-            _rope(q, cfg)
-            _rope(k, cfg)
-        a = _lin(_attention(q, k, v, cfg, causal=not m.is_encoder), w, p + "wo", p + "bo")
-        if m.is_encoder:
-            x = norm(x + a, p + "attn_norm")
-            f = _gelu_erf(_lin(x, w, p + "w_up", p + "b_up"))
-            x = norm(x + _lin(f, w, p + "w_down", p + "b_down"), p + "ffn_norm")
+        x_in = x
+        x = _layer(x, i, m, norm, T, H, KV, hd)
+        if exit_threshold is None:
             continue
-        x = x + a
-        h = norm(x, p + "ffn_norm")
-        if p + "w_gate" in w:
-            f = _silu(_lin(h, w, p + "w_gate")) * _lin(h, w, p + "w_up")
-        else:
-            f = _gelu_tanh(_lin(h, w, p + "w_up", p + "b_up"))
-        x = x + _lin(f, w, p + "w_down", p + "b_down")
+        x = np.where(exited[:, None], x_in, x)
+        if exit_from <= i < cfg.layers - 1:
+            dot = (x_in * x).sum(-1)
+            den = np.sqrt((x_in * x_in).sum(-1) * (x * x).sum(-1))
+            cos = np.where(den > 0, np.clip(dot / np.where(den > 0, den, 1), -1, 1), 0)
+            active = ~exited
+            if active.any():
+                margin = min(margin, float(np.abs(cos[active] - exit_threshold).min()))
+            stop = active & (cos >= exit_threshold)
+            depth[stop] = i + 1
+            exited |= stop
+    if stats is not None:
+        stats["depth"] = depth
+        stats["margin"] = margin
     if not m.is_encoder:
         x = norm(x, "out_norm")
     return x
 
 
-def forward(path, ids) -> np.ndarray:
-    """Logits [T, V] (float64); for BERT the last hidden state [T, D]."""
+def _layer(x, i, m, norm, T, H, KV, hd):
+    """One decoder or encoder layer on the residual stream x [T, D]."""
+    cfg, w = m.cfg, m.w
+    p = f"l{i}."
+    h = x if m.is_encoder else norm(x, p + "attn_norm")
+    q = _lin(h, w, p + "wq", p + "bq").reshape(T, H, hd)
+    k = _lin(h, w, p + "wk", p + "bk").reshape(T, KV, hd)
+    v = _lin(h, w, p + "wv", p + "bv").reshape(T, KV, hd)
+    if cfg.rope_style != "none":
+        _rope(q, cfg)
+        _rope(k, cfg)
+    a = _lin(_attention(q, k, v, cfg, causal=not m.is_encoder), w, p + "wo", p + "bo")
+    if m.is_encoder:
+        x = norm(x + a, p + "attn_norm")
+        f = _gelu_erf(_lin(x, w, p + "w_up", p + "b_up"))
+        return norm(x + _lin(f, w, p + "w_down", p + "b_down"), p + "ffn_norm")
+    x = x + a
+    h = norm(x, p + "ffn_norm")
+    if p + "w_gate" in w:
+        f = _silu(_lin(h, w, p + "w_gate")) * _lin(h, w, p + "w_up")
+    else:
+        f = _gelu_tanh(_lin(h, w, p + "w_up", p + "b_up"))
+    return x + _lin(f, w, p + "w_down", p + "b_down")
+
+
+def forward(path, ids, **exit_options) -> np.ndarray:
+    """Logits [T, V] (float64); for BERT the last hidden state [T, D].
+    ``exit_options``: hidden()'s early-exit arguments."""
     m = load(path)
-    x = hidden(m, ids)
+    x = hidden(m, ids, **exit_options)
     if m.is_encoder:
         return x
     return _lin(x, m.w, "lm_head" if "lm_head" in m.w else "embed")

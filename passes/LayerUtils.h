@@ -1,0 +1,46 @@
+//===- LayerUtils.h - helpers of the depth passes ---------------*- C++ -*-===//
+//
+// What tx-layer-skip, tx-early-exit and tx-calibration-taps share: the
+// stacks of tx.layer ops of a function body, and the cosine similarity of a
+// layer's residual input and output per token row (the statistic the
+// calibrated skip ranks layers by and the exit test the early exit applies,
+// computed the same way in both).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TXC_PASSES_LAYERUTILS_H
+#define TXC_PASSES_LAYERUTILS_H
+
+#include "txc/Dialect/Tx/TxOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SmallVector.h"
+
+namespace txc::depth {
+
+/// The tx.layer ops under `root`, grouped by the block that holds them (one
+/// stack per function body), each stack sorted by layer index.
+llvm::MapVector<mlir::Block *, llvm::SmallVector<tx::LayerOp>>
+collectLayerStacks(mlir::Operation *root);
+
+/// `value` (a float, or an integer such as a mask element) as f32.
+mlir::Value castToF32(mlir::OpBuilder &b, mlir::Location loc,
+                      mlir::Value value);
+
+/// Per token row of `x` and `y` (same shape `[..., D]`): the f32 tensors of
+/// the leading shape holding x.y, x.x and y.y.
+struct RowDots {
+  mlir::Value dot, xx, yy;
+};
+RowDots buildRowDots(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                     mlir::Value y);
+
+/// Scalar code (for a linalg body): dot / sqrt(xx * yy) clamped to [-1, 1],
+/// and 0 when either norm is 0, so that a threshold above 1 is never met.
+mlir::Value buildCosine(mlir::OpBuilder &b, mlir::Location loc,
+                        mlir::Value dot, mlir::Value xx, mlir::Value yy);
+
+} // namespace txc::depth
+
+#endif // TXC_PASSES_LAYERUTILS_H
