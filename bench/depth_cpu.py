@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Static layer skipping benchmark: SmolLM2-135M decode and prefill speed.
+"""Depth benchmark: SmolLM2-135M decode and prefill speed with static layer
+skipping (and, with --early-exit, dynamic early exit).
 
 Decode time per token and prefill tokens/s with `txc --layer-skip=R`
 (unified layer skipping) against the dense model, and how close each
 speed-up comes to its ideal.
 
 usage: bench/depth_cpu.py [--build build] [--model SmolLM2.gguf]
-                          [--ratios 1.25 1.5 2] [--context 512]
+                          [--ratios 1.25 1.5 2] [--early-exit T:M ...]
+                          [--context 512]
                           [--new-tokens 32] [--prefill 512] [--threads N]
                           [--rounds 3] [--work /tmp/txc-bench-depth]
                           [--json FILE] [--verbose] [--quick]
@@ -32,6 +34,13 @@ run every variant once, in order, alternating; each figure is the median of
 a variant's rounds, whose own figures close its line; speed-up = the dense
 median / the variant's (decode ms) or the variant's / the dense (tokens/s).
 The greedy tokens are not compared: skipping layers changes them.
+
+--early-exit T:M ...: each also compiled with `txc --early-exit=T
+--early-exit-from=M` and timed in the same rounds; a second table gives its
+decode and prefill speed-up against dense. Its ideal depends on the mean
+depth per token on the text, which the random prompt does not have
+(docs/passes.md measures both on real text). Early exit saves decode time
+only: a prefill chunk runs every row while one is active.
 
 The ideal speed-ups, from the real tensor table (the GGUF file through the
 `gguf` package; without it the dense library's .safetensors weights file,
@@ -179,6 +188,9 @@ def main():
     ap.add_argument("--model")
     ap.add_argument("--ratios", type=float, nargs="+",
                     default=[1.25, 1.5, 2.0])
+    ap.add_argument("--early-exit", nargs="*", default=[], metavar="T:M",
+                    help="also time txc --early-exit=T --early-exit-from=M "
+                         "(decode and prefill against dense, same rounds)")
     ap.add_argument("--context", type=int, default=512)
     ap.add_argument("--new-tokens", type=int, default=32)
     ap.add_argument("--prefill", type=int, default=512)
@@ -208,6 +220,17 @@ def main():
              f"--layer-skip={r:g}", "-o", lib])
         libs[r] = lib
 
+    exits = {}
+    for spec in a.early_exit:
+        tau, _, start = spec.partition(":")
+        lib = os.path.join(a.work, f"s{max_seq}-e{tau}-{start or 0}",
+                           "model.so")
+        log(f"compiling --early-exit={tau} --early-exit-from={start or 0}")
+        run([txc, model, "-q", "--max-seq", str(max_seq),
+             f"--early-exit={tau}", f"--early-exit-from={start or 0}",
+             "-o", lib])
+        exits[spec] = lib
+
     if model.endswith(".gguf") and importlib.util.find_spec("gguf"):
         source, table = model, gguf_tensors(model)
     else:
@@ -220,20 +243,22 @@ def main():
     if a.prefill != a.context:
         _, prefill_prompt = random_prompt(
             os.path.join(a.work, f"p{a.prefill}"), a.prefill)
-    ms = {r: [] for r in ratios}
-    tps = {r: [] for r in ratios}
+    ms = {r: [] for r in list(ratios) + list(exits)}
+    tps = {r: [] for r in list(ratios) + list(exits)}
     kv = {}
+    timed = dict(libs)
+    timed.update(exits)
     for i in range(a.rounds):
-        for r in ratios:
-            speed, step, kv[r] = generate(txc_run, libs[r], prompt,
+        for r, lib in timed.items():
+            speed, step, kv[r] = generate(txc_run, lib, prompt,
                                           a.new_tokens, a.threads)
             if a.prefill != a.context:
-                speed = generate(txc_run, libs[r], prefill_prompt, 1,
+                speed = generate(txc_run, lib, prefill_prompt, 1,
                                  a.threads)[0]
             ms[r].append(step)
             tps[r].append(speed)
-            log(f"round {i + 1}: R={r:g} decode {step:.2f} ms/step, prefill "
-                f"{speed:.1f} tokens/s")
+            log(f"round {i + 1}: {r if r in exits else f'R={r:g}'} decode "
+                f"{step:.2f} ms/step, prefill {speed:.1f} tokens/s")
 
     bandwidth = probe("membw", a.threads, a.work, runs=3)  # GB/s
     cache_len = a.context + a.new_tokens / 2
@@ -293,6 +318,25 @@ def main():
             prefill_tokens_per_s=p_tps, prefill_rounds=tps[r],
             prefill_speedup=p_up, prefill_ideal=p_ideal,
             prefill_flops=flops)
+
+    if exits:
+        print("\nDynamic early exit (txc --early-exit=T --early-exit-from=M), "
+              "same rounds; its ideal needs the mean depth per token, which "
+              "depends on the text (docs/passes.md gives it for the "
+              "measured settings):")
+        print("| T:M | decode ms/token | decode speed-up | prefill tokens/s | "
+              "prefill speed-up | decode rounds (ms) |")
+        print("|---|---|---|---|---|---|")
+        for spec in exits:
+            d_ms, p_tps = statistics.median(ms[spec]), statistics.median(
+                tps[spec])
+            print(f"| {spec} | {d_ms:.2f} | {base_ms / d_ms:.2f}x | "
+                  f"{p_tps:.1f} | {p_tps / base_tps:.2f}x | "
+                  f"{', '.join(f'{t:.2f}' for t in ms[spec])} |")
+            result["variants"]["early-exit " + spec] = dict(
+                decode_ms=d_ms, decode_rounds=ms[spec],
+                decode_speedup=base_ms / d_ms, prefill_tokens_per_s=p_tps,
+                prefill_speedup=p_tps / base_tps)
 
     if a.verbose:
         print(f"\nBytes per token, from {source}:")

@@ -571,6 +571,10 @@ LogicalResult txc::Invocation::Impl::loadModel() {
     }
     usedWeights.emplace();
   }
+  // Skipped layers leave their weights behind: write only those in use.
+  if (options.graph.layerSkipSpeedup != 1.0 ||
+      !options.graph.skipLayers.empty())
+    usedWeights.emplace();
   if (!options.graph.calibration.empty() &&
       options.graph.layerSkipSpeedup == 1.0 &&
       (options.graph.quantize.format.empty() ||
