@@ -23,6 +23,7 @@
 #include "LayerUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -84,6 +85,33 @@ Value buildExitTest(OpBuilder &b, Location loc, Value x, Value y,
                if (exited)
                  saturated = arith::OrIOp::create(nb, l, saturated, args[3]);
                linalg::YieldOp::create(nb, l, saturated);
+             })
+      .getResult(0);
+}
+
+/// `count + exited` (as f32; `count` null: zeros) per row.
+Value buildCount(OpBuilder &b, Location loc, Value exited, Value count) {
+  auto type = cast<RankedTensorType>(exited.getType());
+  const int64_t rank = type.getRank();
+  MLIRContext *ctx = b.getContext();
+  auto f32Type = RankedTensorType::get(type.getShape(), b.getF32Type());
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  SmallVector<Value> inputs = {exited};
+  if (count)
+    inputs.push_back(count);
+  SmallVector<AffineMap> maps(inputs.size() + 1, id);
+  Value init =
+      tensor::EmptyOp::create(b, loc, type.getShape(), b.getF32Type());
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{f32Type}, inputs, ValueRange{init}, maps,
+             iterators,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value one = depth::castToF32(nb, l, args[0]);
+               if (count)
+                 one = arith::AddFOp::create(nb, l, one, args[1]);
+               linalg::YieldOp::create(nb, l, one);
              })
       .getResult(0);
 }
@@ -239,7 +267,7 @@ struct EarlyExitPass : public txc::impl::EarlyExitPassBase<EarlyExitPass> {
                   "static float tensor of rank >= 2)";
     }
 
-    Value exited;
+    Value exited, skipped;
     for (int64_t pos = from; pos < l; ++pos) {
       LayerOp layer = ordered[pos];
       Value h = layer.getInputs().front();
@@ -250,6 +278,7 @@ struct EarlyExitPass : public txc::impl::EarlyExitPassBase<EarlyExitPass> {
       if (exited) {
         // Only while some row is active do attention and MLP run; exited
         // rows keep their state.
+        skipped = buildCount(b, loc, exited, skipped);
         Value all = buildAllExited(b, loc, exited);
         if (makeConditional(layer, all))
           ++numConditional;
@@ -263,7 +292,35 @@ struct EarlyExitPass : public txc::impl::EarlyExitPassBase<EarlyExitPass> {
         ++numTests;
       }
     }
+    if (depthOutput)
+      addDepthResult(ordered.back(), skipped, l);
     return success();
+  }
+
+  /// Returns `L - skipped` as the function result `layers_run`, when the
+  /// stack is in a function body that returns.
+  void addDepthResult(LayerOp last, Value skipped, int64_t layers) {
+    auto func = dyn_cast<func::FuncOp>(last->getParentOp());
+    auto ret = func ? dyn_cast<func::ReturnOp>(
+                          last->getBlock()->getTerminator())
+                    : func::ReturnOp();
+    if (!ret)
+      return;
+    OpBuilder b(ret);
+    Location loc = last.getLoc();
+    RankedTensorType type =
+        rowType(last.getInputs().front(), b.getF32Type());
+    Value total = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, static_cast<float>(layers)));
+    Value depth = skipped ? arith::SubFOp::create(b, loc, total, skipped)
+                          : total;
+    ret->insertOperands(ret->getNumOperands(), depth);
+    SmallVector<Type> results(func.getResultTypes());
+    results.push_back(type);
+    func.setType(FunctionType::get(func.getContext(), func.getArgumentTypes(),
+                                   results));
+    func.setResultAttr(results.size() - 1, "tx.name",
+                       b.getStringAttr("layers_run"));
   }
 };
 

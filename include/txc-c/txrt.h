@@ -379,6 +379,17 @@ TXRT_API txrt_status txrt_session_decode(txrt_session *session,
  *  call on the session; NULL before any prefill. */
 TXRT_API const float *txrt_session_logits(const txrt_session *session);
 
+/** Early exit (txc --early-exit): the layers run by the real tokens every
+ *  step of `session` processed since its creation (txrt_session_reset does
+ *  not clear them), summed into `*layers_sum`, and `*tokens`, the number
+ *  of those tokens (every batch row counts); the mean depth is their
+ *  quotient. `*tokens` is 0 for a model compiled without early exit (its
+ *  steps have no `layers_run` output). TXRT_ERROR_ARGUMENT on a NULL
+ *  pointer. */
+TXRT_API txrt_status txrt_session_layers_run(const txrt_session *session,
+                                             double *layers_sum,
+                                             int64_t *tokens);
+
 /** Positions filled (0 when `session` is NULL). */
 TXRT_API int64_t txrt_session_length(const txrt_session *session);
 

@@ -83,6 +83,18 @@ struct StepBuffers {
         buffers[metadata->inputs.size() + metadata->weights.size() +
                 gen().logits]);
   }
+  /// The `layers_run` output of an early-exit model ([batch, step] f32: the
+  /// layers each token ran), or null.
+  const float *layersRun() const {
+    for (size_t i = 0; i < metadata->outputs.size(); ++i)
+      if (metadata->outputs[i].name == "layers_run" &&
+          metadata->outputs[i].dtype == TXRT_DTYPE_F32 &&
+          metadata->outputs[i].byteSize ==
+              uint64_t(gen().batch * gen().step) * sizeof(float))
+        return static_cast<const float *>(
+            buffers[metadata->inputs.size() + metadata->weights.size() + i]);
+    return nullptr;
+  }
 };
 
 } // namespace
@@ -97,6 +109,10 @@ struct txrt_session {
   int64_t length = 0;
   bool haveLogits = false;
   std::vector<float> logits; // [batch][vocab]
+  /// Early exit: the layers run by every real token since the session was
+  /// created, summed, and those tokens (txrt_session_layers_run).
+  double layersRunSum = 0;
+  int64_t layersRunTokens = 0;
   /// Set by txrt_session_cancel (any thread), taken by the next check.
   std::atomic<bool> cancelled{false};
   /// Paged: the block table (shared by both steps' inputs), and the blocks
@@ -161,6 +177,12 @@ struct txrt_session {
                   table.size() * sizeof(int32_t));
     step.run(step.buffers.data());
     length += count;
+    if (const float *depth = step.layersRun())
+      for (int64_t b = 0; b < g.batch; ++b)
+        for (int64_t i = 0; i < count; ++i) {
+          layersRunSum += depth[b * g.step + i];
+          ++layersRunTokens;
+        }
     // Logits are [batch, step or 1, vocab]: the last real row.
     const TensorDesc &out = step.metadata->outputs[g.logits];
     int64_t rows = out.shape[1], row = rows == 1 ? 0 : count - 1;
@@ -417,6 +439,17 @@ txrt_status txrt_session_decode(txrt_session *session, const int64_t *tokens,
 
 const float *txrt_session_logits(const txrt_session *session) {
   return session && session->haveLogits ? session->logits.data() : nullptr;
+}
+
+txrt_status txrt_session_layers_run(const txrt_session *session,
+                                    double *layers_sum, int64_t *tokens) {
+  if (!session || !layers_sum || !tokens)
+    return fail(TXRT_ERROR_ARGUMENT,
+                "txrt_session_layers_run: session, layers_sum and tokens "
+                "must not be NULL");
+  *layers_sum = session->layersRunSum;
+  *tokens = session->layersRunTokens;
+  return TXRT_OK;
 }
 
 int64_t txrt_session_length(const txrt_session *session) {

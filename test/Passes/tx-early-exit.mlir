@@ -2,6 +2,10 @@
 //
 // RUN: tx-opt %s --split-input-file --tx-early-exit | FileCheck %s
 // RUN: tx-opt %s --split-input-file --tx-early-exit="threshold=0.9 from=1" | FileCheck %s --check-prefix=FROM1
+// RUN: tx-opt %s --split-input-file --tx-early-exit="depth-output=false" | FileCheck %s --check-prefix=NODEPTH
+// NODEPTH-LABEL: func.func @stack3
+// NODEPTH-SAME: -> tensor<1x2x8xf32>
+// NODEPTH-NOT: layers_run
 
 // Three layers that write the KV cache. From position 0: a test after
 // layers 0 and 1; layers 1 and 2 keep their K/V fill (norm, key
@@ -10,6 +14,7 @@
 // exited rows keep their input.
 // CHECK-LABEL: func.func @stack3
 // CHECK-SAME: (%[[X:[^:]+]]: tensor<1x2x8xf32>
+// CHECK-SAME: -> (tensor<1x2x8xf32>, tensor<1x2xf32> {tx.name = "layers_run"})
 // CHECK: %[[L0:.+]] = tx.layer 0 (%[[X]])
 // CHECK-NOT: scf.if
 // CHECK: tx.yield
@@ -48,10 +53,12 @@
 // CHECK: %[[L2:.+]] = tx.layer 2 (%[[H1]])
 // CHECK: tx.kv_append %{{.*}}[2]
 // CHECK-NEXT: scf.if
-// No test after the last layer: its selected result is returned.
+// No test after the last layer: its selected result is returned, and the
+// layers each token ran: 3 minus the layers it skipped (the rows exited
+// before layers 1 and 2).
 // CHECK: %[[H2:.+]] = linalg.generic {{.*}} ins(%[[E1]], %[[H1]], %[[L2]] : {{.*}})
-// CHECK-NOT: linalg.generic
-// CHECK: return %[[H2]]
+// CHECK: %[[DEPTH:.+]] = arith.subf %cst{{.*}}, %[[SKIP:.+]] : tensor<1x2xf32>
+// CHECK: return %[[H2]], %[[DEPTH]] : tensor<1x2x8xf32>, tensor<1x2xf32>
 
 // From position 1: layer 0 and 1 run unconditionally, one test (after 1).
 // FROM1-LABEL: func.func @stack3

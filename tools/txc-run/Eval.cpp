@@ -154,6 +154,14 @@ int evalGeneration(const EvalOptions &o, Runner &model,
     outs() << "reference-perplexity: "
            << format("%.6f", result.referencePerplexity) << "\n";
   }
+  double layers = 0;
+  int64_t tokens = 0;
+  if (txrt_session_layers_run(model.session.get(), &layers, &tokens) ==
+          TXRT_OK &&
+      tokens > 0)
+    outs() << "depth: " << format("%.4f", layers / tokens) << " of "
+           << model.info.layers << " layers per token (early exit; "
+           << tokens << " tokens run)\n";
   outs().flush();
   printSpeed(model, "eval");
   if (result.reference)

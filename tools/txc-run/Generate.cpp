@@ -157,7 +157,8 @@ double msSince(std::chrono::steady_clock::time_point start) {
 /// --kv-quant), printed with the speed.
 std::string kvCacheLine;
 
-void printSpeed(const txrt_generation_info &info, int64_t promptLength,
+void printSpeed(const txrt_session *session,
+                const txrt_generation_info &info, int64_t promptLength,
                 int64_t batch, double prefillMs, int64_t decodeSteps,
                 double decodeMs) {
   errs() << "prefill: " << promptLength << " tokens x " << batch << " rows in "
@@ -171,6 +172,14 @@ void printSpeed(const txrt_generation_info &info, int64_t promptLength,
            << " tokens/s, " << format("%.3f", decodeMs / decodeSteps)
            << " ms/step)\n";
   errs() << kvCacheLine;
+  // Early exit: the mean depth (txc --early-exit).
+  double layers = 0;
+  int64_t tokens = 0;
+  if (txrt_session_layers_run(session, &layers, &tokens) == TXRT_OK &&
+      tokens > 0)
+    errs() << "depth: " << format("%.2f", layers / tokens) << " of "
+           << info.layers << " layers per token on average (early exit; "
+           << tokens << " tokens since the session began)\n";
 }
 
 /// The message printed (exit status 0) when generation ends on a full
@@ -306,7 +315,8 @@ int generateIds(const GenerateOptions &o, txrt_session *created,
     }
     double decodeMs = msSince(start);
     printTokens(produced);
-    printSpeed(info, promptLength, batch, prefillMs, produced - 1, decodeMs);
+    printSpeed(created, info, promptLength, batch, prefillMs, produced - 1,
+               decodeMs);
   }
   if (!o.out.empty()) {
     std::vector<std::vector<int64_t>> rows;
@@ -360,7 +370,8 @@ int generateFromText(const GenerateOptions &o, txrt_session *session,
     outs().flush();
     if (run.cacheFull)
       reportCacheFull(info.capacity);
-    printSpeed(info, length, batch, prefillMs, run.decodeSteps, run.decodeMs);
+    printSpeed(session, info, length, batch, prefillMs, run.decodeSteps,
+               run.decodeMs);
     last = std::move(run);
   }
   if (!o.out.empty())
@@ -459,7 +470,8 @@ int runChat(const GenerateOptions &o, txrt_session *session,
     outs() << "\n";
     outs().flush();
     if (o.verbose)
-      printSpeed(info, int64_t(ids.size()), 1, prefillMs, run.decodeSteps,
+      printSpeed(session, info, int64_t(ids.size()), 1, prefillMs,
+                 run.decodeSteps,
                  run.decodeMs);
     if (run.cacheFull) {
       reportCacheFull(info.capacity);

@@ -85,6 +85,11 @@ def EarlyExitPass : Pass<"tx-early-exit"> {
     (an encoder, a forward pass without `--max-seq`) move whole into the
     `scf.if`.
 
+    With `depth-output` (the default), a stack in a function body adds a
+    result `layers_run` (`tx.name`), f32 in the residual's leading shape:
+    the layers each token ran (`L` minus those it skipped), which the
+    runtime averages (`txrt_session_layers_run`).
+
     Must run after `tx-use-kv-cache` (the appends stay outside the `scf.if`).
     Every layer of a stack from position `from` on must return exactly one
     value, of its first input's type (the residual stream, rank >= 2, float).
@@ -99,7 +104,10 @@ def EarlyExitPass : Pass<"tx-early-exit"> {
            "similarity >= threshold (> 1: never)">,
     Option<"from", "from", "int64_t", /*default=*/"0",
            "The stack position of the first layer after which a token may "
-           "exit">
+           "exit">,
+    Option<"depthOutput", "depth-output", "bool", /*default=*/"true",
+           "Return the layers each token ran (f32, the residual's leading "
+           "shape) as a new function result named layers_run">
   ];
   let statistics = [
     Statistic<"numTests", "exit-tests", "Layers followed by an exit test">,

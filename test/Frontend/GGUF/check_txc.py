@@ -112,6 +112,9 @@ def run_txc(a, model, ids, is_bert):
         if r.returncode != 0:
             return "FAIL: txc-run: " + r.stderr.strip()
         name = "last_hidden_state" if is_bert else "logits"
+        depth = os.path.join(tmp, "layers_run.npy")
+        if os.path.exists(depth):
+            a.layers_run = np.load(depth)[0]
         return np.load(os.path.join(tmp, name + ".npy"))[0].astype(np.float64)
 
 
@@ -180,6 +183,12 @@ def main():
     if exit_stats:
         line += (f" mean-depth {exit_stats['depth'].mean():.2f} "
                  f"(min {exit_stats['depth'].min()})")
+        got_depth = getattr(a, "layers_run", None)
+        if got_depth is None or not np.array_equal(got_depth,
+                                                   exit_stats["depth"]):
+            print(line, "FAIL: txc's layers_run", got_depth,
+                  "is not the reference's depth", exit_stats["depth"])
+            return 1
         if exit_stats["margin"] < 1e-5:
             print(line, "FAIL: an exit decision is within 1e-5 of the "
                   "threshold (float32 cannot call it): pick another")

@@ -94,6 +94,13 @@ check(status == CANCELLED and "cancelled after 0 of" in message, "a cancel befor
 check(lib.txrt_session_length(session) == 0, "nothing was appended")
 check(lib.txrt_session_prefill(session, ids, 1, 4) == OK and lib.txrt_session_length(session) == 4,
       "the session is usable after a cancel")
+# A model without early exit reports no depth; NULL arguments are refused.
+layers, tokens = ctypes.c_double(), ctypes.c_int64(-1)
+check(lib.txrt_session_layers_run(session, ctypes.byref(layers), ctypes.byref(tokens)) == OK
+      and tokens.value == 0, "txrt_session_layers_run: no depth without early exit")
+status = lib.txrt_session_layers_run(session, None, ctypes.byref(tokens))
+check(status != OK and "must not be NULL" in lib.txrt_last_error().decode(),
+      "txrt_session_layers_run refuses NULL")
 lib.txrt_session_free(session)
 
 # Memory limit.
