@@ -303,6 +303,11 @@ public:
   bool runPassManager(ModuleOp module, StringRef name, PassManager &pm);
   OwningOpRef<ModuleOp> build(int64_t step, SafetensorsWriter *w,
                               StringRef prefix, int64_t &importedStep);
+  struct DepthCost;
+  static DepthCost depthCost(ModuleOp module);
+  void reportDepth(const DepthCost &before, const DepthCost &after);
+  /// reportDepth runs for the first step built only.
+  bool depthReported = false;
   bool attentionPatterns(int64_t step);
   bool applyPatterns(ModuleOp m, int64_t step);
   bool writeWeights();
@@ -789,6 +794,74 @@ bool txc::Invocation::Impl::applyPatterns(ModuleOp m, int64_t step) {
 /// (generation; -1 otherwise) and runs the pipelines up to `stop` (at most
 /// the LLVM dialect). `prefix` names the entry points; `importedStep`
 /// receives tokenStep() of the imported model.
+/// The tx.layer indices of a module's entry function and the multiply-adds
+/// per token of its linears (2 x N x K FLOPs each), inside layers and
+/// outside (the LM head).
+struct txc::Invocation::Impl::DepthCost {
+  std::vector<int64_t> layers;
+  double layerFlops = 0, otherFlops = 0;
+};
+
+txc::Invocation::Impl::DepthCost
+txc::Invocation::Impl::depthCost(ModuleOp module) {
+  DepthCost cost;
+  module.walk([&](Operation *op) {
+    if (auto layer = dyn_cast<tx::LayerOp>(op))
+      cost.layers.push_back(layer.getIndexAttr().getInt());
+    if (!isa<tx::LinearOp, tx::QLinearOp>(op))
+      return;
+    auto in = dyn_cast<ShapedType>(op->getOperand(0).getType());
+    auto out = dyn_cast<ShapedType>(op->getResult(0).getType());
+    if (!in || !out || !in.hasRank() || !out.hasRank() || !in.getRank() ||
+        ShapedType::isDynamic(in.getShape().back()) ||
+        ShapedType::isDynamic(out.getShape().back()))
+      return;
+    double flops = 2.0 * in.getShape().back() * out.getShape().back();
+    (op->getParentOfType<tx::LayerOp>() ? cost.layerFlops : cost.otherFlops) +=
+        flops;
+  });
+  llvm::sort(cost.layers);
+  return cost;
+}
+
+/// What the graph passes removed: the layers, the linear FLOPs per token
+/// and the share of the KV cache left (every layer's cache is the same
+/// size); and what early exit adds.
+void txc::Invocation::Impl::reportDepth(const DepthCost &before,
+                                        const DepthCost &after) {
+  if (after.layers.size() < before.layers.size() && !before.layers.empty()) {
+    std::vector<int64_t> removed;
+    std::set_difference(before.layers.begin(), before.layers.end(),
+                        after.layers.begin(), after.layers.end(),
+                        std::back_inserter(removed));
+    std::string list;
+    for (int64_t index : removed)
+      list += (list.empty() ? "" : ",") + std::to_string(index);
+    double total0 = before.layerFlops + before.otherFlops;
+    double total1 = after.layerFlops + after.otherFlops;
+    remark(formatv("layer skipping removed {0} of {1} layers ({2}): linear "
+                   "FLOPs per token {3} -> {4} ({5:F2}x fewer; {6} of them "
+                   "outside the layers), KV cache {7} of {1} layers ({8:F0}% "
+                   "of the bytes per token)",
+                   removed.size(), before.layers.size(), list,
+                   int64_t(total0), int64_t(total1),
+                   total1 > 0 ? total0 / total1 : 0.0,
+                   int64_t(after.otherFlops), after.layers.size(),
+                   100.0 * after.layers.size() / before.layers.size())
+               .str());
+  }
+  if (options.graph.earlyExit)
+    remark(formatv("early exit: a token may stop after any layer from stack "
+                   "position {0} on (threshold {1}); the layers it skips "
+                   "still project its keys and values ({2} of the {3} "
+                   "linear FLOPs per token are in the layers); txc-run "
+                   "eval and generate print the mean depth",
+                   options.graph.earlyExitFrom, *options.graph.earlyExit,
+                   int64_t(after.layerFlops),
+                   int64_t(after.layerFlops + after.otherFlops))
+               .str());
+}
+
 OwningOpRef<ModuleOp>
 txc::Invocation::Impl::build(int64_t step, SafetensorsWriter *w,
                              StringRef prefix, int64_t &importedStep) {
@@ -894,6 +967,7 @@ txc::Invocation::Impl::build(int64_t step, SafetensorsWriter *w,
                                        weights, w != &weights ? w : nullptr));
     auto detach = llvm::make_scope_exit(
         [&] { tx::setWeightStore(&context, nullptr); });
+    DepthCost before = depthCost(*built);
     if (!options.graph.pipeline.empty()) {
       if (!runTextPipeline(*built, "tx", options.graph.pipeline))
         return nullptr;
@@ -920,6 +994,10 @@ txc::Invocation::Impl::build(int64_t step, SafetensorsWriter *w,
     if (usedWeights)
       built->walk(
           [&](tx::WeightOp op) { usedWeights->insert(op.getName()); });
+    if (!depthReported) {
+      reportDepth(before, depthCost(*built));
+      depthReported = true;
+    }
     if (generate) {
       GenerationPipelineOptions kv;
       kv.capacity = maxSeq;
