@@ -19,6 +19,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <cmath>
 #include <memory>
 #include <new>
 #include <optional>
@@ -159,6 +160,36 @@ const Key keys[] =
            }
            o.graph.layerSkipSpeedup = speedup;
            return true;
+         }},
+        {"skip-layers",
+         [](txc::CompileOptions &o, StringRef v, std::string &e) {
+           llvm::SmallVector<StringRef> parts;
+           v.split(parts, ',', -1, /*KeepEmpty=*/false);
+           if (parts.empty()) {
+             e = "expects layer indices I,J,... (from 0)";
+             return false;
+           }
+           for (StringRef part : parts) {
+             int64_t index;
+             if (!parseInteger(part, 0, INT64_MAX, index, e))
+               return false;
+             o.graph.skipLayers.push_back(index);
+           }
+           return true;
+         }},
+        {"early-exit",
+         [](txc::CompileOptions &o, StringRef v, std::string &e) {
+           double threshold;
+           if (v.trim().getAsDouble(threshold) || std::isnan(threshold)) {
+             e = ("'" + v + "' is not a number").str();
+             return false;
+           }
+           o.graph.earlyExit = threshold;
+           return true;
+         }},
+        {"early-exit-from",
+         [](txc::CompileOptions &o, StringRef v, std::string &e) {
+           return parseInteger(v, 0, INT64_MAX, o.graph.earlyExitFrom, e);
          }},
         {"shape",
          [](txc::CompileOptions &o, StringRef v, std::string &e) {

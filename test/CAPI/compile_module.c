@@ -80,6 +80,18 @@ int main(void) {
   }
   failures += compileAndPrint(module, options, "tx");
 
+  // Explicit layers, as txc --skip-layers: layer 0 removed.
+  txcCompileOptionsSet(options, "layer-skip-speedup", "1");
+  if (mlirLogicalResultIsFailure(
+          txcCompileOptionsSet(options, "skip-layers", "0"))) {
+    printf("error: %s\n", txcLastError());
+    return 1;
+  }
+  failures += compileAndPrint(module, options, "skip-layers");
+  txcCompileOptionsDestroy(options);
+  options = txcCompileOptionsCreate();
+  txcCompileOptionsSet(options, "emit", "tx");
+
   // The same module to linalg on tensors, all layers kept.
   txcCompileOptionsSet(options, "layer-skip-speedup", "1");
   txcCompileOptionsSetEmit(options, TXC_STAGE_LINALG);

@@ -84,6 +84,14 @@ int main(int argc, char **argv) {
   expectFailure("bad cpu", txcCompileOptionsSet(options, "cpu", "pentium-z"));
   expectFailure("bad shape",
                 txcCompileOptionsSet(options, "shape", "input_ids"));
+  expectFailure("bad skip-layers",
+                txcCompileOptionsSet(options, "skip-layers", "1,x"));
+  expectFailure("negative skip-layers",
+                txcCompileOptionsSet(options, "skip-layers", "-1"));
+  expectFailure("bad early-exit",
+                txcCompileOptionsSet(options, "early-exit", "high"));
+  expectFailure("bad early-exit-from",
+                txcCompileOptionsSet(options, "early-exit-from", "-2"));
   expectFailure("NULL key", txcCompileOptionsSet(options, NULL, "1"));
   expectFailure("NULL value", txcCompileOptionsSet(options, "max-seq", NULL));
   expectFailure("null options", txcCompileOptionsSet(none, "max-seq", "64"));
