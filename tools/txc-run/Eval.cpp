@@ -180,6 +180,11 @@ struct EncoderIO : TokenInputs {
   txrt_tensor_info output;
   int outputIndex = -1;
   int64_t hidden = 0;
+  /// Early exit: the `layers_run` output ([batch, sequence] f32), or -1.
+  int depthIndex = -1;
+  /// The layers summed over the real tokens embedded, and those tokens.
+  mutable double depthSum = 0;
+  mutable int64_t depthTokens = 0;
 };
 
 std::string describeEncoder(txrt_model *model, StringRef path, EncoderIO &io) {
@@ -198,6 +203,9 @@ std::string describeEncoder(txrt_model *model, StringRef path, EncoderIO &io) {
     txrt_tensor_info out;
     if (txrt_model_output_info(model, i, &out) != TXRT_OK)
       return txrt_last_error();
+    if (StringRef(out.name) == "layers_run" && out.dtype == TXRT_DTYPE_F32 &&
+        out.rank == 2 && out.dims[0] == io.batch && out.dims[1] == io.seq)
+      io.depthIndex = int(i);
     bool fits = out.dtype == TXRT_DTYPE_F32 && out.rank == 3 &&
                 out.dims[0] == io.batch && out.dims[1] == io.seq;
     if (fits &&
@@ -254,6 +262,12 @@ std::string embed(txrt_model *model, const EncoderIO &io,
   }
   if (txrt_model_run(model, inputs.data(), outputs.data()) != TXRT_OK)
     return txrt_last_error();
+  if (io.depthIndex >= 0) {
+    const float *depth = static_cast<const float *>(outputs[io.depthIndex]);
+    for (int64_t p = 0; p < real; ++p)
+      io.depthSum += depth[p];
+    io.depthTokens += real;
+  }
   const float *hidden = static_cast<const float *>(outputs[io.outputIndex]);
   pooled.assign(io.hidden, 0.0);
   for (int64_t p = 0; p < real; ++p)
@@ -341,6 +355,10 @@ int evalEncoder(const EvalOptions &o, txrt_model *model,
   outs() << "embedding-norm: mean " << format("%.6f", sumNorm / count)
          << ", min " << format("%.6f", minNorm) << ", max "
          << format("%.6f", maxNorm) << " (" << count << " lines)\n";
+  if (io.depthTokens > 0)
+    outs() << "depth: " << format("%.4f", io.depthSum / io.depthTokens)
+           << " layers per token (early exit; " << io.depthTokens
+           << " tokens)\n";
   outs().flush();
   errs() << "eval: " << count << " lines in " << format("%.2f", ms) << " ms\n";
   return 0;
