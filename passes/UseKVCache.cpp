@@ -136,6 +136,12 @@ struct UseKVCachePass : public txc::impl::UseKVCachePassBase<UseKVCachePass> {
     if (!func)
       return fail(module, "no entry function (expected @main or a single "
                           "public function)");
+    if (auto routed = func.walk([](tx::RouteOp op) {
+                            return WalkResult::interrupt();
+                          });
+        routed.wasInterrupted())
+      return fail(func, "the model routes tokens (tx-mod-prune); routed "
+                        "layers over a KV cache are not supported yet");
     if (capacity <= 0)
       return fail(module, "capacity must be positive (txc --max-seq N)");
     if (blockSize < 0 || (blockSize > 0 && capacity % blockSize != 0))

@@ -521,6 +521,35 @@ LogicalResult txc::Invocation::Impl::validate() {
     error("--early-exit-from needs --early-exit");
     return failure();
   }
+  const GraphOptions &g = options.graph;
+  if (g.modCapacity != 0 && !(g.modCapacity > 0 && g.modCapacity <= 1)) {
+    error("--mod-capacity must be in (0, 1] (the fraction of tokens a "
+          "routed layer runs on)");
+    return failure();
+  }
+  if (g.modCapacity == 0 &&
+      (g.modSchedule != "constant" || g.modRouter != "update")) {
+    error("--mod-schedule and --mod-router need --mod-capacity");
+    return failure();
+  }
+  if (g.modCapacity != 0 && g.modSchedule != "constant" &&
+      g.modSchedule != "pmod") {
+    error("--mod-schedule must be constant or pmod, got '" + g.modSchedule +
+          "'");
+    return failure();
+  }
+  if (g.modCapacity != 0 && g.modRouter != "update") {
+    error("--mod-router must be update (the size of each token's update in "
+          "the previous layer; checkpoint and probe routers are not "
+          "implemented yet), got '" +
+          g.modRouter + "'");
+    return failure();
+  }
+  if (g.modCapacity != 0 && !g.pipeline.empty()) {
+    error("--mod-capacity configures the default pipeline; with --pipeline, "
+          "run tx-mod-prune in it");
+    return failure();
+  }
   if (!options.graph.pipeline.empty() && options.graph.earlyExit) {
     error("--early-exit configures the default pipeline; with --pipeline, "
           "run tx-early-exit in it (after tx-use-kv-cache)");
@@ -618,6 +647,12 @@ LogicalResult txc::Invocation::Impl::loadModel() {
   if (maxSeq > kMaxCache || gen.batch > kMaxCache) {
     error("--max-seq " + Twine(maxSeq) + " (or --batch " + Twine(gen.batch) +
           ") is larger than txc supports (" + Twine(kMaxCache) + ")");
+    return failure();
+  }
+  if (generate && options.graph.modCapacity != 0) {
+    error("--mod-capacity routes tokens in a forward pass only for now "
+          "(routed layers over a KV cache are not supported yet): compile "
+          "with --max-seq 0 and --shape input_ids=BxS");
     return failure();
   }
   if (!generate && gen.kvBlock > 0) {
@@ -975,6 +1010,9 @@ txc::Invocation::Impl::build(int64_t step, SafetensorsWriter *w,
       DefaultPipelineOptions graph;
       graph.layerSkipSpeedup = options.graph.layerSkipSpeedup;
       graph.skipLayers = options.graph.skipLayers;
+      graph.modCapacity = options.graph.modCapacity;
+      graph.modSchedule = options.graph.modSchedule;
+      graph.modRouter = options.graph.modRouter;
       const QuantizeOptions &q = options.graph.quantize;
       graph.quantize = q.format;
       graph.quantGroup = q.group;

@@ -26,6 +26,13 @@ void txc::buildDefaultPipeline(OpPassManager &pm,
   skip.skipLayers.assign(options.skipLayers.begin(), options.skipLayers.end());
   skip.calibration = options.calibration;
   pm.addPass(createLayerSkipPass(skip));
+  if (options.modCapacity > 0) {
+    ModPrunePassOptions mod;
+    mod.capacity = options.modCapacity;
+    mod.schedule = options.modSchedule;
+    mod.router = options.modRouter;
+    pm.addPass(createModPrunePass(mod));
+  }
   if (options.calibrationTaps)
     pm.addPass(createCalibrationTapsPass());
   if (!options.quantize.empty()) {

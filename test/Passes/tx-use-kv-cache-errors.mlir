@@ -128,3 +128,12 @@ func.func @main(%ids: tensor<1x1xi64> {tx.name = "input_ids", tx.role = #tx.inpu
   %o = tx.attention %r, %k, %k mask(causal) : tensor<1x4x1x8xf32>, tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32> -> tensor<1x4x1x8xf32>
   return %o : tensor<1x4x1x8xf32>
 }
+
+// -----
+
+// A model whose layers route tokens (tx-mod-prune) cannot use the cache yet.
+// expected-error @+1 {{tx-use-kv-cache: the model routes tokens (tx-mod-prune); routed layers over a KV cache are not supported yet}}
+func.func @main(%s: tensor<1x4xf32>) -> tensor<1x2xi64> {
+  %idx, %w = tx.route %s capacity(2) weighting(one) : tensor<1x4xf32> -> tensor<1x2xi64>, tensor<1x2xf32>
+  return %idx : tensor<1x2xi64>
+}

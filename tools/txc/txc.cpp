@@ -127,6 +127,25 @@ cl::opt<int64_t> earlyExitFrom(
     cl::desc("--early-exit: the first layer (position in the stack, from 0) "
              "after which a token may exit (default 0)"),
     cl::value_desc("M"), cl::init(0), cl::cat(txcCategory));
+cl::opt<double> modCapacity(
+    "mod-capacity",
+    cl::desc("Mixture-of-depths token routing (tx-mod-prune): routed layers "
+             "run attention and MLP on this fraction C (0..1] of the tokens "
+             "only, the rest pass on the residual stream; forward passes "
+             "only (--max-seq 0) for now (default 0: no routing)"),
+    cl::value_desc("C"), cl::init(0.0), cl::cat(txcCategory));
+cl::opt<std::string> modSchedule(
+    "mod-schedule",
+    cl::desc("--mod-capacity: constant (every layer from the second keeps "
+             "C) or pmod (p-MoD's shifted cosine around C; layers above "
+             "0.85 stay dense, none below 0.15)"),
+    cl::value_desc("constant|pmod"), cl::init("constant"),
+    cl::cat(txcCategory));
+cl::opt<std::string> modRouter(
+    "mod-router",
+    cl::desc("--mod-capacity: how tokens are scored; update (the size of "
+             "each token's update in the previous layer, no training)"),
+    cl::value_desc("update"), cl::init("update"), cl::cat(txcCategory));
 cl::opt<std::string> dumpDir(
     "dump-ir",
     cl::desc("Write the IR after every stage to DIR as numbered files "
@@ -364,6 +383,9 @@ int main(int argc, char **argv) {
   if (earlyExit.getNumOccurrences())
     options.graph.earlyExit = earlyExit;
   options.graph.earlyExitFrom = earlyExitFrom;
+  options.graph.modCapacity = modCapacity;
+  options.graph.modSchedule = modSchedule;
+  options.graph.modRouter = modRouter;
   if (maxSeq.getNumOccurrences())
     options.generation.maxSeq = maxSeq;
   options.generation.kvBlock = kvBlock;

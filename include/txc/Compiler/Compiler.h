@@ -132,6 +132,11 @@ struct GraphOptions {
   /// The stack position of the first layer a token may exit after
   /// (txc --early-exit-from).
   int64_t earlyExitFrom = 0;
+  /// Mixture-of-depths routing (txc --mod-capacity, tx-mod-prune): the
+  /// fraction of tokens routed layers run on; 0: no routing.
+  double modCapacity = 0;
+  std::string modSchedule = "constant";
+  std::string modRouter = "update";
   QuantizeOptions quantize;
   /// --calibration: the statistics file of `txc calibrate`, for the passes
   /// that need data (tx-quantize method=awq).

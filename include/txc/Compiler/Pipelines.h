@@ -30,6 +30,17 @@ struct DefaultPipelineOptions
       *this, "skip-layers",
       llvm::cl::desc("Layers tx-layer-skip removes (instead of the speed-up "
                      "rule)")};
+  Option<double> modCapacity{
+      *this, "mod-capacity",
+      llvm::cl::desc("Run tx-mod-prune with this capacity (0: do not)"),
+      llvm::cl::init(0.0)};
+  Option<std::string> modSchedule{
+      *this, "mod-schedule",
+      llvm::cl::desc("tx-mod-prune schedule: constant or pmod"),
+      llvm::cl::init("constant")};
+  Option<std::string> modRouter{
+      *this, "mod-router", llvm::cl::desc("tx-mod-prune router: update"),
+      llvm::cl::init("update")};
   Option<std::string> quantize{
       *this, "quantize",
       llvm::cl::desc("Run tx-quantize with this format (empty: do not)"),

@@ -122,6 +122,63 @@ def EarlyExitPass : Pass<"tx-early-exit"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def ModPrunePass : Pass<"tx-mod-prune"> {
+  let summary = "Mixture-of-depths token routing: routed layers run on the top tokens only";
+  let description = [{
+    Mixture-of-Depths (ALGORITHMS.md B2) and p-MoD's schedule (B1): in a
+    routed layer only the `k` highest-scoring tokens of each batch row run
+    the layer (attention among themselves, MLP); the other tokens pass on
+    the residual stream unchanged. The layer is rebuilt for `k` tokens
+    between `tx.route` (top-`k`, kept in their order), `tx.gather_tokens`
+    and `tx.scatter_tokens`; rotary embeddings get the kept tokens' original
+    positions, and causal attention among the kept tokens in their order is
+    causal in the original positions.
+
+    Capacity per layer: `schedule=constant` keeps `floor(capacity * S)`
+    tokens (at least 1) in every layer from stack position `from`;
+    `schedule=pmod` uses p-MoD's shifted cosine around the mean ratio
+    `capacity`: `R_l = capacity + cos(pi * l / (L - 1)) / 2`, layers with
+    `R_l > r-max` stay dense, the others keep `max(R_l, r-min)`.
+
+    Router (`router=update`, training-free and known before the layer
+    runs): the squared size of the token's update in the previous layer,
+    `||h_l - h_{l-1}||^2`. Routed tokens' outputs replace their rows (weight
+    1; no router weight multiplies the block: no checkpoint router exists
+    yet).
+
+    Scope: layers without a KV cache (encoders, forward passes compiled
+    without `--max-seq`); a routed layer over a KV cache is an error, as are
+    attention masks other than none and causal, windows and sinks.
+
+    `capacity=1` with `schedule=constant` routes every token of every
+    routed layer: the dense model's result (the machinery in place).
+  }];
+  let options = [
+    Option<"capacity", "capacity", "double", /*default=*/"1.0",
+           "Fraction of the tokens a routed layer runs on (constant), or "
+           "the mean ratio of p-MoD's schedule (pmod)">,
+    Option<"schedule", "schedule", "std::string", /*default=*/"\"constant\"",
+           "constant or pmod (shifted cosine decay over the depth)">,
+    Option<"router", "router", "std::string", /*default=*/"\"update\"",
+           "How tokens are scored: update (||h_l - h_{l-1}||^2)">,
+    Option<"rMax", "r-max", "double", /*default=*/"0.85",
+           "pmod: layers whose ratio exceeds this stay dense">,
+    Option<"rMin", "r-min", "double", /*default=*/"0.15",
+           "pmod: the smallest ratio">,
+    Option<"from", "from", "int64_t", /*default=*/"1",
+           "The first routed stack position (>= 1)">
+  ];
+  let statistics = [
+    Statistic<"numRouted", "layers-routed", "Routed layers">,
+    Statistic<"keptTokens", "tokens-kept", "Tokens the routed layers run on">,
+    Statistic<"totalTokens", "tokens-total", "Tokens the routed layers see">
+  ];
+  let dependentDialects = ["::txc::tx::TxDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // Quantization
 //===----------------------------------------------------------------------===//

@@ -135,11 +135,21 @@ def main():
                         "early exit; prints the mean depth and fails when a "
                         "reference decision is within 1e-5 of T")
     p.add_argument("--early-exit-from", type=int, default=0, metavar="M")
+    p.add_argument("--mod-capacity", type=float, metavar="C",
+                   help="compile with txc --mod-capacity=C (and "
+                        "--mod-schedule) and compare with the reference's "
+                        "routing; prints the tokens each routed layer kept")
+    p.add_argument("--mod-schedule", default="constant")
     p.add_argument("--against", metavar="OTHER",
                    help="compare with this model compiled by txc instead of "
                         "the reference forward")
     a = p.parse_args()
     exit_options, exit_stats = {}, {}
+    if a.mod_capacity is not None:
+        a.txc_arg += [f"--mod-capacity={a.mod_capacity}",
+                      f"--mod-schedule={a.mod_schedule}"]
+        exit_options = dict(mod_capacity=a.mod_capacity,
+                            mod_schedule=a.mod_schedule, stats=exit_stats)
     if a.early_exit is not None:
         a.txc_arg += [f"--early-exit={a.early_exit}",
                       f"--early-exit-from={a.early_exit_from}"]
@@ -180,7 +190,13 @@ def main():
     line = f"max-abs-diff {diff:.3g} (ref max {np.max(np.abs(ref)):.3g})"
     if stats:
         line += f" top1 {agree:.3f}"
-    if exit_stats:
+    if exit_stats and a.mod_capacity is not None:
+        line += f" kept {exit_stats['kept']}"
+        if exit_stats["margin"] < 1e-5:
+            print(line, "FAIL: a routing decision is within 1e-5 of a tie "
+                  "(float32 cannot call it): pick other ids")
+            return 1
+    elif exit_stats:
         line += (f" mean-depth {exit_stats['depth'].mean():.2f} "
                  f"(min {exit_stats['depth'].min()})")
         got_depth = getattr(a, "layers_run", None)

@@ -449,12 +449,14 @@ def _silu(x):
     return x / (1.0 + np.exp(-x))
 
 
-def _rope(x, cfg: tiny_models.Config):
-    """Rotates x [T, heads, head_dim] in place by position 0..T-1."""
+def _rope(x, cfg: tiny_models.Config, positions=None):
+    """Rotates x [T, heads, head_dim] in place by position 0..T-1 (or by
+    ``positions``, one per row)."""
     T = x.shape[0]
     r = cfg.rope_dim
     inv = cfg.rope_base ** (-np.arange(0, r, 2, dtype=np.float64) / r)
-    ang = (np.arange(T, dtype=np.float64) / cfg.rope_scale)[:, None] * inv[None, :]
+    pos = np.arange(T) if positions is None else np.asarray(positions)
+    ang = (pos.astype(np.float64) / cfg.rope_scale)[:, None] * inv[None, :]
     cos, sin = np.cos(ang)[:, None, :], np.sin(ang)[:, None, :]
     if cfg.rope_style == "norm":
         a, b = x[..., 0:r:2].copy(), x[..., 1:r:2].copy()
@@ -507,7 +509,19 @@ def _check_ids(m: RefModel, ids) -> np.ndarray:
     return ids
 
 
-def hidden(path, ids, exit_threshold=None, exit_from=0, stats=None) -> np.ndarray:
+def mod_ratio(pos, layers, capacity, schedule="constant", mod_from=1,
+              r_max=0.85, r_min=0.15):
+    """tx-mod-prune's share of tokens layer ``pos`` runs on (None: dense)."""
+    if pos < mod_from:
+        return None
+    if schedule == "constant":
+        return capacity
+    r = capacity + 0.5 * math.cos(math.pi * pos / (layers - 1))
+    return None if r > r_max else max(r, r_min)
+
+
+def hidden(path, ids, exit_threshold=None, exit_from=0, stats=None,
+           mod_capacity=None, mod_schedule="constant", mod_from=1) -> np.ndarray:
     """Final hidden states [T, D] (float64): after the output norm for
     decoders, the last encoder layer's output for BERT.
 
@@ -517,7 +531,14 @@ def hidden(path, ids, exit_threshold=None, exit_from=0, stats=None) -> np.ndarra
     row) stops: later layers keep its row as it is, and the keys and values
     other tokens read from it there are computed from that row. ``stats``
     (a dict), if given, receives ``depth`` (layers each token ran) and
-    ``margin`` (the smallest |cos - T| of any decision taken)."""
+    ``margin`` (the smallest |cos - T| of any decision taken).
+
+    With ``mod_capacity`` C (txc --mod-capacity, router "update"): a routed
+    layer (mod_ratio) runs on the floor(r * T) tokens (at least 1) with the
+    largest ||x_l - x_{l-1}||^2 (ties to the lower index), in their order
+    and with their own positions; the others keep their row. ``stats``
+    then receives ``kept`` (tokens per routed layer) and ``margin`` (the
+    smallest score gap at a selection boundary)."""
     m = load(path)
     cfg, w = m.cfg, m.w
     ids = _check_ids(m, ids)
@@ -539,8 +560,24 @@ def hidden(path, ids, exit_threshold=None, exit_from=0, stats=None) -> np.ndarra
     exited = np.zeros(T, dtype=bool)
     depth = np.full(T, cfg.layers)
     margin = math.inf
+    kept_counts, prev_in = [], None
     for i in range(cfg.layers):
         x_in = x
+        r = (None if mod_capacity is None
+             else mod_ratio(i, cfg.layers, mod_capacity, mod_schedule, mod_from))
+        if r is not None:
+            k = min(max(int(math.floor(r * T + 1e-9)), 1), T)
+            score = ((x - prev_in) ** 2).sum(-1)
+            order = np.lexsort((np.arange(T), -score))
+            keep = np.sort(order[:k])
+            if k < T:
+                margin = min(margin, float(score[order[k - 1]] - score[order[k]]))
+            x = x.copy()
+            x[keep] = _layer(x_in[keep], i, m, norm, k, H, KV, hd, positions=keep)
+            kept_counts.append(k)
+            prev_in = x_in
+            continue
+        prev_in = x_in
         x = _layer(x, i, m, norm, T, H, KV, hd)
         if exit_threshold is None:
             continue
@@ -558,13 +595,15 @@ def hidden(path, ids, exit_threshold=None, exit_from=0, stats=None) -> np.ndarra
     if stats is not None:
         stats["depth"] = depth
         stats["margin"] = margin
+        stats["kept"] = kept_counts
     if not m.is_encoder:
         x = norm(x, "out_norm")
     return x
 
 
-def _layer(x, i, m, norm, T, H, KV, hd):
-    """One decoder or encoder layer on the residual stream x [T, D]."""
+def _layer(x, i, m, norm, T, H, KV, hd, positions=None):
+    """One decoder or encoder layer on the residual stream x [T, D]
+    (``positions``: the rows' positions, default 0..T-1)."""
     cfg, w = m.cfg, m.w
     p = f"l{i}."
     h = x if m.is_encoder else norm(x, p + "attn_norm")
@@ -572,8 +611,8 @@ def _layer(x, i, m, norm, T, H, KV, hd):
     k = _lin(h, w, p + "wk", p + "bk").reshape(T, KV, hd)
     v = _lin(h, w, p + "wv", p + "bv").reshape(T, KV, hd)
     if cfg.rope_style != "none":
-        _rope(q, cfg)
-        _rope(k, cfg)
+        _rope(q, cfg, positions)
+        _rope(k, cfg, positions)
     a = _lin(_attention(q, k, v, cfg, causal=not m.is_encoder), w, p + "wo", p + "bo")
     if m.is_encoder:
         x = norm(x + a, p + "attn_norm")

@@ -1,0 +1,467 @@
+//===- ModPrune.cpp - mixture-of-depths token routing (tx-mod-prune) ------===//
+//
+// In a routed layer only the `k` highest-scoring tokens of each batch row
+// run attention and MLP; the rest pass on the residual stream. See
+// Passes.td for the contract. The layer is rebuilt for `k` tokens:
+//
+//   %s        = router scores [B, S]
+//   %idx, %w  = tx.route %s capacity(k)               (kept, in order)
+//   %g        = tx.gather_tokens %h, %idx             [B, k, D]
+//   %y        = tx.layer I (%g) { the body, retyped from S to k tokens }
+//   %h'       = tx.scatter_tokens %h, %y, %idx        [B, S, D]
+//
+// Retyping follows the token dimension through the body (reshapes,
+// transposes, tx ops, elementwise ops); rotary embeddings get the kept
+// tokens' original positions, so attention among the kept tokens (causal
+// in their order, which is their original order) sees the positions the
+// dense layer would.
+//
+//===----------------------------------------------------------------------===//
+
+#include "txc/Dialect/Tx/TxOps.h"
+#include "txc/Passes/Passes.h"
+
+#include "LayerUtils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace txc {
+#define GEN_PASS_DEF_MODPRUNEPASS
+#include "txc/Passes/Passes.h.inc"
+} // namespace txc
+
+using namespace mlir;
+using namespace txc;
+using namespace txc::tx;
+
+namespace {
+
+/// `value` as printf's %g writes it (0.9, not 9.000000e-01).
+std::string shortest(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
+
+/// `type` with dimension `dim` set to `size`.
+RankedTensorType withDim(Type type, int64_t dim, int64_t size) {
+  auto tensor = cast<RankedTensorType>(type);
+  SmallVector<int64_t> shape(tensor.getShape());
+  shape[dim] = size;
+  return RankedTensorType::get(shape, tensor.getElementType());
+}
+
+/// Rebuilds a layer body for `k` of its `s` tokens.
+class Retyper {
+public:
+  Retyper(LayerOp layer, int64_t k, Value indices)
+      : layer(layer), k(k), indices(indices) {}
+
+  /// Builds the routed layer on `gathered` before `layer`; null (with an
+  /// error emitted) when some op of the body cannot be followed.
+  LayerOp build(Value gathered) {
+    OpBuilder b(layer);
+    Location loc = layer.getLoc();
+    auto routed = LayerOp::create(b, loc, TypeRange{gathered.getType()},
+                                  layer.getIndexAttr(), ValueRange{gathered});
+    Block *body = b.createBlock(&routed.getBody(), {}, {gathered.getType()},
+                                {loc});
+    Block &old = layer.getBody().front();
+    map.map(old.getArgument(0), body->getArgument(0));
+    token[body->getArgument(0)] = 1;
+    b.setInsertionPointToEnd(body);
+    for (Operation &op : old) {
+      if (failed(clone(b, op))) {
+        routed.erase();
+        return nullptr;
+      }
+    }
+    return routed;
+  }
+
+private:
+  LayerOp layer;
+  int64_t k;
+  Value indices;
+  IRMapping map;
+  /// The token dimension of the values of the new body that have one.
+  llvm::DenseMap<Value, int64_t> token;
+
+  LogicalResult fail(Operation *op, const Twine &why) {
+    return op->emitOpError() << "tx-mod-prune: cannot route layer "
+                             << layer.getIndexAttr().getInt() << ": " << why;
+  }
+
+  std::optional<int64_t> tokenDim(Value v) {
+    auto it = token.find(v);
+    if (it == token.end())
+      return std::nullopt;
+    return it->second;
+  }
+
+  /// A tensor.empty of `type`, for an op whose init was one.
+  Value freshInit(OpBuilder &b, Location loc, Type type) {
+    auto tensor = cast<RankedTensorType>(type);
+    return tensor::EmptyOp::create(b, loc, tensor.getShape(),
+                                   tensor.getElementType());
+  }
+
+  /// The kept tokens' positions [B, k] (i64): `positions` ([B, S] or [S])
+  /// gathered, or the indices themselves.
+  Value keptPositions(OpBuilder &b, Location loc, Value positions) {
+    if (!positions)
+      return indices;
+    auto type = cast<RankedTensorType>(positions.getType());
+    auto idxType = cast<RankedTensorType>(indices.getType());
+    MLIRContext *ctx = b.getContext();
+    auto resultType = RankedTensorType::get(idxType.getShape(),
+                                            type.getElementType());
+    Value init = tensor::EmptyOp::create(b, loc, idxType.getShape(),
+                                         type.getElementType());
+    AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+    SmallVector<utils::IteratorType> iterators(2,
+                                               utils::IteratorType::parallel);
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{resultType}, ValueRange{indices},
+               ValueRange{init}, ArrayRef<AffineMap>{id, id}, iterators,
+               [&](OpBuilder &nb, Location l, ValueRange args) {
+                 Value at = arith::IndexCastOp::create(nb, l,
+                                                       nb.getIndexType(),
+                                                       args[0]);
+                 SmallVector<Value> where;
+                 if (type.getRank() == 2)
+                   where.push_back(linalg::IndexOp::create(nb, l, 0));
+                 where.push_back(at);
+                 Value p = tensor::ExtractOp::create(nb, l, positions, where);
+                 linalg::YieldOp::create(nb, l, p);
+               })
+        .getResult(0);
+  }
+
+  /// Rows of a per-token table (`[S, R/2]` or `[B, S, R/2]`) for the kept
+  /// tokens, as `[B, k, R/2]`.
+  Value keptRows(OpBuilder &b, Location loc, Value table) {
+    auto type = cast<RankedTensorType>(table.getType());
+    Value input = table;
+    auto idxType = cast<RankedTensorType>(indices.getType());
+    if (type.getRank() == 2) {
+      if (idxType.getDimSize(0) != 1)
+        return nullptr;
+      input = tensor::ExpandShapeOp::create(
+          b, loc,
+          RankedTensorType::get({1, type.getDimSize(0), type.getDimSize(1)},
+                                type.getElementType()),
+          table, ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+    }
+    auto in = cast<RankedTensorType>(input.getType());
+    return GatherTokensOp::create(
+        b, loc,
+        RankedTensorType::get(
+            {in.getDimSize(0), idxType.getDimSize(1), in.getDimSize(2)},
+            in.getElementType()),
+        input, indices);
+  }
+
+  LogicalResult clone(OpBuilder &b, Operation &op) {
+    Location loc = op.getLoc();
+    // Which operands carry the token dimension.
+    std::optional<int64_t> t;
+    for (Value operand : op.getOperands())
+      if (auto d = tokenDim(map.lookupOrDefault(operand))) {
+        t = d;
+        break;
+      }
+    if (isa<YieldOp>(op)) {
+      YieldOp::create(b, loc, map.lookup(op.getOperand(0)));
+      return success();
+    }
+    if (isa<KVAppendOp, KVViewOp>(op))
+      return fail(&op, "routed layers over a KV cache are not supported "
+                       "yet (compile without --max-seq)");
+    if (!t) {
+      // Not on the token path (constants, empties, weights): as it is.
+      b.clone(op, map);
+      return success();
+    }
+    Value in = map.lookup(op.getOperand(0));
+    auto setResult = [&](Operation *made, int64_t dim) {
+      token[made->getResult(0)] = dim;
+      map.map(op.getResult(0), made->getResult(0));
+    };
+
+    if (auto expand = dyn_cast<tensor::ExpandShapeOp>(op)) {
+      auto reassoc = expand.getReassociationIndices();
+      ArrayRef<int64_t> outShape = expand.getResultType().getShape();
+      std::optional<int64_t> out;
+      for (int64_t j : reassoc[*t])
+        if (outShape[j] != 1) {
+          if (out)
+            return fail(&op, "the token dimension is split");
+          out = j;
+        }
+      if (!out)
+        return fail(&op, "the token dimension disappears");
+      auto made = tensor::ExpandShapeOp::create(
+          b, loc, withDim(expand.getResultType(), *out, k), in, reassoc);
+      setResult(made, *out);
+      return success();
+    }
+    if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op)) {
+      auto reassoc = collapse.getReassociationIndices();
+      auto srcShape = cast<RankedTensorType>(in.getType()).getShape();
+      for (auto [j, group] : llvm::enumerate(reassoc))
+        if (llvm::is_contained(group, *t)) {
+          for (int64_t d : group)
+            if (d != *t && srcShape[d] != 1)
+              return fail(&op, "the token dimension is merged with another");
+          auto made = tensor::CollapseShapeOp::create(b, loc, in, reassoc);
+          setResult(made, j);
+          return success();
+        }
+      return fail(&op, "malformed reassociation");
+    }
+    if (auto transpose = dyn_cast<linalg::TransposeOp>(op)) {
+      ArrayRef<int64_t> perm = transpose.getPermutation();
+      int64_t out = llvm::find(perm, *t) - perm.begin();
+      Type type = withDim(transpose.getResult()[0].getType(), out, k);
+      auto made = linalg::TransposeOp::create(b, loc, in,
+                                              freshInit(b, loc, type), perm);
+      setResult(made, out);
+      return success();
+    }
+    if (auto rope = dyn_cast<RopeOp>(op)) {
+      if (*t != 2)
+        return fail(&op, "the rotary embedding's token dimension is not 2");
+      Value cos = rope.getCos(), sin = rope.getSin();
+      Value positions;
+      if (rope.getPositions()) {
+        positions = keptPositions(b, loc, map.lookupOrDefault(
+                                              rope.getPositions()));
+      } else {
+        // Per-token rows: take the kept tokens' rows.
+        cos = keptRows(b, loc, map.lookupOrDefault(cos));
+        sin = keptRows(b, loc, map.lookupOrDefault(sin));
+        if (!cos || !sin)
+          return fail(&op, "per-token rotary tables need batch 1");
+      }
+      auto made = RopeOp::create(
+          b, loc, withDim(rope.getType(), 2, k), in,
+          rope.getPositions() ? map.lookupOrDefault(cos) : cos,
+          rope.getPositions() ? map.lookupOrDefault(sin) : sin, positions,
+          rope.getInterleavedAttr());
+      setResult(made, 2);
+      return success();
+    }
+    if (auto attention = dyn_cast<AttentionOp>(op)) {
+      MaskKind kind = attention.getMask();
+      if ((kind != MaskKind::none && kind != MaskKind::causal) ||
+          attention.getWindow() || attention.getSinks() ||
+          attention.getKvLength() || attention.getExplicitMask())
+        return fail(&op, "only attention without a mask or causal, without "
+                         "a window, sinks or a cache, can be routed");
+      if (*t != 2 || tokenDim(map.lookup(attention.getKey())) != 2 ||
+          tokenDim(map.lookup(attention.getValue())) != 2)
+        return fail(&op, "query, key and value must carry the tokens in "
+                         "dimension 2");
+      Operation *made = b.clone(op, map);
+      made->getResult(0).setType(withDim(attention.getType(), 2, k));
+      setResult(made, 2);
+      return success();
+    }
+    if (isa<LinearOp, QLinearOp, RMSNormOp, LayerNormOp>(op)) {
+      Operation *made = b.clone(op, map);
+      made->getResult(0).setType(withDim(op.getResult(0).getType(), *t, k));
+      setResult(made, *t);
+      return success();
+    }
+    // Elementwise ops: every tensor operand takes the result's new type;
+    // splat constants from outside are rebuilt at that shape.
+    if (op.getNumResults() == 1 && op.getNumRegions() == 0 &&
+        (op.hasTrait<OpTrait::Elementwise>() ||
+         op.getDialect()->getNamespace() == "tosa") &&
+        op.getResult(0).getType() == op.getOperand(0).getType()) {
+      Type type = withDim(op.getResult(0).getType(), *t, k);
+      SmallVector<Value> operands;
+      for (Value operand : op.getOperands()) {
+        Value mapped = map.lookupOrDefault(operand);
+        if (mapped.getType() != type) {
+          DenseElementsAttr splat;
+          if (!matchPattern(operand, m_Constant(&splat)) || !splat.isSplat())
+            return fail(&op, "an operand shaped by the tokens comes from "
+                             "outside the layer");
+          mapped = arith::ConstantOp::create(
+              b, loc, splat.resizeSplat(cast<ShapedType>(type)));
+        }
+        operands.push_back(mapped);
+      }
+      Operation *made = b.clone(op);
+      made->setOperands(operands);
+      made->getResult(0).setType(type);
+      setResult(made, *t);
+      return success();
+    }
+    return fail(&op, "its tokens flow through an op the pass cannot follow");
+  }
+};
+
+struct ModPrunePass : public txc::impl::ModPrunePassBase<ModPrunePass> {
+  using ModPrunePassBase::ModPrunePassBase;
+
+  void runOnOperation() override {
+    if (!(capacity > 0.0 && capacity <= 1.0)) {
+      getOperation()->emitError()
+          << "tx-mod-prune: 'capacity' must be in (0, 1], got "
+          << shortest(capacity);
+      return signalPassFailure();
+    }
+    if (schedule != "constant" && schedule != "pmod") {
+      getOperation()->emitError()
+          << "tx-mod-prune: 'schedule' must be constant or pmod, got '"
+          << schedule << "'";
+      return signalPassFailure();
+    }
+    if (router != "update") {
+      getOperation()->emitError()
+          << "tx-mod-prune: 'router' must be update (the size of each "
+             "token's update in the previous layer), got '"
+          << router << "'";
+      return signalPassFailure();
+    }
+    if (!(rMin > 0.0 && rMin <= rMax && rMax <= 1.0)) {
+      getOperation()->emitError()
+          << "tx-mod-prune: need 0 < r-min <= r-max <= 1, got r-min "
+          << shortest(rMin) << ", r-max "
+          << shortest(rMax);
+      return signalPassFailure();
+    }
+    if (from < 1) {
+      getOperation()->emitError()
+          << "tx-mod-prune: 'from' must be >= 1 (the router reads the "
+             "previous layer's update), got "
+          << from.getValue();
+      return signalPassFailure();
+    }
+    for (auto &entry : depth::collectLayerStacks(getOperation()))
+      if (failed(processStack(entry.second)))
+        return signalPassFailure();
+  }
+
+  /// The fraction of tokens routed layer `pos` of `l` keeps, or nullopt
+  /// for a dense layer.
+  std::optional<double> ratio(int64_t pos, int64_t l) {
+    if (pos < from)
+      return std::nullopt;
+    if (schedule == "constant")
+      return capacity.getValue();
+    // p-MoD's shifted cosine around the mean ratio `capacity`.
+    double r = capacity + 0.5 * std::cos(M_PI * pos / double(l - 1));
+    if (r > rMax)
+      return std::nullopt;
+    return std::max<double>(r, rMin);
+  }
+
+  LogicalResult processStack(MutableArrayRef<LayerOp> ordered) {
+    const int64_t l = ordered.size();
+    // The residual stream entering each layer, recorded before routing
+    // rebuilds it (a routed layer's input is then its gather's source).
+    SmallVector<Value> residualIn;
+    for (LayerOp layer : ordered)
+      residualIn.push_back(layer.getInputs().empty()
+                               ? Value()
+                               : layer.getInputs().front());
+    for (int64_t pos = 1; pos < l; ++pos) {
+      std::optional<double> r = ratio(pos, l);
+      if (!r)
+        continue;
+      LayerOp layer = ordered[pos];
+      Value before = residualIn[pos - 1];
+      auto type = dyn_cast<RankedTensorType>(
+          layer.getInputs().empty() ? Type()
+                                    : layer.getInputs().front().getType());
+      if (!type || type.getRank() != 3 || !type.hasStaticShape() ||
+          layer.getNumResults() != 1 || layer.getResult(0).getType() != type ||
+          layer.getInputs().size() != 1 || !before ||
+          before.getType() != type)
+        return layer.emitOpError()
+               << "tx-mod-prune: a routed layer and the one before it must "
+                  "take the residual stream [batch, tokens, hidden] "
+                  "(static) as their only input, and the routed layer "
+                  "return one value of that type";
+      const int64_t s = type.getDimSize(1);
+      const int64_t k = std::clamp<int64_t>(
+          static_cast<int64_t>(std::floor(*r * s + 1e-9)), 1, s);
+      OpBuilder b(layer);
+      Location loc = layer.getLoc();
+      Value h = layer.getInputs().front();
+      Value scores = buildUpdateScores(b, loc, before, h);
+      auto idxType = RankedTensorType::get({type.getDimSize(0), k},
+                                           b.getI64Type());
+      auto wType = RankedTensorType::get({type.getDimSize(0), k},
+                                         b.getF32Type());
+      auto route = RouteOp::create(
+          b, loc, TypeRange{idxType, wType}, scores, b.getI64IntegerAttr(k),
+          RouteWeightingAttr::get(b.getContext(), RouteWeighting::one),
+          FloatAttr(), FloatAttr());
+      Value gathered = GatherTokensOp::create(
+          b, loc, withDim(type, 1, k), h, route.getIndices());
+      Retyper retyper(layer, k, route.getIndices());
+      LayerOp routed = retyper.build(gathered);
+      if (!routed)
+        return failure();
+      b.setInsertionPoint(layer);
+      Value merged = ScatterTokensOp::create(
+          b, loc, type, h, routed.getResult(0), route.getIndices(), Value());
+      for (Value &v : residualIn)
+        if (v == layer.getResult(0))
+          v = merged;
+      layer.getResult(0).replaceAllUsesWith(merged);
+      layer.erase();
+      ordered[pos] = routed;
+      ++numRouted;
+      keptTokens += k;
+      totalTokens += s;
+    }
+    return success();
+  }
+
+  /// Training-free router: the squared size of each token's update in the
+  /// previous layer, ||h - x||^2 per row ([B, S] f32).
+  static Value buildUpdateScores(OpBuilder &b, Location loc, Value x,
+                                 Value h) {
+    auto type = cast<RankedTensorType>(h.getType());
+    MLIRContext *ctx = b.getContext();
+    auto rowType = RankedTensorType::get(type.getShape().drop_back(),
+                                         b.getF32Type());
+    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+    Value empty = tensor::EmptyOp::create(b, loc, rowType.getShape(),
+                                          b.getF32Type());
+    Value init = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+    AffineMap id = AffineMap::getMultiDimIdentityMap(3, ctx);
+    AffineMap rows = AffineMap::get(
+        3, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)}, ctx);
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{rowType}, ValueRange{x, h}, ValueRange{init},
+               ArrayRef<AffineMap>{id, id, rows},
+               {utils::IteratorType::parallel, utils::IteratorType::parallel,
+                utils::IteratorType::reduction},
+               [&](OpBuilder &nb, Location l, ValueRange args) {
+                 Value a = depth::castToF32(nb, l, args[0]);
+                 Value c = depth::castToF32(nb, l, args[1]);
+                 Value d = arith::SubFOp::create(nb, l, c, a);
+                 Value sq = arith::MulFOp::create(nb, l, d, d);
+                 linalg::YieldOp::create(
+                     nb, l, ValueRange{arith::AddFOp::create(nb, l, args[2],
+                                                             sq)});
+               })
+        .getResult(0);
+  }
+};
+
+} // namespace

@@ -1,0 +1,80 @@
+// RUN: tx-opt %s --split-input-file --verify-diagnostics --tx-mod-prune="capacity=0.5"
+// RUN: not tx-opt %s --split-input-file --tx-mod-prune="capacity=0" 2>&1 | FileCheck %s --check-prefix=CAP
+// RUN: not tx-opt %s --split-input-file --tx-mod-prune="schedule=linear" 2>&1 | FileCheck %s --check-prefix=SCHED
+// RUN: not tx-opt %s --split-input-file --tx-mod-prune="router=probe" 2>&1 | FileCheck %s --check-prefix=ROUTER
+// RUN: not tx-opt %s --split-input-file --tx-mod-prune="r-min=0.9 r-max=0.5" 2>&1 | FileCheck %s --check-prefix=RANGE
+// RUN: not tx-opt %s --split-input-file --tx-mod-prune="from=0" 2>&1 | FileCheck %s --check-prefix=FROM
+// CAP: tx-mod-prune: 'capacity' must be in (0, 1], got 0
+// SCHED: tx-mod-prune: 'schedule' must be constant or pmod, got 'linear'
+// ROUTER: tx-mod-prune: 'router' must be update (the size of each token's update in the previous layer), got 'probe'
+// RANGE: tx-mod-prune: need 0 < r-min <= r-max <= 1, got r-min 0.9, r-max 0.5
+// FROM: tx-mod-prune: 'from' must be >= 1 (the router reads the previous layer's update), got 0
+
+// A routed layer over a KV cache.
+!cache = !tx.kv_cache<layers = 2, kv_heads = 1, capacity = 16, head_dim = 8, f32>
+func.func @cache(%x: tensor<1x1x4x8xf32>, %c: !cache, %p: index) -> tensor<1x1x4x8xf32> {
+  %h0 = tx.layer 0 (%x) : (tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  ^bb0(%a: tensor<1x1x4x8xf32>):
+    tx.yield %a : tensor<1x1x4x8xf32>
+  }
+  // expected-error @below {{'tx.layer' op tx-mod-prune: a routed layer and the one before it must take the residual stream [batch, tokens, hidden] (static) as their only input, and the routed layer return one value of that type}}
+  %h1 = tx.layer 1 (%h0) : (tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  ^bb0(%a: tensor<1x1x4x8xf32>):
+    tx.yield %a : tensor<1x1x4x8xf32>
+  }
+  return %h1 : tensor<1x1x4x8xf32>
+}
+
+// -----
+
+!cache = !tx.kv_cache<layers = 2, kv_heads = 1, capacity = 16, head_dim = 8, f32>
+func.func @kv(%x: tensor<1x4x8xf32>, %c: !cache, %p: index) -> tensor<1x4x8xf32> {
+  %h0 = tx.layer 0 (%x) : (tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  ^bb0(%a: tensor<1x4x8xf32>):
+    tx.yield %a : tensor<1x4x8xf32>
+  }
+  %h1 = tx.layer 1 (%h0) : (tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  ^bb0(%a: tensor<1x4x8xf32>):
+    %k = tensor.expand_shape %a [[0], [1, 2], [3]] output_shape [1, 1, 4, 8] : tensor<1x4x8xf32> into tensor<1x1x4x8xf32>
+    // expected-error @below {{'tx.kv_append' op tx-mod-prune: cannot route layer 1: routed layers over a KV cache are not supported yet (compile without --max-seq)}}
+    tx.kv_append %c[1], %k, %k at %p : !cache, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>
+    tx.yield %a : tensor<1x4x8xf32>
+  }
+  return %h1 : tensor<1x4x8xf32>
+}
+
+// -----
+
+// A sliding-window attention cannot be routed (distances change).
+func.func @window(%x: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  %h0 = tx.layer 0 (%x) : (tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  ^bb0(%a: tensor<1x4x8xf32>):
+    tx.yield %a : tensor<1x4x8xf32>
+  }
+  %h1 = tx.layer 1 (%h0) : (tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  ^bb0(%a: tensor<1x4x8xf32>):
+    %q = tensor.expand_shape %a [[0], [1, 2], [3]] output_shape [1, 1, 4, 8] : tensor<1x4x8xf32> into tensor<1x1x4x8xf32>
+    // expected-error @below {{'tx.attention' op tx-mod-prune: cannot route layer 1: only attention without a mask or causal, without a window, sinks or a cache, can be routed}}
+    %o = tx.attention %q, %q, %q mask(sliding_window) {window = 2 : i64} : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32> -> tensor<1x1x4x8xf32>
+    %y = tensor.collapse_shape %o [[0], [1, 2], [3]] : tensor<1x1x4x8xf32> into tensor<1x4x8xf32>
+    tx.yield %y : tensor<1x4x8xf32>
+  }
+  return %h1 : tensor<1x4x8xf32>
+}
+
+// -----
+
+// A value shaped by the tokens that comes from outside the layer.
+func.func @outside(%x: tensor<1x4x8xf32>, %bias: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  %h0 = tx.layer 0 (%x) : (tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  ^bb0(%a: tensor<1x4x8xf32>):
+    tx.yield %a : tensor<1x4x8xf32>
+  }
+  %h1 = tx.layer 1 (%h0) : (tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  ^bb0(%a: tensor<1x4x8xf32>):
+    // expected-error @below {{'arith.addf' op tx-mod-prune: cannot route layer 1: an operand shaped by the tokens comes from outside the layer}}
+    %y = arith.addf %a, %bias : tensor<1x4x8xf32>
+    tx.yield %y : tensor<1x4x8xf32>
+  }
+  return %h1 : tensor<1x4x8xf32>
+}
