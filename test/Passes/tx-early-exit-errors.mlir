@@ -1,8 +1,8 @@
 // RUN: tx-opt %s --split-input-file --verify-diagnostics --tx-early-exit="from=1"
-// RUN: not tx-opt %s --tx-early-exit="from=-1" 2>&1 | FileCheck %s --check-prefix=NEG
-// RUN: not tx-opt %s --tx-early-exit="threshold=nan" 2>&1 | FileCheck %s --check-prefix=NAN
-// NEG: tx-early-exit: 'from' must be >= 0, got -1
-// NAN: tx-early-exit: 'threshold' must be a number, got NaN
+// RUN: not tx-opt %s --tx-early-exit="from=-1" 2>&1 | FileCheck %s --check-prefix=CHECK-NEG
+// RUN: not tx-opt %s --tx-early-exit="threshold=nan" 2>&1 | FileCheck %s --check-prefix=CHECK-NAN
+// CHECK-NEG: error: tx-early-exit: 'from' must be >= 0, got -1
+// CHECK-NAN: error: tx-early-exit: 'threshold' must be a number, got NaN
 
 // Two layers: nothing after position 0 to skip from position 1.
 func.func @short(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {

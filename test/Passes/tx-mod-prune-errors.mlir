@@ -1,14 +1,14 @@
 // RUN: tx-opt %s --split-input-file --verify-diagnostics --tx-mod-prune="capacity=0.5"
-// RUN: not tx-opt %s --split-input-file --tx-mod-prune="capacity=0" 2>&1 | FileCheck %s --check-prefix=CAP
-// RUN: not tx-opt %s --split-input-file --tx-mod-prune="schedule=linear" 2>&1 | FileCheck %s --check-prefix=SCHED
-// RUN: not tx-opt %s --split-input-file --tx-mod-prune="router=probe" 2>&1 | FileCheck %s --check-prefix=ROUTER
-// RUN: not tx-opt %s --split-input-file --tx-mod-prune="r-min=0.9 r-max=0.5" 2>&1 | FileCheck %s --check-prefix=RANGE
-// RUN: not tx-opt %s --split-input-file --tx-mod-prune="from=0" 2>&1 | FileCheck %s --check-prefix=FROM
-// CAP: tx-mod-prune: 'capacity' must be in (0, 1], got 0
-// SCHED: tx-mod-prune: 'schedule' must be constant or pmod, got 'linear'
-// ROUTER: tx-mod-prune: 'router' must be update (the size of each token's update in the previous layer), got 'probe'
-// RANGE: tx-mod-prune: need 0 < r-min <= r-max <= 1, got r-min 0.9, r-max 0.5
-// FROM: tx-mod-prune: 'from' must be >= 1 (the router reads the previous layer's update), got 0
+// RUN: not tx-opt %s --split-input-file --tx-mod-prune="capacity=0" 2>&1 | FileCheck %s --check-prefix=CHECK-CAP
+// RUN: not tx-opt %s --split-input-file --tx-mod-prune="schedule=linear" 2>&1 | FileCheck %s --check-prefix=CHECK-SCHED
+// RUN: not tx-opt %s --split-input-file --tx-mod-prune="router=probe" 2>&1 | FileCheck %s --check-prefix=CHECK-ROUTER
+// RUN: not tx-opt %s --split-input-file --tx-mod-prune="r-min=0.9 r-max=0.5" 2>&1 | FileCheck %s --check-prefix=CHECK-RANGE
+// RUN: not tx-opt %s --split-input-file --tx-mod-prune="from=0" 2>&1 | FileCheck %s --check-prefix=CHECK-FROM
+// CHECK-CAP: error: tx-mod-prune: 'capacity' must be in (0, 1], got 0
+// CHECK-SCHED: error: tx-mod-prune: 'schedule' must be constant or pmod, got 'linear'
+// CHECK-ROUTER: error: tx-mod-prune: 'router' must be update (the size of each token's update in the previous layer), got 'probe'
+// CHECK-RANGE: error: tx-mod-prune: need 0 < r-min <= r-max <= 1, got r-min 0.9, r-max 0.5
+// CHECK-FROM: error: tx-mod-prune: 'from' must be >= 1 (the router reads the previous layer's update), got 0
 
 // A routed layer over a KV cache.
 !cache = !tx.kv_cache<layers = 2, kv_heads = 1, capacity = 16, head_dim = 8, f32>
