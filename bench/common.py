@@ -39,6 +39,15 @@ def find_model():
     sys.exit("SmolLM2 not found (scripts/setup installs it)")
 
 
+def smollm2_tools(a):
+    """What the SmolLM2 benchmarks start from, given their parsed arguments
+    (--model, --build, --work): (model, txc, txc-run); makes the work
+    folder."""
+    os.makedirs(a.work, exist_ok=True)
+    return (a.model or find_model(), os.path.join(a.build, "bin", "txc"),
+            os.path.join(a.build, "bin", "txc-run"))
+
+
 def probe(name, threads, work, runs=1):
     """Compiles bench/NAME.c (clang-22 -O2 -march=native -fopenmp), runs it
     `runs` times with `threads` threads and returns the largest of the last

@@ -73,8 +73,8 @@ import re
 import statistics
 import sys
 
-from common import (DECODE, KV, PREFILL, ROOT, cpu_facts, find_model, probe,
-                    random_prompt, run)
+from common import (DECODE, KV, PREFILL, ROOT, cpu_facts, probe,
+                    random_prompt, run, smollm2_tools)
 from quant_cpu import safetensors_header
 
 LAYER = re.compile(r"^(?:blk|model\.layers)\.(\d+)\.")
@@ -204,10 +204,7 @@ def main():
     if a.quick:
         a.rounds, a.new_tokens, a.prefill, a.ratios = 1, 8, 128, [2.0]
     ratios = [1.0] + sorted({r for r in a.ratios if r != 1.0})
-    model = a.model or find_model()
-    txc = os.path.join(a.build, "bin", "txc")
-    txc_run = os.path.join(a.build, "bin", "txc-run")
-    os.makedirs(a.work, exist_ok=True)
+    model, txc, txc_run = smollm2_tools(a)
     cpu, isa = cpu_facts()
     load0 = os.getloadavg()[0]
 

@@ -49,7 +49,7 @@ import sys
 
 import numpy as np
 
-from common import DECODE, KV, ROOT, cpu_facts, find_model, probe, run
+from common import DECODE, KV, ROOT, cpu_facts, probe, run, smollm2_tools
 
 EVAL = {k: re.compile(rf"^{k}: ([0-9.e+-]+)", re.M)
         for k in ("perplexity", "top1-agreement", "kl")}
@@ -88,10 +88,7 @@ def main():
         a.context, a.new_tokens, a.rounds, a.eval_tokens = 512, 8, 1, 256
     if "f32" not in a.formats:
         a.formats.insert(0, "f32")
-    model = a.model or find_model()
-    txc = os.path.join(a.build, "bin", "txc")
-    txc_run = os.path.join(a.build, "bin", "txc-run")
-    os.makedirs(a.work, exist_ok=True)
+    model, txc, txc_run = smollm2_tools(a)
     cpu, isa = cpu_facts()
     load0 = os.getloadavg()[0]
 

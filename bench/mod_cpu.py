@@ -42,7 +42,7 @@ import sys
 
 import numpy as np
 
-from common import ROOT, cpu_facts, find_model, run
+from common import ROOT, cpu_facts, run, smollm2_tools
 from depth_cpu import budget, gguf_tensors
 
 BENCH = re.compile(r"median ([0-9.]+) ms")
@@ -116,10 +116,7 @@ def main():
     a = ap.parse_args()
     if a.quick:
         a.rounds, a.runs, a.seq, a.windows = 1, 2, 128, 1
-    model = a.model or find_model()
-    txc = os.path.join(a.build, "bin", "txc")
-    txc_run = os.path.join(a.build, "bin", "txc-run")
-    os.makedirs(a.work, exist_ok=True)
+    model, txc, txc_run = smollm2_tools(a)
     cpu, isa = cpu_facts()
     b = budget(gguf_tensors(model))
 
