@@ -26,6 +26,8 @@
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/StringMap.h"
 
+#include <array>
+
 namespace txc {
 #define GEN_PASS_DEF_CALIBRATIONTAPSPASS
 #include "txc/Passes/Passes.h.inc"
@@ -179,6 +181,117 @@ Value buildCosineSum(OpBuilder &b, Location loc, Value x, Value y,
             nb, l, ValueRange{arith::AddFOp::create(nb, l, args.back(), cos)});
       });
   return sum.getResult(0);
+}
+
+/// The sums a linear probe from a layer's input x ([..., D]) to how much
+/// the layer changes each token, t = 1 - cos(x, y), is fitted from (the
+/// driver solves the ridge regression): sum x x^T [D, D], sum x [D],
+/// sum t x [D] and sum t [1], over the token rows weighted by `weight`
+/// (null: all 1; a row of weight 0 adds exactly nothing).
+std::array<Value, 4> buildProbeSums(OpBuilder &b, Location loc, Value x,
+                                    Value y, Value weight) {
+  auto type = cast<RankedTensorType>(x.getType());
+  const int64_t rank = type.getRank(), lr = rank - 1,
+                d = type.getShape().back();
+  MLIRContext *ctx = b.getContext();
+  Type f32 = b.getF32Type();
+  // t per row, 0 where the row does not count.
+  depth::RowDots rows = depth::buildRowDots(b, loc, x, y);
+  SmallVector<int64_t> leading(type.getShape().drop_back());
+  AffineMap lid = AffineMap::getMultiDimIdentityMap(lr, ctx);
+  SmallVector<Value> tIn = {rows.dot, rows.xx, rows.yy};
+  if (weight)
+    tIn.push_back(weight);
+  SmallVector<AffineMap> tMaps(tIn.size() + 2, lid);
+  Value tInit = tensor::EmptyOp::create(b, loc, leading, f32);
+  SmallVector<utils::IteratorType> par(lr, utils::IteratorType::parallel);
+  auto t = linalg::GenericOp::create(
+      b, loc, TypeRange{RankedTensorType::get(leading, f32),
+                        RankedTensorType::get(leading, f32)},
+      tIn, ValueRange{tInit, tInit}, tMaps, par,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value one = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1));
+        Value z = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0));
+        Value cos = depth::buildCosine(nb, l, args[0], args[1], args[2]);
+        Value change = arith::SubFOp::create(nb, l, one, cos);
+        Value w = one;
+        if (weight) {
+          Value raw = depth::castToF32(nb, l, args[3]);
+          Value counted =
+              arith::CmpFOp::create(nb, l, arith::CmpFPredicate::UNE, raw, z);
+          w = arith::SelectOp::create(nb, l, counted, raw, z);
+          change = arith::SelectOp::create(
+              nb, l, counted, arith::MulFOp::create(nb, l, change, raw), z);
+        }
+        linalg::YieldOp::create(nb, l, ValueRange{change, w});
+      });
+  Value tw = t.getResult(0), w = t.getResult(1);
+  // sum w x_i x_j: rows reduced, (i, j) parallel.
+  auto dim = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineExpr> lead;
+  for (int64_t i = 0; i < lr; ++i)
+    lead.push_back(dim(i));
+  auto with = [&](int64_t total, ArrayRef<AffineExpr> tail) {
+    SmallVector<AffineExpr> e(lead);
+    e.append(tail.begin(), tail.end());
+    return AffineMap::get(total, 0, e, ctx);
+  };
+  SmallVector<utils::IteratorType> red(lr, utils::IteratorType::reduction);
+  auto zerosOf = [&](ArrayRef<int64_t> shape) {
+    Value empty = tensor::EmptyOp::create(b, loc, shape, f32);
+    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+    return linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+  };
+  SmallVector<utils::IteratorType> itXX(red);
+  itXX.append(2, utils::IteratorType::parallel);
+  const int64_t nXX = lr + 2;
+  auto xx = linalg::GenericOp::create(
+      b, loc, TypeRange{RankedTensorType::get({d, d}, f32)},
+      ValueRange{x, x, w}, ValueRange{zerosOf({d, d})},
+      ArrayRef<AffineMap>{with(nXX, {dim(lr)}), with(nXX, {dim(lr + 1)}),
+                          with(nXX, {}),
+                          AffineMap::get(nXX, 0, {dim(lr), dim(lr + 1)},
+                                         ctx)},
+      itXX, [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value a = depth::castToF32(nb, l, args[0]);
+        Value c = depth::castToF32(nb, l, args[1]);
+        Value p = arith::MulFOp::create(
+            nb, l, arith::MulFOp::create(nb, l, a, c), args[2]);
+        linalg::YieldOp::create(
+            nb, l, ValueRange{arith::AddFOp::create(nb, l, args[3], p)});
+      });
+  // sum w x_i and sum t x_i: rows reduced, i parallel.
+  SmallVector<utils::IteratorType> itX(red);
+  itX.push_back(utils::IteratorType::parallel);
+  const int64_t nX = lr + 1;
+  auto vec = RankedTensorType::get({d}, f32);
+  auto sums = linalg::GenericOp::create(
+      b, loc, TypeRange{vec, vec}, ValueRange{x, w, tw},
+      ValueRange{zerosOf({d}), zerosOf({d})},
+      ArrayRef<AffineMap>{with(nX, {dim(lr)}), with(nX, {}), with(nX, {}),
+                          AffineMap::get(nX, 0, {dim(lr)}, ctx),
+                          AffineMap::get(nX, 0, {dim(lr)}, ctx)},
+      itX, [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value a = depth::castToF32(nb, l, args[0]);
+        Value sx = arith::AddFOp::create(
+            nb, l, args[3], arith::MulFOp::create(nb, l, a, args[1]));
+        Value sxt = arith::AddFOp::create(
+            nb, l, args[4], arith::MulFOp::create(nb, l, a, args[2]));
+        linalg::YieldOp::create(nb, l, ValueRange{sx, sxt});
+      });
+  // sum t.
+  auto st = linalg::GenericOp::create(
+      b, loc, TypeRange{RankedTensorType::get({1}, f32)}, ValueRange{tw},
+      ValueRange{zerosOf({1})},
+      ArrayRef<AffineMap>{lid, AffineMap::get(lr, 0,
+                                              getAffineConstantExpr(0, ctx),
+                                              ctx)},
+      red, [&](OpBuilder &nb, Location l, ValueRange args) {
+        linalg::YieldOp::create(
+            nb, l, ValueRange{arith::AddFOp::create(nb, l, args[1], args[0])});
+      });
+  return {xx.getResult(0), sums.getResult(0), sums.getResult(1),
+          st.getResult(0)};
 }
 
 /// sum(mask) as tensor<1xf32>.
@@ -395,6 +508,7 @@ struct CalibrationTapsPass
     // input (the residual stream, one row per token): the summed cosine
     // similarity of the two, for depth pruning (tx-layer-skip calibration).
     SmallVector<std::pair<int64_t, Value>> cosines;
+    SmallVector<std::pair<int64_t, std::array<Value, 4>>> probes;
     for (Operation &op : llvm::make_early_inc_range(func.getBody().front())) {
       auto layer = dyn_cast<tx::LayerOp>(&op);
       if (!layer || layer.getInputs().empty() || layer.getNumResults() == 0)
@@ -412,11 +526,21 @@ struct CalibrationTapsPass
         weight = maskAs(lb, layer.getLoc(), mask, type.getShape().drop_back());
       cosines.push_back({layer.getIndexAttr().getInt(),
                          buildCosineSum(lb, layer.getLoc(), x, y, weight)});
+      probes.push_back({layer.getIndexAttr().getInt(),
+                        buildProbeSums(lb, layer.getLoc(), x, y, weight)});
     }
     for (auto &[index, value] : cosines) {
       results.push_back(value);
       names.push_back((kPrefix + "layer." + Twine(index) + ".cos_sum").str());
     }
+    static const char *const kProbeParts[] = {"probe_xx", "probe_x",
+                                              "probe_xt", "probe_t"};
+    for (auto &[index, values] : probes)
+      for (auto [part, value] : llvm::zip(kProbeParts, values)) {
+        results.push_back(value);
+        names.push_back(
+            (kPrefix + "layer." + Twine(index) + "." + part).str());
+      }
     results.push_back(mask ? buildTokenCount(b, loc, mask)
                            : countConstant(b, loc, tokens));
     names.push_back((kPrefix + "tokens").str());

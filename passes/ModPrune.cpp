@@ -20,6 +20,7 @@
 
 #include "txc/Dialect/Tx/TxOps.h"
 #include "txc/Passes/Passes.h"
+#include "txc/Support/Safetensors.h"
 
 #include "LayerUtils.h"
 
@@ -31,6 +32,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 namespace txc {
 #define GEN_PASS_DEF_MODPRUNEPASS
@@ -327,12 +329,30 @@ struct ModPrunePass : public txc::impl::ModPrunePassBase<ModPrunePass> {
           << schedule << "'";
       return signalPassFailure();
     }
-    if (router != "update") {
+    if (router != "update" && router != "probe") {
       getOperation()->emitError()
           << "tx-mod-prune: 'router' must be update (the size of each "
-             "token's update in the previous layer), got '"
+             "token's update in the previous layer) or probe (fitted by txc "
+             "calibrate), got '"
           << router << "'";
       return signalPassFailure();
+    }
+    if (router == "probe") {
+      if (calibration.empty()) {
+        getOperation()->emitError()
+            << "tx-mod-prune: router=probe needs 'calibration', a txc "
+               "calibrate statistics file with layer.I.probe";
+        return signalPassFailure();
+      }
+      llvm::Expected<std::unique_ptr<SafetensorsFile>> file =
+          SafetensorsFile::open(calibration);
+      if (!file) {
+        getOperation()->emitError()
+            << "tx-mod-prune: cannot read the calibration statistics '"
+            << calibration << "': " << llvm::toString(file.takeError());
+        return signalPassFailure();
+      }
+      stats = std::move(*file);
     }
     if (!(rMin > 0.0 && rMin <= rMax && rMax <= 1.0)) {
       getOperation()->emitError()
@@ -400,7 +420,25 @@ struct ModPrunePass : public txc::impl::ModPrunePassBase<ModPrunePass> {
       OpBuilder b(layer);
       Location loc = layer.getLoc();
       Value h = layer.getInputs().front();
-      Value scores = buildUpdateScores(b, loc, before, h);
+      Value scores;
+      if (router == "probe") {
+        std::string name =
+            "layer." + std::to_string(layer.getIndexAttr().getInt()) +
+            ".probe";
+        const SafetensorsEntry *e = stats->lookup(name);
+        const int64_t d = type.getDimSize(2);
+        if (!e || e->dtype != "F32" ||
+            e->data.size() != size_t(d + 1) * sizeof(float))
+          return layer.emitOpError()
+                 << "tx-mod-prune: the calibration statistics have no f32 '"
+                 << name << "' of " << d + 1
+                 << " values (write them with `txc calibrate` of this model)";
+        std::vector<float> w(d + 1);
+        std::memcpy(w.data(), e->data.data(), w.size() * sizeof(float));
+        scores = buildProbeScores(b, loc, h, w);
+      } else {
+        scores = buildUpdateScores(b, loc, before, h);
+      }
       auto idxType = RankedTensorType::get({type.getDimSize(0), k},
                                            b.getI64Type());
       auto wType = RankedTensorType::get({type.getDimSize(0), k},
@@ -429,6 +467,45 @@ struct ModPrunePass : public txc::impl::ModPrunePassBase<ModPrunePass> {
       totalTokens += s;
     }
     return success();
+  }
+
+  std::shared_ptr<SafetensorsFile> stats;
+
+  /// Calibration-fitted router: w . x + bias per row of the layer input x
+  /// ([B, S, D]; `w` holds D weights then the bias): the predicted
+  /// 1 - cos(layer input, output), how much the layer changes the token.
+  static Value buildProbeScores(OpBuilder &b, Location loc, Value x,
+                                ArrayRef<float> w) {
+    auto type = cast<RankedTensorType>(x.getType());
+    const int64_t d = type.getDimSize(2);
+    MLIRContext *ctx = b.getContext();
+    auto rowType = RankedTensorType::get(type.getShape().drop_back(),
+                                         b.getF32Type());
+    auto wType = RankedTensorType::get({d}, b.getF32Type());
+    Value weights = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(wType, w.drop_back()));
+    Value bias = arith::ConstantOp::create(b, loc,
+                                           b.getF32FloatAttr(w.back()));
+    Value empty = tensor::EmptyOp::create(b, loc, rowType.getShape(),
+                                          b.getF32Type());
+    Value init = linalg::FillOp::create(b, loc, bias, empty).getResult(0);
+    AffineMap id = AffineMap::getMultiDimIdentityMap(3, ctx);
+    AffineMap last = AffineMap::get(3, 0, {getAffineDimExpr(2, ctx)}, ctx);
+    AffineMap rows = AffineMap::get(
+        3, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)}, ctx);
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{rowType}, ValueRange{x, weights},
+               ValueRange{init}, ArrayRef<AffineMap>{id, last, rows},
+               {utils::IteratorType::parallel, utils::IteratorType::parallel,
+                utils::IteratorType::reduction},
+               [&](OpBuilder &nb, Location l, ValueRange args) {
+                 Value a = depth::castToF32(nb, l, args[0]);
+                 Value p = arith::MulFOp::create(nb, l, a, args[1]);
+                 linalg::YieldOp::create(
+                     nb, l, ValueRange{arith::AddFOp::create(nb, l, args[2],
+                                                             p)});
+               })
+        .getResult(0);
   }
 
   /// Training-free router: the squared size of each token's update in the

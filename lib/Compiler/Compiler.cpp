@@ -538,11 +538,17 @@ LogicalResult txc::Invocation::Impl::validate() {
           "'");
     return failure();
   }
-  if (g.modCapacity != 0 && g.modRouter != "update") {
+  if (g.modCapacity != 0 && g.modRouter != "update" &&
+      g.modRouter != "probe") {
     error("--mod-router must be update (the size of each token's update in "
-          "the previous layer; checkpoint and probe routers are not "
-          "implemented yet), got '" +
+          "the previous layer) or probe (a linear probe fitted by txc "
+          "calibrate; needs --calibration), got '" +
           g.modRouter + "'");
+    return failure();
+  }
+  if (g.modCapacity != 0 && g.modRouter == "probe" && g.calibration.empty()) {
+    error("--mod-router=probe needs --calibration=STATS (written by `txc "
+          "calibrate` of this model)");
     return failure();
   }
   if (g.modCapacity != 0 && !g.pipeline.empty()) {
@@ -611,12 +617,13 @@ LogicalResult txc::Invocation::Impl::loadModel() {
     usedWeights.emplace();
   if (!options.graph.calibration.empty() &&
       options.graph.layerSkipSpeedup == 1.0 &&
+      options.graph.modRouter != "probe" &&
       (options.graph.quantize.format.empty() ||
        (options.graph.quantize.method != "awq" &&
         options.graph.quantize.mixed <= 0.0)))
-    warning("--calibration is read by --layer-skip, and by --quant-method=awq "
-            "and --quant-mixed with --quantize; this compilation does not use "
-            "it");
+    warning("--calibration is read by --layer-skip, --mod-router=probe, and "
+            "by --quant-method=awq and --quant-mixed with --quantize; this "
+            "compilation does not use it");
   decoderModel = model && model->config.family != ArchConfig::Family::Bert;
   // The tokenizer goes beside the output as OUT.tokenizer.json (txc's
   // form), named in the model's metadata.

@@ -1,12 +1,19 @@
 // RUN: tx-opt %s --split-input-file --verify-diagnostics --tx-mod-prune="capacity=0.5"
 // RUN: not tx-opt %s --split-input-file --tx-mod-prune="capacity=0" 2>&1 | FileCheck %s --check-prefix=CHECK-CAP
 // RUN: not tx-opt %s --split-input-file --tx-mod-prune="schedule=linear" 2>&1 | FileCheck %s --check-prefix=CHECK-SCHED
-// RUN: not tx-opt %s --split-input-file --tx-mod-prune="router=probe" 2>&1 | FileCheck %s --check-prefix=CHECK-ROUTER
+// RUN: not tx-opt %s --split-input-file --tx-mod-prune="router=random" 2>&1 | FileCheck %s --check-prefix=CHECK-ROUTER
+// RUN: not tx-opt %s --split-input-file --tx-mod-prune="router=probe" 2>&1 | FileCheck %s --check-prefix=CHECK-NOSTATS
+// RUN: not tx-opt %s --split-input-file --tx-mod-prune="router=probe calibration=%t.missing" 2>&1 | FileCheck %s --check-prefix=CHECK-UNREADABLE
+// RUN: %python %S/../tools/Inputs/layer_skip_check.py --write-empty %t.empty
+// RUN: not tx-opt %s --split-input-file --tx-mod-prune="capacity=0.5 router=probe calibration=%t.empty" 2>&1 | FileCheck %s --check-prefix=CHECK-NOPROBE
 // RUN: not tx-opt %s --split-input-file --tx-mod-prune="r-min=0.9 r-max=0.5" 2>&1 | FileCheck %s --check-prefix=CHECK-RANGE
 // RUN: not tx-opt %s --split-input-file --tx-mod-prune="from=0" 2>&1 | FileCheck %s --check-prefix=CHECK-FROM
 // CHECK-CAP: error: tx-mod-prune: 'capacity' must be in (0, 1], got 0
 // CHECK-SCHED: error: tx-mod-prune: 'schedule' must be constant or pmod, got 'linear'
-// CHECK-ROUTER: error: tx-mod-prune: 'router' must be update (the size of each token's update in the previous layer), got 'probe'
+// CHECK-ROUTER: error: tx-mod-prune: 'router' must be update (the size of each token's update in the previous layer) or probe (fitted by txc calibrate), got 'random'
+// CHECK-NOSTATS: error: tx-mod-prune: router=probe needs 'calibration', a txc calibrate statistics file with layer.I.probe
+// CHECK-UNREADABLE: error: tx-mod-prune: cannot read the calibration statistics '{{.*}}.missing': 
+// CHECK-NOPROBE: error: 'tx.layer' op tx-mod-prune: the calibration statistics have no f32 'layer.1.probe' of 9 values (write them with `txc calibrate` of this model)
 // CHECK-RANGE: error: tx-mod-prune: need 0 < r-min <= r-max <= 1, got r-min 0.9, r-max 0.5
 // CHECK-FROM: error: tx-mod-prune: 'from' must be >= 1 (the router reads the previous layer's update), got 0
 

@@ -36,6 +36,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -131,6 +132,84 @@ struct ModelIO : txcrun::TokenInputs {
 };
 
 /// One linear's accumulated statistics.
+/// The sums a layer's linear probe is fitted from (CalibrationTaps'
+/// buildProbeSums), over every window, and the fit.
+struct Probe {
+  int xx = -1, x = -1, xt = -1, t = -1;
+  int64_t d = 0;
+  std::vector<double> sxx, sx, sxt;
+  double st = 0;
+
+  void accumulate(const std::vector<void *> &outputs) {
+    if (sxx.empty()) {
+      sxx.assign(d * d, 0.0);
+      sx.assign(d, 0.0);
+      sxt.assign(d, 0.0);
+    }
+    const float *a = static_cast<const float *>(outputs[xx]);
+    for (int64_t i = 0; i < d * d; ++i)
+      sxx[i] += a[i];
+    const float *b = static_cast<const float *>(outputs[x]);
+    const float *c = static_cast<const float *>(outputs[xt]);
+    for (int64_t i = 0; i < d; ++i) {
+      sx[i] += b[i];
+      sxt[i] += c[i];
+    }
+    st += *static_cast<const float *>(outputs[t]);
+  }
+
+  /// Solves (A + lambda I') w = r for w = [weights; bias], A = [[sum x x^T,
+  /// sum x], [sum x^T, n]], r = [sum t x; sum t], lambda = 1e-3 x the mean
+  /// of A's first d diagonal entries (the bias is not penalized), by
+  /// Cholesky in double. "" or why it cannot.
+  std::string solve(double n, std::vector<float> &out) const {
+    if (xx < 0 || x < 0 || xt < 0 || t < 0 || sxx.empty())
+      return "the instrumented model lacks some of its probe sums";
+    const int64_t m = d + 1;
+    std::vector<double> a(m * m), r(m);
+    double trace = 0;
+    for (int64_t i = 0; i < d; ++i)
+      trace += sxx[i * d + i];
+    double lambda = 1e-3 * (trace > 0 ? trace / d : 1.0);
+    for (int64_t i = 0; i < d; ++i) {
+      for (int64_t j = 0; j < d; ++j)
+        a[i * m + j] = sxx[i * d + j];
+      a[i * m + i] += lambda;
+      a[i * m + d] = a[d * m + i] = sx[i];
+      r[i] = sxt[i];
+    }
+    a[d * m + d] = n;
+    r[d] = st;
+    // A = L L^T in place (lower triangle).
+    for (int64_t j = 0; j < m; ++j) {
+      double diag = a[j * m + j];
+      for (int64_t k = 0; k < j; ++k)
+        diag -= a[j * m + k] * a[j * m + k];
+      if (!(diag > 0))
+        return "its probe's normal equations are not positive definite";
+      a[j * m + j] = std::sqrt(diag);
+      for (int64_t i = j + 1; i < m; ++i) {
+        double v = a[i * m + j];
+        for (int64_t k = 0; k < j; ++k)
+          v -= a[i * m + k] * a[j * m + k];
+        a[i * m + j] = v / a[j * m + j];
+      }
+    }
+    for (int64_t i = 0; i < m; ++i) { // L y = r
+      for (int64_t k = 0; k < i; ++k)
+        r[i] -= a[i * m + k] * r[k];
+      r[i] /= a[i * m + i];
+    }
+    for (int64_t i = m - 1; i >= 0; --i) { // L^T w = y
+      for (int64_t k = i + 1; k < m; ++k)
+        r[i] -= a[k * m + i] * r[k];
+      r[i] /= a[i * m + i];
+    }
+    out.assign(r.begin(), r.end());
+    return "";
+  }
+};
+
 struct Stat {
   int64_t k = 0;
   std::vector<double> absSum, sqSum;
@@ -403,10 +482,34 @@ int txc::runCalibrate(int argc, char **argv) {
   MapVector<StringRef, Stat> stats;
   // Per-layer cosine sums (`calib.layer.I.cos_sum`): output index and sum.
   MapVector<StringRef, std::pair<int, double>> cosines;
+  // Per-layer probe sums (`calib.layer.I.probe_{xx,x,xt,t}`).
+  MapVector<StringRef, Probe> probes;
   for (size_t i = 0; i < numOutputs; ++i) {
     if (txrt_model_output_info(loaded, i, &outputInfo[i]) != TXRT_OK)
       return fail(txrt_last_error());
     const txrt_tensor_info &info = outputInfo[i];
+    if (StringRef name = info.name; name.starts_with("calib.layer.") &&
+                                    name.contains(".probe_")) {
+      StringRef layer = name.drop_front(strlen("calib."));
+      StringRef part = layer.substr(layer.rfind(".probe_") + 7);
+      layer = layer.take_front(layer.rfind(".probe_"));
+      Probe &probe = probes[layer];
+      int64_t d = info.rank ? info.dims[0] : 0;
+      bool ok = info.dtype == TXRT_DTYPE_F32 &&
+                ((part == "xx" && info.rank == 2 && info.dims[1] == d) ||
+                 ((part == "x" || part == "xt") && info.rank == 1) ||
+                 (part == "t" && info.rank == 1 && d == 1));
+      if (!ok || (part != "t" && probe.d && probe.d != d))
+        return fail("output '" + Twine(info.name) +
+                    "' of the instrumented model has an unexpected shape");
+      if (part != "t")
+        probe.d = d;
+      (part == "xx"   ? probe.xx
+       : part == "x"  ? probe.x
+       : part == "xt" ? probe.xt
+                      : probe.t) = int(i);
+      continue;
+    }
     if (StringRef name = info.name;
         name.starts_with("calib.layer.") && name.ends_with(".cos_sum")) {
       if (info.dtype != TXRT_DTYPE_F32 || info.rank != 1 || info.dims[0] != 1)
@@ -577,6 +680,8 @@ int txc::runCalibrate(int argc, char **argv) {
     for (auto &entry : cosines)
       entry.second.second +=
           *static_cast<const float *>(outputs[entry.second.first]);
+    for (auto &entry : probes)
+      entry.second.accumulate(outputs);
   }
   if (terminal && !o.verbose)
     errs() << "\r\033[K";
@@ -611,6 +716,18 @@ int txc::runCalibrate(int argc, char **argv) {
     if (Error e = add(".act_abs_mean", absMean))
       return fail("-o: " + toString(std::move(e)));
     if (Error e = add(".act_sq_mean", sqMean))
+      return fail("-o: " + toString(std::move(e)));
+  }
+  // layer.I.probe: the ridge regression of 1 - cos(layer input, output)
+  // on the layer input and a bias (tx-mod-prune router=probe).
+  for (auto &entry : probes) {
+    std::vector<float> w;
+    if (std::string why = entry.second.solve(tokens, w); !why.empty())
+      return fail("layer '" + entry.first + "': " + why);
+    if (Error e = writer.add(
+            (entry.first + ".probe").str(), "F32", {int64_t(w.size())},
+            ArrayRef<char>(reinterpret_cast<const char *>(w.data()),
+                           w.size() * sizeof(float))))
       return fail("-o: " + toString(std::move(e)));
   }
   // layer.I.cos_mean: the mean over tokens of cos(layer input, output).

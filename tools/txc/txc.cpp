@@ -144,8 +144,10 @@ cl::opt<std::string> modSchedule(
 cl::opt<std::string> modRouter(
     "mod-router",
     cl::desc("--mod-capacity: how tokens are scored; update (the size of "
-             "each token's update in the previous layer, no training)"),
-    cl::value_desc("update"), cl::init("update"), cl::cat(txcCategory));
+             "each token's update in the previous layer, no training) or "
+             "probe (a linear probe on the layer's input fitted by `txc "
+             "calibrate`, from --calibration)"),
+    cl::value_desc("update|probe"), cl::init("update"), cl::cat(txcCategory));
 cl::opt<std::string> dumpDir(
     "dump-ir",
     cl::desc("Write the IR after every stage to DIR as numbered files "
@@ -190,7 +192,8 @@ cl::opt<std::string> quantMethod(
 cl::opt<std::string> calibrationFile(
     "calibration",
     cl::desc("Statistics written by `txc calibrate MODEL --text FILE -o "
-             "STATS`, for the passes that need data (--quant-method=awq, "
+             "STATS`, for the passes that need data (--layer-skip's "
+             "calibrated ranking, --mod-router=probe, --quant-method=awq, "
              "--quant-mixed)"),
     cl::value_desc("STATS"), cl::cat(txcCategory));
 cl::list<std::string> quantKeep(

@@ -39,7 +39,9 @@ struct DefaultPipelineOptions
       llvm::cl::desc("tx-mod-prune schedule: constant or pmod"),
       llvm::cl::init("constant")};
   Option<std::string> modRouter{
-      *this, "mod-router", llvm::cl::desc("tx-mod-prune router: update"),
+      *this, "mod-router",
+      llvm::cl::desc("tx-mod-prune router: update or probe (reads "
+                     "calibration)"),
       llvm::cl::init("update")};
   Option<std::string> quantize{
       *this, "quantize",

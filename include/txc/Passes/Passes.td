@@ -140,11 +140,15 @@ def ModPrunePass : Pass<"tx-mod-prune"> {
     `capacity`: `R_l = capacity + cos(pi * l / (L - 1)) / 2`, layers with
     `R_l > r-max` stay dense, the others keep `max(R_l, r-min)`.
 
-    Router (`router=update`, training-free and known before the layer
-    runs): the squared size of the token's update in the previous layer,
-    `||h_l - h_{l-1}||^2`. Routed tokens' outputs replace their rows (weight
-    1; no router weight multiplies the block: no checkpoint router exists
-    yet).
+    Routers, both known before the layer runs: `router=update`
+    (training-free), the squared size of the token's update in the previous
+    layer, `||h_l - h_{l-1}||^2`; `router=probe` (with `calibration=STATS`),
+    a linear probe on the layer's input, `w . h_l + b`, fitted by
+    `txc calibrate` in closed form (ridge regression) to predict how much the
+    layer changes the token, `1 - cos(h_l, layer(h_l))` (`layer.I.probe`, D
+    weights then the bias). Routed tokens' outputs replace their rows
+    (weight 1; no router weight multiplies the block: no checkpoint router
+    exists yet).
 
     Scope: layers without a KV cache (encoders, forward passes compiled
     without `--max-seq`); a routed layer over a KV cache is an error, as are
@@ -160,7 +164,10 @@ def ModPrunePass : Pass<"tx-mod-prune"> {
     Option<"schedule", "schedule", "std::string", /*default=*/"\"constant\"",
            "constant or pmod (shifted cosine decay over the depth)">,
     Option<"router", "router", "std::string", /*default=*/"\"update\"",
-           "How tokens are scored: update (||h_l - h_{l-1}||^2)">,
+           "How tokens are scored: update (||h_l - h_{l-1}||^2) or probe "
+           "(layer.I.probe from calibration)">,
+    Option<"calibration", "calibration", "std::string", /*default=*/"",
+           "router=probe: the txc calibrate statistics holding layer.I.probe">,
     Option<"rMax", "r-max", "double", /*default=*/"0.85",
            "pmod: layers whose ratio exceeds this stay dense">,
     Option<"rMin", "r-min", "double", /*default=*/"0.15",

@@ -67,7 +67,7 @@ def llama3_forward(model, ids, rs, tmp):
     high = float(rs["high_freq_factor"])
     old = float(rs["original_max_position_embeddings"])
 
-    def rope(x, cfg):
+    def rope(x, cfg, positions=None):
         r = cfg.rope_dim
         inv = cfg.rope_base ** (-np.arange(0, r, 2, dtype=np.float64) / r)
         wavelen = 2 * np.pi / inv
@@ -75,7 +75,8 @@ def llama3_forward(model, ids, rs, tmp):
         medium = (1 - smooth) * inv / factor + smooth * inv
         inv = np.where(wavelen < old / high, inv,
                        np.where(wavelen > old / low, inv / factor, medium))
-        ang = np.arange(x.shape[0], dtype=np.float64)[:, None] * inv[None, :]
+        pos = np.arange(x.shape[0]) if positions is None else np.asarray(positions)
+        ang = pos.astype(np.float64)[:, None] * inv[None, :]
         cos, sin = np.cos(ang)[:, None, :], np.sin(ang)[:, None, :]
         a, b = x[..., : r // 2].copy(), x[..., r // 2: r].copy()
         x[..., : r // 2] = a * cos - b * sin
@@ -118,6 +119,21 @@ def run_txc(a, model, ids, is_bert):
         return np.load(os.path.join(tmp, name + ".npy"))[0].astype(np.float64)
 
 
+def read_probes(path):
+    """layer index -> layer.I.probe of a txc calibrate statistics file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + n])
+    probes = {}
+    for name, info in header.items():
+        if name.startswith("layer.") and name.endswith(".probe"):
+            start, end = info["data_offsets"]
+            probes[int(name.split(".")[1])] = np.frombuffer(
+                data[8 + n + start:8 + n + end], dtype="<f4")
+    return probes
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("model")
@@ -140,6 +156,10 @@ def main():
                         "--mod-schedule) and compare with the reference's "
                         "routing; prints the tokens each routed layer kept")
     p.add_argument("--mod-schedule", default="constant")
+    p.add_argument("--mod-probes", metavar="STATS",
+                   help="with --mod-capacity: txc --mod-router=probe "
+                        "--calibration=STATS, the reference scoring with "
+                        "STATS' layer.I.probe")
     p.add_argument("--against", metavar="OTHER",
                    help="compare with this model compiled by txc instead of "
                         "the reference forward")
@@ -150,6 +170,10 @@ def main():
                       f"--mod-schedule={a.mod_schedule}"]
         exit_options = dict(mod_capacity=a.mod_capacity,
                             mod_schedule=a.mod_schedule, stats=exit_stats)
+        if a.mod_probes:
+            a.txc_arg += ["--mod-router=probe",
+                          f"--calibration={a.mod_probes}"]
+            exit_options["mod_probes"] = read_probes(a.mod_probes)
     if a.early_exit is not None:
         a.txc_arg += [f"--early-exit={a.early_exit}",
                       f"--early-exit-from={a.early_exit_from}"]

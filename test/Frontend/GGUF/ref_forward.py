@@ -521,7 +521,8 @@ def mod_ratio(pos, layers, capacity, schedule="constant", mod_from=1,
 
 
 def hidden(path, ids, exit_threshold=None, exit_from=0, stats=None,
-           mod_capacity=None, mod_schedule="constant", mod_from=1) -> np.ndarray:
+           mod_capacity=None, mod_schedule="constant", mod_from=1,
+           mod_probes=None) -> np.ndarray:
     """Final hidden states [T, D] (float64): after the output norm for
     decoders, the last encoder layer's output for BERT.
 
@@ -535,7 +536,9 @@ def hidden(path, ids, exit_threshold=None, exit_from=0, stats=None,
 
     With ``mod_capacity`` C (txc --mod-capacity, router "update"): a routed
     layer (mod_ratio) runs on the floor(r * T) tokens (at least 1) with the
-    largest ||x_l - x_{l-1}||^2 (ties to the lower index), in their order
+    largest ||x_l - x_{l-1}||^2 (router "update"; with ``mod_probes``, a dict
+    layer -> D weights then a bias, the largest w . x_l + b: router "probe")
+    (ties to the lower index), in their order
     and with their own positions; the others keep their row. ``stats``
     then receives ``kept`` (tokens per routed layer) and ``margin`` (the
     smallest score gap at a selection boundary)."""
@@ -567,7 +570,11 @@ def hidden(path, ids, exit_threshold=None, exit_from=0, stats=None,
              else mod_ratio(i, cfg.layers, mod_capacity, mod_schedule, mod_from))
         if r is not None:
             k = min(max(int(math.floor(r * T + 1e-9)), 1), T)
-            score = ((x - prev_in) ** 2).sum(-1)
+            if mod_probes is not None:
+                probe = np.asarray(mod_probes[i], dtype=np.float64)
+                score = x @ probe[:-1] + probe[-1]
+            else:
+                score = ((x - prev_in) ** 2).sum(-1)
             order = np.lexsort((np.arange(T), -score))
             keep = np.sort(order[:k])
             if k < T:

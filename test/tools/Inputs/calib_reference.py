@@ -15,7 +15,11 @@ records the input of every linear layer:
   mask 0; only positions with mask 1 are summed. A MatMul on one row per
   sequence (BERT's pooler) sums its rows unweighted.
 
-Every ``W.act_abs_mean`` / ``W.act_sq_mean`` must equal the reference's mean
+Per layer (Hugging Face folders), ``layer.I.cos_mean`` must equal the
+reference's mean cosine of the layer's residual input and output, and
+``layer.I.probe`` its ridge regression of ``1 - cos`` on the input and a
+bias (within 1e-3 of the largest coefficient). Every ``W.act_abs_mean`` /
+``W.act_sq_mean`` must equal the reference's mean
 |x| / x^2 within ``--rtol``, the file must hold exactly the reference's
 linears, and ``__metadata__`` must say format, version, tokens, windows,
 context, model and text. Prints ``PASS`` or the differences (exit 1).
@@ -113,6 +117,10 @@ def hf_reference(args) -> tuple[dict, int, int]:
         return original(x, w, key, bias_key)
 
     cos_sum = np.zeros(model.cfg.layers)
+    # The probe sums per layer: [x 1]^T [x 1] and [x 1]^T t, t = 1 - cos.
+    D = model.cfg.hidden
+    probe_a = np.zeros((model.cfg.layers, D + 1, D + 1))
+    probe_r = np.zeros((model.cfg.layers, D + 1))
 
     def cosines(x, y):
         return (x * y).sum(-1) / np.sqrt((x * x).sum(-1) * (y * y).sum(-1))
@@ -137,13 +145,21 @@ def hf_reference(args) -> tuple[dict, int, int]:
                 bounds = [y for k, y in stream
                           if k.endswith(".attn_norm.w") or k == "out_norm.w"]
             for layer in range(model.cfg.layers):
-                cos_sum[layer] += cosines(bounds[layer], bounds[layer + 1]).sum()
+                c = cosines(bounds[layer], bounds[layer + 1])
+                cos_sum[layer] += c.sum()
+                z = np.concatenate([bounds[layer], np.ones((len(c), 1))], axis=1)
+                probe_a[layer] += z.T @ z
+                probe_r[layer] += z.T @ (1 - np.clip(c, -1, 1))
     finally:
         ref_forward._lin, ref_forward._rms_norm, ref_forward._layer_norm = original, orig_rms, orig_ln
     tokens = windows * args.context
     means = sums.means()
     for layer in range(model.cfg.layers):
         means[f"layer.{layer}"] = cos_sum[layer] / tokens
+        # Ridge: 1e-3 x the mean diagonal of x^T x on the weights, not the bias.
+        a = probe_a[layer].copy()
+        a[np.arange(D), np.arange(D)] += 1e-3 * np.trace(a[:D, :D]) / D
+        means[f"probe.{layer}"] = np.linalg.solve(a, probe_r[layer])
     return means, tokens, windows
 
 
@@ -221,7 +237,17 @@ def main() -> int:
     # Per-layer cosines (layer.I.cos_mean), for decoders and encoders from
     # Hugging Face folders; the ONNX reference has no layer boundaries.
     layers = {n: v for n, v in ref.items() if n.startswith("layer.")}
-    linears = {n: v for n, v in ref.items() if not n.startswith("layer.")}
+    probes = {n: v for n, v in ref.items() if n.startswith("probe.")}
+    linears = {n: v for n, v in ref.items() if not n.startswith(("layer.", "probe."))}
+    # Per-layer probes (layer.I.probe: weights then bias), fitted from float32
+    # sums: within 1e-3 of the largest coefficient.
+    for name, want in probes.items():
+        have = got.get(f"layer.{name.split('.')[1]}.probe")
+        if have is None or have.shape != want.shape:
+            problems.append(f"layer.{name.split('.')[1]}.probe is missing or misshapen")
+        elif np.max(np.abs(have - want)) > 1e-3 * np.max(np.abs(want)):
+            problems.append(f"layer.{name.split('.')[1]}.probe: max difference "
+                            f"{np.max(np.abs(have - want))} (largest {np.max(np.abs(want))})")
     got_layers = {n[: -len(".cos_mean")] for n in got if n.endswith(".cos_mean")}
     if layers and got_layers != set(layers):
         problems.append(f"layer cosines {sorted(got_layers ^ set(layers))} are in only one of the file and the reference")
@@ -244,7 +270,7 @@ def main() -> int:
         print(p)
     if problems:
         return 1
-    print(f"PASS: {len(ref)} linears, {len(layers)} layer cosines, {tokens} tokens, {windows} windows")
+    print(f"PASS: {len(ref)} linears, {len(layers)} layer cosines, {len(probes)} layer probes, {tokens} tokens, {windows} windows")
     return 0
 
 
