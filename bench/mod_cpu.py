@@ -4,13 +4,16 @@ quality with `txc --mod-capacity=C` against the dense forward pass.
 
 usage: bench/mod_cpu.py [--build build] [--model SmolLM2.gguf]
                         [--capacities 0.5] [--schedule constant|pmod]
+                        [--router update|probe --calibration STATS]
                         [--seq 512] [--threads N] [--rounds 3] [--runs 5]
                         [--quality] [--windows 2] [--work /tmp/txc-bench-mod]
                         [--json FILE] [--quick]
 
 Both models are compiled for one forward pass of --seq tokens (`txc MODEL
 -q --max-seq 0 --shape input_ids=1xS`, plus `--mod-capacity=C
---mod-schedule=S`; routing needs a forward pass for now). Time: `txc-run
+--mod-schedule=S --mod-router=R`; routing needs a forward pass for now;
+--router probe reads the probes of `txc calibrate` from --calibration).
+Time: `txc-run
 LIB --in input_ids=... --in position_ids=... --bench R --threads T`, the
 median of R runs after a warm-up; rounds (--rounds) alternate dense and each
 capacity; each figure is the median of its rounds.
@@ -104,6 +107,9 @@ def main():
     ap.add_argument("--capacities", type=float, nargs="+", default=[0.5])
     ap.add_argument("--schedule", default="constant",
                     choices=["constant", "pmod"])
+    ap.add_argument("--router", default="update", choices=["update", "probe"])
+    ap.add_argument("--calibration",
+                    help="--router probe: txc calibrate statistics")
     ap.add_argument("--seq", type=int, default=512)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--rounds", type=int, default=3)
@@ -116,16 +122,22 @@ def main():
     a = ap.parse_args()
     if a.quick:
         a.rounds, a.runs, a.seq, a.windows = 1, 2, 128, 1
+    if a.router == "probe" and not a.calibration:
+        sys.exit("--router probe needs --calibration (txc calibrate)")
     model, txc, txc_run = smollm2_tools(a)
     cpu, isa = cpu_facts()
     b = budget(gguf_tensors(model))
 
     libs = {}
     for c in [None] + a.capacities:
-        name = "dense" if c is None else f"mod{c:g}-{a.schedule}"
+        name = ("dense" if c is None
+                else f"mod{c:g}-{a.schedule}-{a.router}")
         lib = os.path.join(a.work, f"s{a.seq}-{name}", "model.so")
         extra = [] if c is None else [f"--mod-capacity={c:g}",
-                                      f"--mod-schedule={a.schedule}"]
+                                      f"--mod-schedule={a.schedule}",
+                                      f"--mod-router={a.router}"]
+        if c is not None and a.router == "probe":
+            extra.append(f"--calibration={a.calibration}")
         log(f"compiling {name}")
         run([txc, model, "-q", "--max-seq", "0",
              f"--shape=input_ids=1x{a.seq}", "-o", lib] + extra)
@@ -143,7 +155,7 @@ def main():
     dense_ms = statistics.median(ms[None])
     dense_flops = flops(b, [a.seq] * b["layers"], a.seq)
     print(f"SmolLM2-135M mixture-of-depths (txc --mod-capacity, "
-          f"--mod-schedule={a.schedule}, router: update size): one forward "
+          f"--mod-schedule={a.schedule}, --mod-router={a.router}): one forward "
           f"pass of {a.seq} tokens; threads {a.threads}, ISA {isa}, CPU "
           f"{cpu}; medians of {a.rounds} round(s) of {a.runs} runs")
     print("| capacity | tokens per layer | ms | speed-up | FLOPs saved | "
