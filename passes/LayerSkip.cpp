@@ -65,23 +65,10 @@ struct LayerSkipPass : public txc::impl::LayerSkipPassBase<LayerSkipPass> {
     // Calibrated ranking: only with a speed-up (the statistics file may
     // also serve other passes, so it is ignored otherwise).
     if (!calibration.empty() && speedup != 1.0) {
-      llvm::Expected<std::unique_ptr<SafetensorsFile>> file =
-          SafetensorsFile::open(calibration);
-      if (!file) {
-        getOperation()->emitError()
-            << "tx-layer-skip: cannot read the calibration statistics '"
-            << calibration << "': " << llvm::toString(file.takeError());
+      stats = depth::openCalibration(getOperation(), "tx-layer-skip",
+                                     calibration);
+      if (!stats)
         return signalPassFailure();
-      }
-      const auto &meta = (*file)->metadata();
-      auto format = meta.find("format");
-      if (format == meta.end() || format->second != "txc-calibration") {
-        getOperation()->emitError()
-            << "tx-layer-skip: '" << calibration
-            << "' is not a txc calibrate statistics file";
-        return signalPassFailure();
-      }
-      stats = std::move(*file);
     }
 
     // Layers are grouped by the block that holds them (one stack per

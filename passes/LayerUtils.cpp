@@ -88,3 +88,22 @@ Value depth::buildCosine(OpBuilder &b, Location loc, Value dot, Value xx,
   cos = arith::MaximumFOp::create(b, loc, cos, minusOne);
   return arith::SelectOp::create(b, loc, positive, cos, zero);
 }
+
+std::shared_ptr<SafetensorsFile>
+depth::openCalibration(Operation *op, StringRef pass, StringRef path) {
+  llvm::Expected<std::unique_ptr<SafetensorsFile>> file =
+      SafetensorsFile::open(path);
+  if (!file) {
+    op->emitError() << pass << ": cannot read the calibration statistics '"
+                    << path << "': " << llvm::toString(file.takeError());
+    return nullptr;
+  }
+  const auto &meta = (*file)->metadata();
+  auto format = meta.find("format");
+  if (format == meta.end() || format->second != "txc-calibration") {
+    op->emitError() << pass << ": '" << path
+                    << "' is not a txc calibrate statistics file";
+    return nullptr;
+  }
+  return std::move(*file);
+}

@@ -12,10 +12,13 @@
 #define TXC_PASSES_LAYERUTILS_H
 
 #include "txc/Dialect/Tx/TxOps.h"
+#include "txc/Support/Safetensors.h"
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SmallVector.h"
+
+#include <memory>
 
 namespace txc::depth {
 
@@ -40,6 +43,12 @@ RowDots buildRowDots(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
 /// and 0 when either norm is 0, so that a threshold above 1 is never met.
 mlir::Value buildCosine(mlir::OpBuilder &b, mlir::Location loc,
                         mlir::Value dot, mlir::Value xx, mlir::Value yy);
+
+/// The `txc calibrate` statistics file at `path` for the pass `pass`, or
+/// null after an error on `op` (unreadable, or not txc calibrate's).
+std::shared_ptr<SafetensorsFile> openCalibration(mlir::Operation *op,
+                                                 llvm::StringRef pass,
+                                                 llvm::StringRef path);
 
 } // namespace txc::depth
 

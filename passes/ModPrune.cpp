@@ -344,15 +344,10 @@ struct ModPrunePass : public txc::impl::ModPrunePassBase<ModPrunePass> {
                "calibrate statistics file with layer.I.probe";
         return signalPassFailure();
       }
-      llvm::Expected<std::unique_ptr<SafetensorsFile>> file =
-          SafetensorsFile::open(calibration);
-      if (!file) {
-        getOperation()->emitError()
-            << "tx-mod-prune: cannot read the calibration statistics '"
-            << calibration << "': " << llvm::toString(file.takeError());
+      stats = depth::openCalibration(getOperation(), "tx-mod-prune",
+                                     calibration);
+      if (!stats)
         return signalPassFailure();
-      }
-      stats = std::move(*file);
     }
     if (!(rMin > 0.0 && rMin <= rMax && rMax <= 1.0)) {
       getOperation()->emitError()

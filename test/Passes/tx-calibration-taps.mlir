@@ -4,7 +4,9 @@
 
 // An encoder layer with a padding mask: q and k read the same value and
 // share one reduction (returned once per weight), o reads another; the
-// sums leave the tx.layer as new results after its own. Every position is
+// sums leave the tx.layer as new results after its own. Per layer: the
+// cosine sum and the probe's sums (txc calibrate fits layer.I.probe from
+// them). Every position is
 // weighted by the mask, and calib.tokens is the mask's sum. The pooler reads
 // one row per sequence: unweighted, with a row count.
 
@@ -14,7 +16,10 @@
 // CHECK-SAME: tensor<8xf32> {tx.name = "calib.k.weight.abs_sum"}, tensor<8xf32> {tx.name = "calib.k.weight.sq_sum"},
 // CHECK-SAME: tensor<8xf32> {tx.name = "calib.o.weight.abs_sum"}, tensor<8xf32> {tx.name = "calib.o.weight.sq_sum"},
 // CHECK-SAME: tensor<8xf32> {tx.name = "calib.pool.weight.abs_sum"}, tensor<8xf32> {tx.name = "calib.pool.weight.sq_sum"}, tensor<1xf32> {tx.name = "calib.pool.weight.count"},
-// CHECK-SAME: tensor<1xf32> {tx.name = "calib.layer.0.cos_sum"}, tensor<1xf32> {tx.name = "calib.tokens"})
+// CHECK-SAME: tensor<1xf32> {tx.name = "calib.layer.0.cos_sum"},
+// CHECK-SAME: tensor<8x8xf32> {tx.name = "calib.layer.0.probe_xx"}, tensor<8xf32> {tx.name = "calib.layer.0.probe_x"},
+// CHECK-SAME: tensor<8xf32> {tx.name = "calib.layer.0.probe_xt"}, tensor<1xf32> {tx.name = "calib.layer.0.probe_t"},
+// CHECK-SAME: tensor<1xf32> {tx.name = "calib.tokens"})
 // CHECK: %[[L:.+]]:5 = tx.layer 0 (%{{.+}}) : (tensor<1x4x8xf32>) -> (tensor<1x4x8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>)
 // CHECK: ^bb0(%[[X:.+]]: tensor<1x4x8xf32>):
 // CHECK: %[[S1:.+]]:2 = linalg.generic {{.+}} iterator_types = ["reduction", "reduction", "parallel"]} ins(%[[X]], %[[MASK:arg1]] : tensor<1x4x8xf32>, tensor<1x4xi64>)
@@ -31,13 +36,22 @@
 // CHECK: %[[COS:.+]] = linalg.generic {{.+}} iterator_types = ["reduction", "reduction"]} ins(%[[C]]#0, %[[C]]#1, %[[C]]#2, %arg1 : tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xi64>)
 // CHECK: math.sqrt
 // CHECK: arith.divf
+// The probe's sums: t = 1 - cos per token (0 where the mask is 0) with the
+// row weights, then sum w x x^T, sum w x and sum t x, and sum t.
+// CHECK: %[[C2:.+]]:3 = linalg.generic {{.+}} ins(%{{.+}}, %[[L]]#0 : tensor<1x4x8xf32>, tensor<1x4x8xf32>)
+// CHECK: %[[TW:.+]]:2 = linalg.generic {{.+}} ins(%[[C2]]#0, %[[C2]]#1, %[[C2]]#2, %arg1 : {{.+}}) outs({{.+}}) {
+// CHECK: arith.subf
+// CHECK: %[[XX:.+]] = linalg.generic {{.+}} iterator_types = ["reduction", "reduction", "parallel", "parallel"]} ins(%{{.+}}, %{{.+}}, %[[TW]]#1 : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4xf32>) outs(%{{.+}} : tensor<8x8xf32>)
+// CHECK: %[[SX:.+]]:2 = linalg.generic {{.+}} iterator_types = ["reduction", "reduction", "parallel"]} ins(%{{.+}}, %[[TW]]#1, %[[TW]]#0 : tensor<1x4x8xf32>, tensor<1x4xf32>, tensor<1x4xf32>)
+// CHECK: %[[ST:.+]] = linalg.generic {{.+}} ins(%[[TW]]#0 : tensor<1x4xf32>) outs(%{{.+}} : tensor<1xf32>)
 // CHECK: %[[P:.+]]:2 = linalg.generic {{.+}} iterator_types = ["reduction", "parallel"]} ins(%{{.+}} : tensor<1x8xf32>)
 // CHECK: %[[ROWS:.+]] = arith.constant dense<1.000000e+00> : tensor<1xf32>
 // CHECK: %[[T:.+]] = linalg.generic {{.+}} ins(%arg1 : tensor<1x4xi64>)
 // CHECK: %[[TOK:.+]] = tensor.from_elements
-// CHECK: return %{{.+}}, %{{.+}}, %[[L]]#1, %[[L]]#2, %[[L]]#1, %[[L]]#2, %[[L]]#3, %[[L]]#4, %[[P]]#0, %[[P]]#1, %[[ROWS]], %[[COS]], %[[TOK]]
+// CHECK: return %{{.+}}, %{{.+}}, %[[L]]#1, %[[L]]#2, %[[L]]#1, %[[L]]#2, %[[L]]#3, %[[L]]#4, %[[P]]#0, %[[P]]#1, %[[ROWS]], %[[COS]], %[[XX]], %[[SX]]#0, %[[SX]]#1, %[[ST]], %[[TOK]]
 
-// LINALG: \22name\22:\22calib.layer.0.cos_sum\22,\22shape\22:[1]},{\22dtype\22:\22f32\22,\22name\22:\22calib.tokens\22
+// LINALG: \22name\22:\22calib.layer.0.cos_sum\22,\22shape\22:[1]},{\22dtype\22:\22f32\22,\22name\22:\22calib.layer.0.probe_xx\22,\22shape\22:[8,8]}
+// LINALG-SAME: \22name\22:\22calib.tokens\22
 // LINALG: func.func private @txc_main
 // LINALG-NOT: {{ tx\.}}
 // LINALG: return
