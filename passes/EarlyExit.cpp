@@ -57,63 +57,60 @@ AffineMap leadingMap(int64_t rank, MLIRContext *ctx) {
   return AffineMap::get(rank, 0, exprs, ctx);
 }
 
+/// One elementwise linalg.generic over tensors of one shape: `inputs` in,
+/// a fresh `element` tensor of that shape out, `body` computing it.
+Value buildElementwise(
+    OpBuilder &b, Location loc, ValueRange inputs, Type element,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  auto shape = cast<RankedTensorType>(inputs.front().getType()).getShape();
+  const int64_t rank = shape.size();
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, b.getContext());
+  SmallVector<AffineMap> maps(inputs.size() + 1, id);
+  Value init = tensor::EmptyOp::create(b, loc, shape, element);
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{RankedTensorType::get(shape, element)}, inputs,
+             ValueRange{init}, maps, iterators,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               linalg::YieldOp::create(nb, l, body(nb, l, args));
+             })
+      .getResult(0);
+}
+
 /// `exited | cos(x, y) >= threshold` per token row as an i1 tensor of the
 /// leading shape (`exited` may be null: no row has exited yet).
 Value buildExitTest(OpBuilder &b, Location loc, Value x, Value y,
                     Value exited, double threshold) {
   depth::RowDots rows = depth::buildRowDots(b, loc, x, y);
-  RankedTensorType type = rowType(x, b.getI1Type());
-  const int64_t rank = type.getRank();
-  MLIRContext *ctx = b.getContext();
-  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
   SmallVector<Value> inputs = {rows.dot, rows.xx, rows.yy};
   if (exited)
     inputs.push_back(exited);
-  SmallVector<AffineMap> maps(inputs.size() + 1, id);
-  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), b.getI1Type());
-  SmallVector<utils::IteratorType> iterators(rank,
-                                             utils::IteratorType::parallel);
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{type}, inputs, ValueRange{init}, maps,
-             iterators,
-             [&](OpBuilder &nb, Location l, ValueRange args) {
-               Value cos = depth::buildCosine(nb, l, args[0], args[1], args[2]);
-               Value tau = arith::ConstantOp::create(
-                   nb, l, nb.getF32FloatAttr(static_cast<float>(threshold)));
-               Value saturated = arith::CmpFOp::create(
-                   nb, l, arith::CmpFPredicate::OGE, cos, tau);
-               if (exited)
-                 saturated = arith::OrIOp::create(nb, l, saturated, args[3]);
-               linalg::YieldOp::create(nb, l, saturated);
-             })
-      .getResult(0);
+  return buildElementwise(
+      b, loc, inputs, b.getI1Type(),
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value cos = depth::buildCosine(nb, l, args[0], args[1], args[2]);
+        Value tau = arith::ConstantOp::create(
+            nb, l, nb.getF32FloatAttr(static_cast<float>(threshold)));
+        Value saturated =
+            arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGE, cos, tau);
+        if (exited)
+          saturated = arith::OrIOp::create(nb, l, saturated, args[3]);
+        return saturated;
+      });
 }
 
 /// `count + exited` (as f32; `count` null: zeros) per row.
 Value buildCount(OpBuilder &b, Location loc, Value exited, Value count) {
-  auto type = cast<RankedTensorType>(exited.getType());
-  const int64_t rank = type.getRank();
-  MLIRContext *ctx = b.getContext();
-  auto f32Type = RankedTensorType::get(type.getShape(), b.getF32Type());
-  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
   SmallVector<Value> inputs = {exited};
   if (count)
     inputs.push_back(count);
-  SmallVector<AffineMap> maps(inputs.size() + 1, id);
-  Value init =
-      tensor::EmptyOp::create(b, loc, type.getShape(), b.getF32Type());
-  SmallVector<utils::IteratorType> iterators(rank,
-                                             utils::IteratorType::parallel);
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{f32Type}, inputs, ValueRange{init}, maps,
-             iterators,
-             [&](OpBuilder &nb, Location l, ValueRange args) {
-               Value one = depth::castToF32(nb, l, args[0]);
-               if (count)
-                 one = arith::AddFOp::create(nb, l, one, args[1]);
-               linalg::YieldOp::create(nb, l, one);
-             })
-      .getResult(0);
+  return buildElementwise(
+      b, loc, inputs, b.getF32Type(),
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value one = depth::castToF32(nb, l, args[0]);
+        return count ? Value(arith::AddFOp::create(nb, l, one, args[1])) : one;
+      });
 }
 
 /// Whether every row of the i1 tensor `exited` is set, as an i1 scalar.

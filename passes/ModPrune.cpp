@@ -95,6 +95,8 @@ private:
   IRMapping map;
   /// The token dimension of the values of the new body that have one.
   llvm::DenseMap<Value, int64_t> token;
+  /// Per-token positions and tables already gathered for the kept tokens.
+  llvm::DenseMap<Value, Value> gathered;
 
   LogicalResult fail(Operation *op, const Twine &why) {
     return op->emitOpError() << "tx-mod-prune: cannot route layer "
@@ -120,6 +122,14 @@ private:
   Value keptPositions(OpBuilder &b, Location loc, Value positions) {
     if (!positions)
       return indices;
+    // The query and the key rotation read the same positions: gather once.
+    Value &kept = gathered[positions];
+    if (!kept)
+      kept = gatherPositions(b, loc, positions);
+    return kept;
+  }
+
+  Value gatherPositions(OpBuilder &b, Location loc, Value positions) {
     auto type = cast<RankedTensorType>(positions.getType());
     auto idxType = cast<RankedTensorType>(indices.getType());
     MLIRContext *ctx = b.getContext();
@@ -150,6 +160,13 @@ private:
   /// Rows of a per-token table (`[S, R/2]` or `[B, S, R/2]`) for the kept
   /// tokens, as `[B, k, R/2]`.
   Value keptRows(OpBuilder &b, Location loc, Value table) {
+    Value &kept = gathered[table];
+    if (!kept)
+      kept = gatherRows(b, loc, table);
+    return kept;
+  }
+
+  Value gatherRows(OpBuilder &b, Location loc, Value table) {
     auto type = cast<RankedTensorType>(table.getType());
     Value input = table;
     auto idxType = cast<RankedTensorType>(indices.getType());

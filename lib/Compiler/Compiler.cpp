@@ -1009,7 +1009,10 @@ txc::Invocation::Impl::build(int64_t step, SafetensorsWriter *w,
                                        weights, w != &weights ? w : nullptr));
     auto detach = llvm::make_scope_exit(
         [&] { tx::setWeightStore(&context, nullptr); });
-    DepthCost before = depthCost(*built);
+    // What the depth passes remove is reported for the first step only.
+    std::optional<DepthCost> before;
+    if (!depthReported)
+      before = depthCost(*built);
     if (!options.graph.pipeline.empty()) {
       if (!runTextPipeline(*built, "tx", options.graph.pipeline))
         return nullptr;
@@ -1039,8 +1042,8 @@ txc::Invocation::Impl::build(int64_t step, SafetensorsWriter *w,
     if (usedWeights)
       built->walk(
           [&](tx::WeightOp op) { usedWeights->insert(op.getName()); });
-    if (!depthReported) {
-      reportDepth(before, depthCost(*built));
+    if (before) {
+      reportDepth(*before, depthCost(*built));
       depthReported = true;
     }
     if (generate) {

@@ -69,9 +69,14 @@ struct StepBuffers {
         return status;
     }
     size_t firstOutput = m.inputs.size() + m.weights.size();
-    for (size_t i = 0; i < m.outputs.size(); ++i)
+    for (size_t i = 0; i < m.outputs.size(); ++i) {
       if (txrt_status status = own(m.outputs[i], buffers[firstOutput + i]))
         return status;
+      if (m.outputs[i].name == "layers_run" &&
+          m.outputs[i].dtype == TXRT_DTYPE_F32 &&
+          m.outputs[i].byteSize == uint64_t(g.batch * g.step) * sizeof(float))
+        layersRunIndex = int(i);
+    }
     return TXRT_OK;
   }
   const GenerationDesc &gen() const { return *metadata->generation; }
@@ -84,17 +89,15 @@ struct StepBuffers {
                 gen().logits]);
   }
   /// The `layers_run` output of an early-exit model ([batch, step] f32: the
-  /// layers each token ran), or null.
+  /// layers each token ran), or null; found once, by init.
   const float *layersRun() const {
-    for (size_t i = 0; i < metadata->outputs.size(); ++i)
-      if (metadata->outputs[i].name == "layers_run" &&
-          metadata->outputs[i].dtype == TXRT_DTYPE_F32 &&
-          metadata->outputs[i].byteSize ==
-              uint64_t(gen().batch * gen().step) * sizeof(float))
-        return static_cast<const float *>(
-            buffers[metadata->inputs.size() + metadata->weights.size() + i]);
-    return nullptr;
+    return layersRunIndex < 0
+               ? nullptr
+               : static_cast<const float *>(
+                     buffers[metadata->inputs.size() +
+                             metadata->weights.size() + layersRunIndex]);
   }
+  int layersRunIndex = -1;
 };
 
 } // namespace
