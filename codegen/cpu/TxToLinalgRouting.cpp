@@ -6,12 +6,14 @@
 //
 //  * tx.route: `rank[b, s]` counts the tokens that beat token s (a higher
 //    score, or an equal score at a lower index); token s is kept when
-//    `rank < capacity`. Its output slot is the number of kept tokens before
-//    it, so `indices[b, c]` is the kept token whose slot is c (kept tokens
-//    keep their order) and the weight is computed from its score. Both
-//    counts are O(S^2) reductions.
+//    `rank < min(capacity, limit)` (and its score reaches the threshold,
+//    when there is one). Its output slot is the number of kept tokens
+//    before it, so `indices[b, c]` is the kept token whose slot is c (kept
+//    tokens keep their order; slots nobody fills stay -1, weight 0) and the
+//    weight is computed from its score. Both counts are O(S^2) reductions.
 //  * tx.gather_tokens: a generic over the result reading
-//    `input[b, indices[b, j], :]` with tensor.extract.
+//    `input[b, indices[b, j], :]` with tensor.extract (zero for an index
+//    below 0, which reads row 0 and discards it).
 //  * tx.scatter_tokens: first `source[b, i]`, the routed token j with
 //    `indices[b, j] == i` or -1 (a reduction over j; with repeated indices
 //    the last one wins), then one generic over the residual replacing routed
@@ -82,8 +84,29 @@ struct LowerRoute : public OpRewritePattern<tx::RouteOp> {
     int64_t capacity = op.getCapacity();
     Type i64 = rewriter.getI64Type();
     Value zero = arith::ConstantIntOp::create(rewriter, loc, i64, 0);
+    // The tokens kept at most: capacity, or fewer under a run-time limit.
     Value capacityValue =
         arith::ConstantIntOp::create(rewriter, loc, i64, capacity);
+    if (Value limit = op.getLimit())
+      capacityValue = arith::MinSIOp::create(
+          rewriter, loc, capacityValue,
+          arith::IndexCastOp::create(rewriter, loc, i64, limit));
+    FloatAttr thresholdAttr = op.getThresholdAttr();
+    std::optional<double> threshold;
+    if (thresholdAttr)
+      threshold = thresholdAttr.getValueAsDouble();
+    Type scoreType = op.getScores().getType().getElementType();
+    // Whether token s with rank `rank` and score `score` is kept.
+    auto isKept = [&](OpBuilder &b, Location l, Value rank, Value score) {
+      Value kept = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                         rank, capacityValue);
+      if (!threshold)
+        return kept;
+      Value t = createFloat(b, l, scoreType, *threshold);
+      Value reaches =
+          arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGE, score, t);
+      return arith::AndIOp::create(b, l, kept, reaches).getResult();
+    };
     // Loops (b, x | y) of the pairwise counts and the slot inversion.
     AffineMap bx = getProjection(ctx, 3, {0, 1});
     AffineMap by = getProjection(ctx, 3, {0, 2});
@@ -109,46 +132,48 @@ struct LowerRoute : public OpRewritePattern<tx::RouteOp> {
           linalg::YieldOp::create(b, l, countIf(b, l, beats, args[2]));
         });
 
-    // slot[b, s] = #{t < s : rank[b, t] < capacity}.
+    // slot[b, s] = #{t < s : t is kept}.
     auto slot = linalg::GenericOp::create(
-        rewriter, loc, countType, ValueRange{rank.getResult(0)},
-        ValueRange{createFilled(rewriter, loc, {batch, seq}, zero)}, {by, bx},
-        getIterators(2, 1), [&](OpBuilder &b, Location l, ValueRange args) {
+        rewriter, loc, countType, ValueRange{rank.getResult(0), scores},
+        ValueRange{createFilled(rewriter, loc, {batch, seq}, zero)},
+        {by, by, bx}, getIterators(2, 1),
+        [&](OpBuilder &b, Location l, ValueRange args) {
           Value s = linalg::IndexOp::create(b, l, 1);
           Value t = linalg::IndexOp::create(b, l, 2);
           Value before =
               arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, t, s);
-          Value kept = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
-                                             args[0], capacityValue);
+          Value kept = isKept(b, l, args[0], args[1]);
           Value keptBefore = arith::AndIOp::create(b, l, before, kept);
-          linalg::YieldOp::create(b, l, countIf(b, l, keptBefore, args[1]));
+          linalg::YieldOp::create(b, l, countIf(b, l, keptBefore, args[2]));
         });
 
     // indices[b, c] = the kept s with slot[b, s] == c; loops (b, c | s).
     auto indicesType = op.getIndices().getType();
     Type indexElement = indicesType.getElementType();
     Value noIndex = arith::ConstantOp::create(
-        rewriter, loc, rewriter.getZeroAttr(indexElement));
+        rewriter, loc,
+        indexElement.isIndex()
+            ? TypedAttr(rewriter.getIndexAttr(-1))
+            : TypedAttr(rewriter.getIntegerAttr(indexElement, -1)));
     auto indices = linalg::GenericOp::create(
         rewriter, loc, indicesType,
-        ValueRange{rank.getResult(0), slot.getResult(0)},
+        ValueRange{rank.getResult(0), scores, slot.getResult(0)},
         ValueRange{createFilled(rewriter, loc, {batch, capacity}, noIndex)},
-        {by, by, bx}, getIterators(2, 1),
+        {by, by, by, bx}, getIterators(2, 1),
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value c = arith::IndexCastOp::create(
               b, l, i64, linalg::IndexOp::create(b, l, 1));
           Value s = linalg::IndexOp::create(b, l, 2);
-          Value kept = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
-                                             args[0], capacityValue);
+          Value kept = isKept(b, l, args[0], args[1]);
           Value inSlot =
-              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, args[1], c);
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, args[2], c);
           Value match = arith::AndIOp::create(b, l, kept, inSlot);
           Value sValue = s;
           if (!indexElement.isIndex())
             sValue = arith::IndexCastOp::create(b, l, indexElement, s);
           linalg::YieldOp::create(
               b, l,
-              arith::SelectOp::create(b, l, match, sValue, args[2])
+              arith::SelectOp::create(b, l, match, sValue, args[3])
                   .getResult());
         });
 
@@ -162,12 +187,19 @@ struct LowerRoute : public OpRewritePattern<tx::RouteOp> {
         {identity2, identity2}, getIterators(2),
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value bIndex = linalg::IndexOp::create(b, l, 0);
+          // An empty slot (-1) reads token 0 and gets weight 0.
           Value s = castToIndex(b, l, args[0]);
+          Value zeroIndex = arith::ConstantIndexOp::create(b, l, 0);
+          Value empty = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                              s, zeroIndex);
+          Value at = arith::SelectOp::create(b, l, empty, zeroIndex, s);
           Value r =
-              tensor::ExtractOp::create(b, l, scores, ValueRange{bIndex, s});
-          Value w = buildRouteWeight(b, l, op, r);
+              tensor::ExtractOp::create(b, l, scores, ValueRange{bIndex, at});
+          Value w = castFloat(b, l, buildRouteWeight(b, l, op, r),
+                              weightsType.getElementType());
+          Value none = createFloat(b, l, weightsType.getElementType(), 0.0);
           linalg::YieldOp::create(
-              b, l, castFloat(b, l, w, weightsType.getElementType()));
+              b, l, arith::SelectOp::create(b, l, empty, none, w).getResult());
         });
 
     rewriter.replaceOp(op, {indices.getResult(0), weights.getResult(0)});
@@ -194,10 +226,17 @@ struct LowerGatherTokens : public OpRewritePattern<tx::GatherTokensOp> {
         getIterators(3), [&](OpBuilder &b, Location l, ValueRange args) {
           Value batch = linalg::IndexOp::create(b, l, 0);
           Value token = castToIndex(b, l, args[0]);
+          Value zeroIndex = arith::ConstantIndexOp::create(b, l, 0);
+          Value empty = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                              token, zeroIndex);
+          Value at = arith::SelectOp::create(b, l, empty, zeroIndex, token);
           Value channel = linalg::IndexOp::create(b, l, 2);
           Value element = tensor::ExtractOp::create(
-              b, l, input, ValueRange{batch, token, channel});
-          linalg::YieldOp::create(b, l, element);
+              b, l, input, ValueRange{batch, at, channel});
+          Value zero = createFloat(b, l, type.getElementType(), 0.0);
+          linalg::YieldOp::create(
+              b, l,
+              arith::SelectOp::create(b, l, empty, zero, element).getResult());
         });
     rewriter.replaceOp(op, gather.getResult(0));
     return success();

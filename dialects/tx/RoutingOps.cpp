@@ -3,6 +3,8 @@
 #include "VerifyUtils.h"
 #include "txc/Dialect/Tx/TxOps.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace txc::tx;
 using namespace txc::tx::detail;
@@ -30,6 +32,9 @@ LogicalResult RouteOp::verify() {
   if (!tanh && hasParams)
     return emitOpError() << "'alpha' and 'beta' are only valid with tanh "
                             "weighting";
+  if (FloatAttr threshold = getThresholdAttr();
+      threshold && std::isnan(threshold.getValueAsDouble()))
+    return emitOpError() << "'threshold' must be a number, got NaN";
   return success();
 }
 

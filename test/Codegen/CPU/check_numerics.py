@@ -714,24 +714,33 @@ def layer_case():
     return [Case("layer_inlining", args, body, x.shape, h2 + extra)]
 
 
-def ref_route(scores, capacity, weighting, alpha=None, beta=None):
-    """Top-capacity tokens (ties to the lower index) in increasing order."""
+def ref_route(scores, capacity, weighting, alpha=None, beta=None,
+              limit=None, threshold=None):
+    """Top-min(capacity, limit) tokens (ties to the lower index) whose score
+    reaches the threshold, in increasing order; empty slots -1, weight 0."""
     B, S = scores.shape
-    indices = np.zeros((B, capacity), dtype=np.int64)
+    keep = capacity if limit is None else min(capacity, limit)
+    indices = np.full((B, capacity), -1, dtype=np.int64)
     for b in range(B):
-        best = sorted(range(S), key=lambda s: (-scores[b, s], s))[:capacity]
-        indices[b] = sorted(best)
-    r = np.take_along_axis(scores, indices, axis=1).astype(np.float64)
+        best = sorted(range(S), key=lambda s: (-scores[b, s], s))[:keep]
+        if threshold is not None:
+            best = [s for s in best if scores[b, s] >= threshold]
+        indices[b, :len(best)] = sorted(best)
+    r = np.take_along_axis(scores, np.maximum(indices, 0),
+                           axis=1).astype(np.float64)
     weights = {"one": np.ones_like(r), "score": r,
                "sigmoid": 1.0 / (1.0 + np.exp(-r)),
                "tanh": (alpha * np.tanh(r) + beta) if alpha is not None else None}
-    return indices, weights[weighting]
+    w = weights[weighting]
+    return indices, (np.where(indices < 0, 0.0, w) if w is not None else None)
 
 
 def ref_scatter_tokens(residual, updates, indices, weights=None):
     result = residual.astype(np.float64).copy()
     for b in range(indices.shape[0]):
         for j, i in enumerate(indices[b]):
+            if i < 0:
+                continue
             if weights is None:
                 result[b, i] = updates[b, j]
             else:
@@ -759,6 +768,26 @@ def routing_cases():
         cases.append(Case(f"route_{weighting}", args, body,
                           [(2, capacity), (2, capacity)], [indices, weights]))
 
+    # A run-time limit and a threshold leave slots empty (-1, weight 0).
+    for name, limit, threshold in [("route_limit", 2, None),
+                                   ("route_threshold", None, 0.3),
+                                   ("route_limit_threshold", 4, 0.0)]:
+        capacity = 6
+        indices, weights = ref_route(scores, capacity, "score",
+                                     limit=limit, threshold=threshold)
+        args = [f32(scores)]
+        it, out = ttype((2, capacity), "i64"), ttype((2, capacity), "f32")
+        limit_text = " limit(%n)" if limit is not None else ""
+        attrs = (f" {{threshold = {threshold:e} : f64}}"
+                 if threshold is not None else "")
+        body = f"""
+%n = arith.constant {limit or 0} : index
+%i, %r1 = tx.route %a0 capacity({capacity}){limit_text} weighting(score){attrs} : {args[0].type} -> {it}, {out}
+%r0 = arith.sitofp %i : {it} to {out}
+"""
+        cases.append(Case(name, args, body, [(2, capacity), (2, capacity)],
+                          [indices, weights]))
+
     r = rng(81)
     hidden = randn(r, 2, 10, 8)
     indices = np.stack([np.sort(r.choice(10, 4, replace=False))
@@ -768,11 +797,22 @@ def routing_cases():
             f"-> {ttype((2, 4, 8), 'f32')}")
     cases.append(Case("gather_tokens", args, body, (2, 4, 8),
                       np.take_along_axis(hidden, indices[..., None], axis=1)))
+    # Empty slots (-1) gather zeros and are skipped by the scatter.
+    holes = indices.copy()
+    holes[0, 2:] = -1
+    holes[1, 3] = -1
+    args = [f32(hidden), Arg(holes, "i64")]
+    body = (f"%r = tx.gather_tokens %a0, %a1 : {args[0].type}, {args[1].type} "
+            f"-> {ttype((2, 4, 8), 'f32')}")
+    cases.append(Case("gather_tokens_empty_slots", args, body, (2, 4, 8),
+                      np.where(holes[..., None] < 0, 0.0, np.take_along_axis(
+                          hidden, np.maximum(holes, 0)[..., None], axis=1))))
 
     updates, weights = randn(r, 2, 4, 8), randn(r, 2, 4)
-    for name, weighted in [("scatter_tokens", False),
-                           ("scatter_tokens_weighted", True)]:
-        args = [f32(hidden), f32(updates), Arg(indices, "i64")]
+    for name, weighted, idx in [("scatter_tokens", False, indices),
+                                ("scatter_tokens_weighted", True, indices),
+                                ("scatter_tokens_empty_slots", True, holes)]:
+        args = [f32(hidden), f32(updates), Arg(idx, "i64")]
         weights_text = ""
         if weighted:
             args.append(f32(weights))
@@ -781,7 +821,7 @@ def routing_cases():
                 f"{args[0].type}, {args[1].type}, {args[2].type} -> "
                 f"{args[0].type}")
         cases.append(Case(name, args, body, hidden.shape,
-                          ref_scatter_tokens(hidden, updates, indices,
+                          ref_scatter_tokens(hidden, updates, idx,
                                              weights if weighted else None)))
 
     # A mixture-of-depths block: route, gather, a linear layer, scatter.

@@ -277,12 +277,13 @@ func.func @tree_mask() -> tensor<4x4xi1> {
 // -----
 
 // tx.route: rank and slot counts (reductions over the other tokens), the kept
-// token of each slot, and its tanh weight.
+// token of each slot (-1 for a slot nobody fills), and its tanh weight (0
+// for an empty slot).
 // CHECK-LABEL: func.func @route
 // CHECK-SAME: (%[[S:[^:]+]]: tensor<1x16xf32>)
 // CHECK: %[[RANK:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[S]], %[[S]] : tensor<1x16xf32>, tensor<1x16xf32>) outs(%{{.+}} : tensor<1x16xi64>)
-// CHECK: %[[SLOT:.+]] = linalg.generic {{.*}} ins(%[[RANK]] : tensor<1x16xi64>) outs(%{{.+}} : tensor<1x16xi64>)
-// CHECK: %[[IDX:.+]] = linalg.generic {{.*}} ins(%[[RANK]], %[[SLOT]] : tensor<1x16xi64>, tensor<1x16xi64>) outs(%{{.+}} : tensor<1x4xi64>)
+// CHECK: %[[SLOT:.+]] = linalg.generic {{.*}} ins(%[[RANK]], %[[S]] : tensor<1x16xi64>, tensor<1x16xf32>) outs(%{{.+}} : tensor<1x16xi64>)
+// CHECK: %[[IDX:.+]] = linalg.generic {{.*}} ins(%[[RANK]], %[[S]], %[[SLOT]] : tensor<1x16xi64>, tensor<1x16xf32>, tensor<1x16xi64>) outs(%{{.+}} : tensor<1x4xi64>)
 // CHECK: %[[W:.+]] = linalg.generic {{.*}} ins(%[[IDX]] : tensor<1x4xi64>) outs(%{{.+}} : tensor<1x4xf32>)
 // CHECK: tensor.extract %[[S]]
 // CHECK: math.tanh
@@ -291,6 +292,26 @@ func.func @route(%scores: tensor<1x16xf32>) -> (tensor<1x4xi64>, tensor<1x4xf32>
   %idx, %w = tx.route %scores capacity(4) weighting(tanh) {alpha = 0.2 : f64, beta = 1.0 : f64}
       : tensor<1x16xf32> -> tensor<1x4xi64>, tensor<1x4xf32>
   return %idx, %w : tensor<1x4xi64>, tensor<1x4xf32>
+}
+
+// -----
+
+// tx.route with a run-time limit and a threshold: a token is kept when its
+// rank is below min(capacity, limit) and its score reaches the threshold.
+// CHECK-LABEL: func.func @route_limit_threshold
+// CHECK-SAME: (%[[S:[^:]+]]: tensor<1x16xf32>, %[[N:[^:]+]]: index)
+// CHECK: %[[LIMIT:.+]] = arith.index_cast %[[N]] : index to i64
+// CHECK: %[[CAP:.+]] = arith.minsi {{.*}}%[[LIMIT]]{{.*}} : i64
+// CHECK: linalg.generic
+// CHECK: linalg.generic
+// CHECK: arith.cmpi slt, %{{.+}}, %[[CAP]] : i64
+// CHECK: arith.cmpf oge, %{{.+}}, %{{.+}} : f32
+// CHECK: %[[IDX:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<1x16xi64>)
+// CHECK: return %[[IDX]]
+func.func @route_limit_threshold(%scores: tensor<1x16xf32>, %n: index) -> tensor<1x16xi64> {
+  %idx, %w = tx.route %scores capacity(16) limit(%n) weighting(one) {threshold = 0.5 : f64}
+      : tensor<1x16xf32> -> tensor<1x16xi64>, tensor<1x16xf32>
+  return %idx : tensor<1x16xi64>
 }
 
 // -----

@@ -22,18 +22,37 @@ def Tx_RouteOp : Tx_Op<"route", [Pure]> {
     Ties go to the lower index. `capacity == S` with weighting `one` keeps
     every token with weight 1: the dense limit.
 
+    Two optional restrictions keep fewer tokens than `capacity`, the static
+    number of slots:
+
+    * `limit(%n)` (an `index`, known at run time): at most `n` tokens, the
+      `n` best (e.g. a short last prefill chunk keeps its own share);
+    * `threshold` (an f64 attribute): only tokens whose score is at least
+      `threshold` (Mixture-of-Depths' causal decision: each token is kept
+      or not by its own score, with no look at later tokens).
+
+    Slots left over (after the kept tokens, which stay first and in order)
+    get index `-1` and weight 0; `tx.gather_tokens` reads zeros for them
+    and `tx.scatter_tokens` skips them. A score that is NaN is never kept
+    under a threshold.
+
     ```mlir
     %idx, %w = tx.route %scores capacity(4) weighting(tanh) {alpha = 0.2 : f64, beta = 1.0 : f64}
         : tensor<1x16xf32> -> tensor<1x4xi64>, tensor<1x4xf32>
+    %idx, %w = tx.route %scores capacity(16) limit(%n) weighting(one) {threshold = 0.5 : f64}
+        : tensor<1x16xf32> -> tensor<1x16xi64>, tensor<1x16xf32>
     ```
   }];
   let arguments = (ins Tx_FloatTensor:$scores, I64Attr:$capacity,
+                       Optional<Index>:$limit,
                        Tx_RouteWeightingAttr:$weighting,
                        OptionalAttr<F64Attr>:$alpha,
-                       OptionalAttr<F64Attr>:$beta);
+                       OptionalAttr<F64Attr>:$beta,
+                       OptionalAttr<F64Attr>:$threshold);
   let results = (outs Tx_IntTensor:$indices, Tx_FloatTensor:$weights);
   let assemblyFormat = [{
-    $scores `capacity` `(` $capacity `)` `weighting` `(` custom<EnumKeyword>($weighting) `)` attr-dict
+    $scores `capacity` `(` $capacity `)` (`limit` `(` $limit^ `)`)?
+    `weighting` `(` custom<EnumKeyword>($weighting) `)` attr-dict
     `:` type($scores) `->` type($indices) `,` type($weights)
   }];
   let hasVerifier = 1;
@@ -43,7 +62,8 @@ def Tx_GatherTokensOp : Tx_Op<"gather_tokens", [Pure]> {
   let summary = "gathers the routed tokens of a hidden-state tensor";
   let description = [{
     `result[b, j, :] = input[b, indices[b, j], :]` for `input` `[B, S, D]`
-    and `indices` `[B, K]`; the result is `[B, K, D]`.
+    and `indices` `[B, K]`; the result is `[B, K, D]`. An index below 0 (a
+    slot `tx.route` left empty) gives a row of zeros.
 
     ```mlir
     %x = tx.gather_tokens %h, %idx : tensor<1x16x64xf32>, tensor<1x4xi64> -> tensor<1x4x64xf32>
@@ -68,7 +88,8 @@ def Tx_ScatterTokensOp : Tx_Op<"scatter_tokens", [Pure]> {
 
     with `i = indices[b, j]` and `w` the optional `weights` (`[B, K]`, default
     1, which simply replaces the rows). Rows that were not routed pass through
-    unchanged. With all tokens routed and unit weights the result is `updates`.
+    unchanged; indices below 0 (slots `tx.route` left empty) are skipped.
+    With all tokens routed and unit weights the result is `updates`.
 
     ```mlir
     %y = tx.scatter_tokens %h, %upd, %idx weights(%w : tensor<1x4xf32>)

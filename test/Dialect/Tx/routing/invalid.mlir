@@ -221,3 +221,11 @@ func.func @scatter_result_shape(%h: tensor<1x16x64xf32>, %upd: tensor<1x4x64xf32
   %y = tx.scatter_tokens %h, %upd, %idx weights(%w : tensor<1x4xf32>) : tensor<1x16x64xf32>, tensor<1x4x64xf32>, tensor<1x4xi64> -> tensor<1x4x64xf32>
   return %y : tensor<1x4x64xf32>
 }
+
+// -----
+
+func.func @route_threshold_nan(%scores: tensor<1x16xf32>) -> (tensor<1x16xi64>, tensor<1x16xf32>) {
+  // expected-error @+1 {{'tx.route' op 'threshold' must be a number, got NaN}}
+  %idx, %w = tx.route %scores capacity(16) weighting(one) {threshold = 0x7FF8000000000000 : f64} : tensor<1x16xf32> -> tensor<1x16xi64>, tensor<1x16xf32>
+  return %idx, %w : tensor<1x16xi64>, tensor<1x16xf32>
+}

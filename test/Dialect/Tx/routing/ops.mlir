@@ -15,6 +15,16 @@ func.func @route_one(%scores: tensor<1x16xf32>) -> (tensor<1x16xi64>, tensor<1x1
   return %idx, %w : tensor<1x16xi64>, tensor<1x16xf32>
 }
 
+// A run-time limit and a threshold (Mixture-of-Depths' causal decision).
+// CHECK-LABEL: func.func @route_limit_threshold
+// CHECK-SAME: (%[[S:[^:]+]]: tensor<1x16xf32>, %[[N:[^:]+]]: index)
+func.func @route_limit_threshold(%scores: tensor<1x16xf32>, %n: index) -> (tensor<1x16xi64>, tensor<1x16xf32>) {
+  // CHECK: tx.route %[[S]] capacity(16) limit(%[[N]]) weighting(one) {threshold = 5.000000e-01 : f64} : tensor<1x16xf32> -> tensor<1x16xi64>, tensor<1x16xf32>
+  %idx, %w = tx.route %scores capacity(16) limit(%n) weighting(one) {threshold = 0.5 : f64}
+      : tensor<1x16xf32> -> tensor<1x16xi64>, tensor<1x16xf32>
+  return %idx, %w : tensor<1x16xi64>, tensor<1x16xf32>
+}
+
 // CHECK-LABEL: func.func @route_score
 // CHECK-SAME: (%[[S:[^:]+]]: tensor<2x16xf32>)
 func.func @route_score(%scores: tensor<2x16xf32>) -> (tensor<2x4xi64>, tensor<2x4xf32>) {
