@@ -23,7 +23,10 @@
  *  metadata document and the entry points. txc writes it into the
  *  manifest's version field and the metadata's "version"; bumped whenever a
  *  runtime reading the previous format would misread a new model. */
-#define TXC_MODEL_FORMAT_VERSION 1
+#define TXC_MODEL_FORMAT_VERSION 2
+/* History: 2 added the generation roles layer_lengths, step_length and
+ * layer_kept (mixture-of-depths over the KV cache), which a format-1
+ * runtime would ignore and so run such a model wrong. */
 /** The oldest format this runtime still reads (the range is
  *  [TXC_MODEL_FORMAT_MIN_VERSION, TXC_MODEL_FORMAT_VERSION]). */
 #define TXC_MODEL_FORMAT_MIN_VERSION 1
@@ -109,6 +112,18 @@
 #define TXC_GEN_CACHE_POSITION "cache_position"
 #define TXC_GEN_BLOCK_TABLE "block_table"
 #define TXC_GEN_LOGITS "logits"
+/** Per-layer cache lengths (mixture-of-depths over a KV cache: a token that
+ *  skips a routed layer writes no keys or values there, so each layer's
+ *  cache holds its own number of positions); optional, all three or none.
+ *  "layer_lengths" names an input i64 [layers]: the positions each layer's
+ *  cache holds before the step (each in [0, cache_position]);
+ *  "step_length" an input i64 [1]: the step's real tokens per row (in
+ *  [1, step]; the rest is the padding of a short last prefill chunk);
+ *  "layer_kept" an output i64 [layers]: the positions the step appended to
+ *  each layer's cache, which the runtime adds to that layer's length. */
+#define TXC_GEN_LAYER_LENGTHS "layer_lengths"
+#define TXC_GEN_STEP_LENGTH "step_length"
+#define TXC_GEN_LAYER_KEPT "layer_kept"
 /** How the cache stores keys and values: "f32" (the default when absent:
  *  an f32 cache of the shape above), "int8" / "fp8" (an i8 cache whose
  *  last dimension is head_dim + 4: each row of head_dim codes followed by

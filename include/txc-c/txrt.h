@@ -321,6 +321,16 @@ TXRT_API txrt_status txrt_generation_kv_cache(const txrt_model *model,
                                               const char **format,
                                               int64_t *bytes_per_token);
 
+/** Mixture-of-depths over the KV cache: `*per_layer` is 1 when the model's
+ *  steps keep a cache length per layer (a token that skips a routed layer
+ *  writes no keys or values there; metadata roles "layer_lengths",
+ *  "step_length", "layer_kept"), else 0; txrt_session_kv_positions then
+ *  tells how much of the cache the skipped tokens left free. Fails like
+ *  txrt_generation_info_get, and with TXRT_ERROR_ARGUMENT when `per_layer`
+ *  is NULL. */
+TXRT_API txrt_status txrt_generation_kv_per_layer(const txrt_model *model,
+                                                  int *per_layer);
+
 /** One generation in progress: the KV cache (owned by the session, zeroed at
  *  creation) and how many positions of it are filled. A session belongs to
  *  one model, which must outlive it.
@@ -389,6 +399,16 @@ TXRT_API const float *txrt_session_logits(const txrt_session *session);
 TXRT_API txrt_status txrt_session_layers_run(const txrt_session *session,
                                              double *layers_sum,
                                              int64_t *tokens);
+
+/** The KV cache of `session` as it is now, in layer positions: `*dense`
+ *  is layers x txrt_session_length, what a dense model holds, and `*held`
+ *  the positions the layers' caches really hold, summed over the layers
+ *  (below `*dense` for a model whose steps keep a cache length per layer
+ *  and skipped tokens in some, txrt_generation_kv_per_layer; equal to it
+ *  otherwise). txrt_session_reset empties both. TXRT_ERROR_ARGUMENT on a
+ *  NULL pointer. */
+TXRT_API txrt_status txrt_session_kv_positions(const txrt_session *session,
+                                               int64_t *held, int64_t *dense);
 
 /** Positions filled (0 when `session` is NULL). */
 TXRT_API int64_t txrt_session_length(const txrt_session *session);

@@ -397,8 +397,31 @@ static bool parseGeneration(const json &gen, ModelMetadata &out,
             g.cachePosition) ||
       !find(TXC_GEN_BLOCK_TABLE, out.inputs, g.paged, TXRT_DTYPE_I32,
             {g.batch, g.paged ? g.capacity / g.blockSize : 0}, g.blockTable) ||
-      !find(TXC_GEN_LOGITS, out.outputs, true, TXRT_DTYPE_F32, {}, g.logits))
+      !find(TXC_GEN_LOGITS, out.outputs, true, TXRT_DTYPE_F32, {}, g.logits) ||
+      !find(TXC_GEN_LAYER_LENGTHS, out.inputs, false, TXRT_DTYPE_I64,
+            {g.layers}, g.layerLengths) ||
+      !find(TXC_GEN_STEP_LENGTH, out.inputs, false, TXRT_DTYPE_I64, {1},
+            g.stepLength) ||
+      !find(TXC_GEN_LAYER_KEPT, out.outputs, false, TXRT_DTYPE_I64, {g.layers},
+            g.layerKept))
     return false;
+  // The per-layer lengths only work as a set: without "layer_kept" the
+  // runtime could not keep "layer_lengths" up to date, and without
+  // "step_length" the step could not tell a padded chunk's real tokens.
+  std::vector<std::string> present, absent;
+  for (auto [key, index] : {std::pair{TXC_GEN_LAYER_LENGTHS, g.layerLengths},
+                            std::pair{TXC_GEN_STEP_LENGTH, g.stepLength},
+                            std::pair{TXC_GEN_LAYER_KEPT, g.layerKept}})
+    (index >= 0 ? present : absent).push_back('"' + std::string(key) + '"');
+  // One or two of each.
+  auto joined = [](const std::vector<std::string> &keys) {
+    return keys.size() == 1 ? keys[0] : keys[0] + " and " + keys[1];
+  };
+  if (!present.empty() && !absent.empty()) {
+    error = "has generation " + joined(present) + " without " + joined(absent) +
+            " (per-layer cache lengths need all three)";
+    return false;
+  }
   const TensorDesc &logits = out.outputs[g.logits];
   if (logits.shape.size() != 3 || logits.shape[0] != g.batch ||
       (logits.shape[1] != g.step && logits.shape[1] != 1) ||

@@ -51,6 +51,10 @@ struct TensorDesc {
 struct GenerationDesc {
   int tokens = -1, positions = -1, cache = -1, cachePosition = -1,
       blockTable = -1, logits = -1;
+  /// Per-layer cache lengths (TXC_GEN_LAYER_LENGTHS, TXC_GEN_STEP_LENGTH,
+  /// TXC_GEN_LAYER_KEPT): all three present or all -1.
+  int layerLengths = -1, stepLength = -1, layerKept = -1;
+  bool perLayerLengths() const { return layerKept >= 0; }
   int64_t batch = 0, step = 0, layers = 0, kvHeads = 0, capacity = 0,
           headDim = 0, blockSize = 0, vocab = 0;
   bool paged = false;

@@ -161,6 +161,18 @@ txrt_status loadLibrary(txrt_model &model) {
     return fail(TXRT_ERROR_NOT_A_MODEL,
                 "the prefill and decode steps of '" + path +
                     "' disagree (weights, cache or batch)");
+  // A session keeps one set of per-layer cache lengths for both steps: a
+  // step that neither reads nor reports them would leave them stale.
+  if (bool decodeHas = decode.generation->perLayerLengths();
+      prefill.generation->perLayerLengths() != decodeHas) {
+    const char *with = decodeHas ? "decode" : "prefill",
+               *without = decodeHas ? "prefill" : "decode";
+    return fail(TXRT_ERROR_NOT_A_MODEL,
+                std::string("the ") + with + " step of '" + path +
+                    "' has per-layer cache lengths (generation \"" +
+                    TXC_GEN_LAYER_LENGTHS + "\"), its " + without +
+                    " step not");
+  }
   model.prefillMetadata = std::move(prefill);
   return TXRT_OK;
 }
@@ -453,6 +465,21 @@ txrt_status txc::runtime::checkGenerationInputs(const txrt_model &model,
                           std::to_string(v) + ", not one of the cache's " +
                           std::to_string(blocks) + " blocks (positions up to " +
                           std::to_string(p + g.step) + " need it)");
+  }
+  if (g.perLayerLengths()) {
+    // A layer cannot hold more positions than the cache position counts
+    // (the step reads each layer's cache up to its length), and a step has
+    // at least one real token and no more than its length.
+    for (int64_t l = 0; l < g.layers; ++l)
+      if (int64_t v = at(g.layerLengths, l); v < 0 || v > p)
+        return fail(TXRT_ERROR_ARGUMENT,
+                    "txrt_model_run: layer_lengths[" + std::to_string(l) +
+                        "] = " + std::to_string(v) + " is outside [0, " +
+                        "cache_position " + std::to_string(p) + "]");
+    if (int64_t v = at(g.stepLength, 0); v < 1 || v > g.step)
+      return fail(TXRT_ERROR_ARGUMENT,
+                  "txrt_model_run: step_length " + std::to_string(v) +
+                      " is outside [1, step " + std::to_string(g.step) + "]");
   }
   return TXRT_OK;
 }

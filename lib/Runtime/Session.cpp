@@ -2,8 +2,10 @@
 //
 // A session owns the KV cache of one generation and drives a model's
 // prefill and decode steps (compiled by txc --max-seq, metadata section
-// "generation"): it feeds token ids, positions and the cache position,
-// hands out paged blocks as the sequence grows, and keeps the last logits.
+// "generation"): it feeds token ids, positions and the cache position
+// (and, for mixture-of-depths over the cache, each layer's own cache
+// length), hands out paged blocks as the sequence grows, and keeps the last
+// logits.
 // Every check happens before a step runs, so a failed call leaves the
 // session as it was.
 //
@@ -18,6 +20,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <numeric>
 #include <string>
 
 using namespace txc;
@@ -83,19 +86,15 @@ struct StepBuffers {
   template <typename T> T *input(int index) {
     return static_cast<T *>(buffers[index]);
   }
-  const float *logits() const {
-    return static_cast<const float *>(
-        buffers[metadata->inputs.size() + metadata->weights.size() +
-                gen().logits]);
+  template <typename T> const T *output(int index) const {
+    return static_cast<const T *>(
+        buffers[metadata->inputs.size() + metadata->weights.size() + index]);
   }
+  const float *logits() const { return output<float>(gen().logits); }
   /// The `layers_run` output of an early-exit model ([batch, step] f32: the
   /// layers each token ran), or null; found once, by init.
   const float *layersRun() const {
-    return layersRunIndex < 0
-               ? nullptr
-               : static_cast<const float *>(
-                     buffers[metadata->inputs.size() +
-                             metadata->weights.size() + layersRunIndex]);
+    return layersRunIndex < 0 ? nullptr : output<float>(layersRunIndex);
   }
   int layersRunIndex = -1;
 };
@@ -110,6 +109,10 @@ struct txrt_session {
   StepBuffers decode, prefill;
   bool hasPrefill = false;
   int64_t length = 0;
+  /// Per-layer cache lengths (GenerationDesc::perLayerLengths): the
+  /// positions each layer's cache holds, at most `length` (a token a
+  /// mixture-of-depths layer skips writes nothing there). Unused otherwise.
+  std::vector<int64_t> layerLengths;
   bool haveLogits = false;
   std::vector<float> logits; // [batch][vocab]
   /// Early exit: the layers run by every real token since the session was
@@ -178,8 +181,23 @@ struct txrt_session {
     if (g.paged)
       std::memcpy(step.input<int32_t>(g.blockTable), table.data(),
                   table.size() * sizeof(int32_t));
+    if (g.perLayerLengths()) {
+      std::copy(layerLengths.begin(), layerLengths.end(),
+                step.input<int64_t>(g.layerLengths));
+      step.input<int64_t>(g.stepLength)[0] = count;
+    }
     step.run(step.buffers.data());
     length += count;
+    if (g.perLayerLengths()) {
+      // A layer keeps at most the step's real tokens. A count outside that
+      // is a broken model; it is clamped rather than reported because the
+      // step has already run (the session cannot be put back), and so that
+      // every layer length stays in [0, length], where the next steps'
+      // reads of the cache stay inside what was written.
+      const int64_t *kept = step.output<int64_t>(g.layerKept);
+      for (int64_t l = 0; l < g.layers; ++l)
+        layerLengths[l] += std::clamp<int64_t>(kept[l], 0, count);
+    }
     if (const float *depth = step.layersRun())
       for (int64_t b = 0; b < g.batch; ++b)
         for (int64_t i = 0; i < count; ++i) {
@@ -333,6 +351,18 @@ txrt_status txrt_generation_kv_cache(const txrt_model *model,
   return TXRT_OK;
 }
 
+txrt_status txrt_generation_kv_per_layer(const txrt_model *model,
+                                         int *perLayer) {
+  txrt_generation_info info;
+  if (txrt_status status = txrt_generation_info_get(model, &info))
+    return status;
+  if (!perLayer)
+    return fail(TXRT_ERROR_ARGUMENT,
+                "txrt_generation_kv_per_layer: per_layer is NULL");
+  *perLayer = model->metadata.generation->perLayerLengths();
+  return TXRT_OK;
+}
+
 txrt_status txrt_session_create(txrt_model *model, txrt_session **out) {
   if (out)
     *out = nullptr;
@@ -382,6 +412,8 @@ txrt_status txrt_session_create(txrt_model *model, txrt_session **out) {
       return status;
   }
   session->logits.assign(session->gen.batch * session->gen.vocab, 0.0f);
+  if (session->gen.perLayerLengths())
+    session->layerLengths.assign(session->gen.layers, 0);
   if (session->gen.paged)
     session->table.assign(session->gen.batch * session->tableWidth(), -1);
   session->resetBlocks();
@@ -395,6 +427,7 @@ txrt_status txrt_session_reset(txrt_session *session) {
   if (!session)
     return fail(TXRT_ERROR_ARGUMENT, "txrt_session_reset: session is NULL");
   session->length = 0;
+  std::fill(session->layerLengths.begin(), session->layerLengths.end(), 0);
   session->haveLogits = false;
   session->resetBlocks();
   return TXRT_OK;
@@ -452,6 +485,20 @@ txrt_status txrt_session_layers_run(const txrt_session *session,
                 "must not be NULL");
   *layers_sum = session->layersRunSum;
   *tokens = session->layersRunTokens;
+  return TXRT_OK;
+}
+
+txrt_status txrt_session_kv_positions(const txrt_session *session,
+                                      int64_t *held, int64_t *dense) {
+  if (!session || !held || !dense)
+    return fail(TXRT_ERROR_ARGUMENT,
+                "txrt_session_kv_positions: session, held and dense must not "
+                "be NULL");
+  *dense = session->gen.layers * session->length;
+  *held = session->gen.perLayerLengths()
+              ? std::accumulate(session->layerLengths.begin(),
+                                session->layerLengths.end(), int64_t(0))
+              : *dense;
   return TXRT_OK;
 }
 

@@ -403,10 +403,10 @@ TEST_F(RuntimeTest, RejectsBadMetadata) {
                       "has \"format\" missing, expected 'txc-model'");
   expectMetadataError(R"({"format": "txc-model"})", TXRT_ERROR_NOT_A_MODEL,
                       "has no integer \"version\"");
-  expectMetadataError(R"({"format": "txc-model", "version": 2})",
+  expectMetadataError(R"({"format": "txc-model", "version": 3})",
                       TXRT_ERROR_VERSION,
-                      "has model format 2, but this runtime reads formats "
-                      "1..1 (txc " TXC_VERSION_STRING ")");
+                      "has model format 3, but this runtime reads formats "
+                      "1..2 (txc " TXC_VERSION_STRING ")");
   expectMetadataError(R"({"format": "txc-model", "version": 1})",
                       TXRT_ERROR_NOT_A_MODEL, "has no \"inputs\" array");
   expectMetadataError(
@@ -641,7 +641,9 @@ TEST_F(RuntimeTest, RefusesOtherModelFormats) {
     EXPECT_EQ(txrt_last_error(),
               "'" + so + "' was compiled by txc with model format " +
                   std::to_string(version) +
-                  "; this runtime reads formats 1..1 (txc " TXC_VERSION_STRING
+                  "; this runtime reads formats 1.." +
+                  std::to_string(TXC_MODEL_FORMAT_VERSION) +
+                  " (txc " TXC_VERSION_STRING
                   "): recompile the model with this txc, or load it with the "
                   "runtime of the txc that compiled it");
     // The compiler's reader (txc, the fuzzers) refuses it the same way.

@@ -163,6 +163,10 @@ int evalGeneration(const EvalOptions &o, Runner &model,
            << model.info.layers << " layers per token (early exit; "
            << tokens << " tokens run)\n";
   outs().flush();
+  // Mixture-of-depths over the cache: what every window's cache held at
+  // its end against a dense cache of the same windows.
+  if (kvPerLayer(model.model.get()))
+    printKvPositions(model.kvHeld, model.kvDense);
   printSpeed(model, "eval");
   if (result.reference)
     printSpeed(*result.reference, "reference");
@@ -387,7 +391,11 @@ int txcrun::runEval(int argc, char **argv) {
       "stderr. With --reference OTHER.so: 'top1-agreement: F (A/B; N "
       "near-ties excluded)' (positions where the reference's two largest "
       "logits are within 1e-3 are not counted), 'kl: X' (mean "
-      "KL(reference || model)) and 'reference-perplexity: X'. Encoder "
+      "KL(reference || model)) and 'reference-perplexity: X'. A model "
+      "compiled with mixture-of-depths over its KV cache adds 'kv-cache: H "
+      "of D layer positions held (P% saved; mixture-of-depths)': the "
+      "positions its layers' caches held at the end of each window, summed, "
+      "against a dense cache's. Encoder "
       "models (no generation section) embed each non-empty line (mean-"
       "pooled last_hidden_state) and print 'cosine: X' against --reference "
       "and 'embedding-norm: ...'.\n");

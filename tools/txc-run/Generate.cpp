@@ -156,6 +156,18 @@ double msSince(std::chrono::steady_clock::time_point start) {
 /// "kv cache: FORMAT, N bytes/token ..." of the loaded model (txc
 /// --kv-quant), printed with the speed.
 std::string kvCacheLine;
+/// Whether the loaded model keeps a cache length per layer (mixture-of-
+/// depths over the cache): each run then ends with printKvCache's line.
+bool perLayerCache = false;
+
+/// The "kv-cache: ..." line of a model with per-layer cache lengths, for the
+/// cache as the run left it.
+void printKvCache(const txrt_session *session) {
+  int64_t held = 0, dense = 0;
+  if (perLayerCache &&
+      txrt_session_kv_positions(session, &held, &dense) == TXRT_OK)
+    printKvPositions(held, dense);
+}
 
 void printSpeed(const txrt_session *session,
                 const txrt_generation_info &info, int64_t promptLength,
@@ -315,6 +327,7 @@ int generateIds(const GenerateOptions &o, txrt_session *created,
     }
     double decodeMs = msSince(start);
     printTokens(produced);
+    printKvCache(created);
     printSpeed(created, info, promptLength, batch, prefillMs, produced - 1,
                decodeMs);
   }
@@ -368,6 +381,7 @@ int generateFromText(const GenerateOptions &o, txrt_session *session,
                << "\ntokens: " << joinIds(run.ids[b]) << "\n";
     }
     outs().flush();
+    printKvCache(session);
     if (run.cacheFull)
       reportCacheFull(info.capacity);
     printSpeed(session, info, length, batch, prefillMs, run.decodeSteps,
@@ -454,6 +468,7 @@ int runChat(const GenerateOptions &o, txrt_session *session,
       return error(txrt_last_error());
     if (txrt_session_length(session) + int64_t(ids.size()) > info.capacity) {
       outs().flush();
+      printKvCache(session);
       reportCacheFull(info.capacity);
       return 0;
     }
@@ -474,11 +489,13 @@ int runChat(const GenerateOptions &o, txrt_session *session,
                  run.decodeSteps,
                  run.decodeMs);
     if (run.cacheFull) {
+      printKvCache(session);
       reportCacheFull(info.capacity);
       return 0;
     }
     chat.addAnswer(run);
   }
+  printKvCache(session);
   return 0;
 }
 
@@ -513,8 +530,11 @@ int txcrun::runGenerate(int argc, char **argv) {
       "cache fills first, the text so far is printed and a message on "
       "stderr says so (exit status 0). Token ids (--prompt-ids) print one "
       "'tokens: ...' line per batch row instead, and running past the cache "
-      "is an error. Prefill and decode speed go to stderr. Exits with status "
-      "1 on any error.\n");
+      "is an error. A model compiled with mixture-of-depths over its KV "
+      "cache ends each run (a chat: the conversation) with 'kv-cache: H of D "
+      "layer positions held (P% saved; mixture-of-depths)' on stdout: the "
+      "positions its layers' caches hold against a dense cache's. Prefill "
+      "and decode speed go to stderr. Exits with status 1 on any error.\n");
 
   int threads = 0;
   if (std::string message = threadsRequested(o.model, threads);
@@ -565,6 +585,7 @@ int txcrun::runGenerate(int argc, char **argv) {
   int64_t kvBytes = 0;
   if (txrt_generation_kv_cache(loaded, &kvFormat, &kvBytes) != TXRT_OK)
     return error(txrt_last_error());
+  perLayerCache = kvPerLayer(loaded);
   // The cache's memory per position.
   raw_string_ostream line(kvCacheLine);
   line << "kv cache: " << kvFormat << ", " << kvBytes

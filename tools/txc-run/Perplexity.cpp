@@ -78,6 +78,11 @@ std::string Runner::run(ArrayRef<int64_t> window, size_t first, bool decodeMode,
             std::chrono::steady_clock::now() - start)
             .count();
   tokensRun += n;
+  int64_t held = 0, dense = 0;
+  if (txrt_session_kv_positions(session.get(), &held, &dense) != TXRT_OK)
+    return txrt_last_error();
+  kvHeld += held;
+  kvDense += dense;
   return "";
 }
 

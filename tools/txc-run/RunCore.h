@@ -236,6 +236,9 @@ struct Runner {
   std::string path;
   double ms = 0;
   int64_t tokensRun = 0;
+  /// The KV cache each window left (txrt_session_kv_positions before the
+  /// next window resets the session), summed over the windows.
+  int64_t kvHeld = 0, kvDense = 0;
 
   /// Runs `window` (the inputs; position p predicts token p + 1) from an
   /// empty cache and keeps the logits of positions `first ..` in `out`

@@ -6,6 +6,7 @@
 
 #include "TxcRun.h"
 
+#include "llvm/Support/Format.h"
 #include "llvm/Support/Process.h"
 
 #include <optional>
@@ -91,6 +92,18 @@ txcrun::ModelPtr txcrun::loadModel(const ModelOptions &options, int threads) {
     return nullptr;
   }
   return model;
+}
+
+bool txcrun::kvPerLayer(const txrt_model *model) {
+  int perLayer = 0;
+  return txrt_generation_kv_per_layer(model, &perLayer) == TXRT_OK && perLayer;
+}
+
+void txcrun::printKvPositions(int64_t held, int64_t dense) {
+  double saved = dense > 0 ? 100.0 * (1.0 - double(held) / double(dense)) : 0;
+  outs() << "kv-cache: " << held << " of " << dense << " layer positions held ("
+         << format("%.1f", saved) << "% saved; mixture-of-depths)\n";
+  outs().flush();
 }
 
 std::vector<char *> txcrun::dropCommandWord(int argc, char **argv, int index) {

@@ -59,6 +59,15 @@ std::string threadsRequested(const ModelOptions &options, int &threads);
 /// default). On failure prints the error and returns null.
 ModelPtr loadModel(const ModelOptions &options, int threads);
 
+/// Whether `model` keeps a KV cache length per layer
+/// (txrt_generation_kv_per_layer: mixture-of-depths over the cache).
+bool kvPerLayer(const txrt_model *model);
+
+/// For such a model: prints "kv-cache: H of D layer positions held (P%
+/// saved; mixture-of-depths)" on stdout, H and D from
+/// txrt_session_kv_positions (summed over eval's windows).
+void printKvPositions(int64_t held, int64_t dense);
+
 /// `txc-run MODEL.so generate ...` (Generate.cpp).
 int runGenerate(int argc, char **argv);
 
