@@ -183,6 +183,41 @@ Value buildCosineSum(OpBuilder &b, Location loc, Value x, Value y,
   return sum.getResult(0);
 }
 
+/// Per token row of `before` and `x` ([..., D]): ||x - before||^2 (f32,
+/// the leading shape), tx-mod-prune's update score of the layer reading x.
+Value buildUpdateRows(OpBuilder &b, Location loc, Value before, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  const int64_t rank = type.getRank();
+  MLIRContext *ctx = b.getContext();
+  SmallVector<int64_t> leading(type.getShape().drop_back());
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  Value init = linalg::FillOp::create(
+                   b, loc, zero,
+                   tensor::EmptyOp::create(b, loc, leading, b.getF32Type())
+                       .getResult())
+                   .getResult(0);
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  SmallVector<AffineExpr> lead;
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    lead.push_back(getAffineDimExpr(i, ctx));
+  AffineMap rows = AffineMap::get(rank, 0, lead, ctx);
+  SmallVector<utils::IteratorType> iterators(rank - 1,
+                                             utils::IteratorType::parallel);
+  iterators.push_back(utils::IteratorType::reduction);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ValueRange{before, x},
+             ValueRange{init}, ArrayRef<AffineMap>{id, id, rows}, iterators,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value d = arith::SubFOp::create(
+                   nb, l, depth::castToF32(nb, l, args[1]),
+                   depth::castToF32(nb, l, args[0]));
+               Value sq = arith::MulFOp::create(nb, l, d, d);
+               linalg::YieldOp::create(
+                   nb, l, ValueRange{arith::AddFOp::create(nb, l, args[2], sq)});
+             })
+      .getResult(0);
+}
+
 /// The sums a linear probe from a layer's input x ([..., D]) to how much
 /// the layer changes each token, t = 1 - cos(x, y), is fitted from (the
 /// driver solves the ridge regression): sum x x^T [D, D], sum x [D],
@@ -507,8 +542,12 @@ struct CalibrationTapsPass
     // Per layer of the function body whose first result replaces its first
     // input (the residual stream, one row per token): the summed cosine
     // similarity of the two, for depth pruning (tx-layer-skip calibration).
-    SmallVector<std::pair<int64_t, Value>> cosines;
+    SmallVector<std::pair<int64_t, Value>> cosines, updates;
     SmallVector<std::pair<int64_t, std::array<Value, 4>>> probes;
+    // The previous layer's input: tx-mod-prune's update router scores a
+    // layer's tokens by ||x_l - x_{l-1}||^2, whose distribution the driver
+    // turns into thresholds.
+    Value previous;
     for (Operation &op : llvm::make_early_inc_range(func.getBody().front())) {
       auto layer = dyn_cast<tx::LayerOp>(&op);
       if (!layer || layer.getInputs().empty() || layer.getNumResults() == 0)
@@ -528,10 +567,19 @@ struct CalibrationTapsPass
                          buildCosineSum(lb, layer.getLoc(), x, y, weight)});
       probes.push_back({layer.getIndexAttr().getInt(),
                         buildProbeSums(lb, layer.getLoc(), x, y, weight)});
+      if (previous && previous.getType() == type)
+        updates.push_back({layer.getIndexAttr().getInt(),
+                           buildUpdateRows(lb, layer.getLoc(), previous, x)});
+      previous = x;
     }
     for (auto &[index, value] : cosines) {
       results.push_back(value);
       names.push_back((kPrefix + "layer." + Twine(index) + ".cos_sum").str());
+    }
+    for (auto &[index, value] : updates) {
+      results.push_back(value);
+      names.push_back(
+          (kPrefix + "layer." + Twine(index) + ".route_update").str());
     }
     static const char *const kProbeParts[] = {"probe_xx", "probe_x",
                                               "probe_xt", "probe_t"};

@@ -165,64 +165,6 @@ Value buildSelectRows(OpBuilder &b, Location loc, Value exited, Value kept,
       .getResult(0);
 }
 
-/// Every op of `body` that a tx.kv_append in it depends on, and the
-/// appends: what must run for exited tokens too.
-llvm::SetVector<Operation *> kvFillSlice(Block &body) {
-  llvm::SetVector<Operation *> slice;
-  SmallVector<Operation *> work;
-  for (Operation &op : body)
-    if (isa<KVAppendOp>(op))
-      work.push_back(&op);
-  while (!work.empty()) {
-    Operation *op = work.pop_back_val();
-    if (!slice.insert(op))
-      continue;
-    op->walk([&](Operation *nested) {
-      for (Value operand : nested->getOperands())
-        if (Operation *def = operand.getDefiningOp();
-            def && def->getBlock() == &body)
-          work.push_back(def);
-    });
-  }
-  return slice;
-}
-
-/// Moves everything of the layer's region but its K/V fill into an
-/// `scf.if %allExited { yield input } else { ...; yield result }`.
-/// Returns whether anything moved.
-bool makeConditional(LayerOp layer, Value allExited) {
-  Block &body = layer.getBody().front();
-  YieldOp yield = layer.getYield();
-  llvm::SetVector<Operation *> fill = kvFillSlice(body);
-  SmallVector<Operation *> rest;
-  for (Operation &op : body)
-    if (&op != yield.getOperation() && !fill.contains(&op))
-      rest.push_back(&op);
-  if (rest.empty())
-    return false;
-  OpBuilder b(yield);
-  Location loc = layer.getLoc();
-  Value input = body.getArgument(0);
-  Value result = yield.getValues()[0];
-  auto branch = scf::IfOp::create(b, loc, TypeRange{result.getType()},
-                                  allExited, /*withElseRegion=*/true);
-  // All rows have exited: the select after the layer keeps every row of
-  // its input, so the branch's value is never read. A fresh tensor (not the
-  // input itself) keeps the two branches' buffers of one kind for the
-  // bufferization's deallocation.
-  OpBuilder thenBuilder = OpBuilder::atBlockEnd(branch.thenBlock());
-  auto type = cast<RankedTensorType>(input.getType());
-  Value unused = tensor::EmptyOp::create(thenBuilder, loc, type.getShape(),
-                                         type.getElementType());
-  scf::YieldOp::create(thenBuilder, loc, ValueRange{unused});
-  OpBuilder elseBuilder = OpBuilder::atBlockEnd(branch.elseBlock());
-  auto elseYield = scf::YieldOp::create(elseBuilder, loc, ValueRange{result});
-  for (Operation *op : rest)
-    op->moveBefore(elseYield);
-  yield->setOperand(0, branch.getResult(0));
-  return true;
-}
-
 struct EarlyExitPass : public txc::impl::EarlyExitPassBase<EarlyExitPass> {
   using EarlyExitPassBase::EarlyExitPassBase;
 
@@ -277,7 +219,7 @@ struct EarlyExitPass : public txc::impl::EarlyExitPassBase<EarlyExitPass> {
         // rows keep their state.
         skipped = buildCount(b, loc, exited, skipped);
         Value all = buildAllExited(b, loc, exited);
-        if (makeConditional(layer, all))
+        if (depth::makeConditional(layer, all))
           ++numConditional;
         b.setInsertionPointAfter(layer);
         next = buildSelectRows(b, loc, exited, h, out);

@@ -5,10 +5,12 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
 using namespace txc;
+using namespace txc::tx;
 
 llvm::MapVector<Block *, SmallVector<tx::LayerOp>>
 depth::collectLayerStacks(Operation *root) {
@@ -106,4 +108,58 @@ depth::openCalibration(Operation *op, StringRef pass, StringRef path) {
     return nullptr;
   }
   return std::move(*file);
+}
+
+llvm::SetVector<Operation *> txc::depth::kvFillSlice(Block &body) {
+  llvm::SetVector<Operation *> slice;
+  SmallVector<Operation *> work;
+  for (Operation &op : body)
+    if (isa<KVAppendOp>(op))
+      work.push_back(&op);
+  while (!work.empty()) {
+    Operation *op = work.pop_back_val();
+    if (!slice.insert(op))
+      continue;
+    op->walk([&](Operation *nested) {
+      for (Value operand : nested->getOperands())
+        if (Operation *def = operand.getDefiningOp();
+            def && def->getBlock() == &body)
+          work.push_back(def);
+    });
+  }
+  return slice;
+}
+
+bool txc::depth::makeConditional(LayerOp layer, Value allExited) {
+  Block &body = layer.getBody().front();
+  YieldOp yield = layer.getYield();
+  llvm::SetVector<Operation *> fill = kvFillSlice(body);
+  SmallVector<Operation *> rest;
+  for (Operation &op : body)
+    if (&op != yield.getOperation() && !fill.contains(&op))
+      rest.push_back(&op);
+  if (rest.empty())
+    return false;
+  OpBuilder b(yield);
+  Location loc = layer.getLoc();
+  Value input = body.getArgument(0);
+  Value result = yield.getValues()[0];
+  auto branch = scf::IfOp::create(b, loc, TypeRange{result.getType()},
+                                  allExited, /*withElseRegion=*/true);
+  // Skipped: what follows the layer (tx-early-exit's select, or
+  // tx-mod-prune's scatter of no token) keeps every row of its input, so
+  // the branch's value is never read. A fresh tensor (not the
+  // input itself) keeps the two branches' buffers of one kind for the
+  // bufferization's deallocation.
+  OpBuilder thenBuilder = OpBuilder::atBlockEnd(branch.thenBlock());
+  auto type = cast<RankedTensorType>(input.getType());
+  Value unused = tensor::EmptyOp::create(thenBuilder, loc, type.getShape(),
+                                         type.getElementType());
+  scf::YieldOp::create(thenBuilder, loc, ValueRange{unused});
+  OpBuilder elseBuilder = OpBuilder::atBlockEnd(branch.elseBlock());
+  auto elseYield = scf::YieldOp::create(elseBuilder, loc, ValueRange{result});
+  for (Operation *op : rest)
+    op->moveBefore(elseYield);
+  yield->setOperand(0, branch.getResult(0));
+  return true;
 }

@@ -16,6 +16,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/SmallVector.h"
 
 #include <memory>
@@ -49,6 +50,17 @@ mlir::Value buildCosine(mlir::OpBuilder &b, mlir::Location loc,
 std::shared_ptr<SafetensorsFile> openCalibration(mlir::Operation *op,
                                                  llvm::StringRef pass,
                                                  llvm::StringRef path);
+
+/// Every op of `body` that a tx.kv_append in it depends on, and the
+/// appends: the K/V fill that must run even when the layer is skipped.
+llvm::SetVector<mlir::Operation *> kvFillSlice(mlir::Block &body);
+
+/// Moves everything of the layer's region but its K/V fill into an
+/// `scf.if %skip { yield (unused) } else { ...; yield result }`; the caller
+/// guarantees the layer's result is not read when `skip` holds (early exit:
+/// every row exited; mixture-of-depths: no token routed). Returns whether
+/// anything moved.
+bool makeConditional(tx::LayerOp layer, mlir::Value skip);
 
 } // namespace txc::depth
 

@@ -16,6 +16,15 @@
 // in their order, which is their original order) sees the positions the
 // dense layer would.
 //
+// Over a KV cache (a generation step, after tx-use-kv-cache) each routed
+// layer's cache holds only the tokens it kept: the step gets the per-layer
+// lengths (`layer_lengths`) and the real tokens of the step
+// (`step_length`, the rest is padding), appends the kept tokens' K/V at
+// the layer's own length, attends to that many entries, and returns how
+// many it appended (`layer_kept`). Decode steps decide per token against a
+// calibrated threshold (causal); the layer's attention and MLP sit in an
+// scf.if that skips them when no token is kept.
+//
 //===----------------------------------------------------------------------===//
 
 #include "txc/Dialect/Tx/TxOps.h"
@@ -25,13 +34,16 @@
 #include "LayerUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <cstring>
 
 namespace txc {
@@ -63,8 +75,12 @@ RankedTensorType withDim(Type type, int64_t dim, int64_t size) {
 /// Rebuilds a layer body for `k` of its `s` tokens.
 class Retyper {
 public:
-  Retyper(LayerOp layer, int64_t k, Value indices)
-      : layer(layer), k(k), indices(indices) {}
+  /// `cacheStart` and `cacheEnd` (index values, over a KV cache only): the
+  /// routed layer's cache length before the step, and after its `k` slots.
+  Retyper(LayerOp layer, int64_t k, Value indices, Value cacheStart = {},
+          Value cacheEnd = {})
+      : layer(layer), k(k), indices(indices), cacheStart(cacheStart),
+        cacheEnd(cacheEnd) {}
 
   /// Builds the routed layer on `gathered` before `layer`; null (with an
   /// error emitted) when some op of the body cannot be followed.
@@ -92,6 +108,7 @@ private:
   LayerOp layer;
   int64_t k;
   Value indices;
+  Value cacheStart, cacheEnd;
   IRMapping map;
   /// The token dimension of the values of the new body that have one.
   llvm::DenseMap<Value, int64_t> token;
@@ -144,9 +161,12 @@ private:
                b, loc, TypeRange{resultType}, ValueRange{indices},
                ValueRange{init}, ArrayRef<AffineMap>{id, id}, iterators,
                [&](OpBuilder &nb, Location l, ValueRange args) {
-                 Value at = arith::IndexCastOp::create(nb, l,
-                                                       nb.getIndexType(),
-                                                       args[0]);
+                 // An empty slot (-1) reads position 0, never used.
+                 Value zero = arith::ConstantIntOp::create(
+                     nb, l, args[0].getType(), 0);
+                 Value at = arith::IndexCastOp::create(
+                     nb, l, nb.getIndexType(),
+                     arith::MaxSIOp::create(nb, l, args[0], zero));
                  SmallVector<Value> where;
                  if (type.getRank() == 2)
                    where.push_back(linalg::IndexOp::create(nb, l, 0));
@@ -201,9 +221,24 @@ private:
       YieldOp::create(b, loc, map.lookup(op.getOperand(0)));
       return success();
     }
-    if (isa<KVAppendOp, KVViewOp>(op))
-      return fail(&op, "routed layers over a KV cache are not supported "
-                       "yet (compile without --max-seq)");
+    if (isa<KVAppendOp, KVViewOp>(op) && !cacheStart)
+      return fail(&op, "a KV cache op in a layer routed without the step's "
+                       "per-layer cache lengths");
+    if (auto append = dyn_cast<KVAppendOp>(op)) {
+      // The kept tokens' keys and values, at the layer's own length.
+      if (tokenDim(map.lookup(append.getKey())) != 2 ||
+          tokenDim(map.lookup(append.getValue())) != 2)
+        return fail(&op, "its keys and values must carry the tokens in "
+                         "dimension 2");
+      Operation *made = b.clone(op, map);
+      cast<KVAppendOp>(made).getPositionMutable().assign(cacheStart);
+      return success();
+    }
+    if (auto view = dyn_cast<KVViewOp>(op)) {
+      Operation *made = b.clone(op, map);
+      cast<KVViewOp>(made).getLengthMutable().assign(cacheEnd);
+      return success();
+    }
     if (!t) {
       // Not on the token path (constants, empties, weights): as it is.
       b.clone(op, map);
@@ -219,12 +254,15 @@ private:
       auto reassoc = expand.getReassociationIndices();
       ArrayRef<int64_t> outShape = expand.getResultType().getShape();
       std::optional<int64_t> out;
-      for (int64_t j : reassoc[*t])
-        if (outShape[j] != 1) {
-          if (out)
-            return fail(&op, "the token dimension is split");
-          out = j;
-        }
+      if (reassoc[*t].size() == 1)
+        out = reassoc[*t][0];
+      else
+        for (int64_t j : reassoc[*t])
+          if (outShape[j] != 1) {
+            if (out)
+              return fail(&op, "the token dimension is split");
+            out = j;
+          }
       if (!out)
         return fail(&op, "the token dimension disappears");
       auto made = tensor::ExpandShapeOp::create(
@@ -282,15 +320,24 @@ private:
       MaskKind kind = attention.getMask();
       if ((kind != MaskKind::none && kind != MaskKind::causal) ||
           attention.getWindow() || attention.getSinks() ||
-          attention.getKvLength() || attention.getExplicitMask())
+          attention.getExplicitMask())
         return fail(&op, "only attention without a mask or causal, without "
-                         "a window, sinks or a cache, can be routed");
-      if (*t != 2 || tokenDim(map.lookup(attention.getKey())) != 2 ||
-          tokenDim(map.lookup(attention.getValue())) != 2)
+                         "a window or sinks, can be routed");
+      // Over the cache the keys are the layer's own (kept) entries, the
+      // first `cacheEnd` of the view; otherwise the kept tokens' own.
+      bool cached = static_cast<bool>(attention.getKvLength());
+      if (cached != static_cast<bool>(cacheStart))
+        return fail(&op, "its attention reads a KV cache the step does not "
+                         "route, or none");
+      if (*t != 2 ||
+          (!cached && (tokenDim(map.lookup(attention.getKey())) != 2 ||
+                       tokenDim(map.lookup(attention.getValue())) != 2)))
         return fail(&op, "query, key and value must carry the tokens in "
                          "dimension 2");
       Operation *made = b.clone(op, map);
       made->getResult(0).setType(withDim(attention.getType(), 2, k));
+      if (cached)
+        cast<AttentionOp>(made).getKvLengthMutable().assign(cacheEnd);
       setResult(made, 2);
       return success();
     }
@@ -330,6 +377,17 @@ private:
   }
 };
 
+/// What a stack routed over a KV cache adds to its step function.
+struct CacheStep {
+  func::FuncOp func;
+  /// The cache layers' lengths before the step ([layers] i64) and the real
+  /// tokens of the step (index).
+  Value layerLengths, stepLength;
+  int64_t cacheLayers = 0;
+  /// Per cache layer of a routed layer: the tokens it appended (i64).
+  llvm::DenseMap<int64_t, Value> kept;
+};
+
 struct ModPrunePass : public txc::impl::ModPrunePassBase<ModPrunePass> {
   using ModPrunePassBase::ModPrunePassBase;
 
@@ -354,13 +412,20 @@ struct ModPrunePass : public txc::impl::ModPrunePassBase<ModPrunePass> {
           << router << "'";
       return signalPassFailure();
     }
-    if (router == "probe") {
-      if (calibration.empty()) {
-        getOperation()->emitError()
-            << "tx-mod-prune: router=probe needs 'calibration', a txc "
-               "calibrate statistics file with layer.I.probe";
-        return signalPassFailure();
-      }
+    if (decision != "topk" && decision != "threshold") {
+      getOperation()->emitError()
+          << "tx-mod-prune: 'decision' must be topk (the top tokens of the "
+             "step) or threshold (each token by its own score), got '"
+          << decision << "'";
+      return signalPassFailure();
+    }
+    if (router == "probe" && calibration.empty()) {
+      getOperation()->emitError()
+          << "tx-mod-prune: router=probe needs 'calibration', a txc "
+             "calibrate statistics file with layer.I.probe";
+      return signalPassFailure();
+    }
+    if (!calibration.empty()) {
       stats = depth::openCalibration(getOperation(), "tx-mod-prune",
                                      calibration);
       if (!stats)
@@ -399,11 +464,128 @@ struct ModPrunePass : public txc::impl::ModPrunePassBase<ModPrunePass> {
     return std::max<double>(r, rMin);
   }
 
+  /// The score a token needs to be kept by routed layer `layer` at ratio
+  /// `r` under a causal decision: the (1 - r) quantile of the router's
+  /// score on calibration text (layer.I.update_quantiles or
+  /// layer.I.probe_quantiles: percentiles 0 .. 100, interpolated). Ratio 1
+  /// keeps every token (-inf).
+  FailureOr<double> threshold(LayerOp layer, double r) {
+    if (r >= 1.0)
+      return -std::numeric_limits<double>::infinity();
+    std::string name = "layer." +
+                       std::to_string(layer.getIndexAttr().getInt()) + "." +
+                       (router == "probe" ? "probe" : "update") +
+                       "_quantiles";
+    const SafetensorsEntry *e = stats ? stats->lookup(name) : nullptr;
+    if (!e || e->dtype != "F32" || e->data.size() != 101 * sizeof(float))
+      return layer.emitOpError()
+             << "tx-mod-prune: a causal (threshold) decision at ratio "
+             << shortest(r) << " needs 'calibration' with an f32 '" << name
+             << "' of 101 percentiles (write it with `txc calibrate` of this "
+                "model)";
+    float q[101];
+    std::memcpy(q, e->data.data(), sizeof q);
+    double p = (1.0 - r) * 100.0;
+    int lo = std::clamp(static_cast<int>(std::floor(p)), 0, 100);
+    int hi = std::min(lo + 1, 100);
+    return q[lo] + (p - lo) * (double(q[hi]) - double(q[lo]));
+  }
+
+  /// Adds the step's per-layer inputs to the generation function holding
+  /// `first` (its entry block), or fails with an error.
+  LogicalResult setUpCacheStep(LayerOp first, CacheStep &step) {
+    auto func = dyn_cast<func::FuncOp>(first->getParentOp());
+    if (!func || !func->hasAttr("tx.generation") ||
+        first->getBlock() != &func.getBody().front())
+      return first.emitOpError()
+             << "tx-mod-prune: routed layers over a KV cache must be in the "
+                "entry block of a generation step (tx-use-kv-cache's "
+                "tx.generation function)";
+    KVCacheType cache;
+    for (BlockArgument arg : func.getArguments())
+      if (auto type = dyn_cast<KVCacheType>(arg.getType()))
+        cache = type;
+    auto residual = dyn_cast<RankedTensorType>(
+        first.getInputs().empty() ? Type() : first.getInputs()[0].getType());
+    if (!cache || !residual || residual.getRank() != 3 ||
+        residual.getDimSize(0) != 1)
+      return first.emitOpError()
+             << "tx-mod-prune: routed layers over a KV cache need batch 1 "
+                "(the cache's per-layer lengths are one per layer)";
+    MLIRContext *ctx = &getContext();
+    Location loc = func.getLoc();
+    Builder b(ctx);
+    step.func = func;
+    step.cacheLayers = cache.getLayers();
+    auto lengthsType =
+        RankedTensorType::get({step.cacheLayers}, b.getI64Type());
+    auto oneType = RankedTensorType::get({1}, b.getI64Type());
+    unsigned n = func.getNumArguments();
+    if (failed(func.insertArgument(
+            n, lengthsType,
+            b.getDictionaryAttr(b.getNamedAttr(
+                "tx.name", b.getStringAttr("layer_lengths"))),
+            loc)) ||
+        failed(func.insertArgument(
+            n + 1, oneType,
+            b.getDictionaryAttr(b.getNamedAttr(
+                "tx.name", b.getStringAttr("step_length"))),
+            loc)))
+      return failure();
+    Block &entry = func.getBody().front();
+    step.layerLengths = entry.getArgument(n);
+    OpBuilder ob = OpBuilder::atBlockBegin(&entry);
+    Value zero = arith::ConstantIndexOp::create(ob, loc, 0);
+    Value count = tensor::ExtractOp::create(ob, loc, entry.getArgument(n + 1),
+                                            ValueRange{zero});
+    step.stepLength = arith::IndexCastOp::create(ob, loc, ob.getIndexType(),
+                                                 count);
+    return success();
+  }
+
+  /// Returns the tokens each cache layer appended (`layer_kept`) and names
+  /// the new inputs and output in the step's tx.generation roles.
+  void finishCacheStep(CacheStep &step) {
+    func::FuncOp func = step.func;
+    auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+    OpBuilder b(ret);
+    Location loc = func.getLoc();
+    Value steps = arith::IndexCastOp::create(b, loc, b.getI64Type(),
+                                             step.stepLength);
+    SmallVector<Value> kept;
+    for (int64_t c = 0; c < step.cacheLayers; ++c)
+      kept.push_back(step.kept.lookup(c) ? step.kept.lookup(c) : steps);
+    auto type = RankedTensorType::get({step.cacheLayers}, b.getI64Type());
+    Value result = tensor::FromElementsOp::create(b, loc, type, kept);
+    ret->insertOperands(ret->getNumOperands(), result);
+    SmallVector<Type> results(func.getResultTypes());
+    results.push_back(type);
+    func.setType(FunctionType::get(func.getContext(), func.getArgumentTypes(),
+                                   results));
+    func.setResultAttr(results.size() - 1, "tx.name",
+                       b.getStringAttr("layer_kept"));
+    NamedAttrList roles(func->getAttrOfType<DictionaryAttr>("tx.generation"));
+    roles.set("layer_lengths", b.getStringAttr("layer_lengths"));
+    roles.set("step_length", b.getStringAttr("step_length"));
+    roles.set("layer_kept", b.getStringAttr("layer_kept"));
+    func->setAttr("tx.generation", roles.getDictionary(func.getContext()));
+  }
+
   LogicalResult processStack(MutableArrayRef<LayerOp> ordered) {
     const int64_t l = ordered.size();
+    // Over a KV cache (a generation step), routed layers keep their own
+    // cache lengths.
+    bool cached = false;
+    for (LayerOp layer : ordered)
+      layer.walk([&](KVAppendOp) { cached = true; });
+    CacheStep step;
+    bool routedAny = false;
     // The residual stream entering each layer, recorded before routing
     // rebuilds it (a routed layer's input is then its gather's source).
     SmallVector<Value> residualIn;
+    // router=update: the scores of the previous routed layer, by stack
+    // position (a token it did not run keeps that score).
+    llvm::DenseMap<int64_t, Value> routedScores;
     for (LayerOp layer : ordered)
       residualIn.push_back(layer.getInputs().empty()
                                ? Value()
@@ -426,9 +608,24 @@ struct ModPrunePass : public txc::impl::ModPrunePassBase<ModPrunePass> {
                   "take the residual stream [batch, tokens, hidden] "
                   "(static) as their only input, and the routed layer "
                   "return one value of that type";
+      if (cached && !routedAny && failed(setUpCacheStep(layer, step)))
+        return failure();
+      routedAny = true;
       const int64_t s = type.getDimSize(1);
-      const int64_t k = std::clamp<int64_t>(
-          static_cast<int64_t>(std::floor(*r * s + 1e-9)), 1, s);
+      // Causal decisions: every decode step over a cache, and any step
+      // with decision=threshold; the others keep the top tokens.
+      const bool causal = decision == "threshold" || (cached && s == 1);
+      std::optional<double> cut;
+      if (causal) {
+        FailureOr<double> t = threshold(layer, *r);
+        if (failed(t))
+          return failure();
+        cut = *t;
+      }
+      const int64_t k =
+          causal ? s
+                 : std::clamp<int64_t>(
+                       static_cast<int64_t>(std::floor(*r * s + 1e-9)), 1, s);
       OpBuilder b(layer);
       Location loc = layer.getLoc();
       Value h = layer.getInputs().front();
@@ -449,7 +646,35 @@ struct ModPrunePass : public txc::impl::ModPrunePassBase<ModPrunePass> {
         std::memcpy(w.data(), e->data.data(), w.size() * sizeof(float));
         scores = buildProbeScores(b, loc, h, w);
       } else {
-        scores = buildUpdateScores(b, loc, before, h);
+        scores = buildUpdateScores(b, loc, before, h,
+                                   routedScores.lookup(pos - 1));
+        routedScores[pos] = scores;
+      }
+      // Over the cache: the layer's own length, padding never routed, and
+      // a short (last) prefill chunk keeps its own share of its tokens.
+      Value limit, cacheStart, cacheEnd;
+      int64_t cacheLayer = -1;
+      if (cached) {
+        bool mixed = false;
+        layer.walk([&](KVAppendOp append) {
+          if (cacheLayer >= 0 && cacheLayer != int64_t(append.getLayer()))
+            mixed = true;
+          cacheLayer = append.getLayer();
+        });
+        if (cacheLayer < 0 || mixed)
+          return layer.emitOpError()
+                 << "tx-mod-prune: a routed layer over a KV cache must "
+                    "append to exactly one cache layer";
+        Value at = arith::ConstantIndexOp::create(b, loc, cacheLayer);
+        cacheStart = arith::IndexCastOp::create(
+            b, loc, b.getIndexType(),
+            tensor::ExtractOp::create(b, loc, step.layerLengths,
+                                      ValueRange{at}));
+        cacheEnd = arith::AddIOp::create(
+            b, loc, cacheStart, arith::ConstantIndexOp::create(b, loc, k));
+        scores = maskPadding(b, loc, scores, step.stepLength);
+        limit = causal ? step.stepLength
+                       : buildShareLimit(b, loc, step.stepLength, *r, k);
       }
       auto idxType = RankedTensorType::get({type.getDimSize(0), k},
                                            b.getI64Type());
@@ -457,14 +682,29 @@ struct ModPrunePass : public txc::impl::ModPrunePassBase<ModPrunePass> {
                                          b.getF32Type());
       auto route = RouteOp::create(
           b, loc, TypeRange{idxType, wType}, scores, b.getI64IntegerAttr(k),
+          limit,
           RouteWeightingAttr::get(b.getContext(), RouteWeighting::one),
-          FloatAttr(), FloatAttr());
+          FloatAttr(), FloatAttr(),
+          cut ? b.getF64FloatAttr(*cut) : FloatAttr());
+      // Over the cache, the tokens kept (batch 1): attention and MLP run
+      // only when one is; the K/V of an empty slot lands past the layer's
+      // length and the next step overwrites it.
+      Value none;
+      if (cached) {
+        Value count = buildKeptCount(b, loc, route.getIndices());
+        none = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::eq, count,
+            arith::ConstantIntOp::create(b, loc, b.getI64Type(), 0));
+        step.kept[cacheLayer] = count;
+      }
       Value gathered = GatherTokensOp::create(
           b, loc, withDim(type, 1, k), h, route.getIndices());
-      Retyper retyper(layer, k, route.getIndices());
+      Retyper retyper(layer, k, route.getIndices(), cacheStart, cacheEnd);
       LayerOp routed = retyper.build(gathered);
       if (!routed)
         return failure();
+      if (none)
+        depth::makeConditional(routed, none);
       b.setInsertionPoint(layer);
       Value merged = ScatterTokensOp::create(
           b, loc, type, h, routed.getResult(0), route.getIndices(), Value());
@@ -478,7 +718,87 @@ struct ModPrunePass : public txc::impl::ModPrunePassBase<ModPrunePass> {
       keptTokens += k;
       totalTokens += s;
     }
+    if (cached && routedAny)
+      finishCacheStep(step);
     return success();
+  }
+
+  /// `scores` ([1, S]) with -inf from token `count` on (the padding).
+  static Value maskPadding(OpBuilder &b, Location loc, Value scores,
+                           Value count) {
+    auto type = cast<RankedTensorType>(scores.getType());
+    MLIRContext *ctx = b.getContext();
+    AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+    Value init = tensor::EmptyOp::create(b, loc, type.getShape(),
+                                         type.getElementType());
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{type}, ValueRange{scores}, ValueRange{init},
+               ArrayRef<AffineMap>{id, id},
+               {utils::IteratorType::parallel, utils::IteratorType::parallel},
+               [&](OpBuilder &nb, Location l, ValueRange args) {
+                 Value i = linalg::IndexOp::create(nb, l, 1);
+                 Value real = arith::CmpIOp::create(
+                     nb, l, arith::CmpIPredicate::slt, i, count);
+                 Value ninf = arith::ConstantOp::create(
+                     nb, l, nb.getF32FloatAttr(
+                                -std::numeric_limits<float>::infinity()));
+                 linalg::YieldOp::create(
+                     nb, l,
+                     ValueRange{
+                         arith::SelectOp::create(nb, l, real, args[0], ninf)});
+               })
+        .getResult(0);
+  }
+
+  /// clamp(floor(r * count), 1, k) as an index: the tokens a step of
+  /// `count` real tokens keeps at ratio `r` (a full step keeps `k`).
+  static Value buildShareLimit(OpBuilder &b, Location loc, Value count,
+                               double r, int64_t k) {
+    Type i64 = b.getI64Type(), f64 = b.getF64Type();
+    Value n = arith::SIToFPOp::create(
+        b, loc, f64, arith::IndexCastOp::create(b, loc, i64, count));
+    Value scaled = arith::AddFOp::create(
+        b, loc, arith::MulFOp::create(b, loc, n, arith::ConstantOp::create(
+                                                     b, loc, b.getF64FloatAttr(r))),
+        arith::ConstantOp::create(b, loc, b.getF64FloatAttr(1e-9)));
+    // Non-negative, so truncation is the floor.
+    Value share = arith::FPToSIOp::create(b, loc, i64, scaled);
+    share = arith::MaxSIOp::create(
+        b, loc, share, arith::ConstantIntOp::create(b, loc, i64, 1));
+    share = arith::MinSIOp::create(
+        b, loc, share, arith::ConstantIntOp::create(b, loc, i64, k));
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(), share);
+  }
+
+  /// The filled slots (index >= 0) of row 0 of `indices` ([1, K] i64), as
+  /// an i64.
+  static Value buildKeptCount(OpBuilder &b, Location loc, Value indices) {
+    MLIRContext *ctx = b.getContext();
+    Type i64 = b.getI64Type();
+    auto type = RankedTensorType::get({1}, i64);
+    Value zero = arith::ConstantIntOp::create(b, loc, i64, 0);
+    Value empty =
+        tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{1}, i64);
+    Value init = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+    AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+    AffineMap row = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
+    Value counts =
+        linalg::GenericOp::create(
+            b, loc, TypeRange{type}, ValueRange{indices}, ValueRange{init},
+            ArrayRef<AffineMap>{id, row},
+            {utils::IteratorType::parallel, utils::IteratorType::reduction},
+            [&](OpBuilder &nb, Location l, ValueRange args) {
+              Value z = arith::ConstantIntOp::create(nb, l, i64, 0);
+              Value one = arith::ConstantIntOp::create(nb, l, i64, 1);
+              Value filled = arith::CmpIOp::create(
+                  nb, l, arith::CmpIPredicate::sge, args[0], z);
+              Value add = arith::SelectOp::create(nb, l, filled, one, z);
+              linalg::YieldOp::create(
+                  nb, l, ValueRange{arith::AddIOp::create(nb, l, args[1], add)});
+            })
+            .getResult(0);
+    Value at = arith::ConstantIndexOp::create(b, loc, 0);
+    return tensor::ExtractOp::create(b, loc, counts, ValueRange{at});
   }
 
   std::shared_ptr<SafetensorsFile> stats;
@@ -521,9 +841,12 @@ struct ModPrunePass : public txc::impl::ModPrunePassBase<ModPrunePass> {
   }
 
   /// Training-free router: the squared size of each token's update in the
-  /// previous layer, ||h - x||^2 per row ([B, S] f32).
+  /// previous layer, ||h - x||^2 per row ([B, S] f32). When the previous
+  /// layer was routed too (its scores `carried`), a token it did not run
+  /// has no update there (exactly 0) and keeps its score from that layer:
+  /// the size of its update in the last layer it ran.
   static Value buildUpdateScores(OpBuilder &b, Location loc, Value x,
-                                 Value h) {
+                                 Value h, Value carried) {
     auto type = cast<RankedTensorType>(h.getType());
     MLIRContext *ctx = b.getContext();
     auto rowType = RankedTensorType::get(type.getShape().drop_back(),
@@ -535,7 +858,7 @@ struct ModPrunePass : public txc::impl::ModPrunePassBase<ModPrunePass> {
     AffineMap id = AffineMap::getMultiDimIdentityMap(3, ctx);
     AffineMap rows = AffineMap::get(
         3, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)}, ctx);
-    return linalg::GenericOp::create(
+    Value update = linalg::GenericOp::create(
                b, loc, TypeRange{rowType}, ValueRange{x, h}, ValueRange{init},
                ArrayRef<AffineMap>{id, id, rows},
                {utils::IteratorType::parallel, utils::IteratorType::parallel,
@@ -548,6 +871,26 @@ struct ModPrunePass : public txc::impl::ModPrunePassBase<ModPrunePass> {
                  linalg::YieldOp::create(
                      nb, l, ValueRange{arith::AddFOp::create(nb, l, args[2],
                                                              sq)});
+               })
+        .getResult(0);
+    if (!carried)
+      return update;
+    AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{rowType}, ValueRange{update, carried},
+               ValueRange{tensor::EmptyOp::create(b, loc, rowType.getShape(),
+                                                  b.getF32Type())},
+               ArrayRef<AffineMap>{id2, id2, id2},
+               {utils::IteratorType::parallel, utils::IteratorType::parallel},
+               [&](OpBuilder &nb, Location l, ValueRange args) {
+                 Value z = arith::ConstantOp::create(nb, l,
+                                                     nb.getF32FloatAttr(0));
+                 Value skipped = arith::CmpFOp::create(
+                     nb, l, arith::CmpFPredicate::OEQ, args[0], z);
+                 linalg::YieldOp::create(
+                     nb, l,
+                     ValueRange{arith::SelectOp::create(nb, l, skipped,
+                                                        args[1], args[0])});
                })
         .getResult(0);
   }

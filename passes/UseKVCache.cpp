@@ -140,8 +140,9 @@ struct UseKVCachePass : public txc::impl::UseKVCachePassBase<UseKVCachePass> {
                             return WalkResult::interrupt();
                           });
         routed.wasInterrupted())
-      return fail(func, "the model routes tokens (tx-mod-prune); routed "
-                        "layers over a KV cache are not supported yet");
+      return fail(func, "the model routes tokens already: run tx-mod-prune "
+                        "after tx-use-kv-cache, so that routed layers keep "
+                        "their own cache lengths");
     if (capacity <= 0)
       return fail(module, "capacity must be positive (txc --max-seq N)");
     if (blockSize < 0 || (blockSize > 0 && capacity % blockSize != 0))

@@ -528,8 +528,29 @@ LogicalResult txc::Invocation::Impl::validate() {
     return failure();
   }
   if (g.modCapacity == 0 &&
-      (g.modSchedule != "constant" || g.modRouter != "update")) {
-    error("--mod-schedule and --mod-router need --mod-capacity");
+      (g.modSchedule != "constant" || g.modRouter != "update" ||
+       g.modDecision != "topk")) {
+    error("--mod-schedule, --mod-router and --mod-decision need "
+          "--mod-capacity");
+    return failure();
+  }
+  if (g.modCapacity != 0 && g.modDecision != "topk" &&
+      g.modDecision != "threshold") {
+    error("--mod-decision must be topk (the top tokens of each step) or "
+          "threshold (each token against a calibrated threshold; needs "
+          "--calibration), got '" +
+          g.modDecision + "'");
+    return failure();
+  }
+  if (g.modCapacity != 0 && g.modDecision == "threshold" &&
+      g.calibration.empty()) {
+    error("--mod-decision=threshold needs --calibration=STATS (the "
+          "router's score quantiles, written by `txc calibrate` of this "
+          "model)");
+    return failure();
+  }
+  if (g.modCapacity != 0 && g.earlyExit) {
+    error("give either --mod-capacity or --early-exit, not both");
     return failure();
   }
   if (g.modCapacity != 0 && g.modSchedule != "constant" &&
@@ -617,11 +638,11 @@ LogicalResult txc::Invocation::Impl::loadModel() {
     usedWeights.emplace();
   if (!options.graph.calibration.empty() &&
       options.graph.layerSkipSpeedup == 1.0 &&
-      options.graph.modRouter != "probe" &&
+      options.graph.modCapacity == 0 &&
       (options.graph.quantize.format.empty() ||
        (options.graph.quantize.method != "awq" &&
         options.graph.quantize.mixed <= 0.0)))
-    warning("--calibration is read by --layer-skip, --mod-router=probe, and "
+    warning("--calibration is read by --layer-skip, --mod-capacity, and "
             "by --quant-method=awq and --quant-mixed with --quantize; this "
             "compilation does not use it");
   decoderModel = model && model->config.family != ArchConfig::Family::Bert;
@@ -656,10 +677,17 @@ LogicalResult txc::Invocation::Impl::loadModel() {
           ") is larger than txc supports (" + Twine(kMaxCache) + ")");
     return failure();
   }
-  if (generate && options.graph.modCapacity != 0) {
-    error("--mod-capacity routes tokens in a forward pass only for now "
-          "(routed layers over a KV cache are not supported yet): compile "
-          "with --max-seq 0 and --shape input_ids=BxS");
+  if (generate && options.graph.modCapacity != 0 &&
+      options.graph.calibration.empty()) {
+    error("--mod-capacity with a KV cache (--max-seq) needs "
+          "--calibration=STATS: decode steps keep a token by a threshold on "
+          "its router score, calibrated by `txc calibrate` of this model "
+          "(or compile one forward pass with --max-seq 0)");
+    return failure();
+  }
+  if (generate && options.graph.modCapacity != 0 && gen.batch != 1) {
+    error("--mod-capacity with a KV cache (--max-seq) needs --batch 1 (the "
+          "cache keeps one length per layer)");
     return failure();
   }
   if (!generate && gen.kvBlock > 0) {
@@ -1020,7 +1048,9 @@ txc::Invocation::Impl::build(int64_t step, SafetensorsWriter *w,
       DefaultPipelineOptions graph;
       graph.layerSkipSpeedup = options.graph.layerSkipSpeedup;
       graph.skipLayers = options.graph.skipLayers;
-      graph.modCapacity = options.graph.modCapacity;
+      // Over a KV cache tx-mod-prune runs after tx-use-kv-cache (below).
+      graph.modCapacity = generate ? 0.0 : options.graph.modCapacity;
+      graph.modDecision = options.graph.modDecision;
       graph.modSchedule = options.graph.modSchedule;
       graph.modRouter = options.graph.modRouter;
       const QuantizeOptions &q = options.graph.quantize;
@@ -1061,6 +1091,21 @@ txc::Invocation::Impl::build(int64_t step, SafetensorsWriter *w,
             std::min<int64_t>(gen.prefillChunk, maxSeq);
       if (!runPipeline(*built, "kv-cache", [&](OpPassManager &pm) {
             buildGenerationPipeline(pm, kv);
+          }))
+        return nullptr;
+    }
+    // Routed layers over the cache keep their own cache lengths: routing
+    // rewrites the appends and views tx-use-kv-cache put in place.
+    if (generate && options.graph.modCapacity != 0 &&
+        options.graph.pipeline.empty()) {
+      ModPrunePassOptions mod;
+      mod.capacity = options.graph.modCapacity;
+      mod.schedule = options.graph.modSchedule;
+      mod.router = options.graph.modRouter;
+      mod.decision = options.graph.modDecision;
+      mod.calibration = options.graph.calibration;
+      if (!runPipeline(*built, "mod", [&](OpPassManager &pm) {
+            pm.addPass(createModPrunePass(mod));
           }))
         return nullptr;
     }

@@ -31,6 +31,7 @@ void txc::buildDefaultPipeline(OpPassManager &pm,
     mod.capacity = options.modCapacity;
     mod.schedule = options.modSchedule;
     mod.router = options.modRouter;
+    mod.decision = options.modDecision;
     mod.calibration = options.calibration;
     pm.addPass(createModPrunePass(mod));
   }

@@ -31,9 +31,13 @@
 // CHECK: arith.mulf {{.*}} : tensor<1x4x16xf32>
 // CHECK: tx.yield {{.*}} : tensor<1x4x16xf32>
 // CHECK: %[[H1:.+]] = tx.scatter_tokens %[[L0]], %[[L1]], %[[IDX]] : tensor<1x8x16xf32>, tensor<1x4x16xf32>, tensor<1x4xi64> -> tensor<1x8x16xf32>
-// The next router compares layer 2's input with layer 1's.
-// CHECK: linalg.generic {{.*}} ins(%[[L0]], %[[H1]] : tensor<1x8x16xf32>, tensor<1x8x16xf32>)
-// CHECK: tx.route {{.*}} capacity(4)
+// The next router compares layer 2's input with layer 1's; a token layer 1
+// did not run has no update there (exactly 0) and keeps its layer-1 score.
+// CHECK: %[[U2:.+]] = linalg.generic {{.*}} ins(%[[L0]], %[[H1]] : tensor<1x8x16xf32>, tensor<1x8x16xf32>)
+// CHECK: %[[S2:.+]] = linalg.generic {{.*}} ins(%[[U2]], %[[S1]] : tensor<1x8xf32>, tensor<1x8xf32>)
+// CHECK: arith.cmpf oeq
+// CHECK: arith.select
+// CHECK: tx.route %[[S2]] capacity(4)
 // CHECK: tx.layer 2 ({{.*}}) : (tensor<1x4x16xf32>) -> tensor<1x4x16xf32>
 // CHECK: %[[H2:.+]] = tx.scatter_tokens %[[H1]]
 // CHECK: return %[[H2]]

@@ -208,6 +208,42 @@ struct Probe {
     out.assign(r.begin(), r.end());
     return "";
   }
+
+  /// Percentiles 0 .. 100 of w . x + b over the `n` summed rows under a
+  /// normal distribution of the score's mean and variance (0 and 100: the
+  /// 0.1 and 99.9 percentiles).
+  std::vector<float> normalQuantiles(double n,
+                                     const std::vector<float> &w) const {
+    double mean = w[d], second = 0;
+    for (int64_t i = 0; i < d; ++i)
+      mean += w[i] * sx[i] / n;
+    // E[(w.x)^2] = w^T (sum x x^T / n) w.
+    for (int64_t i = 0; i < d; ++i) {
+      double row = 0;
+      for (int64_t j = 0; j < d; ++j)
+        row += sxx[i * d + j] * w[j];
+      second += w[i] * row / n;
+    }
+    double linearMean = mean - w[d];
+    double sd = std::sqrt(std::max(0.0, second - linearMean * linearMean));
+    std::vector<float> q(101);
+    for (int p = 0; p <= 100; ++p) {
+      double share = std::clamp(p / 100.0, 0.001, 0.999);
+      q[p] = float(mean + sd * inverseNormal(share));
+    }
+    return q;
+  }
+
+  /// The standard normal quantile of p in (0, 1), by bisection on erfc
+  /// (exact to double rounding; 101 calls per layer).
+  static double inverseNormal(double p) {
+    double lo = -10, hi = 10;
+    for (int i = 0; i < 200; ++i) {
+      double mid = 0.5 * (lo + hi);
+      (0.5 * std::erfc(-mid / std::sqrt(2.0)) < p ? lo : hi) = mid;
+    }
+    return 0.5 * (lo + hi);
+  }
 };
 
 struct Stat {
@@ -484,6 +520,9 @@ int txc::runCalibrate(int argc, char **argv) {
   MapVector<StringRef, std::pair<int, double>> cosines;
   // Per-layer probe sums (`calib.layer.I.probe_{xx,x,xt,t}`).
   MapVector<StringRef, Probe> probes;
+  // Per-layer update scores of every real token
+  // (`calib.layer.I.route_update`, [batch, seq]): output index and values.
+  MapVector<StringRef, std::pair<int, std::vector<float>>> updates;
   for (size_t i = 0; i < numOutputs; ++i) {
     if (txrt_model_output_info(loaded, i, &outputInfo[i]) != TXRT_OK)
       return fail(txrt_last_error());
@@ -508,6 +547,15 @@ int txc::runCalibrate(int argc, char **argv) {
        : part == "x"  ? probe.x
        : part == "xt" ? probe.xt
                       : probe.t) = int(i);
+      continue;
+    }
+    if (StringRef name = info.name; name.starts_with("calib.layer.") &&
+                                    name.ends_with(".route_update")) {
+      if (info.dtype != TXRT_DTYPE_F32 || info.rank != 2)
+        return fail("output '" + Twine(info.name) +
+                    "' of the instrumented model is not [batch, seq] f32");
+      updates[name.drop_front(strlen("calib."))
+                  .drop_back(strlen(".route_update"))] = {int(i), {}};
       continue;
     }
     if (StringRef name = info.name;
@@ -682,6 +730,22 @@ int txc::runCalibrate(int argc, char **argv) {
           *static_cast<const float *>(outputs[entry.second.first]);
     for (auto &entry : probes)
       entry.second.accumulate(outputs);
+    // Update scores of the real tokens only (whole windows of `seq`; rows
+    // past the last window are padding).
+    for (auto &entry : updates) {
+      const txrt_tensor_info &info = outputInfo[entry.second.first];
+      const float *v = static_cast<const float *>(outputs[entry.second.first]);
+      for (int64_t b = 0; b < int64_t(info.dims[0]); ++b) {
+        size_t index = r * batch + b;
+        if (index >= sequences.size())
+          continue;
+        int64_t real = std::min<int64_t>(sequences[index].tokens.size(),
+                                         int64_t(info.dims[1]));
+        entry.second.second.insert(entry.second.second.end(),
+                                   v + b * info.dims[1],
+                                   v + b * info.dims[1] + real);
+      }
+    }
   }
   if (terminal && !o.verbose)
     errs() << "\r\033[K";
@@ -728,6 +792,41 @@ int txc::runCalibrate(int argc, char **argv) {
             (entry.first + ".probe").str(), "F32", {int64_t(w.size())},
             ArrayRef<char>(reinterpret_cast<const char *>(w.data()),
                            w.size() * sizeof(float))))
+      return fail("-o: " + toString(std::move(e)));
+  }
+  // layer.I.update_quantiles: percentiles 0 .. 100 of the update router's
+  // score, from which tx-mod-prune's causal decision takes the threshold
+  // that keeps a given share of tokens.
+  auto addQuantiles = [&](StringRef layer, StringRef suffix,
+                          const std::vector<float> &q) {
+    return writer.add((layer + suffix).str(), "F32", {int64_t(q.size())},
+                      ArrayRef<char>(reinterpret_cast<const char *>(q.data()),
+                                     q.size() * sizeof(float)));
+  };
+  for (auto &entry : updates) {
+    std::vector<float> &v = entry.second.second;
+    if (v.empty())
+      return fail("layer '" + entry.first + "': no token was scored");
+    llvm::sort(v);
+    std::vector<float> q(101);
+    for (int p = 0; p <= 100; ++p) {
+      double at = p / 100.0 * double(v.size() - 1);
+      size_t lo = size_t(at), hi = std::min(lo + 1, v.size() - 1);
+      q[p] = float(v[lo] + (at - double(lo)) * (double(v[hi]) - v[lo]));
+    }
+    if (Error e = addQuantiles(entry.first, ".update_quantiles", q))
+      return fail("-o: " + toString(std::move(e)));
+  }
+  // layer.I.probe_quantiles: the probe's score w . x + b has mean
+  // w . mean(x) + b and variance w^T cov(x) w, both from the sums it was
+  // fitted from; the percentiles are those of a normal distribution with
+  // these moments (percentiles 0 and 100 stand for 0.1 and 99.9).
+  for (auto &entry : probes) {
+    std::vector<float> w;
+    if (!entry.second.solve(tokens, w).empty())
+      continue; // reported above
+    std::vector<float> q = entry.second.normalQuantiles(tokens, w);
+    if (Error e = addQuantiles(entry.first, ".probe_quantiles", q))
       return fail("-o: " + toString(std::move(e)));
   }
   // layer.I.cos_mean: the mean over tokens of cos(layer input, output).

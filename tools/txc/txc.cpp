@@ -131,8 +131,11 @@ cl::opt<double> modCapacity(
     "mod-capacity",
     cl::desc("Mixture-of-depths token routing (tx-mod-prune): routed layers "
              "run attention and MLP on this fraction C (0..1] of the tokens "
-             "only, the rest pass on the residual stream; forward passes "
-             "only (--max-seq 0) for now (default 0: no routing)"),
+             "only, the rest pass on the residual stream. With a KV cache "
+             "(--max-seq, batch 1) a token that skips a layer writes no K/V "
+             "there, and decode steps keep a token by a threshold "
+             "calibrated to C, which needs --calibration (default 0: no "
+             "routing)"),
     cl::value_desc("C"), cl::init(0.0), cl::cat(txcCategory));
 cl::opt<std::string> modSchedule(
     "mod-schedule",
@@ -148,6 +151,15 @@ cl::opt<std::string> modRouter(
              "probe (a linear probe on the layer's input fitted by `txc "
              "calibrate`, from --calibration)"),
     cl::value_desc("update|probe"), cl::init("update"), cl::cat(txcCategory));
+cl::opt<std::string> modDecision(
+    "mod-decision",
+    cl::desc("--mod-capacity: how a prompt (or a forward pass) chooses its "
+             "tokens; topk (the top C of each step's tokens, which looks at "
+             "later tokens) or threshold (each token by its own score "
+             "against the (1 - C) quantile of the router's score on "
+             "calibration text, as decode steps always do; needs "
+             "--calibration)"),
+    cl::value_desc("topk|threshold"), cl::init("topk"), cl::cat(txcCategory));
 cl::opt<std::string> dumpDir(
     "dump-ir",
     cl::desc("Write the IR after every stage to DIR as numbered files "
@@ -389,6 +401,7 @@ int main(int argc, char **argv) {
   options.graph.modCapacity = modCapacity;
   options.graph.modSchedule = modSchedule;
   options.graph.modRouter = modRouter;
+  options.graph.modDecision = modDecision;
   if (maxSeq.getNumOccurrences())
     options.generation.maxSeq = maxSeq;
   options.generation.kvBlock = kvBlock;

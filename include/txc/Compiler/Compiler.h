@@ -137,6 +137,9 @@ struct GraphOptions {
   double modCapacity = 0;
   std::string modSchedule = "constant";
   std::string modRouter = "update";
+  /// How steps of several tokens choose (txc --mod-decision): topk or
+  /// threshold; decode steps over a KV cache always use the threshold.
+  std::string modDecision = "topk";
   QuantizeOptions quantize;
   /// --calibration: the statistics file of `txc calibrate`, for the passes
   /// that need data (tx-quantize method=awq).

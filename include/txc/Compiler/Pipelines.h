@@ -43,6 +43,11 @@ struct DefaultPipelineOptions
       llvm::cl::desc("tx-mod-prune router: update or probe (reads "
                      "calibration)"),
       llvm::cl::init("update")};
+  Option<std::string> modDecision{
+      *this, "mod-decision",
+      llvm::cl::desc("tx-mod-prune decision: topk or threshold (reads "
+                     "calibration)"),
+      llvm::cl::init("topk")};
   Option<std::string> quantize{
       *this, "quantize",
       llvm::cl::desc("Run tx-quantize with this format (empty: do not)"),

@@ -150,12 +150,36 @@ def ModPrunePass : Pass<"tx-mod-prune"> {
     (weight 1; no router weight multiplies the block: no checkpoint router
     exists yet).
 
-    Scope: layers without a KV cache (encoders, forward passes compiled
-    without `--max-seq`); a routed layer over a KV cache is an error, as are
-    attention masks other than none and causal, windows and sinks.
+    Decisions: `decision=topk` keeps the top `k` tokens of the step (this
+    looks at later tokens of a prompt); `decision=threshold` keeps every
+    token whose score reaches the layer's threshold (at most all of them),
+    each by its own score: Mixture-of-Depths' causal rule. The threshold is
+    the `(1 - r)` quantile of the router's score on calibration text
+    (`layer.I.update_quantiles` / `layer.I.probe_quantiles` from `txc
+    calibrate`, 101 percentiles, interpolated; ratio 1 keeps every token),
+    so that the layer keeps about the share `r` of tokens.
+
+    Over a KV cache (run after `tx-use-kv-cache`, batch 1): a token that
+    skips a routed layer writes no K/V there, so each cache layer has its
+    own length. The step gets two inputs, `layer_lengths` (`[layers]` i64,
+    each cache layer's length before the step) and `step_length`
+    (`tensor<1xi64>`, the real tokens of the step; the rest is padding and
+    is never routed), and returns `layer_kept` (`[layers]` i64, what each
+    cache layer appended; the step length for layers not routed), all three
+    named in `tx.generation`. A routed layer appends its kept tokens' K/V at
+    its own length and attends to its own entries (`kv_length` = length +
+    slots). Decode steps (one token) always decide by threshold; the
+    layer's attention and MLP sit in an `scf.if` that skips them when the
+    token is not kept (its K/V projections still run, into the slot past
+    the layer's length, which the next step overwrites). Prefill steps
+    follow `decision`; with `topk` a short last chunk of `n` real tokens
+    keeps `max(1, floor(r * n))`.
+
+    Scope: attention masks none and causal without windows or sinks.
 
     `capacity=1` with `schedule=constant` routes every token of every
-    routed layer: the dense model's result (the machinery in place).
+    routed layer: the dense model's result (the machinery in place), with
+    or without a cache.
   }];
   let options = [
     Option<"capacity", "capacity", "double", /*default=*/"1.0",
@@ -173,7 +197,11 @@ def ModPrunePass : Pass<"tx-mod-prune"> {
     Option<"rMin", "r-min", "double", /*default=*/"0.15",
            "pmod: the smallest ratio">,
     Option<"from", "from", "int64_t", /*default=*/"1",
-           "The first routed stack position (>= 1)">
+           "The first routed stack position (>= 1)">,
+    Option<"decision", "decision", "std::string", /*default=*/"\"topk\"",
+           "How steps of several tokens choose: topk (the top share of the "
+           "step) or threshold (each token against the calibrated "
+           "threshold; decode steps always do)">
   ];
   let statistics = [
     Statistic<"numRouted", "layers-routed", "Routed layers">,
@@ -183,6 +211,7 @@ def ModPrunePass : Pass<"tx-mod-prune"> {
   let dependentDialects = ["::txc::tx::TxDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect"];
 }
 

@@ -522,7 +522,7 @@ def mod_ratio(pos, layers, capacity, schedule="constant", mod_from=1,
 
 def hidden(path, ids, exit_threshold=None, exit_from=0, stats=None,
            mod_capacity=None, mod_schedule="constant", mod_from=1,
-           mod_probes=None) -> np.ndarray:
+           mod_probes=None, mod_thresholds=None, mod_chunk=None) -> np.ndarray:
     """Final hidden states [T, D] (float64): after the output norm for
     decoders, the last encoder layer's output for BERT.
 
@@ -539,9 +539,15 @@ def hidden(path, ids, exit_threshold=None, exit_from=0, stats=None,
     largest ||x_l - x_{l-1}||^2 (router "update"; with ``mod_probes``, a dict
     layer -> D weights then a bias, the largest w . x_l + b: router "probe")
     (ties to the lower index), in their order
-    and with their own positions; the others keep their row. ``stats``
-    then receives ``kept`` (tokens per routed layer) and ``margin`` (the
-    smallest score gap at a selection boundary)."""
+    and with their own positions; the others keep their row. Under router
+    "update" a token the previous (routed) layer did not run has no update
+    there and keeps the score it had for that layer. ``mod_chunk`` N: the
+    top-k is taken per chunk of N tokens (txc's prefill chunks), a short
+    last chunk of n keeping max(1, floor(r * n)); ``mod_thresholds`` (layer
+    -> t): every token whose score is >= t is kept instead (the causal
+    decision). ``stats`` then receives ``kept`` (tokens per routed layer)
+    and ``margin`` (the smallest score gap at a selection boundary, or to a
+    threshold)."""
     m = load(path)
     cfg, w = m.cfg, m.w
     ids = _check_ids(m, ids)
@@ -563,7 +569,7 @@ def hidden(path, ids, exit_threshold=None, exit_from=0, stats=None,
     exited = np.zeros(T, dtype=bool)
     depth = np.full(T, cfg.layers)
     margin = math.inf
-    kept_counts, prev_in = [], None
+    kept_counts, prev_in, prev_score = [], None, None
     for i in range(cfg.layers):
         x_in = x
         r = (None if mod_capacity is None
@@ -575,16 +581,35 @@ def hidden(path, ids, exit_threshold=None, exit_from=0, stats=None,
                 score = x @ probe[:-1] + probe[-1]
             else:
                 score = ((x - prev_in) ** 2).sum(-1)
-            order = np.lexsort((np.arange(T), -score))
-            keep = np.sort(order[:k])
-            if k < T:
-                margin = min(margin, float(score[order[k - 1]] - score[order[k]]))
+                if prev_score is not None:
+                    score = np.where(score == 0, prev_score, score)
+            if mod_thresholds is not None:
+                t = mod_thresholds[i]
+                keep = np.nonzero(score >= t)[0]
+                if np.isfinite(t):
+                    margin = min(margin, float(np.abs(score - t).min()))
+            else:
+                chunk = mod_chunk or T
+                keep = []
+                for c0 in range(0, T, chunk):
+                    s = score[c0:c0 + chunk]
+                    n = s.size
+                    kc = (min(max(int(math.floor(r * chunk + 1e-9)), 1), chunk)
+                          if n == chunk else
+                          min(max(int(math.floor(r * n + 1e-9)), 1), n))
+                    order = np.lexsort((np.arange(n), -s))
+                    keep.extend(c0 + np.sort(order[:kc]))
+                    if kc < n:
+                        margin = min(margin, float(s[order[kc - 1]] - s[order[kc]]))
+                keep = np.asarray(keep, dtype=np.int64)
             x = x.copy()
-            x[keep] = _layer(x_in[keep], i, m, norm, k, H, KV, hd, positions=keep)
-            kept_counts.append(k)
-            prev_in = x_in
+            if keep.size:
+                x[keep] = _layer(x_in[keep], i, m, norm, keep.size, H, KV, hd,
+                                 positions=keep)
+            kept_counts.append(int(keep.size))
+            prev_in, prev_score = x_in, score
             continue
-        prev_in = x_in
+        prev_in, prev_score = x_in, None
         x = _layer(x, i, m, norm, T, H, KV, hd)
         if exit_threshold is None:
             continue

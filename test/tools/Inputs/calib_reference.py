@@ -28,6 +28,8 @@ context, model and text. Prints ``PASS`` or the differences (exit 1).
 from __future__ import annotations
 
 import argparse
+import math
+import statistics
 import json
 import os
 import sys
@@ -117,6 +119,9 @@ def hf_reference(args) -> tuple[dict, int, int]:
         return original(x, w, key, bias_key)
 
     cos_sum = np.zeros(model.cfg.layers)
+    # tx-mod-prune's update score of layer i >= 1 per token:
+    # ||x_i - x_{i-1}||^2 of the layers' inputs.
+    updates = [[] for _ in range(model.cfg.layers)]
     # The probe sums per layer: [x 1]^T [x 1] and [x 1]^T t, t = 1 - cos.
     D = model.cfg.hidden
     probe_a = np.zeros((model.cfg.layers, D + 1, D + 1))
@@ -150,6 +155,9 @@ def hf_reference(args) -> tuple[dict, int, int]:
                 z = np.concatenate([bounds[layer], np.ones((len(c), 1))], axis=1)
                 probe_a[layer] += z.T @ z
                 probe_r[layer] += z.T @ (1 - np.clip(c, -1, 1))
+                if layer:
+                    updates[layer].append(
+                        ((bounds[layer] - bounds[layer - 1]) ** 2).sum(-1))
     finally:
         ref_forward._lin, ref_forward._rms_norm, ref_forward._layer_norm = original, orig_rms, orig_ln
     tokens = windows * args.context
@@ -159,7 +167,20 @@ def hf_reference(args) -> tuple[dict, int, int]:
         # Ridge: 1e-3 x the mean diagonal of x^T x on the weights, not the bias.
         a = probe_a[layer].copy()
         a[np.arange(D), np.arange(D)] += 1e-3 * np.trace(a[:D, :D]) / D
-        means[f"probe.{layer}"] = np.linalg.solve(a, probe_r[layer])
+        w = np.linalg.solve(a, probe_r[layer])
+        means[f"probe.{layer}"] = w
+        # The probe score's percentiles under a normal fit of its mean and
+        # variance over the summed rows (0 and 100: 0.1 and 99.9).
+        z_mean = probe_a[layer][D] / tokens
+        second = w[:D] @ (probe_a[layer][:D, :D] / tokens) @ w[:D]
+        linear = w[:D] @ z_mean[:D]
+        sd = math.sqrt(max(0.0, second - linear * linear))
+        share = np.clip(np.arange(101) / 100, 0.001, 0.999)
+        means[f"quantiles.probe.{layer}"] = linear + w[D] + sd * np.array(
+            [statistics.NormalDist().inv_cdf(p) for p in share])
+        if layer:
+            means[f"quantiles.update.{layer}"] = np.percentile(
+                np.concatenate(updates[layer]), np.arange(101))
     return means, tokens, windows
 
 
@@ -238,7 +259,28 @@ def main() -> int:
     # Hugging Face folders; the ONNX reference has no layer boundaries.
     layers = {n: v for n, v in ref.items() if n.startswith("layer.")}
     probes = {n: v for n, v in ref.items() if n.startswith("probe.")}
-    linears = {n: v for n, v in ref.items() if not n.startswith(("layer.", "probe."))}
+    quantiles = {n: v for n, v in ref.items() if n.startswith("quantiles.")}
+    linears = {n: v for n, v in ref.items()
+               if not n.startswith(("layer.", "probe.", "quantiles."))}
+    # layer.I.{update,probe}_quantiles (101 percentiles): within 1e-3 of the
+    # range they span.
+    for name, want in quantiles.items():
+        _, kind, layer = name.split(".")
+        key = f"layer.{layer}.{kind}_quantiles"
+        have = got.get(key)
+        if have is None or have.shape != want.shape:
+            problems.append(f"{key} is missing or misshapen")
+            continue
+        span = max(float(want[-1] - want[0]), 1e-6)
+        if np.max(np.abs(have - want)) > 1e-3 * span:
+            problems.append(f"{key}: max difference "
+                            f"{np.max(np.abs(have - want))} (range {span})")
+    got_quantiles = {n for n in got if n.endswith("_quantiles")}
+    want_quantiles = {f"layer.{n.split('.')[2]}.{n.split('.')[1]}_quantiles"
+                      for n in quantiles}
+    if quantiles and got_quantiles != want_quantiles:
+        problems.append(f"quantiles {sorted(got_quantiles ^ want_quantiles)} "
+                        "are in only one of the file and the reference")
     # Per-layer probes (layer.I.probe: weights then bias), fitted from float32
     # sums: within 1e-3 of the largest coefficient.
     for name, want in probes.items():
@@ -270,7 +312,8 @@ def main() -> int:
         print(p)
     if problems:
         return 1
-    print(f"PASS: {len(ref)} linears, {len(layers)} layer cosines, {len(probes)} layer probes, {tokens} tokens, {windows} windows")
+    print(f"PASS: {len(ref)} linears, {len(layers)} layer cosines, {len(probes)} layer probes, "
+          f"{len(quantiles)} score quantiles, {tokens} tokens, {windows} windows")
     return 0
 
 

@@ -10,7 +10,10 @@ must be a cosine (within [-1, 1]); the IR must keep exactly the layers that
 remain after removing the SKIPPED layers with the highest cos_mean (ties to
 the lower index). Prints "calibrated skip: OK" or "FAIL ...".
 --write-empty writes a statistics file with the right metadata and no
-layer statistics (for the error test).
+layer statistics (for the error test); --write-quantiles OUT LAYERS one
+whose layer.I.update_quantiles and layer.I.probe_quantiles (I < LAYERS) are
+0, 1, ..., 100 (percentile p is p: a causal threshold at ratio r is
+100 * (1 - r)).
 """
 import json
 import re
@@ -45,9 +48,27 @@ def write_empty(path):
                 np.ones(1, np.float32).tobytes())
 
 
+def write_quantiles(path, layers):
+    header = {"__metadata__": {"format": "txc-calibration", "version": "1"}}
+    q = np.arange(101, dtype=np.float32).tobytes()
+    for i in range(layers):
+        for kind in ("update", "probe"):
+            at = len(header) - 1
+            header[f"layer.{i}.{kind}_quantiles"] = {
+                "dtype": "F32", "shape": [101],
+                "data_offsets": [at * len(q), (at + 1) * len(q)]}
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + q * (len(header) - 1))
+
+
 def main(argv):
     if argv[1] == "--write-empty":
         write_empty(argv[2])
+        return 0
+    if argv[1] == "--write-quantiles":
+        write_quantiles(argv[2], int(argv[3]))
         return 0
     stats = read_stats(argv[1])
     ir = open(argv[2]).read()
