@@ -191,6 +191,39 @@ const Key keys[] =
          [](txc::CompileOptions &o, StringRef v, std::string &e) {
            return parseInteger(v, 0, INT64_MAX, o.graph.earlyExitFrom, e);
          }},
+        {"mod-capacity",
+         [](txc::CompileOptions &o, StringRef v, std::string &e) {
+           double capacity;
+           if (v.trim().getAsDouble(capacity) ||
+               !(capacity > 0.0 && capacity <= 1.0)) {
+             e = ("'" + v + "' is not a number in (0, 1]").str();
+             return false;
+           }
+           o.graph.modCapacity = capacity;
+           return true;
+         }},
+        // The words are checked with the rest of the options (the same
+        // messages as txc's flags).
+        {"mod-schedule",
+         [](txc::CompileOptions &o, StringRef v, std::string &) {
+           o.graph.modSchedule = v.str();
+           return true;
+         }},
+        {"mod-router",
+         [](txc::CompileOptions &o, StringRef v, std::string &) {
+           o.graph.modRouter = v.str();
+           return true;
+         }},
+        {"mod-decision",
+         [](txc::CompileOptions &o, StringRef v, std::string &) {
+           o.graph.modDecision = v.str();
+           return true;
+         }},
+        {"calibration",
+         [](txc::CompileOptions &o, StringRef v, std::string &) {
+           o.graph.calibration = v.str();
+           return true;
+         }},
         {"shape",
          [](txc::CompileOptions &o, StringRef v, std::string &e) {
            std::pair<std::string, std::vector<int64_t>> shape;

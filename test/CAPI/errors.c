@@ -92,6 +92,8 @@ int main(int argc, char **argv) {
                 txcCompileOptionsSet(options, "early-exit", "high"));
   expectFailure("bad early-exit-from",
                 txcCompileOptionsSet(options, "early-exit-from", "-2"));
+  expectFailure("bad mod-capacity",
+                txcCompileOptionsSet(options, "mod-capacity", "1.5"));
   expectFailure("NULL key", txcCompileOptionsSet(options, NULL, "1"));
   expectFailure("NULL value", txcCompileOptionsSet(options, "max-seq", NULL));
   expectFailure("null options", txcCompileOptionsSet(none, "max-seq", "64"));
