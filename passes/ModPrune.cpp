@@ -29,6 +29,7 @@
 
 #include "txc/Dialect/Tx/TxOps.h"
 #include "txc/Passes/Passes.h"
+#include "txc/Dialect/Tx/WeightStore.h"
 #include "txc/Support/Safetensors.h"
 
 #include "LayerUtils.h"
@@ -36,6 +37,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
@@ -404,12 +406,27 @@ struct ModPrunePass : public txc::impl::ModPrunePassBase<ModPrunePass> {
           << schedule << "'";
       return signalPassFailure();
     }
-    if (router != "update" && router != "probe") {
+    if (router != "update" && router != "probe" && router != "checkpoint") {
       getOperation()->emitError()
           << "tx-mod-prune: 'router' must be update (the size of each "
-             "token's update in the previous layer) or probe (fitted by txc "
-             "calibrate), got '"
+             "token's update in the previous layer), probe (fitted by txc "
+             "calibrate) or checkpoint (blk.I.mod_router from the model's "
+             "weights), got '"
           << router << "'";
+      return signalPassFailure();
+    }
+    if (weighting != "none" && weighting != "mod" && weighting != "pmod") {
+      getOperation()->emitError()
+          << "tx-mod-prune: 'weighting' must be none, mod (x + r f(x)) or "
+             "pmod (TanhNorm and STRing), got '"
+          << weighting << "'";
+      return signalPassFailure();
+    }
+    if (weighting != "none" && router != "checkpoint") {
+      getOperation()->emitError()
+          << "tx-mod-prune: weighting=" << weighting
+          << " scales by the router a checkpoint was trained with: it needs "
+             "router=checkpoint";
       return signalPassFailure();
     }
     if (decision != "topk" && decision != "threshold") {
@@ -472,6 +489,10 @@ struct ModPrunePass : public txc::impl::ModPrunePassBase<ModPrunePass> {
   FailureOr<double> threshold(LayerOp layer, double r) {
     if (r >= 1.0)
       return -std::numeric_limits<double>::infinity();
+    // A trained router decides by its sign: Mixture-of-Depths' predictor
+    // sigmoid(r) > 1/2.
+    if (router == "checkpoint")
+      return 0.0;
     std::string name = "layer." +
                        std::to_string(layer.getIndexAttr().getInt()) + "." +
                        (router == "probe" ? "probe" : "update") +
@@ -630,7 +651,13 @@ struct ModPrunePass : public txc::impl::ModPrunePassBase<ModPrunePass> {
       Location loc = layer.getLoc();
       Value h = layer.getInputs().front();
       Value scores;
-      if (router == "probe") {
+      if (router == "checkpoint") {
+        FailureOr<std::vector<float>> w =
+            checkpointRouter(layer, type.getDimSize(2));
+        if (failed(w))
+          return failure();
+        scores = buildProbeScores(b, loc, h, *w);
+      } else if (router == "probe") {
         std::string name =
             "layer." + std::to_string(layer.getIndexAttr().getInt()) +
             ".probe";
@@ -680,11 +707,17 @@ struct ModPrunePass : public txc::impl::ModPrunePassBase<ModPrunePass> {
                                            b.getI64Type());
       auto wType = RankedTensorType::get({type.getDimSize(0), k},
                                          b.getF32Type());
+      // The kept tokens' weights: MoD's r, or p-MoD's g = a tanh(r) + b.
+      RouteWeighting kind = weighting == "mod"    ? RouteWeighting::score
+                            : weighting == "pmod" ? RouteWeighting::tanh
+                                                  : RouteWeighting::one;
       auto route = RouteOp::create(
           b, loc, TypeRange{idxType, wType}, scores, b.getI64IntegerAttr(k),
-          limit,
-          RouteWeightingAttr::get(b.getContext(), RouteWeighting::one),
-          FloatAttr(), FloatAttr(),
+          limit, RouteWeightingAttr::get(b.getContext(), kind),
+          kind == RouteWeighting::tanh ? b.getF64FloatAttr(tanhAlpha)
+                                       : FloatAttr(),
+          kind == RouteWeighting::tanh ? b.getF64FloatAttr(tanhBeta)
+                                       : FloatAttr(),
           cut ? b.getF64FloatAttr(*cut) : FloatAttr());
       // Over the cache, the tokens kept (batch 1): attention and MLP run
       // only when one is; the K/V of an empty slot lands past the layer's
@@ -703,11 +736,22 @@ struct ModPrunePass : public txc::impl::ModPrunePassBase<ModPrunePass> {
       LayerOp routed = retyper.build(gathered);
       if (!routed)
         return failure();
+      // p-MoD's STRing: kept tokens' MLP output scaled by g (before the
+      // body is split around its K/V fill).
+      if (weighting == "pmod" &&
+          failed(scaleMlp(routed, route.getWeights())))
+        return failure();
       if (none)
         depth::makeConditional(routed, none);
       b.setInsertionPoint(layer);
+      // MoD: kept rows x + r (layer(x) - x), the scatter's weighted form.
+      // STRing: skipped rows g x (kept rows are replaced).
+      Value base = h;
+      if (weighting == "pmod")
+        base = buildTanhScaled(b, loc, h, scores);
       Value merged = ScatterTokensOp::create(
-          b, loc, type, h, routed.getResult(0), route.getIndices(), Value());
+          b, loc, type, base, routed.getResult(0), route.getIndices(),
+          weighting == "mod" ? route.getWeights() : Value());
       for (Value &v : residualIn)
         if (v == layer.getResult(0))
           v = merged;
@@ -722,6 +766,140 @@ struct ModPrunePass : public txc::impl::ModPrunePassBase<ModPrunePass> {
       finishCacheStep(step);
     return success();
   }
+
+  /// Layer `layer`'s router from the checkpoint: blk.I.mod_router.weight
+  /// (`d` values) then .bias (0 when absent), read from the weights.
+  FailureOr<std::vector<float>> checkpointRouter(LayerOp layer, int64_t d) {
+    std::string prefix =
+        "blk." + std::to_string(layer.getIndexAttr().getInt()) +
+        ".mod_router.";
+    std::vector<float> w(d + 1, 0.0f);
+    auto read = [&](StringRef part, int64_t n, float *out) -> LogicalResult {
+      std::string name = prefix + part.str();
+      if (std::shared_ptr<tx::WeightStore> store =
+              tx::getWeightStore(&getContext())) {
+        if (!store->contains(name))
+          return failure();
+        llvm::Expected<tx::StoredTensor> t = store->lookup(name);
+        if (!t) {
+          llvm::consumeError(t.takeError());
+          return failure();
+        }
+        if (t->dtype != "F32" || t->bytes.size() != size_t(n) * 4)
+          return failure();
+        std::memcpy(out, t->bytes.data(), n * 4);
+        return success();
+      }
+      if (!weightsFile)
+        return failure();
+      const SafetensorsEntry *e = weightsFile->lookup(name);
+      if (!e || e->dtype != "F32" || e->data.size() != size_t(n) * 4)
+        return failure();
+      std::memcpy(out, e->data.data(), n * 4);
+      return success();
+    };
+    if (!tx::getWeightStore(&getContext()) && !weightsFile) {
+      Operation *module = layer->getParentOfType<ModuleOp>();
+      auto path = module ? module->getAttrOfType<StringAttr>("tx.weights")
+                         : StringAttr();
+      if (path) {
+        llvm::Expected<std::unique_ptr<SafetensorsFile>> file =
+            SafetensorsFile::open(path.getValue());
+        if (file)
+          weightsFile = std::move(*file);
+        else
+          llvm::consumeError(file.takeError());
+      }
+    }
+    if (failed(read("weight", d, w.data())))
+      return layer.emitOpError()
+             << "tx-mod-prune: router=checkpoint needs the model's f32 '"
+             << prefix << "weight' of " << d
+             << " values (a router Linear(" << d
+             << " -> 1) per routed layer), which its weights do not have";
+    (void)read("bias", 1, w.data() + d); // optional
+    return w;
+  }
+
+  /// STRing's kept side: the routed layer's last residual add
+  /// `h + m` (h = x + attention, m the MLP's output) becomes
+  /// `h + g * m`, g the kept tokens' weights ([B, k]).
+  LogicalResult scaleMlp(LayerOp layer, Value g) {
+    YieldOp yield = layer.getYield();
+    auto add = yield.getValues()[0].getDefiningOp<arith::AddFOp>();
+    Value arg = layer.getBody().front().getArgument(0);
+    auto isAttentionResidual = [&](Value v) {
+      auto inner = v.getDefiningOp<arith::AddFOp>();
+      return inner && (inner.getLhs() == arg || inner.getRhs() == arg);
+    };
+    if (!add || !isa<RankedTensorType>(add.getType()) ||
+        !cast<RankedTensorType>(add.getType()).getElementType().isF32() ||
+        !(isAttentionResidual(add.getLhs()) ||
+          isAttentionResidual(add.getRhs())))
+      return layer.emitOpError()
+             << "tx-mod-prune: weighting=pmod (STRing) needs a pre-norm f32 "
+                "layer ending in h + MLP(norm(h)) with h = x + attention";
+    Value h = isAttentionResidual(add.getLhs()) ? add.getLhs() : add.getRhs();
+    Value m = h == add.getLhs() ? add.getRhs() : add.getLhs();
+    OpBuilder b(yield);
+    Location loc = add.getLoc();
+    auto type = cast<RankedTensorType>(add.getType());
+    MLIRContext *ctx = b.getContext();
+    AffineMap id = AffineMap::getMultiDimIdentityMap(3, ctx);
+    AffineMap rows = AffineMap::get(
+        3, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)}, ctx);
+    Value out =
+        linalg::GenericOp::create(
+            b, loc, TypeRange{type}, ValueRange{h, m, g},
+            ValueRange{tensor::EmptyOp::create(b, loc, type.getShape(),
+                                               type.getElementType())},
+            ArrayRef<AffineMap>{id, id, rows, id},
+            SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel),
+            [&](OpBuilder &nb, Location l, ValueRange args) {
+              Value scaled = arith::MulFOp::create(nb, l, args[2], args[1]);
+              linalg::YieldOp::create(
+                  nb, l,
+                  ValueRange{arith::AddFOp::create(nb, l, args[0], scaled)});
+            })
+            .getResult(0);
+    yield->setOperand(0, out);
+    if (add->use_empty())
+      add.erase();
+    return success();
+  }
+
+  /// STRing's skipped side: every row of `h` ([B, S, D] f32) times
+  /// g = alpha tanh(r) + beta of its score (kept rows are replaced after).
+  Value buildTanhScaled(OpBuilder &b, Location loc, Value h, Value scores) {
+    auto type = cast<RankedTensorType>(h.getType());
+    MLIRContext *ctx = b.getContext();
+    AffineMap id = AffineMap::getMultiDimIdentityMap(3, ctx);
+    AffineMap rows = AffineMap::get(
+        3, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)}, ctx);
+    double alpha = tanhAlpha, beta = tanhBeta;
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{type}, ValueRange{h, scores},
+               ValueRange{tensor::EmptyOp::create(b, loc, type.getShape(),
+                                                  type.getElementType())},
+               ArrayRef<AffineMap>{id, rows, id},
+               SmallVector<utils::IteratorType>(3,
+                                                utils::IteratorType::parallel),
+               [&](OpBuilder &nb, Location l, ValueRange args) {
+                 Value a = arith::ConstantOp::create(
+                     nb, l, nb.getF32FloatAttr(alpha));
+                 Value c = arith::ConstantOp::create(
+                     nb, l, nb.getF32FloatAttr(beta));
+                 Value t = math::TanhOp::create(nb, l, args[1]);
+                 Value g = arith::AddFOp::create(
+                     nb, l, arith::MulFOp::create(nb, l, a, t), c);
+                 linalg::YieldOp::create(
+                     nb, l,
+                     ValueRange{arith::MulFOp::create(nb, l, g, args[0])});
+               })
+        .getResult(0);
+  }
+
+  std::shared_ptr<SafetensorsFile> weightsFile;
 
   /// `scores` ([1, S]) with -inf from token `count` on (the padding).
   static Value maskPadding(OpBuilder &b, Location loc, Value scores,

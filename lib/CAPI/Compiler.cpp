@@ -214,6 +214,11 @@ const Key keys[] =
            o.graph.modRouter = v.str();
            return true;
          }},
+        {"mod-weighting",
+         [](txc::CompileOptions &o, StringRef v, std::string &) {
+           o.graph.modWeighting = v.str();
+           return true;
+         }},
         {"mod-decision",
          [](txc::CompileOptions &o, StringRef v, std::string &) {
            o.graph.modDecision = v.str();

@@ -543,7 +543,7 @@ LogicalResult txc::Invocation::Impl::validate() {
     return failure();
   }
   if (g.modCapacity != 0 && g.modDecision == "threshold" &&
-      g.calibration.empty()) {
+      g.modRouter != "checkpoint" && g.calibration.empty()) {
     error("--mod-decision=threshold needs --calibration=STATS (the "
           "router's score quantiles, written by `txc calibrate` of this "
           "model)");
@@ -560,11 +560,25 @@ LogicalResult txc::Invocation::Impl::validate() {
     return failure();
   }
   if (g.modCapacity != 0 && g.modRouter != "update" &&
-      g.modRouter != "probe") {
+      g.modRouter != "probe" && g.modRouter != "checkpoint") {
     error("--mod-router must be update (the size of each token's update in "
-          "the previous layer) or probe (a linear probe fitted by txc "
-          "calibrate; needs --calibration), got '" +
+          "the previous layer), probe (a linear probe fitted by txc "
+          "calibrate; needs --calibration) or checkpoint (the model's own "
+          "blk.I.mod_router tensors), got '" +
           g.modRouter + "'");
+    return failure();
+  }
+  if (g.modWeighting != "none" &&
+      (g.modCapacity == 0 || g.modRouter != "checkpoint")) {
+    error("--mod-weighting applies to --mod-router=checkpoint (the router "
+          "the checkpoint was trained with)");
+    return failure();
+  }
+  if (g.modWeighting != "none" && g.modWeighting != "mod" &&
+      g.modWeighting != "pmod") {
+    error("--mod-weighting must be none, mod (Mixture-of-Depths: x + r "
+          "f(x)) or pmod (p-MoD's TanhNorm and STRing), got '" +
+          g.modWeighting + "'");
     return failure();
   }
   if (g.modCapacity != 0 && g.modRouter == "probe" && g.calibration.empty()) {
@@ -678,6 +692,7 @@ LogicalResult txc::Invocation::Impl::loadModel() {
     return failure();
   }
   if (generate && options.graph.modCapacity != 0 &&
+      options.graph.modRouter != "checkpoint" &&
       options.graph.calibration.empty()) {
     error("--mod-capacity with a KV cache (--max-seq) needs "
           "--calibration=STATS: decode steps keep a token by a threshold on "
@@ -1051,6 +1066,7 @@ txc::Invocation::Impl::build(int64_t step, SafetensorsWriter *w,
       // Over a KV cache tx-mod-prune runs after tx-use-kv-cache (below).
       graph.modCapacity = generate ? 0.0 : options.graph.modCapacity;
       graph.modDecision = options.graph.modDecision;
+      graph.modWeighting = options.graph.modWeighting;
       graph.modSchedule = options.graph.modSchedule;
       graph.modRouter = options.graph.modRouter;
       const QuantizeOptions &q = options.graph.quantize;
@@ -1103,6 +1119,7 @@ txc::Invocation::Impl::build(int64_t step, SafetensorsWriter *w,
       mod.schedule = options.graph.modSchedule;
       mod.router = options.graph.modRouter;
       mod.decision = options.graph.modDecision;
+      mod.weighting = options.graph.modWeighting;
       mod.calibration = options.graph.calibration;
       if (!runPipeline(*built, "mod", [&](OpPassManager &pm) {
             pm.addPass(createModPrunePass(mod));

@@ -32,6 +32,7 @@ void txc::buildDefaultPipeline(OpPassManager &pm,
     mod.schedule = options.modSchedule;
     mod.router = options.modRouter;
     mod.decision = options.modDecision;
+    mod.weighting = options.modWeighting;
     mod.calibration = options.calibration;
     pm.addPass(createModPrunePass(mod));
   }

@@ -9,10 +9,14 @@
 // RUN: not tx-opt %s --split-input-file --tx-mod-prune="r-min=0.9 r-max=0.5" 2>&1 | FileCheck %s --check-prefix=CHECK-RANGE
 // RUN: not tx-opt %s --split-input-file --tx-mod-prune="from=0" 2>&1 | FileCheck %s --check-prefix=CHECK-FROM
 // RUN: not tx-opt %s --split-input-file --tx-mod-prune="decision=sample" 2>&1 | FileCheck %s --check-prefix=CHECK-DECISION
+// RUN: not tx-opt %s --split-input-file --tx-mod-prune="router=checkpoint weighting=string" 2>&1 | FileCheck %s --check-prefix=CHECK-WEIGHTING
+// RUN: not tx-opt %s --split-input-file --tx-mod-prune="weighting=pmod" 2>&1 | FileCheck %s --check-prefix=CHECK-WNEEDS
+// CHECK-WEIGHTING: error: tx-mod-prune: 'weighting' must be none, mod (x + r f(x)) or pmod (TanhNorm and STRing), got 'string'
+// CHECK-WNEEDS: error: tx-mod-prune: weighting=pmod scales by the router a checkpoint was trained with: it needs router=checkpoint
 // CHECK-DECISION: error: tx-mod-prune: 'decision' must be topk (the top tokens of the step) or threshold (each token by its own score), got 'sample'
 // CHECK-CAP: error: tx-mod-prune: 'capacity' must be in (0, 1], got 0
 // CHECK-SCHED: error: tx-mod-prune: 'schedule' must be constant or pmod, got 'linear'
-// CHECK-ROUTER: error: tx-mod-prune: 'router' must be update (the size of each token's update in the previous layer) or probe (fitted by txc calibrate), got 'random'
+// CHECK-ROUTER: error: tx-mod-prune: 'router' must be update (the size of each token's update in the previous layer), probe (fitted by txc calibrate) or checkpoint (blk.I.mod_router from the model's weights), got 'random'
 // CHECK-NOSTATS: error: tx-mod-prune: router=probe needs 'calibration', a txc calibrate statistics file with layer.I.probe
 // CHECK-UNREADABLE: error: tx-mod-prune: cannot read the calibration statistics '{{.*}}.missing': 
 // CHECK-NOPROBE: error: 'tx.layer' op tx-mod-prune: the calibration statistics have no f32 'layer.1.probe' of 9 values (write them with `txc calibrate` of this model)

@@ -147,10 +147,22 @@ cl::opt<std::string> modSchedule(
 cl::opt<std::string> modRouter(
     "mod-router",
     cl::desc("--mod-capacity: how tokens are scored; update (the size of "
-             "each token's update in the previous layer, no training) or "
+             "each token's update in the previous layer, no training), "
              "probe (a linear probe on the layer's input fitted by `txc "
-             "calibrate`, from --calibration)"),
-    cl::value_desc("update|probe"), cl::init("update"), cl::cat(txcCategory));
+             "calibrate`, from --calibration) or checkpoint (the router "
+             "Linear(D -> 1) a checkpoint trained for routing ships per "
+             "layer, blk.I.mod_router / model.layers.I.mod_router; decode "
+             "keeps a token when its router value is >= 0)"),
+    cl::value_desc("update|probe|checkpoint"), cl::init("update"),
+    cl::cat(txcCategory));
+cl::opt<std::string> modWeighting(
+    "mod-weighting",
+    cl::desc("--mod-router=checkpoint: how the router's value r enters the "
+             "layer as the checkpoint was trained; none (kept rows replaced "
+             "by the layer's output), mod (Mixture-of-Depths: x + r f(x)) or "
+             "pmod (p-MoD: g = 0.2 tanh(r) + 1, kept tokens h + g MLP(h), "
+             "skipped tokens g x)"),
+    cl::value_desc("none|mod|pmod"), cl::init("none"), cl::cat(txcCategory));
 cl::opt<std::string> modDecision(
     "mod-decision",
     cl::desc("--mod-capacity: how a prompt (or a forward pass) chooses its "
@@ -402,6 +414,7 @@ int main(int argc, char **argv) {
   options.graph.modSchedule = modSchedule;
   options.graph.modRouter = modRouter;
   options.graph.modDecision = modDecision;
+  options.graph.modWeighting = modWeighting;
   if (maxSeq.getNumOccurrences())
     options.generation.maxSeq = maxSeq;
   options.generation.kvBlock = kvBlock;

@@ -140,6 +140,8 @@ struct GraphOptions {
   /// How steps of several tokens choose (txc --mod-decision): topk or
   /// threshold; decode steps over a KV cache always use the threshold.
   std::string modDecision = "topk";
+  /// --mod-router=checkpoint: none, mod or pmod (txc --mod-weighting).
+  std::string modWeighting = "none";
   QuantizeOptions quantize;
   /// --calibration: the statistics file of `txc calibrate`, for the passes
   /// that need data (tx-quantize method=awq).

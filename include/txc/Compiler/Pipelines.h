@@ -43,6 +43,11 @@ struct DefaultPipelineOptions
       llvm::cl::desc("tx-mod-prune router: update or probe (reads "
                      "calibration)"),
       llvm::cl::init("update")};
+  Option<std::string> modWeighting{
+      *this, "mod-weighting",
+      llvm::cl::desc("tx-mod-prune weighting (router=checkpoint): none, mod "
+                     "or pmod"),
+      llvm::cl::init("none")};
   Option<std::string> modDecision{
       *this, "mod-decision",
       llvm::cl::desc("tx-mod-prune decision: topk or threshold (reads "

@@ -146,9 +146,17 @@ def ModPrunePass : Pass<"tx-mod-prune"> {
     a linear probe on the layer's input, `w . h_l + b`, fitted by
     `txc calibrate` in closed form (ridge regression) to predict how much the
     layer changes the token, `1 - cos(h_l, layer(h_l))` (`layer.I.probe`, D
-    weights then the bias). Routed tokens' outputs replace their rows
-    (weight 1; no router weight multiplies the block: no checkpoint router
-    exists yet).
+    weights then the bias); `router=checkpoint`, the router a checkpoint
+    trained for routing ships per layer (`blk.I.mod_router.weight` [D] and
+    optional `.bias` [1] in the model's weights: the compiler's weight
+    store, or the module's `tx.weights` file), `r = w . h_l + b`.
+    Composition (`weighting`, checkpoint router only): `none` replaces kept
+    rows by the layer's output; `mod` (Mixture-of-Depths) gives kept tokens
+    `x + r * (layer(x) - x)`; `pmod` (p-MoD's TanhNorm and STRing) computes
+    `g = tanh-alpha * tanh(r) + tanh-beta`, kept tokens get
+    `h + g * MLP(norm(h))` (h = x + attention: the layer's last residual
+    add is scaled) and skipped tokens `g * x`. The checkpoint router's
+    causal decision is `r >= 0` (MoD's `sigmoid(r) > 1/2`).
 
     Decisions: `decision=topk` keeps the top `k` tokens of the step (this
     looks at later tokens of a prompt); `decision=threshold` keeps every
@@ -179,7 +187,8 @@ def ModPrunePass : Pass<"tx-mod-prune"> {
 
     `capacity=1` with `schedule=constant` routes every token of every
     routed layer: the dense model's result (the machinery in place), with
-    or without a cache.
+    or without a cache (with `weighting=pmod` also `tanh-alpha=0`, p-MoD's
+    dense limit).
   }];
   let options = [
     Option<"capacity", "capacity", "double", /*default=*/"1.0",
@@ -188,8 +197,9 @@ def ModPrunePass : Pass<"tx-mod-prune"> {
     Option<"schedule", "schedule", "std::string", /*default=*/"\"constant\"",
            "constant or pmod (shifted cosine decay over the depth)">,
     Option<"router", "router", "std::string", /*default=*/"\"update\"",
-           "How tokens are scored: update (||h_l - h_{l-1}||^2) or probe "
-           "(layer.I.probe from calibration)">,
+           "How tokens are scored: update (||h_l - h_{l-1}||^2), probe "
+           "(layer.I.probe from calibration) or checkpoint "
+           "(blk.I.mod_router in the model's weights)">,
     Option<"calibration", "calibration", "std::string", /*default=*/"",
            "router=probe: the txc calibrate statistics holding layer.I.probe">,
     Option<"rMax", "r-max", "double", /*default=*/"0.85",
@@ -198,6 +208,14 @@ def ModPrunePass : Pass<"tx-mod-prune"> {
            "pmod: the smallest ratio">,
     Option<"from", "from", "int64_t", /*default=*/"1",
            "The first routed stack position (>= 1)">,
+    Option<"weighting", "weighting", "std::string", /*default=*/"\"none\"",
+           "router=checkpoint: how the router's value enters the layer: "
+           "none (kept rows replaced), mod (x + r f(x)) or pmod (TanhNorm g "
+           "and STRing)">,
+    Option<"tanhAlpha", "tanh-alpha", "double", /*default=*/"0.2",
+           "weighting=pmod: TanhNorm's alpha (g = alpha tanh(r) + beta)">,
+    Option<"tanhBeta", "tanh-beta", "double", /*default=*/"1.0",
+           "weighting=pmod: TanhNorm's beta">,
     Option<"decision", "decision", "std::string", /*default=*/"\"topk\"",
            "How steps of several tokens choose: topk (the top share of the "
            "step) or threshold (each token against the calibrated "
@@ -211,6 +229,7 @@ def ModPrunePass : Pass<"tx-mod-prune"> {
   let dependentDialects = ["::txc::tx::TxDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect"];
 }

@@ -134,7 +134,8 @@ std::string ggufName(ArchConfig::Family family, StringRef name,
   Regex re("^model\\.layers\\.([0-9]+)\\.(input_layernorm|post_attention_"
            "layernorm|self_attn\\.q_proj|self_attn\\.k_proj|self_attn\\.v_"
            "proj|self_attn\\.o_proj|self_attn\\.qkv_proj|mlp\\.gate_proj|mlp\\."
-           "up_proj|mlp\\.down_proj|mlp\\.gate_up_proj)\\.(weight|bias)$");
+           "up_proj|mlp\\.down_proj|mlp\\.gate_up_proj|mod_router)\\.(weight|"
+           "bias)$");
   if (!re.match(name, &m))
     return "";
   std::string what = StringSwitch<std::string>(m[2])
@@ -148,6 +149,7 @@ std::string ggufName(ArchConfig::Family family, StringRef name,
                          .Case("mlp.gate_proj", "ffn_gate")
                          .Case("mlp.up_proj", "ffn_up")
                          .Case("mlp.gate_up_proj", "ffn_up")
+                         .Case("mod_router", "mod_router")
                          .Default("ffn_down");
   return layer(what + "." + m[3].str());
 }

@@ -99,6 +99,16 @@ private:
   /// Adds `t` to the weights file as f32 (its own bytes when it is F32,
   /// else dequantized), unless there is no file or it is there already.
   Error addF32Weight(StringRef name, const TensorData &t);
+  /// Layer `l`'s mixture-of-depths router (blk.l.mod_router.weight and
+  /// .bias), when the checkpoint has one: into the weights file, where
+  /// tx-mod-prune router=checkpoint finds it; nothing in the IR reads it.
+  Error addRouterWeights(int64_t l) {
+    for (const char *part : {"mod_router.weight", "mod_router.bias"})
+      if (const TensorData *t = src.find(blk(l, part)))
+        if (Error e = addF32Weight(blk(l, part), *t))
+          return e;
+    return Error::success();
+  }
 
   RankedTensorType t(ArrayRef<int64_t> shape, Type e = {}) {
     return RankedTensorType::get(shape, e ? e : b.getF32Type());
@@ -258,6 +268,24 @@ Error ModelIRBuilder::check() {
   if (!gpt2() && !bert())
     needs.push_back({"rope_freqs.weight", {c.ropeDim / 2}, true});
 
+  // Mixture-of-depths routers a checkpoint may ship (blk.I.mod_router:
+  // Linear(H -> 1), weight [H] or [1, H], optional bias [1]), read by
+  // tx-mod-prune router=checkpoint through the weights.
+  for (int64_t l = 0; l < c.layers; ++l)
+    for (const char *part : {"weight", "bias"}) {
+      std::string name = blk(l, std::string("mod_router.") + part);
+      const TensorData *tensor = src.find(name);
+      if (!tensor)
+        continue;
+      int64_t n = 1;
+      for (int64_t d : tensor->shape)
+        n *= d;
+      if (n != (StringRef(part) == "weight" ? H : 1) ||
+          tensor->shape.size() > 2)
+        return err("tensor '" + name + "' must hold " +
+                   (StringRef(part) == "weight" ? Twine(H) : Twine(1)) +
+                   " values (a router Linear(" + Twine(H) + " -> 1))");
+    }
   for (const Need &n : needs) {
     const TensorData *tensor = src.find(n.name);
     if (!tensor) {
@@ -587,6 +615,8 @@ Expected<Value> ModelIRBuilder::decoderLayer(int64_t l, Value h, Value positions
   OpBuilder::InsertionGuard guard(b);
   Value x;
   tx::LayerOp layer = beginLayer(l, h, x);
+  if (Error e = addRouterWeights(l))
+    return std::move(e);
 
   TRY(n1w, vector(blk(l, "attn_norm.weight")));
   Value n1b;
@@ -658,6 +688,8 @@ Expected<Value> ModelIRBuilder::bertLayer(int64_t l, Value h) {
   OpBuilder::InsertionGuard guard(b);
   Value x;
   tx::LayerOp layer = beginLayer(l, h, x);
+  if (Error e = addRouterWeights(l))
+    return std::move(e);
   TRY(qq, linearNamed(x, blk(l, "attn_q.weight"), blk(l, "attn_q.bias")));
   TRY(kk, linearNamed(x, blk(l, "attn_k.weight"), blk(l, "attn_k.bias")));
   TRY(vvv, linearNamed(x, blk(l, "attn_v.weight"), blk(l, "attn_v.bias")));

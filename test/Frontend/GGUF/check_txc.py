@@ -160,6 +160,11 @@ def main():
                    help="with --mod-capacity: txc --mod-router=probe "
                         "--calibration=STATS, the reference scoring with "
                         "STATS' layer.I.probe")
+    p.add_argument("--mod-checkpoint", metavar="WEIGHTING",
+                   choices=["none", "mod", "pmod"],
+                   help="with --mod-capacity: txc --mod-router=checkpoint "
+                        "--mod-weighting=WEIGHTING (the model's "
+                        "blk.I.mod_router), the reference composing the same")
     p.add_argument("--against", metavar="OTHER",
                    help="compare with this model compiled by txc instead of "
                         "the reference forward")
@@ -174,6 +179,10 @@ def main():
             a.txc_arg += ["--mod-router=probe",
                           f"--calibration={a.mod_probes}"]
             exit_options["mod_probes"] = read_probes(a.mod_probes)
+        if a.mod_checkpoint:
+            a.txc_arg += ["--mod-router=checkpoint",
+                          f"--mod-weighting={a.mod_checkpoint}"]
+            exit_options["mod_checkpoint"] = a.mod_checkpoint
     if a.early_exit is not None:
         a.txc_arg += [f"--early-exit={a.early_exit}",
                       f"--early-exit-from={a.early_exit_from}"]

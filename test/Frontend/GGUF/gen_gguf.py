@@ -205,8 +205,11 @@ def write_vocab(wr: gguf.GGUFWriter, v: tiny_vocab.Vocab) -> None:
 
 
 def write_gguf(cfg: tiny_models.Config, path: str, wtype: str = "F32", embd_type: str | None = None,
-               seed: int = 0, sentencepiece: bool = False) -> None:
-    """Writes the random model `cfg` (seeded by `seed`) to `path`."""
+               seed: int = 0, sentencepiece: bool = False, mod_router: bool = False) -> None:
+    """Writes the random model `cfg` (seeded by `seed`) to `path`; with
+    `mod_router`, every layer also gets a made-up mixture-of-depths router
+    (blk.I.mod_router.weight [D] and .bias [1], as a checkpoint trained
+    with routers would ship)."""
     cfg.check()
     if cfg.arch == "bert":
         raise ValueError("--arch bert is only written as a Hugging Face folder (gen_hf.py)")
@@ -252,6 +255,13 @@ def write_gguf(cfg: tiny_models.Config, path: str, wtype: str = "F32", embd_type
         else:
             data, raw = np.ascontiguousarray(arr, dtype=np.float32), None
         wr.add_tensor(name, data, raw_dtype=raw)
+    if mod_router:
+        rrng = np.random.default_rng(seed + 77)
+        for i in range(cfg.layers):
+            wr.add_tensor(f"blk.{i}.mod_router.weight",
+                          (rrng.standard_normal(cfg.hidden) / np.sqrt(cfg.hidden)).astype(np.float32))
+            wr.add_tensor(f"blk.{i}.mod_router.bias",
+                          np.array([rrng.standard_normal() * 0.1], dtype=np.float32))
 
     wr.write_header_to_file()
     wr.write_kv_data_to_file()
@@ -265,10 +275,13 @@ def main(argv=None) -> int:
     ap.add_argument("--type", default="F32", choices=TYPES, help="type of the 2-D weights")
     ap.add_argument("--embd-type", default=None, choices=TYPES, help="type of token_embd (default: --type)")
     ap.add_argument("--sentencepiece", action="store_true", help="SentencePiece-style vocabulary")
+    ap.add_argument("--mod-router", action="store_true",
+                    help="add a made-up mixture-of-depths router per layer (blk.I.mod_router.*)")
     args = ap.parse_args(argv)
     try:
         cfg = tiny_models.config_from_args(args)
-        write_gguf(cfg, args.output, args.type, args.embd_type, args.seed, args.sentencepiece)
+        write_gguf(cfg, args.output, args.type, args.embd_type, args.seed, args.sentencepiece,
+                   args.mod_router)
     except ValueError as e:
         print(f"gen_gguf.py: error: {e}", file=sys.stderr)
         return 1

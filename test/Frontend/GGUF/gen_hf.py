@@ -136,6 +136,9 @@ def hf_tensors(cfg: tiny_models.Config, w: dict[str, np.ndarray]) -> dict[str, n
             out[m + "mlp.gate_proj.weight"] = w[p + "w_gate"]
             out[m + "mlp.up_proj.weight"] = w[p + "w_up"]
         out[m + "mlp.down_proj.weight"] = w[p + "w_down"]
+        if p + "router.w" in w:  # a mixture-of-depths router (Linear(D -> 1))
+            out[m + "mod_router.weight"] = w[p + "router.w"].reshape(1, -1)
+            out[m + "mod_router.bias"] = np.array([w[p + "router.b"]], dtype=np.float32)
     out["model.norm.weight"] = w["out_norm.w"]
     if "lm_head" in w:
         out["lm_head.weight"] = w["lm_head"]

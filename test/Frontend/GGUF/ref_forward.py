@@ -193,6 +193,11 @@ def load_gguf(path: str) -> RefModel:
                 up = get(b + "ffn_up.weight", (2 * F, D))
                 w[p + "w_gate"], w[p + "w_up"] = np.split(up, 2)
             w[p + "w_down"] = get(b + "ffn_down.weight", (D, F))
+        router = get(b + "mod_router.weight", required=False)
+        if router is not None:
+            w[p + "router.w"] = router.reshape(-1)
+            bias = get(b + "mod_router.bias", required=False)
+            w[p + "router.b"] = np.float64(bias.reshape(-1)[0] if bias is not None else 0.0)
     norm("out_norm", "output_norm")
     if not cfg.tied:
         w["lm_head"] = get("output.weight", (V, D))
@@ -522,7 +527,8 @@ def mod_ratio(pos, layers, capacity, schedule="constant", mod_from=1,
 
 def hidden(path, ids, exit_threshold=None, exit_from=0, stats=None,
            mod_capacity=None, mod_schedule="constant", mod_from=1,
-           mod_probes=None, mod_thresholds=None, mod_chunk=None) -> np.ndarray:
+           mod_probes=None, mod_thresholds=None, mod_chunk=None,
+           mod_checkpoint=None, tanh=(0.2, 1.0)) -> np.ndarray:
     """Final hidden states [T, D] (float64): after the output norm for
     decoders, the last encoder layer's output for BERT.
 
@@ -545,7 +551,14 @@ def hidden(path, ids, exit_threshold=None, exit_from=0, stats=None,
     top-k is taken per chunk of N tokens (txc's prefill chunks), a short
     last chunk of n keeping max(1, floor(r * n)); ``mod_thresholds`` (layer
     -> t): every token whose score is >= t is kept instead (the causal
-    decision). ``stats`` then receives ``kept`` (tokens per routed layer)
+    decision). ``mod_checkpoint`` (none, mod or pmod): the router the
+    checkpoint ships, r = w . x + b (blk.I.mod_router), composed as txc
+    --mod-weighting says: none replaces kept rows; mod (Mixture-of-Depths)
+    gives kept tokens x + r (layer(x) - x); pmod (p-MoD's TanhNorm and
+    STRing, g = tanh[0] tanh(r) + tanh[1]) gives kept tokens
+    h + g MLP(norm(h)), h = x + attention, and skipped ones g x; its causal
+    decision is r >= 0 (MoD's sigmoid(r) > 1/2). ``stats`` then receives
+    ``kept`` (tokens per routed layer)
     and ``margin`` (the smallest score gap at a selection boundary, or to a
     threshold)."""
     m = load(path)
@@ -576,7 +589,9 @@ def hidden(path, ids, exit_threshold=None, exit_from=0, stats=None,
              else mod_ratio(i, cfg.layers, mod_capacity, mod_schedule, mod_from))
         if r is not None:
             k = min(max(int(math.floor(r * T + 1e-9)), 1), T)
-            if mod_probes is not None:
+            if mod_checkpoint is not None:
+                score = x @ w[f"l{i}.router.w"].astype(np.float64) + w[f"l{i}.router.b"]
+            elif mod_probes is not None:
                 probe = np.asarray(mod_probes[i], dtype=np.float64)
                 score = x @ probe[:-1] + probe[-1]
             else:
@@ -603,9 +618,16 @@ def hidden(path, ids, exit_threshold=None, exit_from=0, stats=None,
                         margin = min(margin, float(s[order[kc - 1]] - s[order[kc]]))
                 keep = np.asarray(keep, dtype=np.int64)
             x = x.copy()
+            g = tanh[0] * np.tanh(score) + tanh[1]
+            if mod_checkpoint == "pmod":
+                x = g[:, None] * x  # skipped tokens; kept rows replaced below
             if keep.size:
-                x[keep] = _layer(x_in[keep], i, m, norm, keep.size, H, KV, hd,
-                                 positions=keep)
+                out = _layer(x_in[keep], i, m, norm, keep.size, H, KV, hd,
+                             positions=keep,
+                             mlp_scale=g[keep] if mod_checkpoint == "pmod" else None)
+                if mod_checkpoint == "mod":
+                    out = x_in[keep] + score[keep, None] * (out - x_in[keep])
+                x[keep] = out
             kept_counts.append(int(keep.size))
             prev_in, prev_score = x_in, score
             continue
@@ -633,9 +655,10 @@ def hidden(path, ids, exit_threshold=None, exit_from=0, stats=None,
     return x
 
 
-def _layer(x, i, m, norm, T, H, KV, hd, positions=None):
+def _layer(x, i, m, norm, T, H, KV, hd, positions=None, mlp_scale=None):
     """One decoder or encoder layer on the residual stream x [T, D]
-    (``positions``: the rows' positions, default 0..T-1)."""
+    (``positions``: the rows' positions, default 0..T-1; ``mlp_scale``
+    [T]: p-MoD's STRing, the MLP's output scaled per row)."""
     cfg, w = m.cfg, m.w
     p = f"l{i}."
     h = x if m.is_encoder else norm(x, p + "attn_norm")
@@ -656,7 +679,10 @@ def _layer(x, i, m, norm, T, H, KV, hd, positions=None):
         f = _silu(_lin(h, w, p + "w_gate")) * _lin(h, w, p + "w_up")
     else:
         f = _gelu_tanh(_lin(h, w, p + "w_up", p + "b_up"))
-    return x + _lin(f, w, p + "w_down", p + "b_down")
+    f = _lin(f, w, p + "w_down", p + "b_down")
+    if mlp_scale is not None:
+        f = mlp_scale[:, None] * f
+    return x + f
 
 
 def forward(path, ids, **exit_options) -> np.ndarray:

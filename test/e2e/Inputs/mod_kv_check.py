@@ -14,7 +14,9 @@ position with ref_forward.py's routing of the same tokens:
   N (a short last chunk of n keeps max(1, floor(r * n)));
 * decode steps (and prefill with decision threshold): every token whose
   router score reaches the layer's threshold, the (1 - r) quantile of
-  STATS' layer.I.{update,probe}_quantiles (interpolated as txc does).
+  STATS' layer.I.{update,probe}_quantiles (interpolated as txc does); with
+  --router checkpoint (the model's blk.I.mod_router, --weighting
+  none|mod|pmod) the router value's sign.
 
 Prints the kept tokens per routed layer, the eval's kv-cache line, the max
 |difference| relative to the reference's max |logit|, and PASS or FAIL
@@ -71,6 +73,8 @@ def main():
     p.add_argument("--schedule", default="constant")
     p.add_argument("--router", default="update")
     p.add_argument("--decision", default="topk")
+    p.add_argument("--weighting", default="none",
+                   help="--router checkpoint: txc --mod-weighting")
     p.add_argument("--mode", default="prefill")
     p.add_argument("--chunk", type=int, default=16)
     p.add_argument("--tol", type=float, default=1e-3)
@@ -84,7 +88,10 @@ def main():
              f"--prefill-chunk={a.chunk}", f"--mod-capacity={a.capacity}",
              f"--mod-schedule={a.schedule}", f"--mod-router={a.router}",
              f"--mod-decision={a.decision}", f"--calibration={a.stats}",
-             "-o", so] + a.txc_arg, capture_output=True, text=True)
+             "-o", so] + a.txc_arg +
+            ([f"--mod-weighting={a.weighting}"]
+             if a.router == "checkpoint" else []),
+            capture_output=True, text=True)
         if r.returncode:
             print("FAIL: txc:", r.stderr.strip())
             return 1
@@ -113,6 +120,8 @@ def main():
     cfg = ref_forward.load(a.model).cfg
     causal = a.mode == "decode" or a.decision == "threshold"
     options = dict(mod_capacity=a.capacity, mod_schedule=a.schedule)
+    if a.router == "checkpoint":
+        options["mod_checkpoint"] = a.weighting
     if a.router == "probe":
         options["mod_probes"] = {
             int(k.split(".")[1]): v for k, v in stats.items()
@@ -122,7 +131,10 @@ def main():
         for i in range(cfg.layers):
             ratio = ref_forward.mod_ratio(i, cfg.layers, a.capacity,
                                           a.schedule)
-            if ratio is not None:
+            if ratio is not None and a.router == "checkpoint":
+                # A trained router's sign (MoD's sigmoid(r) > 1/2).
+                thresholds[i] = -math.inf if ratio >= 1 else 0.0
+            elif ratio is not None:
                 q = stats[f"layer.{i}.{a.router}_quantiles"]
                 # txc compares in float32.
                 thresholds[i] = float(np.float32(threshold(q, ratio)))
