@@ -379,6 +379,24 @@ private:
   }
 };
 
+} // namespace
+
+std::optional<double> txc::modRatio(int64_t pos, int64_t layers,
+                                    double capacity, StringRef schedule,
+                                    double rMax, double rMin, int64_t from) {
+  if (pos < from)
+    return std::nullopt;
+  if (schedule == "constant")
+    return capacity;
+  // p-MoD's shifted cosine around the mean ratio `capacity`.
+  double r = capacity + 0.5 * std::cos(M_PI * pos / double(layers - 1));
+  if (r > rMax)
+    return std::nullopt;
+  return std::max(r, rMin);
+}
+
+namespace {
+
 /// What a stack routed over a KV cache adds to its step function.
 struct CacheStep {
   func::FuncOp func;
@@ -470,15 +488,7 @@ struct ModPrunePass : public txc::impl::ModPrunePassBase<ModPrunePass> {
   /// The fraction of tokens routed layer `pos` of `l` keeps, or nullopt
   /// for a dense layer.
   std::optional<double> ratio(int64_t pos, int64_t l) {
-    if (pos < from)
-      return std::nullopt;
-    if (schedule == "constant")
-      return capacity.getValue();
-    // p-MoD's shifted cosine around the mean ratio `capacity`.
-    double r = capacity + 0.5 * std::cos(M_PI * pos / double(l - 1));
-    if (r > rMax)
-      return std::nullopt;
-    return std::max<double>(r, rMin);
+    return modRatio(pos, l, capacity, schedule, rMax, rMin, from);
   }
 
   /// The score a token needs to be kept by routed layer `layer` at ratio

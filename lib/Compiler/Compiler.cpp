@@ -935,6 +935,39 @@ void txc::Invocation::Impl::reportDepth(const DepthCost &before,
                    100.0 * after.layers.size() / before.layers.size())
                .str());
   }
+  if (const GraphOptions &g = options.graph; g.modCapacity > 0) {
+    // The pass's own schedule: the share each layer keeps, and the linear
+    // FLOPs per token that leaves (a routed layer's scale with its tokens).
+    const int64_t l = after.layers.size();
+    double kept = 0;
+    int64_t routed = 0;
+    for (int64_t pos = 0; pos < l; ++pos) {
+      std::optional<double> r =
+          modRatio(pos, l, g.modCapacity, g.modSchedule, 0.85, 0.15, 1);
+      kept += r ? *r : 1.0;
+      routed += r.has_value();
+    }
+    double perLayer = l ? after.layerFlops / l : 0.0;
+    double total0 = after.layerFlops + after.otherFlops;
+    double total1 = kept * perLayer + after.otherFlops;
+    remark(formatv("mixture-of-depths: {0} of {1} layers routed ({2} "
+                   "schedule, mean share kept {3:F2}); linear FLOPs per "
+                   "token {4} -> {5} expected ({6:F2}x fewer){7}",
+                   routed, l, g.modSchedule, l ? kept / l : 0.0,
+                   int64_t(total0), int64_t(total1),
+                   total1 > 0 ? total0 / total1 : 0.0,
+                   generate
+                       ? formatv("; a skipped token writes no K/V in a "
+                                 "routed layer: the cache holds about "
+                                 "{0:F0}% of the layer positions at that "
+                                 "share (decode decides by a threshold, so "
+                                 "the share drifts: txc-run eval and "
+                                 "generate print what the cache held)",
+                                 l ? 100.0 * kept / l : 100.0)
+                             .str()
+                       : std::string())
+               .str());
+  }
   if (options.graph.earlyExit)
     remark(formatv("early exit: a token may stop after any layer from stack "
                    "position {0} on (threshold {1}); the layers it skips "

@@ -18,6 +18,14 @@ namespace txc {
 /// speed-up ratio `speedup` (>= 1), in increasing order. Exposed for tests.
 llvm::SmallVector<int64_t> computeKeptLayers(int64_t numLayers, double speedup);
 
+/// The share of tokens tx-mod-prune's layer at stack position `pos` of
+/// `layers` keeps: `capacity` from position `from` on (schedule
+/// "constant"), or p-MoD's shifted cosine around it, clipped below at
+/// `rMin` (schedule "pmod"); nullopt for a layer left dense.
+std::optional<double> modRatio(int64_t pos, int64_t layers, double capacity,
+                               llvm::StringRef schedule, double rMax,
+                               double rMin, int64_t from);
+
 /// The name of the stored weight the tx.linear or tx.qlinear `linear`
 /// multiplies by (a tx.weight, or the tx.weight a tx.qblocks or tx.qpack is
 /// built from, looking through tx.layer arguments), or "" when the weight is
