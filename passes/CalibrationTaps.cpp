@@ -542,7 +542,7 @@ struct CalibrationTapsPass
     // Per layer of the function body whose first result replaces its first
     // input (the residual stream, one row per token): the summed cosine
     // similarity of the two, for depth pruning (tx-layer-skip calibration).
-    SmallVector<std::pair<int64_t, Value>> cosines, updates;
+    SmallVector<std::pair<int64_t, Value>> cosines, updates, rows;
     SmallVector<std::pair<int64_t, std::array<Value, 4>>> probes;
     // The previous layer's input: tx-mod-prune's update router scores a
     // layer's tokens by ||x_l - x_{l-1}||^2, whose distribution the driver
@@ -570,6 +570,10 @@ struct CalibrationTapsPass
       if (previous && previous.getType() == type)
         updates.push_back({layer.getIndexAttr().getInt(),
                            buildUpdateRows(lb, layer.getLoc(), previous, x)});
+      // The layer's input rows themselves, from which the driver samples
+      // tokens to score with the fitted probe (its score's percentiles).
+      if (type.getElementType().isF32())
+        rows.push_back({layer.getIndexAttr().getInt(), x});
       previous = x;
     }
     for (auto &[index, value] : cosines) {
@@ -581,6 +585,10 @@ struct CalibrationTapsPass
       names.push_back(
           (kPrefix + "layer." + Twine(index) + ".route_update").str());
     }
+    for (auto &[index, value] : rows) {
+      results.push_back(value);
+      names.push_back((kPrefix + "layer." + Twine(index) + ".rows").str());
+    }
     static const char *const kProbeParts[] = {"probe_xx", "probe_x",
                                               "probe_xt", "probe_t"};
     for (auto &[index, values] : probes)
@@ -589,6 +597,28 @@ struct CalibrationTapsPass
         names.push_back(
             (kPrefix + "layer." + Twine(index) + "." + part).str());
       }
+    // Routed layers (tx-mod-prune before the taps, txc calibrate
+    // --mod-capacity): each route's scores and kept indices, named by the
+    // layer its gather feeds.
+    for (Operation &op : func.getBody().front()) {
+      auto route = dyn_cast<tx::RouteOp>(&op);
+      if (!route)
+        continue;
+      std::optional<int64_t> index;
+      for (Operation *user : route.getIndices().getUsers())
+        if (isa<tx::GatherTokensOp>(user))
+          for (Operation *gatherUser : user->getResult(0).getUsers())
+            if (auto layer = dyn_cast<tx::LayerOp>(gatherUser))
+              index = layer.getIndexAttr().getInt();
+      if (!index || !route.getScores().getType().getElementType().isF32())
+        continue;
+      results.push_back(route.getScores());
+      names.push_back(
+          (kPrefix + "route." + Twine(*index) + ".scores").str());
+      results.push_back(route.getIndices());
+      names.push_back(
+          (kPrefix + "route." + Twine(*index) + ".indices").str());
+    }
     results.push_back(mask ? buildTokenCount(b, loc, mask)
                            : countConstant(b, loc, tokens));
     names.push_back((kPrefix + "tokens").str());

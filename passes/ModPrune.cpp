@@ -236,7 +236,7 @@ private:
       cast<KVAppendOp>(made).getPositionMutable().assign(cacheStart);
       return success();
     }
-    if (auto view = dyn_cast<KVViewOp>(op)) {
+    if (isa<KVViewOp>(op)) {
       Operation *made = b.clone(op, map);
       cast<KVViewOp>(made).getLengthMutable().assign(cacheEnd);
       return success();
@@ -503,6 +503,26 @@ struct ModPrunePass : public txc::impl::ModPrunePassBase<ModPrunePass> {
     // sigmoid(r) > 1/2.
     if (router == "checkpoint")
       return 0.0;
+    // A routed calibration of this capacity, schedule and router (txc
+    // calibrate --mod-capacity): the threshold measured under routing.
+    if (stats) {
+      const llvm::StringMap<std::string> &meta = stats->metadata();
+      auto is = [&](StringRef key, StringRef value) {
+        auto it = meta.find(key);
+        return it != meta.end() && it->second == value;
+      };
+      std::string name = "layer." +
+                         std::to_string(layer.getIndexAttr().getInt()) +
+                         ".route_threshold";
+      const SafetensorsEntry *e = stats->lookup(name);
+      if (e && e->dtype == "F32" && e->data.size() == sizeof(float) &&
+          is("mod_capacity", shortest(capacity)) &&
+          is("mod_schedule", schedule) && is("mod_router", router)) {
+        float t;
+        std::memcpy(&t, e->data.data(), sizeof t);
+        return double(t);
+      }
+    }
     std::string name = "layer." +
                        std::to_string(layer.getIndexAttr().getInt()) + "." +
                        (router == "probe" ? "probe" : "update") +

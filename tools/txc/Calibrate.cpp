@@ -37,7 +37,9 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -103,6 +105,31 @@ struct CalibrateOptions {
       cl::desc("Print the compilation's stages and one line per window on "
                "stderr (on a terminal the window count is shown anyway)"),
       cl::cat(category)};
+  // Routed calibration: the causal thresholds of mixture-of-depths under
+  // routing (docs/calibration.md).
+  cl::opt<double> modCapacity{
+      "mod-capacity",
+      cl::desc("Calibrate mixture-of-depths thresholds under routing: run "
+               "the text through the model routed at capacity C (top-k per "
+               "window) and record, per routed layer, the median score of "
+               "the last token kept (layer.I.route_threshold), the causal "
+               "threshold txc --mod-capacity=C then uses; the file is for "
+               "that capacity, schedule and router only"),
+      cl::value_desc("C"), cl::init(0.0), cl::cat(category)};
+  cl::opt<std::string> modSchedule{
+      "mod-schedule", cl::desc("--mod-capacity: constant or pmod"),
+      cl::value_desc("constant|pmod"), cl::init("constant"),
+      cl::cat(category)};
+  cl::opt<std::string> modRouter{
+      "mod-router",
+      cl::desc("--mod-capacity: update or probe (the probe from "
+               "--calibration, an earlier dense calibration)"),
+      cl::value_desc("update|probe"), cl::init("update"), cl::cat(category)};
+  cl::opt<std::string> calibration{
+      "calibration",
+      cl::desc("--mod-router=probe: the statistics of a dense `txc "
+               "calibrate` holding layer.I.probe"),
+      cl::value_desc("STATS"), cl::cat(category)};
 };
 
 int fail(const Twine &message) {
@@ -208,43 +235,20 @@ struct Probe {
     out.assign(r.begin(), r.end());
     return "";
   }
-
-  /// Percentiles 0 .. 100 of w . x + b over the `n` summed rows under a
-  /// normal distribution of the score's mean and variance (0 and 100: the
-  /// 0.1 and 99.9 percentiles).
-  std::vector<float> normalQuantiles(double n,
-                                     const std::vector<float> &w) const {
-    double mean = w[d], second = 0;
-    for (int64_t i = 0; i < d; ++i)
-      mean += w[i] * sx[i] / n;
-    // E[(w.x)^2] = w^T (sum x x^T / n) w.
-    for (int64_t i = 0; i < d; ++i) {
-      double row = 0;
-      for (int64_t j = 0; j < d; ++j)
-        row += sxx[i * d + j] * w[j];
-      second += w[i] * row / n;
-    }
-    double linearMean = mean - w[d];
-    double sd = std::sqrt(std::max(0.0, second - linearMean * linearMean));
-    std::vector<float> q(101);
-    for (int p = 0; p <= 100; ++p) {
-      double share = std::clamp(p / 100.0, 0.001, 0.999);
-      q[p] = float(mean + sd * inverseNormal(share));
-    }
-    return q;
-  }
-
-  /// The standard normal quantile of p in (0, 1), by bisection on erfc
-  /// (exact to double rounding; 101 calls per layer).
-  static double inverseNormal(double p) {
-    double lo = -10, hi = 10;
-    for (int i = 0; i < 200; ++i) {
-      double mid = 0.5 * (lo + hi);
-      (0.5 * std::erfc(-mid / std::sqrt(2.0)) < p ? lo : hi) = mid;
-    }
-    return 0.5 * (lo + hi);
-  }
 };
+
+/// Percentiles 0, 1, ..., 100 of `v` (sorted in place; linear
+/// interpolation between order statistics, as NumPy's default).
+std::vector<float> percentiles(std::vector<float> &v) {
+  llvm::sort(v);
+  std::vector<float> q(101);
+  for (int p = 0; p <= 100; ++p) {
+    double at = p / 100.0 * double(v.size() - 1);
+    size_t lo = size_t(at), hi = std::min(lo + 1, v.size() - 1);
+    q[p] = float(v[lo] + (at - double(lo)) * (double(v[hi]) - v[lo]));
+  }
+  return q;
+}
 
 struct Stat {
   int64_t k = 0;
@@ -357,9 +361,10 @@ Error mlirWeights(StringRef path, std::string &weights) {
 int txc::runCalibrate(int argc, char **argv) {
   // txc's own flags share the global registry: release the names this
   // command uses, and the compile command's positional model.
-  static const StringRef names[] = {"text",       "o",       "context",
-                                    "max-tokens", "threads", "keep-model",
-                                    "tokenizer",  "verbose"};
+  static const StringRef names[] = {
+      "text",      "o",         "context",      "max-tokens",
+      "threads",   "keep-model", "tokenizer",   "verbose",
+      "mod-capacity", "mod-schedule", "mod-router", "calibration"};
   auto &registered = cl::getRegisteredOptions();
   for (StringRef name : names)
     if (cl::Option *option = registered.lookup(name))
@@ -405,6 +410,18 @@ int txc::runCalibrate(int argc, char **argv) {
     return fail("--max-tokens must be at least 2, got " + Twine(o.maxTokens));
   if (o.threads.getNumOccurrences() && o.threads < 1)
     return fail("--threads must be at least 1, got " + Twine(o.threads));
+  const bool routed = o.modCapacity.getNumOccurrences() > 0;
+  if (routed && !(o.modCapacity > 0.0 && o.modCapacity < 1.0))
+    return fail("--mod-capacity must be in (0, 1) (capacity 1 needs no "
+                "threshold), got " + std::to_string(o.modCapacity.getValue()));
+  if (!routed && (o.modSchedule.getNumOccurrences() ||
+                  o.modRouter.getNumOccurrences() ||
+                  o.calibration.getNumOccurrences()))
+    return fail("--mod-schedule, --mod-router and --calibration need "
+                "--mod-capacity");
+  if (routed && o.modRouter == "probe" && o.calibration.empty())
+    return fail("--mod-router=probe needs --calibration=STATS (a dense `txc "
+                "calibrate` of this model, with layer.I.probe)");
 
   if (!sys::fs::exists(o.model))
     return fail("cannot open model '" + o.model + "': no such file");
@@ -460,6 +477,14 @@ int txc::runCalibrate(int argc, char **argv) {
     options.input.shapes.push_back({"input_ids", {1, o.context}});
     options.generation.maxSeq = 0;
     options.graph.calibrationTaps = true;
+    if (routed) {
+      // Top-k per window; tx-calibration-taps then returns each route's
+      // scores and kept indices.
+      options.graph.modCapacity = o.modCapacity;
+      options.graph.modSchedule = o.modSchedule;
+      options.graph.modRouter = o.modRouter;
+      options.graph.calibration = o.calibration;
+    }
     options.output.path = std::string(soPath);
     options.output.stop = Stage::Library;
     Session session;
@@ -523,6 +548,16 @@ int txc::runCalibrate(int argc, char **argv) {
   // Per-layer update scores of every real token
   // (`calib.layer.I.route_update`, [batch, seq]): output index and values.
   MapVector<StringRef, std::pair<int, std::vector<float>>> updates;
+  // Per-layer input rows (`calib.layer.I.rows`, [..., D] f32): output
+  // index and a sample of tokens' rows, scored by the fitted probe.
+  MapVector<StringRef, std::pair<int, std::vector<float>>> sampledRows;
+  // Routed calibration: per routed layer, the score of the last token each
+  // window kept.
+  struct RouteTap {
+    int scores = -1, indices = -1;
+    std::vector<float> boundaries;
+  };
+  std::map<std::string, RouteTap> routes;
   for (size_t i = 0; i < numOutputs; ++i) {
     if (txrt_model_output_info(loaded, i, &outputInfo[i]) != TXRT_OK)
       return fail(txrt_last_error());
@@ -547,6 +582,30 @@ int txc::runCalibrate(int argc, char **argv) {
        : part == "x"  ? probe.x
        : part == "xt" ? probe.xt
                       : probe.t) = int(i);
+      continue;
+    }
+    if (StringRef name = info.name; name.starts_with("calib.route.")) {
+      // calib.route.I.scores ([B, S] f32) and .indices ([B, k] i64).
+      StringRef rest = name.drop_front(strlen("calib.route."));
+      StringRef layer = rest.take_until([](char c) { return c == '.'; });
+      StringRef part = rest.drop_front(layer.size() + 1);
+      RouteTap &tap = routes["layer." + layer.str()];
+      bool ok = info.rank == 2 &&
+                ((part == "scores" && info.dtype == TXRT_DTYPE_F32) ||
+                 (part == "indices" && info.dtype == TXRT_DTYPE_I64));
+      if (!ok)
+        return fail("output '" + Twine(info.name) +
+                    "' of the instrumented model has an unexpected type");
+      (part == "scores" ? tap.scores : tap.indices) = int(i);
+      continue;
+    }
+    if (StringRef name = info.name;
+        name.starts_with("calib.layer.") && name.ends_with(".rows")) {
+      if (info.dtype != TXRT_DTYPE_F32 || info.rank < 2)
+        return fail("output '" + Twine(info.name) +
+                    "' of the instrumented model is not f32 rows");
+      sampledRows[name.drop_front(strlen("calib.")).drop_back(strlen(".rows"))] =
+          {int(i), {}};
       continue;
     }
     if (StringRef name = info.name; name.starts_with("calib.layer.") &&
@@ -681,6 +740,13 @@ int txc::runCalibrate(int argc, char **argv) {
 
   int64_t runs = (int64_t(sequences.size()) + batch - 1) / batch;
   double tokens = 0;
+  // The probe's percentiles come from every `rowStride`-th real token (in
+  // run order), at most about 2048 of them.
+  int64_t realTokens = 0;
+  for (const auto &sequence : sequences)
+    realTokens += int64_t(sequence.tokens.size());
+  const int64_t rowStride = std::max<int64_t>(1, (realTokens + 2047) / 2048);
+  int64_t tokenIndex = 0;
   for (int64_t r = 0; r < runs; ++r) {
     if (o.verbose || terminal) {
       errs() << "txc calibrate: window " << (r + 1) << " of " << runs
@@ -730,6 +796,50 @@ int txc::runCalibrate(int argc, char **argv) {
           *static_cast<const float *>(outputs[entry.second.first]);
     for (auto &entry : probes)
       entry.second.accumulate(outputs);
+    // Routed layers: the lowest score among each real row's kept tokens.
+    for (auto &entry : routes) {
+      RouteTap &tap = entry.second;
+      if (tap.scores < 0 || tap.indices < 0)
+        continue;
+      const txrt_tensor_info &si = outputInfo[tap.scores];
+      const txrt_tensor_info &ii = outputInfo[tap.indices];
+      const float *scores = static_cast<const float *>(outputs[tap.scores]);
+      const int64_t *kept = static_cast<const int64_t *>(outputs[tap.indices]);
+      for (int64_t b = 0; b < int64_t(si.dims[0]); ++b) {
+        if (size_t(r * batch + b) >= sequences.size())
+          continue;
+        float low = INFINITY;
+        for (int64_t j = 0; j < int64_t(ii.dims[1]); ++j)
+          if (int64_t at = kept[b * ii.dims[1] + j];
+              at >= 0 && at < int64_t(si.dims[1]))
+            low = std::min(low, scores[b * si.dims[1] + at]);
+        if (std::isfinite(low))
+          tap.boundaries.push_back(low);
+      }
+    }
+    // Sampled rows of the real tokens, in run order.
+    {
+      int64_t index = tokenIndex;
+      for (int64_t b = 0; b < batch; ++b) {
+        size_t s = r * batch + b;
+        if (s >= sequences.size())
+          continue;
+        int64_t real = std::min<int64_t>(sequences[s].tokens.size(), seq);
+        for (int64_t p = 0; p < real; ++p, ++index) {
+          if (index % rowStride)
+            continue;
+          for (auto &entry : sampledRows) {
+            const txrt_tensor_info &info = outputInfo[entry.second.first];
+            int64_t d = info.dims[info.rank - 1];
+            const float *v =
+                static_cast<const float *>(outputs[entry.second.first]) +
+                (b * seq + p) * d;
+            entry.second.second.insert(entry.second.second.end(), v, v + d);
+          }
+        }
+      }
+      tokenIndex = index;
+    }
     // Update scores of the real tokens only (whole windows of `seq`; rows
     // past the last window are padding).
     for (auto &entry : updates) {
@@ -807,27 +917,73 @@ int txc::runCalibrate(int argc, char **argv) {
     std::vector<float> &v = entry.second.second;
     if (v.empty())
       return fail("layer '" + entry.first + "': no token was scored");
-    llvm::sort(v);
-    std::vector<float> q(101);
-    for (int p = 0; p <= 100; ++p) {
-      double at = p / 100.0 * double(v.size() - 1);
-      size_t lo = size_t(at), hi = std::min(lo + 1, v.size() - 1);
-      q[p] = float(v[lo] + (at - double(lo)) * (double(v[hi]) - v[lo]));
-    }
-    if (Error e = addQuantiles(entry.first, ".update_quantiles", q))
+    if (Error e = addQuantiles(entry.first, ".update_quantiles",
+                               percentiles(v)))
       return fail("-o: " + toString(std::move(e)));
   }
-  // layer.I.probe_quantiles: the probe's score w . x + b has mean
-  // w . mean(x) + b and variance w^T cov(x) w, both from the sums it was
-  // fitted from; the percentiles are those of a normal distribution with
-  // these moments (percentiles 0 and 100 stand for 0.1 and 99.9).
+  // layer.I.probe_quantiles: the fitted probe's score w . x + b on the
+  // sampled tokens' rows, its percentiles.
   for (auto &entry : probes) {
+    auto rows = sampledRows.find(entry.first);
     std::vector<float> w;
-    if (!entry.second.solve(tokens, w).empty())
-      continue; // reported above
-    std::vector<float> q = entry.second.normalQuantiles(tokens, w);
-    if (Error e = addQuantiles(entry.first, ".probe_quantiles", q))
+    if (rows == sampledRows.end() || !entry.second.solve(tokens, w).empty())
+      continue; // no rows (not f32), or reported above
+    const std::vector<float> &x = rows->second.second;
+    const int64_t d = int64_t(w.size()) - 1;
+    std::vector<float> scores;
+    for (size_t at = 0; at + d <= x.size(); at += d) {
+      double s = w[d];
+      for (int64_t j = 0; j < d; ++j)
+        s += double(w[j]) * x[at + j];
+      scores.push_back(float(s));
+    }
+    if (scores.empty())
+      continue;
+    if (Error e = addQuantiles(entry.first, ".probe_quantiles",
+                               percentiles(scores)))
       return fail("-o: " + toString(std::move(e)));
+  }
+  // layer.I.route_threshold: the median of the windows' last kept scores
+  // (routed calibration; the capacity, schedule and router it holds for
+  // are in the metadata).
+  if (routed) {
+    if (routes.empty())
+      return fail("--mod-capacity: the routed model has no routed layer to "
+                  "calibrate");
+    for (auto &entry : routes) {
+      std::vector<float> &v = entry.second.boundaries;
+      if (v.empty())
+        return fail("routed " + entry.first + ": no window was run");
+      llvm::sort(v);
+      float median = v.size() % 2 ? v[v.size() / 2]
+                                  : 0.5f * (v[v.size() / 2 - 1] +
+                                            v[v.size() / 2]);
+      if (Error e = writer.add(
+              entry.first + ".route_threshold", "F32", {1},
+              ArrayRef<char>(reinterpret_cast<const char *>(&median),
+                             sizeof median)))
+        return fail("-o: " + toString(std::move(e)));
+    }
+    // The probes the routing used come along (the routed model's layers
+    // hold too few rows to fit their own): one file serves txc.
+    if (o.modRouter == "probe") {
+      Expected<std::unique_ptr<txc::SafetensorsFile>> dense =
+          txc::SafetensorsFile::open(o.calibration);
+      if (!dense)
+        return fail("--calibration: " + toString(dense.takeError()));
+      for (const auto &entry : (*dense)->entries())
+        if (entry.getKey().ends_with(".probe") &&
+            !writer.contains(entry.getKey()))
+          if (Error err = writer.add(entry.getKey(), entry.second.dtype,
+                                     entry.second.shape, entry.second.data))
+            return fail("-o: " + toString(std::move(err)));
+    }
+    char capacityText[32];
+    std::snprintf(capacityText, sizeof capacityText, "%g",
+                  o.modCapacity.getValue());
+    writer.setMetadata("mod_capacity", capacityText);
+    writer.setMetadata("mod_schedule", o.modSchedule);
+    writer.setMetadata("mod_router", o.modRouter);
   }
   // layer.I.cos_mean: the mean over tokens of cos(layer input, output).
   for (auto &entry : cosines) {

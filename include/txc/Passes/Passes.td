@@ -165,7 +165,10 @@ def ModPrunePass : Pass<"tx-mod-prune"> {
     the `(1 - r)` quantile of the router's score on calibration text
     (`layer.I.update_quantiles` / `layer.I.probe_quantiles` from `txc
     calibrate`, 101 percentiles, interpolated; ratio 1 keeps every token),
-    so that the layer keeps about the share `r` of tokens.
+    so that the layer keeps about the share `r` of tokens; a routed
+    calibration's `layer.I.route_threshold` (measured under routing at
+    this capacity, schedule and router, named in the file's metadata)
+    replaces it when the metadata matches.
 
     Over a KV cache (run after `tx-use-kv-cache`, batch 1): a token that
     skips a routed layer writes no K/V there, so each cache layer has its

@@ -119,19 +119,26 @@ def run_txc(a, model, ids, is_bert):
         return np.load(os.path.join(tmp, name + ".npy"))[0].astype(np.float64)
 
 
-def read_probes(path):
-    """layer index -> layer.I.probe of a txc calibrate statistics file."""
+def read_stats(path):
+    """name -> f32 array of every tensor of a txc calibrate statistics
+    file."""
     with open(path, "rb") as f:
         data = f.read()
     n = int.from_bytes(data[:8], "little")
     header = json.loads(data[8:8 + n])
-    probes = {}
+    out = {}
     for name, info in header.items():
-        if name.startswith("layer.") and name.endswith(".probe"):
+        if name != "__metadata__":
             start, end = info["data_offsets"]
-            probes[int(name.split(".")[1])] = np.frombuffer(
-                data[8 + n + start:8 + n + end], dtype="<f4")
-    return probes
+            out[name] = np.frombuffer(data[8 + n + start:8 + n + end],
+                                      dtype="<f4")
+    return out
+
+
+def read_probes(path):
+    """layer index -> layer.I.probe of a txc calibrate statistics file."""
+    return {int(name.split(".")[1]): v for name, v in read_stats(path).items()
+            if name.startswith("layer.") and name.endswith(".probe")}
 
 
 def main():

@@ -583,6 +583,7 @@ def hidden(path, ids, exit_threshold=None, exit_from=0, stats=None,
     depth = np.full(T, cfg.layers)
     margin = math.inf
     kept_counts, prev_in, prev_score = [], None, None
+    boundaries = {}  # layer -> the lowest kept score of each top-k chunk
     for i in range(cfg.layers):
         x_in = x
         r = (None if mod_capacity is None
@@ -614,6 +615,7 @@ def hidden(path, ids, exit_threshold=None, exit_from=0, stats=None,
                           min(max(int(math.floor(r * n + 1e-9)), 1), n))
                     order = np.lexsort((np.arange(n), -s))
                     keep.extend(c0 + np.sort(order[:kc]))
+                    boundaries.setdefault(i, []).append(float(s[order[kc - 1]]))
                     if kc < n:
                         margin = min(margin, float(s[order[kc - 1]] - s[order[kc]]))
                 keep = np.asarray(keep, dtype=np.int64)
@@ -650,6 +652,7 @@ def hidden(path, ids, exit_threshold=None, exit_from=0, stats=None,
         stats["depth"] = depth
         stats["margin"] = margin
         stats["kept"] = kept_counts
+        stats["boundaries"] = boundaries
     if not m.is_encoder:
         x = norm(x, "out_norm")
     return x

@@ -14,7 +14,9 @@ position with ref_forward.py's routing of the same tokens:
   N (a short last chunk of n keeps max(1, floor(r * n)));
 * decode steps (and prefill with decision threshold): every token whose
   router score reaches the layer's threshold, the (1 - r) quantile of
-  STATS' layer.I.{update,probe}_quantiles (interpolated as txc does); with
+  STATS' layer.I.{update,probe}_quantiles (interpolated as txc does), or
+  its layer.I.route_threshold when STATS is a routed calibration of the
+  same capacity, schedule and router (txc calibrate --mod-capacity); with
   --router checkpoint (the model's blk.I.mod_router, --weighting
   none|mod|pmod) the router value's sign.
 
@@ -36,20 +38,18 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "Frontend", "GGUF"))
 import ref_forward  # noqa: E402
+from check_txc import read_stats  # noqa: E402
 
 
-def read_stats(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    n = int.from_bytes(data[:8], "little")
-    header = json.loads(data[8:8 + n])
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        start, end = info["data_offsets"]
-        out[name] = np.frombuffer(data[8 + n + start:8 + n + end], dtype="<f4")
-    return out
+def routed_for(a):
+    """Whether STATS is a routed calibration (txc calibrate --mod-capacity)
+    of a's capacity, schedule and router."""
+    with open(a.stats, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        meta = json.loads(f.read(n)).get("__metadata__", {})
+    return (meta.get("mod_capacity") == f"{a.capacity:g}" and
+            meta.get("mod_schedule") == a.schedule and
+            meta.get("mod_router") == a.router)
 
 
 def threshold(q, r):
@@ -134,6 +134,10 @@ def main():
             if ratio is not None and a.router == "checkpoint":
                 # A trained router's sign (MoD's sigmoid(r) > 1/2).
                 thresholds[i] = -math.inf if ratio >= 1 else 0.0
+            elif ratio is not None and routed_for(a) and \
+                    f"layer.{i}.route_threshold" in stats:
+                # A routed calibration of this capacity, schedule, router.
+                thresholds[i] = float(stats[f"layer.{i}.route_threshold"][0])
             elif ratio is not None:
                 q = stats[f"layer.{i}.{a.router}_quantiles"]
                 # txc compares in float32.
