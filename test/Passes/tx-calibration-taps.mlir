@@ -5,7 +5,8 @@
 // An encoder layer with a padding mask: q and k read the same value and
 // share one reduction (returned once per weight), o reads another; the
 // sums leave the tx.layer as new results after its own. Per layer: the
-// cosine sum and the probe's sums (txc calibrate fits layer.I.probe from
+// cosine sum, the layer's input rows (the driver scores a sample of them
+// with the fitted probe) and the probe's sums (txc calibrate fits layer.I.probe from
 // them). Every position is
 // weighted by the mask, and calib.tokens is the mask's sum. The pooler reads
 // one row per sequence: unweighted, with a row count.
@@ -17,6 +18,7 @@
 // CHECK-SAME: tensor<8xf32> {tx.name = "calib.o.weight.abs_sum"}, tensor<8xf32> {tx.name = "calib.o.weight.sq_sum"},
 // CHECK-SAME: tensor<8xf32> {tx.name = "calib.pool.weight.abs_sum"}, tensor<8xf32> {tx.name = "calib.pool.weight.sq_sum"}, tensor<1xf32> {tx.name = "calib.pool.weight.count"},
 // CHECK-SAME: tensor<1xf32> {tx.name = "calib.layer.0.cos_sum"},
+// CHECK-SAME: tensor<1x4x8xf32> {tx.name = "calib.layer.0.rows"},
 // CHECK-SAME: tensor<8x8xf32> {tx.name = "calib.layer.0.probe_xx"}, tensor<8xf32> {tx.name = "calib.layer.0.probe_x"},
 // CHECK-SAME: tensor<8xf32> {tx.name = "calib.layer.0.probe_xt"}, tensor<1xf32> {tx.name = "calib.layer.0.probe_t"},
 // CHECK-SAME: tensor<1xf32> {tx.name = "calib.tokens"})
@@ -48,9 +50,9 @@
 // CHECK: %[[ROWS:.+]] = arith.constant dense<1.000000e+00> : tensor<1xf32>
 // CHECK: %[[T:.+]] = linalg.generic {{.+}} ins(%arg1 : tensor<1x4xi64>)
 // CHECK: %[[TOK:.+]] = tensor.from_elements
-// CHECK: return %{{.+}}, %{{.+}}, %[[L]]#1, %[[L]]#2, %[[L]]#1, %[[L]]#2, %[[L]]#3, %[[L]]#4, %[[P]]#0, %[[P]]#1, %[[ROWS]], %[[COS]], %[[XX]], %[[SX]]#0, %[[SX]]#1, %[[ST]], %[[TOK]]
+// CHECK: return %{{.+}}, %{{.+}}, %[[L]]#1, %[[L]]#2, %[[L]]#1, %[[L]]#2, %[[L]]#3, %[[L]]#4, %[[P]]#0, %[[P]]#1, %[[ROWS]], %[[COS]], %{{.+}}, %[[XX]], %[[SX]]#0, %[[SX]]#1, %[[ST]], %[[TOK]]
 
-// LINALG: \22name\22:\22calib.layer.0.cos_sum\22,\22shape\22:[1]},{\22dtype\22:\22f32\22,\22name\22:\22calib.layer.0.probe_xx\22,\22shape\22:[8,8]}
+// LINALG: \22name\22:\22calib.layer.0.cos_sum\22,\22shape\22:[1]},{\22dtype\22:\22f32\22,\22name\22:\22calib.layer.0.rows\22,\22shape\22:[1,4,8]},{\22dtype\22:\22f32\22,\22name\22:\22calib.layer.0.probe_xx\22,\22shape\22:[8,8]}
 // LINALG-SAME: \22name\22:\22calib.tokens\22
 // LINALG: func.func private @txc_main
 // LINALG-NOT: {{ tx\.}}

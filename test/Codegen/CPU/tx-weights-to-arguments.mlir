@@ -4,7 +4,7 @@
 // first-use order); the entry is renamed and made private; the signature is
 // recorded with the ONNX names.
 // CHECK-LABEL: module attributes
-// CHECK-SAME: tx.signature = "{\22format\22:\22txc-model\22,\22inputs\22:[{\22dtype\22:\22i64\22,\22name\22:\22input_ids\22,\22shape\22:[1,4]}],\22outputs\22:[{\22dtype\22:\22f32\22,\22name\22:\22logits\22,\22shape\22:[1,4,8]}],\22version\22:1,\22weights\22:[{\22dtype\22:\22f32\22,\22name\22:\22embed\22,\22shape\22:[8,8]},{\22dtype\22:\22f32\22,\22name\22:\22head\22,\22shape\22:[8,8]}],\22weights_file\22:\22m.safetensors\22}"
+// CHECK-SAME: tx.signature = "{\22format\22:\22txc-model\22,\22inputs\22:[{\22dtype\22:\22i64\22,\22name\22:\22input_ids\22,\22shape\22:[1,4]}],\22outputs\22:[{\22dtype\22:\22f32\22,\22name\22:\22logits\22,\22shape\22:[1,4,8]}],\22version\22:2,\22weights\22:[{\22dtype\22:\22f32\22,\22name\22:\22embed\22,\22shape\22:[8,8]},{\22dtype\22:\22f32\22,\22name\22:\22head\22,\22shape\22:[8,8]}],\22weights_file\22:\22m.safetensors\22}"
 // CHECK: func.func private @txc_main(%[[IDS:.+]]: tensor<1x4xi64>, %[[E:.+]]: tensor<8x8xf32>, %[[H:.+]]: tensor<8x8xf32>) -> tensor<1x4x8xf32>
 // CHECK-NOT: tx.weight
 // CHECK: %[[X:.+]] = tx.embedding %[[E]], %[[IDS]]
