@@ -804,10 +804,13 @@ struct ModPrunePass : public txc::impl::ModPrunePassBase<ModPrunePass> {
         "blk." + std::to_string(layer.getIndexAttr().getInt()) +
         ".mod_router.";
     std::vector<float> w(d + 1, 0.0f);
+    std::shared_ptr<tx::WeightStore> store = tx::getWeightStore(&getContext());
+    // `n` f32 values of tensor `part`, from the compiler's weight store or
+    // the module's weights file.
     auto read = [&](StringRef part, int64_t n, float *out) -> LogicalResult {
-      std::string name = prefix + part.str();
-      if (std::shared_ptr<tx::WeightStore> store =
-              tx::getWeightStore(&getContext())) {
+      std::string name = prefix + part.str(), dtype;
+      ArrayRef<char> bytes;
+      if (store) {
         if (!store->contains(name))
           return failure();
         llvm::Expected<tx::StoredTensor> t = store->lookup(name);
@@ -815,20 +818,19 @@ struct ModPrunePass : public txc::impl::ModPrunePassBase<ModPrunePass> {
           llvm::consumeError(t.takeError());
           return failure();
         }
-        if (t->dtype != "F32" || t->bytes.size() != size_t(n) * 4)
-          return failure();
-        std::memcpy(out, t->bytes.data(), n * 4);
-        return success();
+        dtype = t->dtype;
+        bytes = t->bytes;
+      } else if (const SafetensorsEntry *e =
+                     weightsFile ? weightsFile->lookup(name) : nullptr) {
+        dtype = e->dtype;
+        bytes = e->data;
       }
-      if (!weightsFile)
+      if (dtype != "F32" || bytes.size() != size_t(n) * sizeof(float))
         return failure();
-      const SafetensorsEntry *e = weightsFile->lookup(name);
-      if (!e || e->dtype != "F32" || e->data.size() != size_t(n) * 4)
-        return failure();
-      std::memcpy(out, e->data.data(), n * 4);
+      std::memcpy(out, bytes.data(), bytes.size());
       return success();
     };
-    if (!tx::getWeightStore(&getContext()) && !weightsFile) {
+    if (!store && !weightsFile) {
       Operation *module = layer->getParentOfType<ModuleOp>();
       auto path = module ? module->getAttrOfType<StringAttr>("tx.weights")
                          : StringAttr();

@@ -939,11 +939,12 @@ void txc::Invocation::Impl::reportDepth(const DepthCost &before,
     // The pass's own schedule: the share each layer keeps, and the linear
     // FLOPs per token that leaves (a routed layer's scale with its tokens).
     const int64_t l = after.layers.size();
+    const ModPrunePassOptions pass; // r-max, r-min, from: the defaults txc uses
     double kept = 0;
     int64_t routed = 0;
     for (int64_t pos = 0; pos < l; ++pos) {
-      std::optional<double> r =
-          modRatio(pos, l, g.modCapacity, g.modSchedule, 0.85, 0.15, 1);
+      std::optional<double> r = modRatio(pos, l, g.modCapacity, g.modSchedule,
+                                         pass.rMax, pass.rMin, pass.from);
       kept += r ? *r : 1.0;
       routed += r.has_value();
     }

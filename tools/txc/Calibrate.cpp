@@ -892,55 +892,50 @@ int txc::runCalibrate(int argc, char **argv) {
     if (Error e = add(".act_sq_mean", sqMean))
       return fail("-o: " + toString(std::move(e)));
   }
+  // An f32 vector `layer` + `suffix`.
+  auto addVector = [&](StringRef layer, StringRef suffix,
+                       const std::vector<float> &q) {
+    return writer.add((layer + suffix).str(), "F32", {int64_t(q.size())},
+                      ArrayRef<char>(reinterpret_cast<const char *>(q.data()),
+                                     q.size() * sizeof(float)));
+  };
   // layer.I.probe: the ridge regression of 1 - cos(layer input, output)
-  // on the layer input and a bias (tx-mod-prune router=probe).
+  // on the layer input and a bias (tx-mod-prune router=probe); and
+  // layer.I.probe_quantiles, the percentiles of its score w . x + b on the
+  // sampled tokens' rows (f32 layers).
   for (auto &entry : probes) {
     std::vector<float> w;
     if (std::string why = entry.second.solve(tokens, w); !why.empty())
       return fail("layer '" + entry.first + "': " + why);
-    if (Error e = writer.add(
-            (entry.first + ".probe").str(), "F32", {int64_t(w.size())},
-            ArrayRef<char>(reinterpret_cast<const char *>(w.data()),
-                           w.size() * sizeof(float))))
+    if (Error e = addVector(entry.first, ".probe", w))
+      return fail("-o: " + toString(std::move(e)));
+    auto rows = sampledRows.find(entry.first);
+    if (rows == sampledRows.end())
+      continue;
+    const std::vector<float> &x = rows->second.second;
+    const int64_t d = int64_t(w.size()) - 1;
+    std::vector<float> scores;
+    for (size_t at = 0; at + d <= x.size(); at += d) {
+      double score = w[d];
+      for (int64_t j = 0; j < d; ++j)
+        score += double(w[j]) * x[at + j];
+      scores.push_back(float(score));
+    }
+    if (scores.empty())
+      continue;
+    if (Error e = addVector(entry.first, ".probe_quantiles",
+                               percentiles(scores)))
       return fail("-o: " + toString(std::move(e)));
   }
   // layer.I.update_quantiles: percentiles 0 .. 100 of the update router's
   // score, from which tx-mod-prune's causal decision takes the threshold
   // that keeps a given share of tokens.
-  auto addQuantiles = [&](StringRef layer, StringRef suffix,
-                          const std::vector<float> &q) {
-    return writer.add((layer + suffix).str(), "F32", {int64_t(q.size())},
-                      ArrayRef<char>(reinterpret_cast<const char *>(q.data()),
-                                     q.size() * sizeof(float)));
-  };
   for (auto &entry : updates) {
     std::vector<float> &v = entry.second.second;
     if (v.empty())
       return fail("layer '" + entry.first + "': no token was scored");
-    if (Error e = addQuantiles(entry.first, ".update_quantiles",
+    if (Error e = addVector(entry.first, ".update_quantiles",
                                percentiles(v)))
-      return fail("-o: " + toString(std::move(e)));
-  }
-  // layer.I.probe_quantiles: the fitted probe's score w . x + b on the
-  // sampled tokens' rows, its percentiles.
-  for (auto &entry : probes) {
-    auto rows = sampledRows.find(entry.first);
-    std::vector<float> w;
-    if (rows == sampledRows.end() || !entry.second.solve(tokens, w).empty())
-      continue; // no rows (not f32), or reported above
-    const std::vector<float> &x = rows->second.second;
-    const int64_t d = int64_t(w.size()) - 1;
-    std::vector<float> scores;
-    for (size_t at = 0; at + d <= x.size(); at += d) {
-      double s = w[d];
-      for (int64_t j = 0; j < d; ++j)
-        s += double(w[j]) * x[at + j];
-      scores.push_back(float(s));
-    }
-    if (scores.empty())
-      continue;
-    if (Error e = addQuantiles(entry.first, ".probe_quantiles",
-                               percentiles(scores)))
       return fail("-o: " + toString(std::move(e)));
   }
   // layer.I.route_threshold: the median of the windows' last kept scores
@@ -958,10 +953,7 @@ int txc::runCalibrate(int argc, char **argv) {
       float median = v.size() % 2 ? v[v.size() / 2]
                                   : 0.5f * (v[v.size() / 2 - 1] +
                                             v[v.size() / 2]);
-      if (Error e = writer.add(
-              entry.first + ".route_threshold", "F32", {1},
-              ArrayRef<char>(reinterpret_cast<const char *>(&median),
-                             sizeof median)))
+      if (Error e = addVector(entry.first, ".route_threshold", {median}))
         return fail("-o: " + toString(std::move(e)));
     }
     // The probes the routing used come along (the routed model's layers
@@ -987,11 +979,8 @@ int txc::runCalibrate(int argc, char **argv) {
   }
   // layer.I.cos_mean: the mean over tokens of cos(layer input, output).
   for (auto &entry : cosines) {
-    float mean = float(entry.second.second / tokens);
-    if (Error e = writer.add(
-            (entry.first + ".cos_mean").str(), "F32", {1},
-            ArrayRef<char>(reinterpret_cast<const char *>(&mean),
-                           sizeof mean)))
+    if (Error e = addVector(entry.first, ".cos_mean",
+                            {float(entry.second.second / tokens)}))
       return fail("-o: " + toString(std::move(e)));
   }
   if (Error e = writer.write(o.output))
